@@ -1,0 +1,1 @@
+"""The domain core: pure Python, no I/O. Everything here is testable without a database or a bus."""
