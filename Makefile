@@ -1,0 +1,33 @@
+# The two commands of the quick start: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint format schema bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	BROKERQL_DEMO=$${BROKERQL_DEMO:-1} $(BIN)/brokerql serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+schema: $(STAMP)
+	$(BIN)/brokerql export-schema > schema.graphql
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_matching.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,79 @@
+"""One validated settings object, read from `BROKERQL_*` environment variables (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+DEFAULT_SECRET_FILE = VAR_DIR / "secret_key"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know about its deployment. Nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BROKERQL_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'brokerql.db'}"
+    redis_url: str | None = None
+    demo: bool = False
+    heartbeat_seconds: float = Field(5.0, gt=0)
+    env: Environment = Environment.DEVELOPMENT
+    secret_key: str | None = None
+    # Whether this process runs the simulated exchange. In the scaled deployment exactly one process
+    # does (`brokerql exchange`, or one `serve` with this on) and the API processes set it off.
+    embedded_exchange: bool = True
+    # The simulated market trades around the clock in demo/development unless told otherwise.
+    market_always_open: bool = True
+    market_seed: int = 20261125
+    market_tick_seconds: float = Field(0.5, gt=0)
+    access_token_minutes: int = Field(15, gt=0)
+    refresh_token_days: int = Field(14, gt=0)
+    query_max_depth: int = Field(12, gt=0)
+    subscriber_buffer: int = Field(1000, gt=0)
+    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if not self.secret_key or len(self.secret_key) < 32:
+                raise ValueError("BROKERQL_SECRET_KEY of at least 32 characters is required in production")
+            if self.demo:
+                raise ValueError("BROKERQL_DEMO cannot be used in production")
+        if self.redis_url == "":
+            self.redis_url = None
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token signing key; in development one generated key under ./var/ shared by local processes."""
+        if self.secret_key:
+            return self.secret_key
+        DEFAULT_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with DEFAULT_SECRET_FILE.open("x") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+        return DEFAULT_SECRET_FILE.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags) taking precedence."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, the async engine, the unit of work. Alembic owns the schema."""

@@ -1,0 +1,110 @@
+"""The async engines and the unit of work: one transaction that commits or rolls back as a whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from brokerql.store.tables import OutboxRow
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    marker = ":///"
+    if marker not in url or ":memory:" in url:
+        return None
+    return Path(url.split(marker, 1)[1].split("?", 1)[0])
+
+
+def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    """WAL for concurrent readers, synchronous=FULL so a committed order survives power loss.
+
+    Writers open with BEGIN IMMEDIATE: the write lock is taken up front, so two writers queue on the
+    busy timeout instead of deadlocking when both try to upgrade a read lock.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Owns the engines. `transaction()` is the write unit of work; `read()` a consistent snapshot."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._commit_listeners: list[Callable[[], None]] = []
+        if self.is_sqlite:
+            path = _sqlite_path(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = create_async_engine(url, echo=echo)
+            self.reader = create_async_engine(url, echo=echo)
+            _tune_sqlite(self.writer, immediate=True)
+            _tune_sqlite(self.reader, immediate=False)
+        else:
+            self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.reader = self.writer
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every unit of work that wrote to the outbox (the relay's wake-up)."""
+        self._commit_listeners.append(listener)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with AsyncSession(self.writer, expire_on_commit=False, autoflush=True) as session:
+            uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
+            async with session.begin():
+                yield uow
+            if uow.emitted:
+                for listener in self._commit_listeners:
+                    listener()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(self.reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.reader.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+class UnitOfWork:
+    """One write transaction. Messages emitted here reach the bus only after it commits (outbox)."""
+
+    def __init__(self, session: AsyncSession, *, is_sqlite: bool) -> None:
+        self.session = session
+        self.is_sqlite = is_sqlite
+        self.emitted = 0
+
+    def emit(self, topic: str, payload: dict[str, Any]) -> None:
+        self.session.add(OutboxRow(topic=topic, payload=payload))
+        self.emitted += 1
+
+    def lock(self, statement: Any) -> Any:
+        """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
+        return statement if self.is_sqlite else statement.with_for_update()
