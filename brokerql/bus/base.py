@@ -1,0 +1,148 @@
+"""The bus interface and the per-process fan-out hub that both implementations share.
+
+Topics are dotted names: `account.<id>` (an account's order events), `exchange.commands` (orders and
+cancels for the exchange), `quotes.<symbol>` (market snapshots). A process holds at most one upstream
+subscription per topic and fans each message out to its local subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+Message = dict[str, Any]
+# Sent to every local subscriber when the upstream link was lost and re-established: what was published
+# meanwhile may be missing, so consumers with a durable source (the database) resynchronise from it.
+RESYNC: Message = {"_resync": True}
+
+
+class SlowConsumer(Exception):
+    """The subscriber's bounded buffer overflowed; it must resubscribe from its last known position."""
+
+
+class Subscription:
+    """A local subscriber: a bounded queue of (topic, message). Never grows without bound."""
+
+    def __init__(self, hub: Hub, topics: Iterable[str], maxsize: int) -> None:
+        self.hub = hub
+        self.topics = tuple(topics)
+        self.queue: asyncio.Queue[tuple[str, Message]] = asyncio.Queue(maxsize)
+        self.overflowed = False
+        self.closed = False
+
+    def deliver(self, topic: str, message: Message) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((topic, message))
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    async def get(self, timeout: float | None = None) -> tuple[str, Message] | None:
+        """The next message, or None when `timeout` passes first. Raises SlowConsumer after overflow."""
+        if self.overflowed:
+            raise SlowConsumer()
+        try:
+            if timeout is None:
+                return await self.queue.get()
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> tuple[str, Message]:
+        item = await self.get()
+        assert item is not None
+        return item
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.hub.remove(self)
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+class Hub:
+    """Local fan-out. Calls `on_first`/`on_last` so an implementation can open/close its upstream."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.by_topic: dict[str, set[Subscription]] = defaultdict(set)
+
+    async def add(self, subscription: Subscription) -> None:
+        for topic in subscription.topics:
+            first = not self.by_topic[topic]
+            self.by_topic[topic].add(subscription)
+            if first:
+                await self.bus.upstream_open(topic)
+
+    async def remove(self, subscription: Subscription) -> None:
+        for topic in subscription.topics:
+            subscribers = self.by_topic.get(topic)
+            if subscribers is None:
+                continue
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self.by_topic[topic]
+                await self.bus.upstream_close(topic)
+
+    def dispatch(self, topic: str, message: Message) -> None:
+        for subscription in tuple(self.by_topic.get(topic, ())):
+            subscription.deliver(topic, message)
+
+    def dispatch_all(self, message: Message) -> None:
+        for topic, subscribers in list(self.by_topic.items()):
+            for subscription in tuple(subscribers):
+                subscription.deliver(topic, message)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len({s for subs in self.by_topic.values() for s in subs})
+
+
+class Bus(ABC):
+    """Publish/subscribe between processes. Messages are JSON-able dicts."""
+
+    def __init__(self, buffer_size: int = 1000) -> None:
+        self.hub = Hub(self)
+        self.buffer_size = buffer_size
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections and background readers."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Stop background readers and close connections."""
+
+    @abstractmethod
+    async def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
+        """Send `message` to every subscriber of `topic`; with `retain`, also keep it as the latest."""
+
+    @abstractmethod
+    async def latest(self, topic: str) -> Message | None:
+        """The last retained message of `topic`, if any (e.g. the current quote snapshot)."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise if the bus cannot be reached."""
+
+    async def upstream_open(self, topic: str) -> None:  # noqa: B027 - in-process bus has no upstream
+        """Begin receiving `topic` from outside this process."""
+
+    async def upstream_close(self, topic: str) -> None:  # noqa: B027
+        """Stop receiving `topic` from outside this process."""
+
+    async def subscribe(self, topics: Iterable[str], *, maxsize: int | None = None) -> Subscription:
+        """A live subscription: receives what is published from now on (use as `async with`)."""
+        subscription = Subscription(self.hub, topics, maxsize or self.buffer_size)
+        await self.hub.add(subscription)
+        return subscription

@@ -1,0 +1,164 @@
+"""The Redis bus of the scaled deployment.
+
+Durable-ish topics (`account.*`, `exchange.*`) are Redis Streams: a message is an entry with an id, so
+one reader per process can follow many streams from exact positions with a single blocking XREAD and
+nothing published after a subscription starts is skipped. Quotes are plain pub/sub: only the latest
+matters, and the latest is also kept in a key (`retain`) for processes that join later.
+
+The database stays the source of truth: if Redis restarts (it keeps nothing on disk here) every local
+subscriber gets RESYNC and re-reads what it may have missed from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from brokerql.bus.base import RESYNC, Bus, Message
+
+log = logging.getLogger(__name__)
+
+STREAM_PREFIXES = ("account.", "exchange.")
+STREAM_MAXLEN = 10_000
+BLOCK_MS = 250
+
+
+def is_stream(topic: str) -> bool:
+    return topic.startswith(STREAM_PREFIXES)
+
+
+class RedisBus(Bus):
+    """Streams for ordered per-account and command topics, pub/sub for quotes."""
+
+    def __init__(self, url: str, *, prefix: str = "brokerql", buffer_size: int = 1000) -> None:
+        super().__init__(buffer_size)
+        self.url = url
+        self.prefix = prefix
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+        self._stream_client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self._stream_positions: dict[str, str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub_ready = asyncio.Event()
+
+    def key(self, topic: str) -> str:
+        return f"{self.prefix}:{topic}"
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._read_streams(), name="redis-streams"),
+            asyncio.create_task(self._read_pubsub(), name="redis-pubsub"),
+        ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+        await self._stream_client.aclose()
+        await self.client.aclose()
+
+    async def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
+        data = json.dumps(message, separators=(",", ":"), default=str)
+        key = self.key(topic)
+        if is_stream(topic):
+            await self.client.xadd(key, {"d": data}, maxlen=STREAM_MAXLEN, approximate=True)
+        else:
+            await self.client.publish(key, data)
+        if retain:
+            await self.client.set(f"{key}:latest", data)
+
+    async def latest(self, topic: str) -> Message | None:
+        data = await self.client.get(f"{self.key(topic)}:latest")
+        return None if data is None else json.loads(data)
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def upstream_open(self, topic: str) -> None:
+        if is_stream(topic):
+            self._stream_positions[topic] = await self._stream_tail(topic)
+        else:
+            await self._pubsub.subscribe(self.key(topic))
+            self._pubsub_ready.set()
+
+    async def upstream_close(self, topic: str) -> None:
+        if is_stream(topic):
+            self._stream_positions.pop(topic, None)
+        else:
+            with contextlib.suppress(RedisError):
+                await self._pubsub.unsubscribe(self.key(topic))
+
+    async def _stream_tail(self, topic: str) -> str:
+        """The id of the newest entry now: reading after it yields exactly what comes next."""
+        try:
+            newest = await self.client.xrevrange(self.key(topic), count=1)
+        except RedisError:
+            return "0-0"
+        return newest[0][0].decode() if newest else "0-0"
+
+    async def _read_streams(self) -> None:
+        while True:
+            if not self._stream_positions:
+                await asyncio.sleep(BLOCK_MS / 1000)
+                continue
+            positions = {self.key(t): p for t, p in self._stream_positions.items()}
+            try:
+                batches = await self._stream_client.xread(positions, block=BLOCK_MS, count=500)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                await self._recover("streams", exc)
+                continue
+            for key, entries in batches or ():
+                topic = key.decode().split(":", 1)[1]
+                for entry_id, fields in entries:
+                    if topic in self._stream_positions:
+                        self._stream_positions[topic] = entry_id.decode()
+                    self.hub.dispatch(topic, json.loads(fields[b"d"]))
+
+    async def _read_pubsub(self) -> None:
+        while True:
+            await self._pubsub_ready.wait()
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                await self._recover("pubsub", exc)
+                continue
+            except RuntimeError:
+                # No channel subscribed right now (all unsubscribed): wait for the next subscribe.
+                self._pubsub_ready.clear()
+                continue
+            if message and message.get("type") == "message":
+                topic = message["channel"].decode().split(":", 1)[1]
+                self.hub.dispatch(topic, json.loads(message["data"]))
+
+    async def _recover(self, reader: str, exc: BaseException) -> None:
+        """Wait for Redis to answer again, then tell every subscriber to resynchronise."""
+        log.warning("redis %s reader lost its connection: %s; reconnecting", reader, exc)
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                await self.client.ping()
+                break
+            except (RedisError, OSError):
+                continue
+        if reader == "streams":
+            for topic in list(self._stream_positions):
+                self._stream_positions[topic] = await self._stream_tail(topic)
+        else:
+            channels = [self.key(t) for t in self.hub.by_topic if not is_stream(t)]
+            with contextlib.suppress(RedisError):
+                await self._pubsub.aclose()
+            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            if channels:
+                await self._pubsub.subscribe(*channels)
+        self.hub.dispatch_all(RESYNC)
