@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from brokerql.domain.common import Rejection, to_decimal
 from brokerql.domain.identity.tiers import TierCode
@@ -58,7 +59,7 @@ class PiecewiseLinear:
             return [Rejection("BAD_BREAKPOINTS", f"{field}: at least one breakpoint is required", field)]
         out: list[Rejection] = []
         raws = [raw for raw, _ in self.breakpoints]
-        if any(b <= a for a, b in zip(raws, raws[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(raws)):
             out.append(Rejection("BAD_BREAKPOINTS", f"{field}: raw values must strictly ascend", field))
         if any(not (0 <= score <= _HUNDRED) for _, score in self.breakpoints):
             out.append(Rejection("BAD_BREAKPOINTS", f"{field}: scores must lie within 0..100", field))
@@ -73,7 +74,7 @@ class PiecewiseLinear:
             value = points[-1][1]
         else:
             value = points[-1][1]
-            for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+            for (x0, y0), (x1, y1) in pairwise(points):
                 if x0 <= raw <= x1:
                     value = y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
                     break
@@ -143,7 +144,7 @@ class GradingModel:
         out: list[Rejection] = []
         if self.thresholds[0][1] != 0:
             out.append(Rejection("BAD_THRESHOLDS", "the lowest threshold must be 0", "thresholds"))
-        for (tier_a, min_a), (tier_b, min_b) in zip(self.thresholds, self.thresholds[1:], strict=False):
+        for (tier_a, min_a), (tier_b, min_b) in pairwise(self.thresholds):
             if min_b <= min_a or tier_b.rank <= tier_a.rank:
                 out.append(
                     Rejection("BAD_THRESHOLDS", f"{tier_b} must rank and score above {tier_a}", "thresholds")
@@ -195,8 +196,9 @@ DEFAULT_GRADING_MODEL = GradingModel(
         Dimension.ACTIVITY: _d("0.10"),
     },
     scorers={
-        Dimension.ASSETS: scorer((0, 0), (100_000, 40), (500_000, 60), (1_000_000, 75), (5_000_000, 90),
-                                 (20_000_000, 100)),
+        Dimension.ASSETS: scorer(
+            (0, 0), (100_000, 40), (500_000, 60), (1_000_000, 75), (5_000_000, 90), (20_000_000, 100)
+        ),
         Dimension.TURNOVER: scorer((0, 0), (1_000_000, 50), (10_000_000, 80), (100_000_000, 100)),
         Dimension.COMMISSION: scorer((0, 0), (1_000, 40), (10_000, 70), (100_000, 100)),
         Dimension.TENURE: scorer((0, 0), (12, 50), (60, 100)),

@@ -139,7 +139,8 @@ def approve_application(
     require_aware(now)
     if not current.rank < application.tier.rank <= eligible.rank:
         return Rejection("NOT_ELIGIBLE", f"client is not eligible for {application.tier}", "tier")
-    return LevelChange(client_id, current, application.tier, ChangeReason.APPLICATION_APPROVED, by_operator, now)
+    reason = ChangeReason.APPLICATION_APPROVED
+    return LevelChange(client_id, current, application.tier, reason, by_operator, now)
 
 
 def force_level(
@@ -159,7 +160,9 @@ def force_level(
     return LevelChange(client_id, current, to, ChangeReason.FORCED, by_operator, now, reason_text.strip())
 
 
-def due_change(client_id: str, current: TierCode, outcome: LevelClassification, now: datetime) -> LevelChange | None:
+def due_change(
+    client_id: str, current: TierCode, outcome: LevelClassification, now: datetime
+) -> LevelChange | None:
     """The change the system applies by itself for a classification, if any.
 
     DOWNGRADE_DUE -> a DOWNGRADE to the eligible tier; TRIAL_EXPIRED -> TRIAL_EXPIRED to no tier.

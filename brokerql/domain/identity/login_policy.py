@@ -72,7 +72,9 @@ def _locked(state: LoginGuardState) -> Rejection:
     return Rejection("ACCOUNT_LOCKED", f"too many failed logins; try again after {until}", None)
 
 
-def check_attempt(state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool) -> Rejection | None:
+def check_attempt(
+    state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool
+) -> Rejection | None:
     """What stops an attempt before the password is even checked: a lock, or a missing captcha.
 
     Callers must not verify the password when this returns a rejection: a locked account must not
@@ -92,7 +94,8 @@ def record_failure(state: LoginGuardState, policy: LoginPolicy, now: datetime) -
     if state.is_locked(now):
         return state
     failures = state.failures + 1
-    new = replace(state, failures=failures, captcha_required=state.captcha_required or failures >= policy.captcha_after)
+    captcha = state.captcha_required or failures >= policy.captcha_after
+    new = replace(state, failures=failures, captcha_required=captcha)
     if failures >= policy.lock_after:
         locks = state.locks + 1
         new = replace(new, locks=locks, locked_until=now + lock_duration(policy, locks))
@@ -131,7 +134,8 @@ def evaluate_attempt(
     new = record_failure(state, policy, now)
     if new.is_locked(now):
         return LoginDecision(False, new, _locked(new))
-    return LoginDecision(False, new, Rejection("INVALID_CREDENTIALS", "wrong username or password", "password"))
+    wrong = Rejection("INVALID_CREDENTIALS", "wrong username or password", "password")
+    return LoginDecision(False, new, wrong)
 
 
 def session_is_idle_locked(last_activity: datetime, now: datetime, idle_minutes: int) -> bool:

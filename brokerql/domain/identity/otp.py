@@ -35,7 +35,8 @@ def new_secret() -> str:
 
 def provisioning_uri(secret: str, name: str, issuer: str = "BrokerQL") -> str:
     """The ``otpauth://`` URI an authenticator app reads from a QR code."""
-    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=name, issuer_name=issuer)
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
+    return totp.provisioning_uri(name=name, issuer_name=issuer)
 
 
 def current_step(now: datetime) -> int:
@@ -85,5 +86,6 @@ def check_otp(secret: str | None, code: str | None, now: datetime, last_used_ste
         return OtpOutcome(None, Rejection("OTP_REQUIRED", "enter the dynamic password", "otp"))
     ok, step = verify_totp(secret, code, now, last_used_step)
     if not ok:
-        return OtpOutcome(None, Rejection("OTP_INVALID", "the dynamic password is wrong or already used", "otp"))
+        invalid = Rejection("OTP_INVALID", "the dynamic password is wrong or already used", "otp")
+        return OtpOutcome(None, invalid)
     return OtpOutcome(step, None)

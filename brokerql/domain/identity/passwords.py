@@ -28,7 +28,7 @@ class Passwords:
     ``Passwords(time_cost=1, memory_cost=8, parallelism=1)`` to stay fast.
     """
 
-    __slots__ = ("_hasher", "_dummy_hash")
+    __slots__ = ("_dummy_hash", "_hasher")
 
     def __init__(
         self, *, time_cost: int | None = None, memory_cost: int | None = None, parallelism: int | None = None

@@ -90,7 +90,7 @@ class Tier:
 class TierCatalog:
     """An immutable tier -> entitlements mapping covering every :class:`TierCode`."""
 
-    __slots__ = ("_tiers", "_known_keys")
+    __slots__ = ("_known_keys", "_tiers")
 
     def __init__(self, tiers: Iterable[Tier], known_keys: frozenset[str] = ALL_ENTITLEMENTS) -> None:
         """Build a catalog; raises ``ValueError`` if a tier is missing, repeated or grants unknown keys.
