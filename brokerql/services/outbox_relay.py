@@ -1,0 +1,76 @@
+"""Publishes what committed transactions left in the outbox, in order, then deletes it.
+
+A crash between commit and publish loses nothing: the rows stay and the next relay run (this process
+after restart, or any other) publishes them. A crash between publish and delete publishes a message
+twice; every consumer is idempotent by sequence number or order id, so that is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import delete, select, text
+
+from brokerql.bus import Bus
+from brokerql.store.database import Database
+from brokerql.store.tables import OutboxRow
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# One relay at a time across processes on PostgreSQL, so the outbox is published in commit order.
+ADVISORY_LOCK_KEY = 0x6272_6F6B  # "brok"
+
+
+class OutboxRelay:
+    """Woken after every commit that emitted messages; also polls, to pick up what a crash left."""
+
+    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0) -> None:
+        self.db = db
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self.published = 0
+        db.on_commit(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = self.poll_seconds
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            self._wake.clear()
+            try:
+                await self.flush()
+                backoff = self.poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the bus or the database is down: keep the rows, retry later
+                log.warning("outbox relay could not publish (%s); retrying", exc)
+                backoff = min(backoff * 2, 5.0)
+
+    async def flush(self) -> int:
+        """Publish everything pending now; returns how many messages went out."""
+        total = 0
+        while True:
+            async with self.db.transaction() as uow:
+                session = uow.session
+                if not self.db.is_sqlite:
+                    got = await session.scalar(
+                        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+                    )
+                    if not got:
+                        return total
+                rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(BATCH))).all()
+                for row in rows:
+                    await self.bus.publish(row.topic, row.payload)
+                if rows:
+                    await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])))
+            total += len(rows)
+            self.published += len(rows)
+            if len(rows) < BATCH:
+                return total
