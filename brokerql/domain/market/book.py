@@ -9,8 +9,15 @@ from operator import neg
 
 from sortedcontainers import SortedDict
 
-from brokerql.domain.common import OrderType, Side, TimeInForce, to_decimal
-from brokerql.domain.market.orders import Depth, DepthLevel, Execution, MatchResult, check_submit
+from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.market.orders import (
+    Depth,
+    DepthLevel,
+    Execution,
+    MatchResult,
+    RestingOrder,
+    normalize_submit,
+)
 
 __all__ = ["OrderBook"]
 
@@ -75,12 +82,10 @@ class OrderBook:
         protect_levels: int | None = 5,
     ) -> MatchResult:
         """Match an incoming order, rest a DAY limit remainder, cancel any other remainder."""
-        is_limit = order_type is OrderType.LIMIT
-        check_submit(is_limit, quantity, price)
+        side, limit, time_in_force = normalize_submit(side, order_type, quantity, price, time_in_force)
         if order_id in self._orders:
             raise ValueError(f"order {order_id!r} is already resting in {self.symbol}")
-        limit = to_decimal(price) if is_limit and price is not None else None
-        max_levels = None if is_limit else protect_levels
+        max_levels = protect_levels if limit is None else None
         opposite = self._asks if side is Side.BUY else self._bids
         fok = time_in_force is TimeInForce.FOK
         if fok and self._available(opposite, side, limit, max_levels, quantity) < quantity:
@@ -124,6 +129,11 @@ class OrderBook:
         self._bids.clear()
         self._asks.clear()
         return expired
+
+    def resting_order(self, order_id: str) -> RestingOrder | None:
+        """Side, price and open quantity of a resting order, None if it is not resting."""
+        order = self._orders.get(order_id)
+        return None if order is None else RestingOrder(order_id, order.side, order.price, order.remaining)
 
     def remaining(self, order_id: str) -> int | None:
         """Open quantity of a resting order, None if it is not resting."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from brokerql.domain.common import Side
+from brokerql.domain.common import OrderType, Side, TimeInForce, to_decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,15 @@ class MatchResult:
         return sum((e.price * e.quantity for e in self.executions), Decimal(0)) / filled
 
 
+class RestingOrder(NamedTuple):
+    """A resting order as the book sees it."""
+
+    order_id: str
+    side: Side
+    price: Decimal
+    remaining: int
+
+
 class DepthLevel(NamedTuple):
     """One price level: total resting quantity and how many orders make it up."""
 
@@ -84,9 +93,23 @@ class Depth(NamedTuple):
     asks: tuple[DepthLevel, ...]
 
 
-def check_submit(order_type_is_limit: bool, quantity: int, price: Decimal | None) -> None:
-    """Programming-error guard shared by both books: the board rules should have caught these."""
+def normalize_submit(
+    side: Side | str,
+    order_type: OrderType | str,
+    quantity: int,
+    price: Decimal | None,
+    tif: TimeInForce | str,
+) -> tuple[Side, Decimal | None, TimeInForce]:
+    """Coerce a submit's arguments; returns (side, limit price or None for market, time in force).
+
+    Raises ValueError on what the board rules should already have rejected: this is a programming
+    error at this layer, not a business rejection.
+    """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise ValueError(f"quantity must be a positive int, got {quantity!r}")
-    if order_type_is_limit and (price is None or price <= 0):
-        raise ValueError("a limit order needs a positive price")
+    limit = None
+    if OrderType(order_type) is OrderType.LIMIT:
+        if price is None or to_decimal(price) <= 0:
+            raise ValueError("a limit order needs a positive price")
+        limit = to_decimal(price)
+    return Side(side), limit, TimeInForce(tif)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from brokerql.domain.common import OrderType, Side, TimeInForce, to_decimal
-from brokerql.domain.market.orders import Depth, DepthLevel, Execution, MatchResult, check_submit
+from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.market.orders import Depth, DepthLevel, Execution, MatchResult, normalize_submit
 
 __all__ = ["ReferenceBook"]
 
@@ -67,12 +67,10 @@ class ReferenceBook:
         protect_levels: int | None = 5,
     ) -> MatchResult:
         """Match, then rest or cancel the remainder, exactly as OrderBook.submit."""
-        is_limit = order_type is OrderType.LIMIT
-        check_submit(is_limit, quantity, price)
+        side, limit, time_in_force = normalize_submit(side, order_type, quantity, price, time_in_force)
         if any(o.order_id == order_id for o in self._resting):
             raise ValueError(f"order {order_id!r} is already resting in {self.symbol}")
-        limit = to_decimal(price) if is_limit and price is not None else None
-        max_levels = None if is_limit else protect_levels
+        max_levels = protect_levels if limit is None else None
         eligible = list(self._eligible(self._queue(side.opposite), side, limit, max_levels))
         if time_in_force is TimeInForce.FOK and sum(o.remaining for o in eligible) < quantity:
             return MatchResult(order_id, quantity, [], 0, quantity)
