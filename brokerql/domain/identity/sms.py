@@ -134,7 +134,7 @@ def verify_sms_code(
 def sms_text(code: str, policy: SmsCodePolicy = DEFAULT_SMS_POLICY) -> str:
     """The message body sent to the phone."""
     minutes = int(policy.ttl.total_seconds() // 60)
-    return f"【BrokerQL】您的验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。"  # noqa: RUF001
+    return f"【BrokerQL】您的验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。"
 
 
 def mask_phone(phone: str) -> str:
