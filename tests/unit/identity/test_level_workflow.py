@@ -25,8 +25,9 @@ S, SILVER, GOLD, PLAT = TierCode.STANDARD, TierCode.SILVER, TierCode.GOLD, TierC
 
 
 def _classify(current, eligible, applications=(), below_since=None, now=T0, **kw):
+    apps = list(applications)
     return classify(
-        current=current, eligible=eligible, applications=list(applications), below_since=below_since, now=now, **kw
+        current=current, eligible=eligible, applications=apps, below_since=below_since, now=now, **kw
     )
 
 
@@ -57,7 +58,8 @@ def test_application_beyond_eligibility_is_not_applied() -> None:
 
 def test_grace_period_before_downgrade() -> None:
     below = T0
-    within = _classify(GOLD, SILVER, below_since=below, now=below + timedelta(days=29, hours=23), grace_days=30)
+    almost = below + timedelta(days=29, hours=23)
+    within = _classify(GOLD, SILVER, below_since=below, now=almost, grace_days=30)
     assert within.status is LevelStatus.PENDING_DOWNGRADE
     assert within.grace_ends_at == below + timedelta(days=30)
     assert due_change("c1", GOLD, within, T0) is None

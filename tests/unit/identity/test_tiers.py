@@ -56,7 +56,7 @@ def test_trial_may_only_look() -> None:
 def test_rank_order_and_names() -> None:
     ranks = [tier.rank for tier in DEMO_TIER_CATALOG.tiers]
     assert ranks == list(range(len(TierCode)))
-    assert [tier.code for tier in DEMO_TIER_CATALOG.tiers][0] is TierCode.TRIAL
+    assert DEMO_TIER_CATALOG.tiers[0].code is TierCode.TRIAL
     assert TierCode.DIAMOND.rank > TierCode.PLATINUM.rank > TierCode.GOLD.rank > TierCode.SILVER.rank
     assert DEMO_TIER_CATALOG.tier(TierCode.GOLD).name == "Gold 金卡"
 
@@ -100,7 +100,10 @@ def test_edit_limits() -> None:
 def test_edit_rejects_unknown_keys_tier_conflicts_and_bad_limits() -> None:
     result = DEMO_TIER_CATALOG.edit(TierCode.GOLD, grant=["quotes.level3"], revoke=["nope"])
     assert isinstance(result, list)
-    assert {(r.code, r.field) for r in result} == {("UNKNOWN_ENTITLEMENT", "grant"), ("UNKNOWN_ENTITLEMENT", "revoke")}
+    assert {(r.code, r.field) for r in result} == {
+        ("UNKNOWN_ENTITLEMENT", "grant"),
+        ("UNKNOWN_ENTITLEMENT", "revoke"),
+    }
     assert DEMO_TIER_CATALOG.edit("BRONZE", grant=[t.QUOTES_LEVEL1]) == [
         Rejection("UNKNOWN_TIER", "unknown tier 'BRONZE'", "tierCode")
     ]

@@ -1,0 +1,127 @@
+"""A6 login guard: captcha, lockout with growing waits, idle lock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from brokerql.domain.identity.login_policy import (
+    LoginGuardState,
+    LoginPolicy,
+    evaluate_attempt,
+    lock_duration,
+    record_failure,
+    record_success,
+    session_is_idle_locked,
+    touch,
+    unlock,
+)
+
+from .conftest import T0
+
+POLICY = LoginPolicy()
+
+
+def test_failures_then_captcha_then_lock() -> None:
+    state = LoginGuardState()
+    codes = []
+    for i in range(5):
+        decision = evaluate_attempt(
+            state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True
+        )
+        state = decision.state
+        codes.append(decision.rejection.code if decision.rejection else None)
+    assert codes == ["INVALID_CREDENTIALS"] * 4 + ["ACCOUNT_LOCKED"]
+    assert state.captcha_required and state.failures == 5
+    assert state.locked_until == T0 + timedelta(seconds=4) + timedelta(minutes=1)
+
+
+def test_captcha_required_after_three_failures_without_counting_missing_captcha() -> None:
+    state = LoginGuardState()
+    for _ in range(3):
+        state = evaluate_attempt(state, POLICY, T0, password_ok=False).state
+    assert state.captcha_required
+    decision = evaluate_attempt(state, POLICY, T0, password_ok=True, captcha_ok=False)
+    assert not decision.allowed and decision.rejection and decision.rejection.code == "CAPTCHA_REQUIRED"
+    assert decision.state == state  # not counted as a failure, not a success
+    assert evaluate_attempt(state, POLICY, T0, password_ok=True, captcha_ok=True).allowed
+
+
+def test_twelve_wrong_passwords_at_once_end_locked() -> None:
+    state = LoginGuardState()
+    decisions = []
+    for i in range(12):
+        decision = evaluate_attempt(
+            state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True
+        )
+        decisions.append(decision)
+        state = decision.state
+    last = decisions[-1]
+    assert not last.allowed and last.rejection is not None and last.rejection.code == "ACCOUNT_LOCKED"
+    assert last.locked_until == T0 + timedelta(seconds=4, minutes=1)
+    assert state.is_locked(T0 + timedelta(seconds=11))
+    # Hammering a locked account changes nothing: no longer lock, no reset, no extra count.
+    assert all(d.state == decisions[4].state for d in decisions[5:])
+    # Even the right password is refused while locked.
+    assert not evaluate_attempt(
+        state, POLICY, T0 + timedelta(seconds=30), password_ok=True, captcha_ok=True
+    ).allowed
+
+
+def test_twelve_wrong_passwords_spaced_out_lock_longer_each_time() -> None:
+    state = LoginGuardState()
+    now = T0
+    waits = []
+    for _ in range(12):
+        decision = evaluate_attempt(state, POLICY, now, password_ok=False, captcha_ok=True)
+        state = decision.state
+        if decision.locked_until is not None:
+            waits.append(decision.locked_until - now)
+            now = decision.locked_until  # the next attempt comes when the lock has just ended
+        else:
+            now += timedelta(seconds=10)
+    assert decision.rejection is not None and decision.rejection.code == "ACCOUNT_LOCKED"
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 64, 128)]
+    assert state.is_locked(now - timedelta(seconds=1))
+
+
+def test_lock_wait_is_capped() -> None:
+    assert lock_duration(POLICY, 1) == timedelta(minutes=1)
+    assert lock_duration(POLICY, 11) == timedelta(minutes=1024)
+    assert lock_duration(POLICY, 12) == timedelta(hours=24)
+    assert lock_duration(POLICY, 10_000) == timedelta(hours=24)
+
+
+def test_success_resets_everything() -> None:
+    state = LoginGuardState()
+    for _ in range(4):
+        state = record_failure(state, POLICY, T0)
+    assert state.captcha_required
+    after = evaluate_attempt(state, POLICY, T0, password_ok=True, captcha_ok=True)
+    assert after.allowed and after.rejection is None
+    assert after.state == LoginGuardState(last_activity=T0)
+
+
+def test_success_cannot_lift_a_lock_but_expiry_and_operator_can() -> None:
+    state = LoginGuardState()
+    for _ in range(5):
+        state = record_failure(state, POLICY, T0)
+    assert record_success(state, T0 + timedelta(seconds=59)) == state
+    assert evaluate_attempt(
+        state, POLICY, T0 + timedelta(minutes=1), password_ok=True, captcha_ok=True
+    ).allowed
+    lifted = unlock(state)
+    assert not lifted.is_locked(T0) and lifted.captcha_required and lifted.failures == 0
+
+
+def test_configurable_policy() -> None:
+    strict = LoginPolicy(captcha_after=1, lock_after=2, first_lock=timedelta(minutes=5))
+    state = record_failure(LoginGuardState(), strict, T0)
+    assert state.captcha_required and not state.is_locked(T0)
+    state = record_failure(state, strict, T0)
+    assert state.locked_until == T0 + timedelta(minutes=5)
+
+
+def test_idle_lock() -> None:
+    assert not session_is_idle_locked(T0, T0 + timedelta(minutes=15), 15)
+    assert session_is_idle_locked(T0, T0 + timedelta(minutes=15, seconds=1), 15)
+    assert touch(LoginGuardState(), T0).last_activity == T0
