@@ -1,0 +1,231 @@
+"""The account aggregate: funds, positions and fees, kept consistent with the account's orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from brokerql.domain.common import OrderType, Rejection, Side
+from brokerql.domain.trading.fees import (
+    A_SHARE,
+    CENT,
+    DEFAULT_SCHEDULE,
+    ZERO,
+    FeeBasis,
+    Fees,
+    FeeSchedule,
+    estimate_buy_freeze,
+    sell_fee_buffer,
+)
+from brokerql.domain.trading.ledger import Funds, LedgerError, Position
+from brokerql.domain.trading.orders import (
+    Order,
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    cash_movement_of_fill,
+)
+
+
+class AccountType(StrEnum):
+    """The products an account trades (C2): stock cash account, margin, index futures."""
+
+    CASH = "CASH"
+    MARGIN = "MARGIN"
+    FUTURES = "FUTURES"
+
+
+@dataclass(slots=True, eq=False)
+class Account:
+    """One trading account. Its methods keep funds and positions in step with its orders.
+
+    What an order holds frozen is always `order.frozen_cash` (cash) and, for a working sell,
+    `order.leaves_qty` (shares); `check_invariants(account, orders)` verifies exactly that.
+    Each method computes the new values first and assigns them last, so a raise changes nothing.
+    """
+
+    id: str
+    type: AccountType = AccountType.CASH
+    funds: Funds = field(default_factory=Funds)
+    positions: dict[str, Position] = field(default_factory=dict)
+    fee_schedule: FeeSchedule = DEFAULT_SCHEDULE
+    realised_pnl: Decimal = ZERO  # since the account opened, after fees (average cost method)
+
+    def position(self, symbol: str) -> Position:
+        """The holding of `symbol` (an empty one if none)."""
+        return self.positions.get(symbol) or Position(symbol)
+
+    def deposit(self, amount: Decimal) -> None:
+        """Cash in from the bank."""
+        self.funds = self.funds.deposit(amount)
+
+    def withdraw(self, amount: Decimal) -> None:
+        """Cash out to the bank; raises LedgerError(INSUFFICIENT_FUNDS) beyond withdrawable."""
+        self.funds = self.funds.withdraw(amount)
+
+    def freeze_needed(
+        self, order: Order, *, protective_price: Decimal | None = None, basis: FeeBasis = A_SHARE
+    ) -> Decimal:
+        """Cash an order must freeze: buys notional + fees at the limit (market buys at the
+        protective price, e.g. limit up); sells a fee buffer at the lowest price they may trade.
+        """
+        price = order.price if order.type is OrderType.LIMIT else protective_price
+        if order.side is Side.BUY:
+            if price is None:
+                raise ValueError("a market buy needs a protective price to freeze cash at")
+            return estimate_buy_freeze(price, order.leaves_qty, self.fee_schedule, basis)
+        return sell_fee_buffer(price or CENT, self.fee_schedule, basis)
+
+    def reserve_for(
+        self, order: Order, *, protective_price: Decimal | None = None, basis: FeeBasis = A_SHARE
+    ) -> list[Rejection]:
+        """Freeze what `order` needs (cash; for sells also the shares); [] on success.
+
+        Prefer `accept`, which also records the frozen cash on the order. Whoever calls this alone
+        must put `freeze_needed(...)` in the OrderAccepted, or `release_for` if it rejects anyway.
+        """
+        self._own(order)
+        rejections: list[Rejection] = []
+        funds, position = self.funds, self.position(order.symbol)
+        try:
+            funds = funds.freeze(self.freeze_needed(order, protective_price=protective_price, basis=basis))
+        except LedgerError as error:
+            rejections.append(Rejection(error.code, error.message, "quantity"))
+        if order.side is Side.SELL:
+            try:
+                position = position.freeze(order.leaves_qty)
+            except LedgerError as error:
+                rejections.append(Rejection(error.code, error.message, "quantity"))
+        if not rejections:
+            self.funds = funds
+            if order.side is Side.SELL:
+                self.positions[order.symbol] = position
+        return rejections
+
+    def accept(
+        self,
+        order: Order,
+        *,
+        ts: datetime,
+        protective_price: Decimal | None = None,
+        basis: FeeBasis = A_SHARE,
+    ) -> OrderAccepted | OrderRejected:
+        """Reserve for a PENDING_NEW order and apply the outcome to it; returns the event to store."""
+        event: OrderAccepted | OrderRejected
+        rejections = self.reserve_for(order, protective_price=protective_price, basis=basis)
+        if rejections:
+            first = rejections[0]
+            event = OrderRejected(order_id=order.id, ts=ts, code=first.code, reason=first.message)
+        else:
+            frozen = self.freeze_needed(order, protective_price=protective_price, basis=basis)
+            event = OrderAccepted(order_id=order.id, ts=ts, frozen_cash=frozen)
+        order.apply(event)
+        return event
+
+    def fees_for_fill(self, order: Order, price: Decimal, quantity: int, basis: FeeBasis = A_SHARE) -> Fees:
+        """Fees of the next fill of `order` under this account's schedule (minimum once per order)."""
+        return self.fee_schedule.fill_fees(order.side, order.notional, price * quantity, basis)
+
+    def book_fill(self, order: Order, fill: OrderFilled, *, t_plus: int = 1) -> Decimal:
+        """Book one execution into funds, position and the order; returns the realised P&L of a
+        sell fill (0 for buys). `t_plus=0` makes bought shares sellable at once (T+0 products).
+        """
+        self._own(order)
+        order.check(fill)
+        delta, consumed, refund = cash_movement_of_fill(order, fill)
+        funds = self.funds.settle(delta, consumed, refund)
+        realised = ZERO
+        if order.side is Side.BUY:
+            position = self.position(order.symbol).add_bought(fill.quantity, -delta, t_plus=t_plus)
+        else:
+            position, removed = self.position(order.symbol).remove_sold(fill.quantity)
+            realised = delta - removed
+        order.apply(fill)
+        self.funds, self.positions[order.symbol] = funds, position
+        self.realised_pnl += realised
+        return realised
+
+    def release_for(self, order: Order, quantity: int | None = None) -> None:
+        """Give back what a working order holds for `quantity` unfilled shares (default: all left).
+
+        A-share cancels take the whole remainder, so cash is released in full; a partial quantity
+        only makes sense for the shares of a sell.
+        """
+        self._own(order)
+        quantity = order.leaves_qty if quantity is None else quantity
+        if quantity > order.leaves_qty or (order.side is Side.BUY and quantity != order.leaves_qty):
+            raise ValueError(f"cannot release {quantity} of order {order.id} with {order.leaves_qty} left")
+        funds = self.funds.release(order.frozen_cash)
+        position = self.positions.get(order.symbol)
+        if order.side is Side.SELL:
+            position = self.position(order.symbol).release(quantity)
+        self.funds = funds
+        if position is not None:
+            self.positions[order.symbol] = position
+
+    def close_order(self, order: Order, event: OrderCanceled | OrderExpired | OrderRejected) -> None:
+        """End an order without (further) fills: release what it holds, then apply the event."""
+        order.check(event)
+        if order.status.is_working:  # a PENDING_NEW order holds nothing yet
+            self.release_for(order)
+        order.apply(event)
+
+    def roll_day(self) -> None:
+        """Daily settlement: today's buys become sellable, proceeds withdrawable, flat lines vanish."""
+        self.funds = self.funds.roll_day()
+        rolled = (p.roll_day() for p in self.positions.values())
+        self.positions = {p.symbol: p for p in rolled if p.quantity or p.frozen_quantity}
+
+    def _own(self, order: Order) -> None:
+        if order.account_id != self.id:
+            raise ValueError(f"order {order.id} belongs to account {order.account_id}, not {self.id}")
+
+
+def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str]:
+    """Every broken ledger rule, as text ([] = healthy). With `orders`, also checks that what is
+    frozen matches exactly what the working orders hold.
+    """
+    f = account.funds
+    broken = [
+        msg
+        for ok, msg in (
+            (f.available >= 0, f"available {f.available} < 0"),
+            (f.frozen >= 0, f"frozen {f.frozen} < 0"),
+            (f.unsettled >= 0, f"unsettled {f.unsettled} < 0"),
+            (f.balance == f.available + f.frozen, f"balance {f.balance} != available + frozen"),
+        )
+        if not ok
+    ]
+    for symbol, p in account.positions.items():
+        parts = (p.sellable_quantity, p.frozen_quantity, p.bought_today)
+        if symbol != p.symbol:
+            broken.append(f"position {p.symbol} filed under {symbol}")
+        if min(parts) < 0 or p.cost < 0:
+            broken.append(f"{symbol}: negative part {parts} or cost {p.cost}")
+        if p.quantity != sum(parts):
+            broken.append(f"{symbol}: quantity {p.quantity} != sellable + frozen + bought today {parts}")
+        if p.quantity == 0 and p.cost != 0:
+            broken.append(f"{symbol}: flat position carries cost {p.cost}")
+    orders = [o for o in orders if o.account_id == account.id]
+    if orders:
+        held = sum((o.frozen_cash for o in orders), ZERO)
+        if held != f.frozen:
+            broken.append(f"frozen {f.frozen} != cash held by orders {held}")
+        for o in orders:
+            if o.frozen_cash and o.status.is_terminal:
+                broken.append(f"finished order {o.id} still holds {o.frozen_cash}")
+        for symbol in {o.symbol for o in orders} | set(account.positions):
+            sells = sum(o.leaves_qty for o in orders if o.symbol == symbol and _holds_shares(o))
+            frozen_qty = account.position(symbol).frozen_quantity
+            if sells != frozen_qty:
+                broken.append(f"{symbol}: frozen shares {frozen_qty} != {sells} left on working sells")
+    return broken
+
+
+def _holds_shares(order: Order) -> bool:
+    return order.side is Side.SELL and order.status.is_working

@@ -1,0 +1,128 @@
+"""Trading fees of A-share orders: commission, stamp duty and transfer fee, all in exact Decimal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from brokerql.domain.common import Side, to_decimal
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+# Rounding of fee components can push a later cumulative shortfall up by at most one cent per
+# rounded component (stamp duty and transfer fee); two cents cover it (see sell_fee_buffer).
+_ROUNDING_SLACK = Decimal("0.02")
+
+
+def _cents(amount: Decimal) -> Decimal:
+    """Money is booked in cents, rounding half up as the clearing house does."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    """The fees of one fill or one order, each component already rounded to cents."""
+
+    commission: Decimal = ZERO
+    stamp_duty: Decimal = ZERO
+    transfer_fee: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """Sum of the components (exact: each is in cents)."""
+        return self.commission + self.stamp_duty + self.transfer_fee
+
+    def __add__(self, other: Fees) -> Fees:
+        return Fees(
+            self.commission + other.commission,
+            self.stamp_duty + other.stamp_duty,
+            self.transfer_fee + other.transfer_fee,
+        )
+
+    def __sub__(self, other: Fees) -> Fees:
+        return Fees(
+            self.commission - other.commission,
+            self.stamp_duty - other.stamp_duty,
+            self.transfer_fee - other.transfer_fee,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeeBasis:
+    """What about the instrument decides its fees: the exchange and whether stamp duty applies.
+
+    ETFs are exempt from stamp duty; the market package maps an instrument's board to this.
+    """
+
+    exchange: str = "SSE"
+    stamp_duty_exempt: bool = False
+
+
+A_SHARE = FeeBasis()
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """Fee rates of one account; brokers negotiate commission per client, so every field overrides.
+
+    Defaults: commission 0.025% with a 5 CNY minimum per order, stamp duty 0.05% on sells only
+    (since 2023-08-28), transfer fee 0.001% of notional on both sides on SSE and, since 2022, SZSE.
+    """
+
+    commission_rate: Decimal = Decimal("0.00025")
+    min_commission: Decimal = Decimal("5")
+    stamp_duty_rate: Decimal = Decimal("0.0005")
+    transfer_fee_rate: Decimal = Decimal("0.00001")
+    transfer_fee_exchanges: frozenset[str] = field(default=frozenset({"SSE", "SZSE"}))
+
+    def fees(self, side: Side, notional: Decimal, basis: FeeBasis = A_SHARE) -> Fees:
+        """Fees of an order that has traded `notional` in total (0 traded = no fees at all)."""
+        notional = to_decimal(notional)
+        if notional <= 0:
+            return Fees()
+        commission = max(self.min_commission, _cents(notional * self.commission_rate))
+        stamp = ZERO
+        if side is Side.SELL and not basis.stamp_duty_exempt:
+            stamp = _cents(notional * self.stamp_duty_rate)
+        transfer = ZERO
+        if basis.exchange in self.transfer_fee_exchanges:
+            transfer = _cents(notional * self.transfer_fee_rate)
+        return Fees(commission, stamp, transfer)
+
+    def fill_fees(
+        self, side: Side, traded_before: Decimal, fill_notional: Decimal, basis: FeeBasis = A_SHARE
+    ) -> Fees:
+        """Fees of one fill: what the order owes after it minus what it owed before.
+
+        Charging the difference of cumulative fees applies the minimum commission once per order
+        (not once per fill) and makes the fills of an order add up exactly to the order's fees.
+        """
+        before = self.fees(side, traded_before, basis)
+        return self.fees(side, traded_before + fill_notional, basis) - before
+
+
+DEFAULT_SCHEDULE = FeeSchedule()
+
+
+def estimate_buy_freeze(
+    price: Decimal, quantity: int, schedule: FeeSchedule = DEFAULT_SCHEDULE, basis: FeeBasis = A_SHARE
+) -> Decimal:
+    """Cash to freeze for a buy: notional plus fees at `price` (the limit, or a protective price).
+
+    Buys never fill above that price and fees grow with notional, so this is an upper bound.
+    """
+    notional = to_decimal(price) * quantity
+    return notional + schedule.fees(Side.BUY, notional, basis).total
+
+
+def sell_fee_buffer(
+    lowest_price: Decimal, schedule: FeeSchedule = DEFAULT_SCHEDULE, basis: FeeBasis = A_SHARE
+) -> Decimal:
+    """Cash to freeze for a sell so that fees above the proceeds can never overdraw the account.
+
+    An order's cumulative shortfall (fees minus proceeds) only falls as it trades more, so the worst
+    case is a first fill of one share at the lowest price it may trade at; that is usually 0, but
+    with a 5 CNY minimum commission a penny stock sell could owe more than it earns.
+    """
+    shortfall = schedule.fees(Side.SELL, lowest_price, basis).total - lowest_price
+    return shortfall + _ROUNDING_SLACK if shortfall + _ROUNDING_SLACK > 0 else ZERO

@@ -1,0 +1,197 @@
+"""Ledger values: funds and positions as immutable values whose operations return new values.
+
+No operation may leave `available` or `sellable_quantity` below zero: it raises LedgerError instead,
+with the same code the client sees (INSUFFICIENT_FUNDS, INSUFFICIENT_POSITION).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from brokerql.domain.trading.fees import CENT, ZERO
+
+AVG_COST_DISPLAY = Decimal("0.0001")
+
+
+class LedgerError(Exception):
+    """A ledger operation refused; `code` is a stable payload code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _positive(amount: Decimal | int, what: str) -> None:
+    if amount < 0:
+        raise ValueError(f"{what} must not be negative, got {amount}")
+
+
+@dataclass(frozen=True, slots=True)
+class Funds:
+    """Cash of one account: balance = available + frozen.
+
+    `unsettled` is today's sell proceeds: usable to buy at once, but withdrawable only after the
+    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal).
+    """
+
+    balance: Decimal = ZERO
+    available: Decimal = ZERO
+    frozen: Decimal = ZERO
+    unsettled: Decimal = ZERO
+
+    @classmethod
+    def of(cls, cash: Decimal) -> Funds:
+        """Funds holding `cash`, all of it available."""
+        return cls(cash, cash, ZERO)
+
+    @property
+    def withdrawable(self) -> Decimal:
+        """Available cash that may leave the broker today."""
+        return max(ZERO, self.available - self.unsettled)
+
+    def deposit(self, amount: Decimal) -> Funds:
+        """Cash in (bank transfer)."""
+        _positive(amount, "deposit")
+        return replace(self, balance=self.balance + amount, available=self.available + amount)
+
+    def withdraw(self, amount: Decimal) -> Funds:
+        """Cash out, limited to what is withdrawable."""
+        _positive(amount, "withdrawal")
+        if amount > self.withdrawable:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"withdrawable {self.withdrawable}, asked {amount}")
+        return replace(self, balance=self.balance - amount, available=self.available - amount)
+
+    def freeze(self, amount: Decimal) -> Funds:
+        """Set cash aside for an order."""
+        _positive(amount, "freeze")
+        if amount > self.available:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"available {self.available}, needs {amount}")
+        return replace(self, available=self.available - amount, frozen=self.frozen + amount)
+
+    def release(self, amount: Decimal) -> Funds:
+        """Give frozen cash back to available (order finished without using it)."""
+        _positive(amount, "release")
+        if amount > self.frozen:
+            raise LedgerError("LEDGER_INCONSISTENT", f"release {amount} exceeds frozen {self.frozen}")
+        return replace(self, available=self.available + amount, frozen=self.frozen - amount)
+
+    def settle(self, delta: Decimal, consumed: Decimal, refund: Decimal = ZERO) -> Funds:
+        """Book a fill: balance moves by `delta`; `consumed` of the frozen cash pays for it, any
+        remaining cost comes out of available; `refund` goes from frozen back to available.
+        """
+        _positive(consumed, "consumed")
+        _positive(refund, "refund")
+        if consumed + refund > self.frozen:
+            raise LedgerError("LEDGER_INCONSISTENT", f"uses {consumed + refund} of frozen {self.frozen}")
+        available = self.available + delta + consumed + refund
+        if available < 0:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
+        return Funds(
+            balance=self.balance + delta,
+            available=available,
+            frozen=self.frozen - consumed - refund,
+            unsettled=self.unsettled + max(ZERO, delta),
+        )
+
+    def roll_day(self) -> Funds:
+        """Daily settlement: today's proceeds become withdrawable."""
+        return replace(self, unsettled=ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Holding of one symbol: quantity = sellable + frozen (by sell orders) + bought today (T+1).
+
+    `cost` is the total cost of what is held, buy fees included (average cost method).
+    """
+
+    symbol: str
+    quantity: int = 0
+    sellable_quantity: int = 0
+    frozen_quantity: int = 0
+    cost: Decimal = ZERO
+    bought_today: int = 0
+
+    @classmethod
+    def settled(cls, symbol: str, quantity: int, cost: Decimal) -> Position:
+        """A holding bought on earlier days, all of it sellable."""
+        return cls(symbol, quantity, quantity, 0, cost, 0)
+
+    @property
+    def avg_cost(self) -> Decimal | None:
+        """Cost per share for display, 4 decimals; None when flat."""
+        if self.quantity == 0:
+            return None
+        return (self.cost / self.quantity).quantize(AVG_COST_DISPLAY, rounding=ROUND_HALF_UP)
+
+    def market_value(self, price: Decimal) -> Decimal:
+        """Value at `price` (the last price, or the close for statements)."""
+        return price * self.quantity
+
+    def unrealised_pnl(self, price: Decimal) -> Decimal:
+        """Gain if everything were sold at `price` before fees."""
+        return self.market_value(price) - self.cost
+
+    def freeze(self, quantity: int) -> Position:
+        """Set shares aside for a sell order."""
+        _positive(quantity, "quantity")
+        if quantity > self.sellable_quantity:
+            hint = " (shares bought today become sellable tomorrow)" if self.bought_today else ""
+            raise LedgerError(
+                "INSUFFICIENT_POSITION", f"sellable {self.sellable_quantity}, needs {quantity}{hint}"
+            )
+        return replace(
+            self,
+            sellable_quantity=self.sellable_quantity - quantity,
+            frozen_quantity=self.frozen_quantity + quantity,
+        )
+
+    def release(self, quantity: int) -> Position:
+        """Give frozen shares back (sell order canceled, expired or rejected)."""
+        _positive(quantity, "quantity")
+        if quantity > self.frozen_quantity:
+            raise LedgerError("LEDGER_INCONSISTENT", f"release {quantity} > frozen {self.frozen_quantity}")
+        return replace(
+            self,
+            sellable_quantity=self.sellable_quantity + quantity,
+            frozen_quantity=self.frozen_quantity - quantity,
+        )
+
+    def add_bought(self, quantity: int, cost: Decimal, *, t_plus: int = 1) -> Position:
+        """Shares a buy fill delivered, sellable today only for T+0 instruments."""
+        _positive(quantity, "quantity")
+        later = quantity if t_plus > 0 else 0
+        return replace(
+            self,
+            quantity=self.quantity + quantity,
+            sellable_quantity=self.sellable_quantity + quantity - later,
+            bought_today=self.bought_today + later,
+            cost=self.cost + cost,
+        )
+
+    def remove_sold(self, quantity: int) -> tuple[Position, Decimal]:
+        """Shares a sell fill took out of the frozen ones; returns the position and the cost removed.
+
+        The cost leaves pro rata (average cost), rounded to cents, except that selling the last
+        share takes all the remaining cost so a flat position never carries a residue.
+        """
+        _positive(quantity, "quantity")
+        if quantity > self.frozen_quantity:
+            raise LedgerError("LEDGER_INCONSISTENT", f"sold {quantity} > frozen {self.frozen_quantity}")
+        if quantity == self.quantity:
+            removed = self.cost
+        else:
+            removed = (self.cost * quantity / self.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+        position = replace(
+            self,
+            quantity=self.quantity - quantity,
+            frozen_quantity=self.frozen_quantity - quantity,
+            cost=self.cost - removed,
+        )
+        return position, removed
+
+    def roll_day(self) -> Position:
+        """Daily settlement: what was bought today becomes sellable (T+1)."""
+        return replace(self, sellable_quantity=self.sellable_quantity + self.bought_today, bought_today=0)
