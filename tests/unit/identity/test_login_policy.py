@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from brokerql.domain.identity.login_policy import (
     LoginGuardState,
     LoginPolicy,
@@ -125,3 +129,25 @@ def test_idle_lock() -> None:
     assert not session_is_idle_locked(T0, T0 + timedelta(minutes=15), 15)
     assert session_is_idle_locked(T0, T0 + timedelta(minutes=15, seconds=1), 15)
     assert touch(LoginGuardState(), T0).last_activity == T0
+
+
+@given(
+    st.lists(st.tuples(st.integers(min_value=0, max_value=600), st.booleans(), st.booleans()), max_size=40)
+)
+def test_a_locked_account_never_changes_until_the_lock_ends(attempts: list[tuple[int, bool, bool]]) -> None:
+    state = LoginGuardState()
+    now = T0
+    for gap, password_ok, captcha_ok in attempts:
+        now += timedelta(seconds=gap)
+        decision = evaluate_attempt(state, POLICY, now, password_ok=password_ok, captcha_ok=captcha_ok)
+        if state.is_locked(now):
+            assert not decision.allowed and decision.state == state
+            assert decision.rejection is not None and decision.rejection.code == "ACCOUNT_LOCKED"
+        if decision.allowed:
+            assert decision.state.failures == 0 and decision.state.locked_until is None
+        state = decision.state
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        record_failure(LoginGuardState(), POLICY, T0.replace(tzinfo=None))
