@@ -58,6 +58,9 @@ class AccountRow(SQLModel, table=True):
     balance: Decimal = money()
     available: Decimal = money()
     frozen: Decimal = money()
+    # Today's sell proceeds: usable for buying at once, withdrawable after the daily settlement.
+    unsettled: Decimal = money()
+    realized_pnl: Decimal = money()
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     trading_day: str = Field(default="", max_length=10)
     fee_schedule: dict[str, str] = Field(default_factory=dict, sa_type=JsonText)
@@ -75,7 +78,6 @@ class PositionRow(SQLModel, table=True):
     frozen_quantity: int = 0
     bought_today: int = 0
     cost: Decimal = money()
-    realized_pnl: Decimal = money()
     updated_at: datetime = timestamp()
 
 

@@ -1,0 +1,61 @@
+"""The typed per-request (HTTP) or per-connection (WebSocket) context handed to every resolver.
+
+Over WebSockets strawberry builds the context once per connection, so nothing here caches data that
+can change (the tier, entitlements): the principal's token is re-verified on every call, which is how
+an expired or revoked token takes effect on an open stream.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from brokerql.schema.errors import unauthenticated
+from brokerql.services.tokens import Principal, TokenError
+from brokerql.store.columns import utcnow
+
+if TYPE_CHECKING:
+    from brokerql.container import Container
+
+
+def bearer_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Context:
+    """What a resolver may use: the services, and who is calling."""
+
+    def __init__(self, container: Container, request: Any = None, response: Any = None) -> None:
+        self.container = container
+        self.request = request
+        self.response = response
+        self.connection_params: dict[str, Any] | None = None
+        self._header_token = None
+        if request is not None and getattr(request, "scope", {}).get("type") == "http":
+            self._header_token = bearer_token(request.headers.get("authorization"))
+
+    @property
+    def token(self) -> str | None:
+        if self._header_token:
+            return self._header_token
+        params = self.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        return bearer_token(raw) if isinstance(raw, str) else None
+
+    def principal(self) -> Principal | None:
+        """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token."""
+        token = self.token
+        if token is None:
+            return None
+        try:
+            return self.container.access_tokens.verify(token, now=utcnow())
+        except TokenError as exc:
+            raise unauthenticated(f"Access token {exc.reason}; log in again or refresh.") from None
+
+    def require_client(self) -> Principal:
+        principal = self.principal()
+        if principal is None or principal.kind != "client":
+            raise unauthenticated()
+        return principal

@@ -1,0 +1,1 @@
+"""The simulated exchange: one order book per instrument, simulated liquidity, quotes from the books."""

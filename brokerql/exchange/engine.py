@@ -1,0 +1,289 @@
+"""The exchange runtime: books, the simulator loop, client order commands, and quote publishing.
+
+Everything that touches a book runs synchronously on one event loop, so book state never interleaves.
+What the books produce for client orders (fills, cancels) is queued and booked by one worker in order,
+so an order's fills are always booked before the cancel of its remainder.
+
+Recovery: on start (and whenever the bus says it lost messages) the exchange re-reads the working
+orders from the database and puts any it does not know back on the book. The database is the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from brokerql.bus import Bus, SlowConsumer
+from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.market.instruments import Instrument
+from brokerql.domain.market.orders import Execution
+from brokerql.domain.market.quotes import DelayBuffer, QuoteState
+from brokerql.domain.market.simulator import MarketSimulator, executions_of
+from brokerql.exchange.snapshots import build_snapshot, delayed_view
+from brokerql.store.columns import utcnow
+
+log = logging.getLogger(__name__)
+
+COMMANDS_TOPIC = "exchange.commands"
+HK_DELAY = timedelta(minutes=15)
+
+
+def quote_topic(symbol: str, *, delayed: bool = False) -> str:
+    return f"quotes.{'delayed.' if delayed else ''}{symbol}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingOrder:
+    """A client order the exchange must have on its book."""
+
+    order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    price: Decimal | None
+    leaves_qty: int
+    time_in_force: TimeInForce
+    cancel_requested: bool = False
+
+
+class ExecutionBooker(Protocol):
+    """Where the exchange's results for client orders go (the trading service)."""
+
+    async def book_fill(
+        self, order_id: str, exec_id: str, price: Decimal, quantity: int, maker: bool
+    ) -> None: ...
+    async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None: ...
+    async def book_cancel_rejected(self, order_id: str, reason: str) -> None: ...
+    async def working_orders(self) -> list[WorkingOrder]: ...
+
+
+class Exchange:
+    """One process's exchange. In the scaled deployment exactly one runs (`brokerql exchange`)."""
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        bus: Bus,
+        booker: ExecutionBooker,
+        *,
+        seed: int,
+        tick_seconds: float,
+        warmup_steps: int = 60,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.bus = bus
+        self.booker = booker
+        self.tick_seconds = tick_seconds
+        self.sim = MarketSimulator(self.instruments, seed)
+        self.books = {s: self.sim.create_book(i) for s, i in self.instruments.items()}
+        self.quotes = {s: QuoteState(i, self.books[s]) for s, i in self.instruments.items()}
+        self.delay_buffers = {
+            s: DelayBuffer[dict[str, Any]](HK_DELAY)
+            for s, i in self.instruments.items()
+            if i.currency == "HKD"
+        }
+        self.client_orders: dict[str, str] = {}  # resting client order id -> symbol
+        self.seen: set[str] = set()
+        self.run_id = secrets.token_hex(4)
+        self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
+        self.dirty: set[str] = set(self.instruments)
+        self.warmup_steps = warmup_steps
+        self._tasks: list[asyncio.Task[None]] = []
+        self._published = asyncio.Event()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._warm_up()
+        subscription = await self.bus.subscribe([COMMANDS_TOPIC], maxsize=100_000)
+        await self.reconcile()
+        await self.publish_quotes()
+        self._tasks = [
+            asyncio.create_task(self._run_commands(subscription), name="exchange-commands"),
+            asyncio.create_task(self._run_simulator(), name="exchange-simulator"),
+            asyncio.create_task(self._run_bookings(), name="exchange-bookings"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _warm_up(self) -> None:
+        """Trade for a while "in the past" so the day has an open, a range, and a 15-minute-old HK quote."""
+        start = utcnow() - HK_DELAY - timedelta(minutes=1)
+        step = (HK_DELAY + timedelta(minutes=1)) / max(1, self.warmup_steps)
+        for n in range(self.warmup_steps):
+            self._simulate_once(start + step * n)
+
+    # -- commands from the trading service ----------------------------------------------------------
+
+    async def _run_commands(self, subscription: Any) -> None:
+        async with subscription:
+            while True:
+                try:
+                    _topic, message = await subscription.get()
+                except SlowConsumer:
+                    log.error("exchange fell behind its command stream; resubscribing and reconciling")
+                    await subscription.close()
+                    subscription = await self.bus.subscribe([COMMANDS_TOPIC], maxsize=100_000)
+                    await self.reconcile()
+                    continue
+                try:
+                    await self.handle(message)
+                except Exception:  # one bad command must not stop the exchange
+                    log.exception("exchange could not handle %s", message)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        if message.get("_resync"):
+            await self.reconcile()
+        elif message.get("type") == "new":
+            price = Decimal(message["price"]) if message.get("price") else None
+            self.submit(
+                WorkingOrder(
+                    order_id=message["orderId"],
+                    symbol=message["symbol"],
+                    side=Side(message["side"]),
+                    type=OrderType(message["orderType"]),
+                    price=price,
+                    leaves_qty=int(message["quantity"]),
+                    time_in_force=TimeInForce(message.get("timeInForce", "DAY")),
+                )
+            )
+        elif message.get("type") == "cancel":
+            self.cancel(message["orderId"], message["symbol"])
+
+    async def reconcile(self) -> None:
+        """Put back on the book every working order the database has and this exchange does not."""
+        for order in await self.booker.working_orders():
+            if order.order_id in self.seen:
+                if order.cancel_requested:
+                    self.cancel(order.order_id, order.symbol)
+                continue
+            self.submit(order)
+            if order.cancel_requested:
+                self.cancel(order.order_id, order.symbol)
+
+    def submit(self, order: WorkingOrder) -> None:
+        if order.order_id in self.seen or order.symbol not in self.books:
+            return
+        self.seen.add(order.order_id)
+        book = self.books[order.symbol]
+        result = book.submit(
+            order.order_id, order.side, order.type, order.leaves_qty, order.price, order.time_in_force
+        )
+        if result.resting_quantity:
+            self.client_orders[order.order_id] = order.symbol
+        self._after_executions(order.symbol, result.executions)
+        if result.canceled_quantity:
+            reason = (
+                "market order remainder"
+                if order.type is OrderType.MARKET
+                else f"{order.time_in_force} remainder"
+            )
+            self.jobs.put_nowait(("canceled", (order.order_id, result.canceled_quantity, reason)))
+
+    def cancel(self, order_id: str, symbol: str) -> None:
+        book = self.books.get(symbol)
+        removed = book.cancel(order_id) if book is not None else None
+        self.client_orders.pop(order_id, None)
+        if removed:
+            self.jobs.put_nowait(("canceled", (order_id, removed, "canceled by client")))
+        else:
+            self.jobs.put_nowait(("cancel_rejected", (order_id, "the order had already filled")))
+
+    # -- the market ---------------------------------------------------------------------------------
+
+    def _simulate_once(self, now: datetime) -> None:
+        for symbol, instrument in self.instruments.items():
+            actions = self.sim.step(self.books[symbol], instrument)
+            if actions:
+                self._after_executions(symbol, executions_of(actions), now)
+
+    def _after_executions(
+        self, symbol: str, executions: list[Execution], now: datetime | None = None
+    ) -> None:
+        self.dirty.add(symbol)
+        if not executions:
+            return
+        self.quotes[symbol].apply(executions)
+        for execution in executions:
+            for order_id, maker in ((execution.taker_order_id, False), (execution.maker_order_id, True)):
+                if order_id in self.seen:
+                    exec_id = f"{self.run_id}:{symbol}:{execution.seq}:{'M' if maker else 'T'}"
+                    self.jobs.put_nowait(
+                        ("fill", (order_id, exec_id, execution.price, execution.quantity, maker))
+                    )
+            maker_id = execution.maker_order_id
+            if maker_id in self.client_orders and self.books[symbol].remaining(maker_id) in (None, 0):
+                del self.client_orders[maker_id]
+        if now is not None:
+            self._buffer_delayed(symbol, now)
+
+    def _buffer_delayed(self, symbol: str, now: datetime) -> None:
+        buffer = self.delay_buffers.get(symbol)
+        if buffer is not None:
+            buffer.push(
+                now, build_snapshot(self.instruments[symbol], self.quotes[symbol], now, self.last_prices())
+            )
+
+    def last_prices(self) -> dict[str, Decimal]:
+        return {s: q.last if q.last is not None else q.instrument.prev_close for s, q in self.quotes.items()}
+
+    async def _run_simulator(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            self._simulate_once(utcnow())
+            await self.publish_quotes()
+
+    async def publish_quotes(self) -> None:
+        """One snapshot per changed instrument (and one delayed view for HK), serialised once for all."""
+        now = utcnow()
+        dirty, self.dirty = self.dirty, set()
+        prices = self.last_prices()
+        for symbol in sorted(dirty):
+            instrument = self.instruments[symbol]
+            snapshot = build_snapshot(instrument, self.quotes[symbol], now, prices)
+            await self.bus.publish(quote_topic(symbol), snapshot, retain=True)
+            buffer = self.delay_buffers.get(symbol)
+            if buffer is not None:
+                buffer.push(now, snapshot)
+                old = buffer.get(now)
+                if old is not None:
+                    await self.bus.publish(quote_topic(symbol, delayed=True), delayed_view(old), retain=True)
+
+    # -- booking ------------------------------------------------------------------------------------
+
+    async def _run_bookings(self) -> None:
+        while True:
+            kind, args = await self.jobs.get()
+            await self._book(kind, args)
+            if kind != "fill" or self.jobs.empty():
+                await self.publish_quotes()
+
+    async def _book(self, kind: str, args: tuple[Any, ...]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                if kind == "fill":
+                    await self.booker.book_fill(*args)
+                elif kind == "canceled":
+                    await self.booker.book_canceled(*args)
+                else:
+                    await self.booker.book_cancel_rejected(*args)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is unreachable: a fill must not be dropped, so retry
+                log.exception("booking %s %s failed; retrying in %.1fs", kind, args, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
