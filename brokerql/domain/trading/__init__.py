@@ -28,7 +28,7 @@ from brokerql.domain.trading.fees import (
     sell_fee_buffer,
 )
 from brokerql.domain.trading.hotkeys import HotkeyAction, normalize_chord
-from brokerql.domain.trading.ledger import Funds, LedgerError, Position
+from brokerql.domain.trading.ledger import Funds, LedgerError, Position, settle_buy_fill, settle_sell_fill
 from brokerql.domain.trading.orders import (
     TRANSITIONS,
     InvalidFill,
@@ -98,5 +98,7 @@ __all__ = [
     "round_to_lot",
     "select_orders_to_cancel",
     "sell_fee_buffer",
+    "settle_buy_fill",
+    "settle_sell_fill",
     "validate_preferences",
 ]

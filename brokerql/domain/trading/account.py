@@ -20,7 +20,7 @@ from brokerql.domain.trading.fees import (
     estimate_buy_freeze,
     sell_fee_buffer,
 )
-from brokerql.domain.trading.ledger import Funds, LedgerError, Position
+from brokerql.domain.trading.ledger import Funds, LedgerError, Position, settle_buy_fill, settle_sell_fill
 from brokerql.domain.trading.orders import (
     Order,
     OrderAccepted,
@@ -137,14 +137,15 @@ class Account:
         """
         self._own(order)
         order.check(fill)
-        delta, consumed, refund = cash_movement_of_fill(order, fill)
-        funds = self.funds.settle(delta, consumed, refund)
+        _, consumed, refund = cash_movement_of_fill(order, fill)
+        args = dict(
+            price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund
+        )
         realised = ZERO
         if order.side is Side.BUY:
-            position = self.position(order.symbol).add_bought(fill.quantity, -delta, t_plus=t_plus)
+            funds, position = settle_buy_fill(self.funds, self.position(order.symbol), **args, t_plus=t_plus)
         else:
-            position, removed = self.position(order.symbol).remove_sold(fill.quantity)
-            realised = delta - removed
+            funds, position, realised = settle_sell_fill(self.funds, self.position(order.symbol), **args)
         order.apply(fill)
         self.funds, self.positions[order.symbol] = funds, position
         self.realised_pnl += realised

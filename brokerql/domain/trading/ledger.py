@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from brokerql.domain.trading.fees import CENT, ZERO
+from brokerql.domain.trading.fees import CENT, ZERO, Fees
 
 AVG_COST_DISPLAY = Decimal("0.0001")
 
@@ -195,3 +195,39 @@ class Position:
     def roll_day(self) -> Position:
         """Daily settlement: what was bought today becomes sellable (T+1)."""
         return replace(self, sellable_quantity=self.sellable_quantity + self.bought_today, bought_today=0)
+
+
+def settle_buy_fill(
+    funds: Funds,
+    position: Position,
+    *,
+    price: Decimal,
+    quantity: int,
+    fees: Fees,
+    frozen_portion: Decimal,
+    refund: Decimal = ZERO,
+    t_plus: int = 1,
+) -> tuple[Funds, Position]:
+    """A buy fill: pay notional + fees out of `frozen_portion` (the rest from available), release
+    `refund` when the order finishes, and add the shares at that cost (sellable per `t_plus`).
+    """
+    cost = price * quantity + fees.total
+    return funds.settle(-cost, frozen_portion, refund), position.add_bought(quantity, cost, t_plus=t_plus)
+
+
+def settle_sell_fill(
+    funds: Funds,
+    position: Position,
+    *,
+    price: Decimal,
+    quantity: int,
+    fees: Fees,
+    frozen_portion: Decimal = ZERO,
+    refund: Decimal = ZERO,
+) -> tuple[Funds, Position, Decimal]:
+    """A sell fill: take the frozen shares out, credit proceeds - fees (a fee shortfall is paid from
+    `frozen_portion` of the sell's fee buffer), and return the realised P&L at average cost.
+    """
+    proceeds = price * quantity - fees.total
+    position, removed = position.remove_sold(quantity)
+    return funds.settle(proceeds, frozen_portion, refund), position, proceeds - removed

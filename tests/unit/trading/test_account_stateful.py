@@ -58,9 +58,7 @@ class AccountMachine(RuleBasedStateMachine):
     )
     def open_account(self, cash: Decimal, holdings: dict[str, int]) -> None:
         positions = {
-            s: Position.settled(s, lots * 100, PREV_CLOSE[s] * lots * 100)
-            for s, lots in holdings.items()
-            if lots
+            s: Position.settled(s, lots * 100, PREV_CLOSE[s] * lots * 100) for s, lots in holdings.items() if lots
         }
         self.account = Account("acc", funds=Funds.of(cash), positions=positions)
         self.orders: list[Order] = []
@@ -116,9 +114,7 @@ class AccountMachine(RuleBasedStateMachine):
             low, high = (low, order.price) if order.side is Side.BUY else (order.price, high)
         price = data.draw(price_in(low, high))
         # Small first fills matter: they pay the whole minimum commission on tiny proceeds.
-        quantity = data.draw(
-            st.one_of(st.integers(1, min(order.leaves_qty, 3)), st.integers(1, order.leaves_qty))
-        )
+        quantity = data.draw(st.one_of(st.integers(1, min(order.leaves_qty, 3)), st.integers(1, order.leaves_qty)))
         fees = self.account.fees_for_fill(order, price, quantity)
         fill = OrderFilled(
             order_id=order.id,

@@ -41,9 +41,7 @@ def test_one(book):
 
 def test_one_needs_exactly_one_id(book):
     assert codes(select_orders_to_cancel(book, CancelScope.ONE)[1]) == ["MISSING_ARGUMENT"]
-    assert codes(select_orders_to_cancel(book, CancelScope.ONE, order_ids=["b1", "b2"])[1]) == [
-        "INVALID_ARGUMENT"
-    ]
+    assert codes(select_orders_to_cancel(book, CancelScope.ONE, order_ids=["b1", "b2"])[1]) == ["INVALID_ARGUMENT"]
 
 
 def test_last_is_the_most_recent_cancelable_order(book):
@@ -85,13 +83,9 @@ def test_condition(book):
 
 def test_condition_must_say_something_sensible(book):
     for cond in (None, CancelCondition()):
-        assert codes(select_orders_to_cancel(book, CancelScope.CONDITION, condition=cond)[1]) == [
-            "MISSING_ARGUMENT"
-        ]
+        assert codes(select_orders_to_cancel(book, CancelScope.CONDITION, condition=cond)[1]) == ["MISSING_ARGUMENT"]
     bad = CancelCondition(min_price=Decimal("12"), max_price=Decimal("11"))
-    assert codes(select_orders_to_cancel(book, CancelScope.CONDITION, condition=bad)[1]) == [
-        "INVALID_ARGUMENT"
-    ]
+    assert codes(select_orders_to_cancel(book, CancelScope.CONDITION, condition=bad)[1]) == ["INVALID_ARGUMENT"]
 
 
 def test_all(book):

@@ -87,9 +87,7 @@ def test_buy_freezes_notional_plus_fees_and_refunds_the_excess_when_filled():
     assert account.funds.available == D("5994.96")
     account.book_fill(order, filled(order, account, 100, "9.90", "f1"))  # 990 + 5.00 + 0.01
     assert account.funds.frozen == order.frozen_cash == D("4005.04") - D("995.01")
-    account.book_fill(
-        order, filled(order, account, 300, "9.95", "f2")
-    )  # 2985 + 0 + 0.03 (cumulative fees 5.04)
+    account.book_fill(order, filled(order, account, 300, "9.95", "f2"))  # 2985 + 0 + 0.03 (cumulative fees 5.04)
     assert order.status is OrderStatus.FILLED and order.frozen_cash == 0
     assert account.funds == Funds(D("6019.96"), D("6019.96"), D("0"))
     position = account.positions["600000"]
@@ -127,9 +125,7 @@ def test_shares_bought_today_cannot_be_sold_until_roll_day():
 
 
 def test_sell_fill_books_proceeds_fees_and_realised_pnl():
-    account = Account(
-        "a1", funds=Funds.of(D("0")), positions={"600000": Position.settled("600000", 300, D("2700"))}
-    )
+    account = Account("a1", funds=Funds.of(D("0")), positions={"600000": Position.settled("600000", 300, D("2700"))})
     sell = make_order(side=Side.SELL, quantity=200, price="10.00")
     account.accept(sell, ts=at(0))
     realised = account.book_fill(sell, filled(sell, account, 200, "10.50"))
@@ -184,3 +180,44 @@ def test_check_invariants_reports_broken_rules():
 def test_orders_of_another_account_are_refused():
     with pytest.raises(ValueError):
         Account("a2", funds=Funds.of(D("1"))).reserve_for(make_order(account_id="a1"))
+
+
+def test_settle_functions_move_cash_and_shares():
+    from brokerql.domain.trading import Fees, settle_buy_fill, settle_sell_fill
+
+    funds = Funds.of(D("2000")).freeze(D("1005.01"))
+    funds, position = settle_buy_fill(
+        funds,
+        Position("x"),
+        price=D("10"),
+        quantity=100,
+        fees=Fees(D("5"), D("0"), D("0.01")),
+        frozen_portion=D("1005.01"),
+    )
+    assert funds == Funds.of(D("994.99")) and position.bought_today == 100 and position.cost == D("1005.01")
+    funds, position, realised = settle_sell_fill(
+        funds, position.roll_day().freeze(100), price=D("11"), quantity=100, fees=Fees(D("5"), D("0.55"), D("0.01"))
+    )
+    assert realised == D("1100") - D("5.56") - D("1005.01")
+    assert position == Position("x") and funds.balance == D("994.99") + D("1094.44")
+
+
+def test_penny_stock_sell_with_no_cash_is_covered_by_its_fee_buffer():
+    holdings = {"000725": Position.settled("000725", 100, D("150"))}
+    account = Account("a1", funds=Funds.of(D("10")), positions=holdings)
+    sell = make_order(side=Side.SELL, quantity=100, price="1.50", symbol="000725")
+    event = account.accept(sell, ts=at(0))
+    assert event.frozen_cash == D("5") + D("0.02") - D("1.50")  # 1 share: 5.00 commission on 1.50
+    account.book_fill(sell, filled(sell, account, 1, "1.50", "f1"))  # owes 3.50 more than it earned
+    assert account.funds.available == D("10") - event.frozen_cash
+    account.book_fill(sell, filled(sell, account, 99, "1.50", "f2"))
+    assert account.funds == Funds(D("10") + D("150") - D("5.08"), D("154.92"), D("0"), D("148.42"))
+    assert account.funds.withdrawable == D("10") - D("3.50")  # the old cash, less the fees it paid
+    assert check_invariants(account, [sell]) == []
+    broke = Account("a2", funds=Funds.of(D("3")), positions=dict(holdings))
+    assert (
+        broke.accept(
+            make_order(side=Side.SELL, price="1.50", symbol="000725", account_id="a2", quantity=100), ts=at(0)
+        ).code
+        == "INSUFFICIENT_FUNDS"
+    )
