@@ -28,6 +28,7 @@ from brokerql.domain.trading.orders import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
+    OrderStatus,
     cash_movement_of_fill,
 )
 
@@ -90,6 +91,8 @@ class Account:
         must put `freeze_needed(...)` in the OrderAccepted, or `release_for` if it rejects anyway.
         """
         self._own(order)
+        if order.status is not OrderStatus.PENDING_NEW:  # reserving twice would freeze twice
+            raise ValueError(f"order {order.id} is {order.status}; only PENDING_NEW orders reserve")
         rejections: list[Rejection] = []
         funds, position = self.funds, self.position(order.symbol)
         try:
@@ -138,9 +141,7 @@ class Account:
         self._own(order)
         order.check(fill)
         _, consumed, refund = cash_movement_of_fill(order, fill)
-        args = dict(
-            price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund
-        )
+        args = dict(price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund)
         realised = ZERO
         if order.side is Side.BUY:
             funds, position = settle_buy_fill(self.funds, self.position(order.symbol), **args, t_plus=t_plus)

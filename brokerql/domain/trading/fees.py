@@ -89,9 +89,7 @@ class FeeSchedule:
             transfer = _cents(notional * self.transfer_fee_rate)
         return Fees(commission, stamp, transfer)
 
-    def fill_fees(
-        self, side: Side, traded_before: Decimal, fill_notional: Decimal, basis: FeeBasis = A_SHARE
-    ) -> Fees:
+    def fill_fees(self, side: Side, traded_before: Decimal, fill_notional: Decimal, basis: FeeBasis = A_SHARE) -> Fees:
         """Fees of one fill: what the order owes after it minus what it owed before.
 
         Charging the difference of cumulative fees applies the minimum commission once per order

@@ -139,9 +139,7 @@ class Position:
         _positive(quantity, "quantity")
         if quantity > self.sellable_quantity:
             hint = " (shares bought today become sellable tomorrow)" if self.bought_today else ""
-            raise LedgerError(
-                "INSUFFICIENT_POSITION", f"sellable {self.sellable_quantity}, needs {quantity}{hint}"
-            )
+            raise LedgerError("INSUFFICIENT_POSITION", f"sellable {self.sellable_quantity}, needs {quantity}{hint}")
         return replace(
             self,
             sellable_quantity=self.sellable_quantity - quantity,

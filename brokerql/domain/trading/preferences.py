@@ -44,9 +44,7 @@ def validate_preferences(prefs: TradingPreferences) -> list[Rejection]:
     """Every problem with `prefs` as a coded rejection ([] = valid); fields use the GraphQL names."""
     problems: list[Rejection] = []
     price = prefs.default_price_level
-    if not isinstance(price, PriceLevel) and not (
-        isinstance(price, Decimal) and price.is_finite() and price > 0
-    ):
+    if not isinstance(price, PriceLevel) and not (isinstance(price, Decimal) and price.is_finite() and price > 0):
         problems.append(
             Rejection(
                 "INVALID_PRICE",
@@ -57,9 +55,7 @@ def validate_preferences(prefs: TradingPreferences) -> list[Rejection]:
     quantity = prefs.default_quantity
     if isinstance(quantity, PositionRatio):
         if not (quantity.value.is_finite() and 0 < quantity.value <= 1):
-            problems.append(
-                Rejection("INVALID_QUANTITY", "a ratio must be above 0 and at most 1", "defaultQuantity")
-            )
+            problems.append(Rejection("INVALID_QUANTITY", "a ratio must be above 0 and at most 1", "defaultQuantity"))
     elif not (isinstance(quantity, FixedQuantity) and quantity.shares > 0):
         problems.append(Rejection("INVALID_QUANTITY", "default quantity must be positive", "defaultQuantity"))
     problems.extend(_hotkey_problems(prefs.hotkeys))
@@ -77,9 +73,7 @@ def _hotkey_problems(hotkeys: Mapping[str, HotkeyAction | str]) -> list[Rejectio
             problems.append(Rejection("INVALID_HOTKEY", f"{chord!r} is not a key chord", "hotkeys"))
         elif canonical in seen:
             problems.append(
-                Rejection(
-                    "DUPLICATE_HOTKEY", f"{chord!r} is the same chord as {seen[canonical]!r}", "hotkeys"
-                )
+                Rejection("DUPLICATE_HOTKEY", f"{chord!r} is the same chord as {seen[canonical]!r}", "hotkeys")
             )
         else:
             seen[canonical] = chord

@@ -221,3 +221,10 @@ def test_penny_stock_sell_with_no_cash_is_covered_by_its_fee_buffer():
         ).code
         == "INSUFFICIENT_FUNDS"
     )
+
+
+def test_an_order_reserves_only_once():
+    account = Account("a1", funds=Funds.of(D("10000")))
+    order, _ = buy(account)
+    with pytest.raises(ValueError):
+        account.reserve_for(order)
