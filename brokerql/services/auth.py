@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow, ClientRow
 
+TIER_CACHE_SECONDS = 1.0
 INVALID_CREDENTIALS = Rejection("INVALID_CREDENTIALS", "Wrong username or password.", "password")
 
 
@@ -30,13 +32,26 @@ class LoginOutcome:
 
 
 class AuthService:
-    def __init__(
-        self, db: Database, passwords: Passwords, access: AccessTokens, refresh: RefreshTokens
-    ) -> None:
+    def __init__(self, db: Database, passwords: Passwords, access: AccessTokens, refresh: RefreshTokens) -> None:
         self.db = db
         self.passwords = passwords
         self.access = access
         self.refresh = refresh
+        self._tiers: dict[str, tuple[float, str]] = {}
+
+    async def tier_of(self, client_id: str) -> str:
+        """The client's tier, cached for a second: fresh enough that a downgrade reaches open streams
+        within one heartbeat, cheap enough for per-event checks on busy quote streams."""
+        now = time.monotonic()
+        cached = self._tiers.get(client_id)
+        if cached is not None and now - cached[0] < TIER_CACHE_SECONDS:
+            return cached[1]
+        async with self.db.read() as session:
+            tier = await session.scalar(select(ClientRow.tier_code).where(ClientRow.id == client_id))
+        if tier is None:
+            raise LookupError(client_id)
+        self._tiers[client_id] = (now, tier)
+        return tier
 
     async def login(self, username: str, password: str, account_type: str | None) -> LoginOutcome:
         async with self.db.read() as session:
@@ -47,9 +62,7 @@ class AuthService:
                 else []
             )
         # argon2 is deliberately slow: keep it off the event loop. Unknown users verify a dummy hash.
-        ok = await asyncio.to_thread(
-            self.passwords.verify, client.password_hash if client else None, password
-        )
+        ok = await asyncio.to_thread(self.passwords.verify, client.password_hash if client else None, password)
         if not ok or client is None:
             return LoginOutcome(errors=[INVALID_CREDENTIALS])
         if client.status == "LOCKED":

@@ -60,9 +60,7 @@ class OutboxRelay:
             async with self.db.transaction() as uow:
                 session = uow.session
                 if not self.db.is_sqlite:
-                    got = await session.scalar(
-                        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
-                    )
+                    got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
                     if not got:
                         return total
                 rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(BATCH))).all()

@@ -55,32 +55,35 @@ async def seed_demo(db: Database, passwords: Passwords) -> bool:
             uow.session.add(client)
             await uow.session.flush()
             account_types = (
-                ["CASH"]
-                + (["MARGIN"] if tier in MARGIN_TIERS else [])
-                + (["FUTURES"] if tier == "DIAMOND" else [])
+                ["CASH"] + (["MARGIN"] if tier in MARGIN_TIERS else []) + (["FUTURES"] if tier == "DIAMOND" else [])
             )
             if tier == "TRIAL":
                 account_types = []
             for account_type in account_types:
                 amount = Decimal(cash) if account_type == "CASH" else Decimal(cash) / 2
                 account = AccountRow(
-                    id=new_id("acc"), client_id=client.id, type=account_type,
-                    balance=amount, available=amount, frozen=Decimal(0),
-                )  # fmt: skip
+                    id=new_id("acc"),
+                    client_id=client.id,
+                    type=account_type,
+                    balance=amount,
+                    available=amount,
+                    frozen=Decimal(0),
+                )
                 uow.session.add(account)
                 await uow.session.flush()
                 if account_type == "CASH":
                     for symbol, quantity, cost in DEMO_POSITIONS:
                         uow.session.add(
                             PositionRow(
-                                account_id=account.id, symbol=symbol, quantity=quantity,
-                                sellable_quantity=quantity, cost=Decimal(cost) * quantity,
+                                account_id=account.id,
+                                symbol=symbol,
+                                quantity=quantity,
+                                sellable_quantity=quantity,
+                                cost=Decimal(cost) * quantity,
                             )
-                        )  # fmt: skip
+                        )
         for username, name, roles in DEMO_OPERATORS:
             uow.session.add(
-                OperatorRow(
-                    id=new_id("op"), username=username, name=name, password_hash=operator_hash, roles=roles
-                )
+                OperatorRow(id=new_id("op"), username=username, name=name, password_hash=operator_hash, roles=roles)
             )
     return True

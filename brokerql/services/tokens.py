@@ -143,9 +143,7 @@ class RefreshTokens:
         )
 
     async def revoke_token(self, uow: UnitOfWork, token: str) -> bool:
-        row = await uow.session.scalar(
-            select(RefreshTokenRow).where(RefreshTokenRow.token_hash == _digest(token))
-        )
+        row = await uow.session.scalar(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == _digest(token)))
         if row is None:
             return False
         await self.revoke_family(uow, row.family_id)

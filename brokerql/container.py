@@ -1,0 +1,105 @@
+"""Builds and owns the long-lived parts of one process: database, bus, services, background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from brokerql.bus import Bus, create_bus
+from brokerql.domain.identity.passwords import Passwords
+from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCatalog
+from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
+from brokerql.exchange.engine import Exchange
+from brokerql.services.auth import AuthService
+from brokerql.services.market import MarketData
+from brokerql.services.outbox_relay import OutboxRelay
+from brokerql.services.queries import TradingQueries
+from brokerql.services.tokens import AccessTokens, RefreshTokens
+from brokerql.services.trading import TradingService
+from brokerql.settings import Settings
+from brokerql.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything a request handler may need, created once per process by the app's lifespan."""
+
+    settings: Settings
+    db: Database
+    bus: Bus
+    passwords: Passwords
+    access_tokens: AccessTokens
+    refresh_tokens: RefreshTokens
+    catalog: TierCatalog
+    instruments: dict[str, Instrument]
+    auth: AuthService
+    trading: TradingService
+    trading_queries: TradingQueries
+    market: MarketData
+    relay: OutboxRelay
+    exchange: Exchange | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
+        db = Database(settings.database_url)
+        bus = create_bus(settings)
+        passwords = Passwords(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
+        )
+        access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
+        refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
+        instruments = dict(DEMO_INSTRUMENTS)
+        trading = TradingService(db, instruments, market_always_open=settings.market_always_open)
+        run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
+        exchange = (
+            Exchange(
+                instruments,
+                bus,
+                trading,
+                seed=settings.market_seed,
+                tick_seconds=settings.market_tick_seconds,
+            )
+            if run_exchange
+            else None
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            bus=bus,
+            passwords=passwords,
+            access_tokens=access,
+            refresh_tokens=refresh,
+            catalog=DEMO_TIER_CATALOG,
+            instruments=instruments,
+            auth=AuthService(db, passwords, access, refresh),
+            trading=trading,
+            trading_queries=TradingQueries(db),
+            market=MarketData(bus, instruments),
+            relay=OutboxRelay(db, bus),
+            exchange=exchange,
+        )
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.relay.flush()  # what a previous run committed but did not publish goes out first
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.exchange is not None:
+            await self.exchange.start()
+
+    async def stop(self) -> None:
+        if self.exchange is not None:
+            await self.exchange.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.bus.close()
+        await self.db.dispose()

@@ -1,0 +1,54 @@
+"""Tier entitlements as schema permissions: declared on the field, visible in the SDL, checked per call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.schema_directive import Location
+from strawberry.types import Info
+
+from brokerql.domain.identity.tiers import TierCode
+from brokerql.schema.errors import CodedError, ErrorCode
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    description="This field needs the named tier entitlement; clients below it get FORBIDDEN.",
+)
+class Entitlement:
+    key: str = strawberry.directive_field(description="The entitlement key, e.g. quotes.level2.")
+
+
+async def client_tier(info: Info) -> str:
+    """The caller's current tier, read fresh (never cached on a WebSocket context)."""
+    return await info.context.container.auth.tier_of(info.context.require_client().subject_id)
+
+
+def forbidden_for(info: Info, key: str) -> CodedError:
+    catalog = info.context.container.catalog
+    lowest = catalog.lowest_tier_granting(key)
+    return CodedError(
+        ErrorCode.FORBIDDEN,
+        f"Your tier does not include {key}" + (f"; it comes with {lowest.value} and above." if lowest else "."),
+        entitlement=key,
+        requiredTier=lowest.value if lowest else None,
+    )
+
+
+async def has_entitlement(info: Info, key: str) -> bool:
+    return info.context.container.catalog.grants(TierCode(await client_tier(info)), key)
+
+
+class Entitled(BasePermission):
+    """`permission_classes=[Entitled("quotes.level2")]` on a field."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._schema_directive = Entitlement(key=key)
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if await has_entitlement(info, self.key):
+            return True
+        raise forbidden_for(info, self.key)

@@ -1,0 +1,107 @@
+"""Inputs and payloads of the mutations. Business rejections travel in `errors`, never as exceptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from brokerql.schema.errors import UserError
+from brokerql.schema.types.client import Client
+from brokerql.schema.types.trading import Order, OrderSide, OrderType, PriceLevel
+
+
+@strawberry.enum(description="Which account to trade in this session.")
+class AccountType(Enum):
+    CASH = "CASH"
+    MARGIN = "MARGIN"
+    FUTURES = "FUTURES"
+
+
+@strawberry.input(description="Credentials. otp and captcha are needed only when the server asks for them.")
+class LoginInput:
+    username: str = strawberry.field(description="Login name.")
+    password: str = strawberry.field(description="Password.")
+    otp: str | None = strawberry.field(default=None, description="Dynamic password (TOTP), when enrolled.")
+    captcha_id: str | None = strawberry.field(default=None, description="Id of the captcha being answered.")
+    captcha_answer: str | None = strawberry.field(default=None, description="The captcha's text.")
+    account_type: AccountType | None = strawberry.field(
+        default=None, description="The account this session trades (default: the first)."
+    )
+
+
+@strawberry.type(description="Result of login: tokens on success, errors otherwise.")
+class LoginPayload:
+    access_token: str | None = strawberry.field(description="Bearer token for Authorization headers.")
+    refresh_token: str | None = strawberry.field(description="Single-use token to get new tokens (refreshSession).")
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    client: Client | None = strawberry.field(description="Who logged in.")
+    errors: list[UserError] = strawberry.field(description="Why the login was refused, if it was.")
+
+
+@strawberry.input(description="A new order. Give either `price` (LIMIT) or `priceLevel` (a flash order).")
+class PlaceOrderInput:
+    account_id: strawberry.ID = strawberry.field(description="The account to trade in.")
+    symbol: str = strawberry.field(description="Instrument code, e.g. 600000.")
+    side: OrderSide = strawberry.field(description="BUY or SELL.")
+    type: OrderType = strawberry.field(description="LIMIT or MARKET.")
+    quantity: int = strawberry.field(description="Shares (or contracts). Buys in whole lots.")
+    price: Decimal | None = strawberry.field(default=None, description="Limit price, on the tick grid.")
+    price_level: PriceLevel | None = strawberry.field(
+        default=None, description="Price the order at this quote level now (e.g. ASK1: buy at the best ask)."
+    )
+    client_order_id: str | None = strawberry.field(
+        default=None, description="Your idempotency key: the same key and order returns the same order."
+    )
+    time_in_force: str = strawberry.field(default="DAY", description="DAY (default), IOC or FOK.")
+
+
+@strawberry.type(description="Result of placeOrder.")
+class PlaceOrderPayload:
+    order: Order | None = strawberry.field(description="The accepted order (null when rejected).")
+    errors: list[UserError] = strawberry.field(description="Business rejections, e.g. LOT_SIZE, INSUFFICIENT_FUNDS.")
+
+
+@strawberry.enum(description="Which orders a cancel covers (D3 flexible cancel).")
+class CancelScope(Enum):
+    ONE = "ONE"
+    LAST = "LAST"
+    SYMBOL = "SYMBOL"
+    SELECTED = "SELECTED"
+    CONDITION = "CONDITION"
+    ALL = "ALL"
+
+
+@strawberry.input(description="Criteria for scope CONDITION; all given criteria must hold.")
+class CancelConditionInput:
+    side: OrderSide | None = strawberry.field(default=None, description="Only buys or only sells.")
+    symbol: str | None = strawberry.field(default=None, description="Only this instrument.")
+    min_price: Decimal | None = strawberry.field(default=None, description="Only orders priced at or above.")
+    max_price: Decimal | None = strawberry.field(default=None, description="Only orders priced at or below.")
+    placed_before: datetime | None = strawberry.field(default=None, description="Only orders placed before.")
+
+
+@strawberry.input(description="Cancel working orders of an account.")
+class CancelOrdersInput:
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    scope: CancelScope = strawberry.field(description="ONE, LAST, SYMBOL, SELECTED, CONDITION or ALL.")
+    order_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="For ONE and SELECTED.")
+    symbol: str | None = strawberry.field(default=None, description="For SYMBOL.")
+    side: OrderSide | None = strawberry.field(default=None, description="Narrows any bulk scope to one side.")
+    condition: CancelConditionInput | None = strawberry.field(default=None, description="For CONDITION.")
+    dry_run: bool = strawberry.field(default=False, description="Only list what would be cancelled.")
+
+
+@strawberry.type(description="Result of cancelOrders.")
+class CancelOrdersPayload:
+    canceled: list[Order] = strawberry.field(
+        description="Orders covered: CANCELED once the exchange confirmed, PENDING_CANCEL if it has not yet."
+    )
+    errors: list[UserError] = strawberry.field(description="Orders that could not be cancelled, and why.")
+
+
+@strawberry.input(description="A refresh token from login.")
+class RefreshSessionInput:
+    refresh_token: str = strawberry.field(description="The refresh token; it is spent by this call.")

@@ -1,0 +1,1 @@
+"""Strawberry types: nouns, every field described."""

@@ -1,0 +1,230 @@
+"""Accounts, orders, fills and the order event stream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
+
+
+@strawberry.enum(description="Buy or sell.")
+class OrderSide(Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+@strawberry.enum(description="LIMIT trades at the price or better; MARKET at the best available (5-level protection).")
+class OrderType(Enum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+
+
+@strawberry.enum(description="Quote levels for quote-linked (flash) orders: price the order from the book.")
+class PriceLevel(Enum):
+    ASK1 = "ASK1"
+    ASK2 = "ASK2"
+    ASK3 = "ASK3"
+    ASK4 = "ASK4"
+    ASK5 = "ASK5"
+    BID1 = "BID1"
+    BID2 = "BID2"
+    BID3 = "BID3"
+    BID4 = "BID4"
+    BID5 = "BID5"
+    LAST = "LAST"
+
+
+@strawberry.enum(description="Order status with FIX OrdStatus meanings.")
+class OrderStatus(Enum):
+    PENDING_NEW = "PENDING_NEW"
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.type(description="Cash of an account (资金).")
+class Funds:
+    balance: Decimal = strawberry.field(description="Total cash: available + frozen.")
+    available: Decimal = strawberry.field(description="Cash usable for new orders.")
+    frozen: Decimal = strawberry.field(description="Cash held by working buy orders (and sell fee buffers).")
+    withdrawable: Decimal = strawberry.field(description="Cash that may leave today (today's sale proceeds excluded).")
+
+
+@strawberry.type(description="Holding of one instrument in one account (持仓).")
+class Position:
+    symbol: str = strawberry.field(description="Instrument code.")
+    quantity: int = strawberry.field(description="Total shares held.")
+    sellable_quantity: int = strawberry.field(description="Shares that may be sold now (T+1: not today's buys).")
+    frozen_quantity: int = strawberry.field(description="Shares held by working sell orders.")
+    bought_today: int = strawberry.field(description="Shares bought today, sellable from the next trading day.")
+    cost: Decimal = strawberry.field(description="Total cost of the holding, buy fees included.")
+
+    @classmethod
+    def from_row(cls, row: PositionRow) -> Position:
+        return cls(
+            symbol=row.symbol,
+            quantity=row.quantity,
+            sellable_quantity=row.sellable_quantity,
+            frozen_quantity=row.frozen_quantity,
+            bought_today=row.bought_today,
+            cost=row.cost,
+        )
+
+
+@strawberry.type(description="A trading account (资金账户): CASH (A-share), MARGIN (信用) or FUTURES.")
+class Account:
+    id: strawberry.ID = strawberry.field(description="Opaque account id.")
+    type: str = strawberry.field(description="CASH, MARGIN or FUTURES.")
+    currency: str = strawberry.field(description="Settlement currency.")
+    last_seq: int = strawberry.field(description="Sequence number of the account's latest order event.")
+    _row: strawberry.Private[AccountRow]
+
+    @strawberry.field(description="The account's cash.")
+    def cash(self) -> Funds:
+        row = self._row
+        return Funds(
+            balance=row.balance, available=row.available, frozen=row.frozen, withdrawable=row.available - row.unsettled
+        )
+
+    @strawberry.field(description="Holdings, by symbol.")
+    async def positions(self, info: strawberry.Info) -> list[Position]:
+        rows = await info.context.container.trading_queries.positions(self._row.id)
+        return [Position.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: AccountRow) -> Account:
+        return cls(id=strawberry.ID(row.id), type=row.type, currency=row.currency, last_seq=row.last_seq, _row=row)
+
+
+@strawberry.type(description="An order (委托) with its running execution totals (FIX CumQty/LeavesQty/AvgPx).")
+class Order:
+    id: strawberry.ID = strawberry.field(description="Opaque order id.")
+    account_id: strawberry.ID = strawberry.field(description="The account the order belongs to.")
+    client_order_id: str | None = strawberry.field(description="The client's own id (idempotency key), if given.")
+    symbol: str = strawberry.field(description="Instrument code.")
+    side: OrderSide = strawberry.field(description="BUY or SELL.")
+    type: OrderType = strawberry.field(description="LIMIT or MARKET.")
+    time_in_force: str = strawberry.field(description="DAY, IOC or FOK.")
+    price: Decimal | None = strawberry.field(description="Limit price; null for market orders.")
+    quantity: int = strawberry.field(description="Ordered quantity.")
+    status: OrderStatus = strawberry.field(description="Where the order stands.")
+    filled_quantity: int = strawberry.field(description="Quantity filled so far (CumQty).")
+    leaves_quantity: int = strawberry.field(description="Quantity still working (LeavesQty).")
+    average_price: Decimal | None = strawberry.field(description="Average fill price (AvgPx), 4 decimals.")
+    fees_paid: Decimal = strawberry.field(description="Commission, stamp duty and transfer fee charged so far.")
+    frozen_cash: Decimal = strawberry.field(description="Cash the order still holds frozen.")
+    reject_code: str | None = strawberry.field(description="Why the order was rejected or a cancel refused.")
+    created_at: datetime = strawberry.field(description="When the order was accepted.")
+    updated_at: datetime = strawberry.field(description="When the order last changed.")
+
+    @classmethod
+    def from_snapshot(cls, s: dict[str, Any]) -> Order:
+        cum = s["cumQty"]
+        notional = Decimal(s["notional"])
+        return cls(
+            id=strawberry.ID(s["id"]),
+            account_id=strawberry.ID(s["accountId"]),
+            client_order_id=s.get("clientOrderId"),
+            symbol=s["symbol"],
+            side=OrderSide(s["side"]),
+            type=OrderType(s["type"]),
+            time_in_force=s.get("timeInForce", "DAY"),
+            price=None if s.get("price") is None else Decimal(s["price"]),
+            quantity=s["quantity"],
+            status=OrderStatus(s["status"]),
+            filled_quantity=cum,
+            leaves_quantity=s["leavesQty"],
+            average_price=(notional / cum).quantize(Decimal("0.0001")) if cum else None,
+            fees_paid=Decimal(s["feesPaid"]),
+            frozen_cash=Decimal(s["frozenCash"]),
+            reject_code=s.get("rejectCode"),
+            created_at=datetime.fromisoformat(s["createdAt"]),
+            updated_at=datetime.fromisoformat(s["updatedAt"]),
+        )
+
+    @classmethod
+    def from_row(cls, row: OrderRow) -> Order:
+        from brokerql.store.accounts import order_snapshot
+
+        return cls.from_snapshot(order_snapshot(row))
+
+
+@strawberry.type(description="One execution (成交) of an order.")
+class Fill:
+    id: strawberry.ID = strawberry.field(description="Opaque fill id.")
+    order_id: strawberry.ID = strawberry.field(description="The order that traded.")
+    symbol: str = strawberry.field(description="Instrument code.")
+    side: OrderSide = strawberry.field(description="BUY or SELL.")
+    price: Decimal = strawberry.field(description="Execution price.")
+    quantity: int = strawberry.field(description="Executed quantity.")
+    commission: Decimal = strawberry.field(description="Commission charged on this fill.")
+    stamp_duty: Decimal = strawberry.field(description="Stamp duty (sells only).")
+    transfer_fee: Decimal = strawberry.field(description="Transfer fee (过户费).")
+    at: datetime = strawberry.field(description="When the fill was booked.")
+
+    @classmethod
+    def from_snapshot(cls, s: dict[str, Any]) -> Fill:
+        return cls(
+            id=strawberry.ID(s["id"]),
+            order_id=strawberry.ID(s["orderId"]),
+            symbol=s["symbol"],
+            side=OrderSide(s["side"]),
+            price=Decimal(s["price"]),
+            quantity=s["quantity"],
+            commission=Decimal(s["commission"]),
+            stamp_duty=Decimal(s["stampDuty"]),
+            transfer_fee=Decimal(s["transferFee"]),
+            at=datetime.fromisoformat(s["at"]),
+        )
+
+    @classmethod
+    def from_row(cls, row: FillRow) -> Fill:
+        from brokerql.services.trading import fill_snapshot
+
+        return cls.from_snapshot(fill_snapshot(row))
+
+
+@strawberry.type(description="A change to an account, numbered 1, 2, 3 ... per account with no gaps.")
+class OrderEvent:
+    seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
+    kind: str = strawberry.field(
+        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED or DAY_SETTLED."
+    )
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    at: datetime = strawberry.field(description="When the change was committed.")
+    order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
+    fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
+    code: str | None = strawberry.field(description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED.")
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> OrderEvent:
+        return cls(
+            seq=p["seq"],
+            kind=p["kind"],
+            account_id=strawberry.ID(p["accountId"]),
+            at=datetime.fromisoformat(p["at"]),
+            order=Order.from_snapshot(p["order"]) if p.get("order") else None,
+            fill=Fill.from_snapshot(p["fill"]) if p.get("fill") else None,
+            code=p.get("code"),
+        )
+
+
+@strawberry.type(description="Sent every BROKERQL_HEARTBEAT_SECONDS on streams: the link is alive.")
+class Heartbeat:
+    last_seq: int = strawberry.field(description="Sequence number of the last event pushed on this stream (0: none).")
+    server_time: datetime = strawberry.field(description="The server's clock.")
+
+
+OrderEventItem = Annotated[
+    OrderEvent | Heartbeat,
+    strawberry.union("OrderEventItem", description="An order event, or a heartbeat carrying the last seq pushed."),
+]
