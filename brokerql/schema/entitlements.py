@@ -18,7 +18,7 @@ from brokerql.schema.errors import CodedError, ErrorCode
     description="This field needs the named tier entitlement; clients below it get FORBIDDEN.",
 )
 class Entitlement:
-    key: str = strawberry.directive_field(description="The entitlement key, e.g. quotes.level2.")
+    key: str  # the entitlement key, e.g. quotes.level2
 
 
 async def client_tier(info: Info) -> str:
@@ -42,7 +42,7 @@ async def has_entitlement(info: Info, key: str) -> bool:
 
 
 class Entitled(BasePermission):
-    """`permission_classes=[Entitled("quotes.level2")]` on a field."""
+    """Use as `extensions=[PermissionExtension(permissions=[Entitled("quotes.level2")])]` on a field."""
 
     def __init__(self, key: str) -> None:
         self.key = key

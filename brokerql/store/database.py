@@ -16,7 +16,7 @@ from brokerql.store.tables import OutboxRow
 log = logging.getLogger(__name__)
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     marker = ":///"
     if marker not in url or ":memory:" in url:
         return None
@@ -53,7 +53,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._commit_listeners: list[Callable[[], None]] = []
         if self.is_sqlite:
-            path = _sqlite_path(url)
+            path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = create_async_engine(url, echo=echo)

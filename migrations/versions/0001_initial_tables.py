@@ -76,6 +76,8 @@ def upgrade() -> None:
     sa.Column('balance', brokerql.store.columns.Money(length=40), nullable=False),
     sa.Column('available', brokerql.store.columns.Money(length=40), nullable=False),
     sa.Column('frozen', brokerql.store.columns.Money(length=40), nullable=False),
+    sa.Column('unsettled', brokerql.store.columns.Money(length=40), nullable=False),
+    sa.Column('realized_pnl', brokerql.store.columns.Money(length=40), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.Column('trading_day', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('fee_schedule', brokerql.store.columns.JsonText(), nullable=False),
@@ -135,7 +137,6 @@ def upgrade() -> None:
     sa.Column('frozen_quantity', sa.Integer(), nullable=False),
     sa.Column('bought_today', sa.Integer(), nullable=False),
     sa.Column('cost', brokerql.store.columns.Money(length=40), nullable=False),
-    sa.Column('realized_pnl', brokerql.store.columns.Money(length=40), nullable=False),
     sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
     sa.PrimaryKeyConstraint('account_id', 'symbol')

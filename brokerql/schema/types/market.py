@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from strawberry.permission import PermissionExtension
 
 from brokerql.domain.identity.tiers import QUOTES_LEVEL2
 from brokerql.schema.entitlements import Entitled
@@ -55,7 +56,7 @@ class Quote:
 
     @strawberry.field(
         description="Level-2 depth (10 levels). Needs the quotes.level2 entitlement.",
-        permission_classes=[Entitled(QUOTES_LEVEL2)],
+        extensions=[PermissionExtension(permissions=[Entitled(QUOTES_LEVEL2)])],
     )
     def depth(self) -> Depth:
         bids, asks = self._depth

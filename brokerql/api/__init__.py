@@ -1,0 +1,1 @@
+"""The Starlette application: GraphQL over HTTP and WebSocket, health, metrics."""

@@ -1,0 +1,105 @@
+"""The app factory: one Container per process, owned by the lifespan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from brokerql.api import metrics
+from brokerql.api.context import Context
+from brokerql.container import Container
+from brokerql.schema import build_schema
+from brokerql.settings import Settings, load_settings
+
+
+class BrokerGraphQL(GraphQL):
+    """Strawberry's ASGI view with our typed context and WebSocket origin check."""
+
+    def __init__(self, container: Container, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.container = container
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(self.container, request, response)
+
+    async def handle_http(self, scope: Any, receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await super().handle_http(scope, receive, send)
+        finally:
+            metrics.GRAPHQL_LATENCY.observe(time.perf_counter() - started)
+            metrics.GRAPHQL_REQUESTS.labels("done").inc()
+
+    async def handle_websocket(self, scope: Any, receive: Any, send: Any) -> None:
+        allowed = self.container.settings.allowed_origins
+        origin = dict(scope.get("headers") or []).get(b"origin", b"").decode()
+        if "*" not in allowed and origin and origin not in allowed:
+            await WebSocket(scope, receive, send).close(code=4403, reason="Origin not allowed")
+            return
+        metrics.WEBSOCKETS_OPEN.inc()
+        try:
+            await super().handle_websocket(scope, receive, send)
+        finally:
+            metrics.WEBSOCKETS_OPEN.dec()
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
+    settings = settings or load_settings()
+    container = container or Container.build(settings)
+    schema = build_schema(max_depth=settings.query_max_depth)
+    graphql = BrokerGraphQL(
+        container,
+        schema=schema,
+        graphql_ide="graphiql",
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        connection_init_wait_timeout=timedelta(seconds=5),
+    )
+
+    async def healthz(_request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", container.db.ping), ("bus", container.bus.ping)):
+            try:
+                await probe()
+                checks[name] = "ok"
+            except Exception as exc:  # a health check reports, it does not raise
+                checks[name] = f"error: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if healthy else "degraded", **checks, "exchange": container.exchange is not None}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        metrics.BUS_SUBSCRIBERS.set(container.bus.hub.subscriber_count)
+        metrics.OUTBOX_PUBLISHED.set(container.relay.published)
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await container.start()
+        try:
+            yield
+        finally:
+            await container.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    return app

@@ -1,0 +1,136 @@
+"""`brokerql serve | exchange | db upgrade | seed --demo | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from brokerql.settings import Environment, Settings, load_settings
+
+log = logging.getLogger("brokerql")
+
+
+def _migrate(settings: Settings) -> None:
+    from brokerql.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def _seed(settings: Settings) -> bool:
+    from brokerql.domain.identity.passwords import Passwords
+    from brokerql.services.seed import seed_demo
+    from brokerql.store.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        passwords = Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+        return await seed_demo(db, passwords)
+    finally:
+        await db.dispose()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from brokerql.api.app import create_app
+
+    _migrate(settings)
+    if settings.demo and asyncio.run(_seed(settings)):
+        log.info("seeded demo data into the empty database")
+    app = create_app(settings)
+    where = f"http://{args.host or settings.host}:{args.port or settings.port}/graphql"
+    log.info(
+        "BrokerQL on %s (GraphiQL in a browser) - %s", where, "Redis bus" if settings.redis_url else "in-process bus"
+    )
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        ws="websockets",
+        # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
+        ws_per_message_deflate=False,
+        log_level="info",
+        lifespan="on",
+    )
+    return 0
+
+
+async def _run_exchange(settings: Settings) -> None:
+    from brokerql.container import Container
+
+    container = Container.build(settings, with_exchange=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await container.start()
+    log.info("exchange running (%d instruments)", len(container.instruments))
+    try:
+        await stop.wait()
+    finally:
+        await container.stop()
+
+
+def cmd_exchange(settings: Settings, _args: argparse.Namespace) -> int:
+    _migrate(settings)
+    asyncio.run(_run_exchange(settings))
+    return 0
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.demo:
+        print("nothing to seed: pass --demo", file=sys.stderr)
+        return 2
+    if settings.env is Environment.PRODUCTION:
+        print("refusing to seed demo data in production", file=sys.stderr)
+        return 2
+    _migrate(settings)
+    print("seeded demo data" if asyncio.run(_seed(settings)) else "database not empty: nothing seeded")
+    return 0
+
+
+def cmd_export_schema(_settings: Settings | None, _args: argparse.Namespace) -> int:
+    from brokerql.schema import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="brokerql", description="BrokerQL: the broker's GraphQL backend.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, seed demo data if asked and empty, serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("exchange", help="run the simulated exchange as its own process")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    seed = sub.add_parser("seed", help="insert demo data into an empty database")
+    seed.add_argument("--demo", action="store_true")
+    sub.add_parser("export-schema", help="print the GraphQL SDL")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "export-schema":
+        return cmd_export_schema(None, args)
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        print(f"invalid settings: {exc}", file=sys.stderr)
+        return 2
+    handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed}
+    return handlers[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

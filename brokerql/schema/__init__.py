@@ -1,0 +1,79 @@
+"""The root schema: composition only. Each field's resolver lives in brokerql.resolvers / subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
+
+from brokerql.resolvers import identity, market, trading
+from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
+from brokerql.schema.base import BrokerSchema
+from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
+from brokerql.schema.types.client import Client
+from brokerql.schema.types.market import Quote
+from brokerql.schema.types.trading import Heartbeat, OrderEventItem
+from brokerql.subscriptions import order_events, quotes
+
+
+@strawberry.type(description="Read operations.")
+class Query:
+    me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
+    quote: Quote = strawberry.field(
+        resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
+    )
+
+
+@strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
+class Mutation:
+    login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
+    refresh_session: LoginPayload = strawberry.mutation(
+        resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."
+    )
+    place_order: PlaceOrderPayload = strawberry.mutation(
+        resolver=trading.place_order, description="Place a limit, market or quote-linked order."
+    )
+    cancel_orders: CancelOrdersPayload = strawberry.mutation(
+        resolver=trading.cancel_orders, description="Cancel one, the last, by symbol, selected, by condition, or all."
+    )
+
+
+@strawberry.type(description="Live streams over WebSocket (graphql-transport-ws).")
+class Subscription:
+    @strawberry.subscription(description="Quote snapshots: the latest of each symbol at once, then every change.")
+    def quotes(self, info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
+        return quotes.quotes(info, symbols)
+
+    @strawberry.subscription(
+        description="An account's order events: afterSeq replays what you missed, then live; heartbeats between."
+    )
+    def order_events(
+        self, info: strawberry.Info, account_id: strawberry.ID, after_seq: int | None = None
+    ) -> AsyncGenerator[OrderEventItem, None]:
+        return order_events.order_events(info, account_id, after_seq)
+
+    @strawberry.subscription(description="Heartbeats every BROKERQL_HEARTBEAT_SECONDS; lastSeq of accountId if given.")
+    def heartbeat(
+        self, info: strawberry.Info, account_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Heartbeat, None]:
+        return order_events.heartbeat(info, account_id)
+
+
+def build_schema(max_depth: int = 12, max_aliases: int = 30) -> BrokerSchema:
+    """Validation rules are built once and cached with the documents: validation is most of a small
+    query's cost, and limiter factories would defeat the validation cache."""
+    return BrokerSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        schema_directives=[Entitlement],
+        extensions=[
+            ParserCache(maxsize=1000),
+            ValidationCache(maxsize=1000),
+            AddValidationRules([create_validator(max_depth, None, None)]),
+            MaxAliasesLimiter(max_aliases),
+        ],
+    )

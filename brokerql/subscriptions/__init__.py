@@ -1,0 +1,1 @@
+"""Subscriptions: quotes, order events with resume, heartbeats."""
