@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +20,7 @@ from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
 from brokerql.store.database import Database
+from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +95,7 @@ class Container:
     async def stop(self) -> None:
         if self.exchange is not None:
             await self.exchange.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks.clear()
         await self.bus.close()
         await self.db.dispose()

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'brokerql.db'}"
     redis_url: str | None = None
+    # Key prefix on Redis, so several deployments (or test runs) can share one server.
+    redis_prefix: str = "brokerql"
     demo: bool = False
     heartbeat_seconds: float = Field(5.0, gt=0)
     env: Environment = Environment.DEVELOPMENT
@@ -39,6 +41,8 @@ class Settings(BaseSettings):
     market_always_open: bool = True
     market_seed: int = 20261125
     market_tick_seconds: float = Field(0.5, gt=0)
+    # Simulated steps "before now" at start-up, so the day has a range and HK has a 15-minute-old quote.
+    market_warmup_steps: int = Field(120, ge=1)
     access_token_minutes: int = Field(15, gt=0)
     refresh_token_days: int = Field(14, gt=0)
     query_max_depth: int = Field(12, gt=0)

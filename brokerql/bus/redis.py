@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from brokerql.bus.base import RESYNC, Bus, Message
+from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ class RedisBus(Bus):
     def key(self, topic: str) -> str:
         return f"{self.prefix}:{topic}"
 
+    def topic_of(self, key: bytes) -> str:
+        """Inverse of `key` (the prefix itself may contain colons)."""
+        return key.decode()[len(self.prefix) + 1 :]
+
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._read_streams(), name="redis-streams"),
@@ -58,11 +63,7 @@ class RedisBus(Bus):
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(self._tasks)
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
         await self._stream_client.aclose()
@@ -119,7 +120,7 @@ class RedisBus(Bus):
                 await self._recover("streams", exc)
                 continue
             for key, entries in batches or ():
-                topic = key.decode().split(":", 1)[1]
+                topic = self.topic_of(key)
                 for entry_id, fields in entries:
                     if topic in self._stream_positions:
                         self._stream_positions[topic] = entry_id.decode()
@@ -138,7 +139,7 @@ class RedisBus(Bus):
                 self._pubsub_ready.clear()
                 continue
             if message and message.get("type") == "message":
-                topic = message["channel"].decode().split(":", 1)[1]
+                topic = self.topic_of(message["channel"])
                 self.hub.dispatch(topic, json.loads(message["data"]))
 
     async def _recover(self, reader: str, exc: BaseException) -> None:

@@ -11,7 +11,6 @@ orders from the database and puts any it does not know back on the book. The dat
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from brokerql.domain.market.quotes import DelayBuffer, QuoteState
 from brokerql.domain.market.simulator import MarketSimulator, executions_of
 from brokerql.exchange.snapshots import build_snapshot, delayed_view
 from brokerql.store.columns import utcnow
+from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ class WorkingOrder:
 class ExecutionBooker(Protocol):
     """Where the exchange's results for client orders go (the trading service)."""
 
-    async def book_fill(
-        self, order_id: str, exec_id: str, price: Decimal, quantity: int, maker: bool
-    ) -> None: ...
+    async def book_fill(self, order_id: str, exec_id: str, price: Decimal, quantity: int, maker: bool) -> None: ...
     async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None: ...
     async def book_cancel_rejected(self, order_id: str, reason: str) -> None: ...
     async def working_orders(self) -> list[WorkingOrder]: ...
@@ -85,9 +83,7 @@ class Exchange:
         self.books = {s: self.sim.create_book(i) for s, i in self.instruments.items()}
         self.quotes = {s: QuoteState(i, self.books[s]) for s, i in self.instruments.items()}
         self.delay_buffers = {
-            s: DelayBuffer[dict[str, Any]](HK_DELAY)
-            for s, i in self.instruments.items()
-            if i.currency == "HKD"
+            s: DelayBuffer[dict[str, Any]](HK_DELAY) for s, i in self.instruments.items() if i.currency == "HKD"
         }
         self.client_orders: dict[str, str] = {}  # resting client order id -> symbol
         self.seen: set[str] = set()
@@ -112,11 +108,7 @@ class Exchange:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
 
     def _warm_up(self) -> None:
         """Trade for a while "in the past" so the day has an open, a range, and a 15-minute-old HK quote."""
@@ -178,18 +170,12 @@ class Exchange:
             return
         self.seen.add(order.order_id)
         book = self.books[order.symbol]
-        result = book.submit(
-            order.order_id, order.side, order.type, order.leaves_qty, order.price, order.time_in_force
-        )
+        result = book.submit(order.order_id, order.side, order.type, order.leaves_qty, order.price, order.time_in_force)
         if result.resting_quantity:
             self.client_orders[order.order_id] = order.symbol
         self._after_executions(order.symbol, result.executions)
         if result.canceled_quantity:
-            reason = (
-                "market order remainder"
-                if order.type is OrderType.MARKET
-                else f"{order.time_in_force} remainder"
-            )
+            reason = "market order remainder" if order.type is OrderType.MARKET else f"{order.time_in_force} remainder"
             self.jobs.put_nowait(("canceled", (order.order_id, result.canceled_quantity, reason)))
 
     def cancel(self, order_id: str, symbol: str) -> None:
@@ -209,9 +195,7 @@ class Exchange:
             if actions:
                 self._after_executions(symbol, executions_of(actions), now)
 
-    def _after_executions(
-        self, symbol: str, executions: list[Execution], now: datetime | None = None
-    ) -> None:
+    def _after_executions(self, symbol: str, executions: list[Execution], now: datetime | None = None) -> None:
         self.dirty.add(symbol)
         if not executions:
             return
@@ -220,9 +204,7 @@ class Exchange:
             for order_id, maker in ((execution.taker_order_id, False), (execution.maker_order_id, True)):
                 if order_id in self.seen:
                     exec_id = f"{self.run_id}:{symbol}:{execution.seq}:{'M' if maker else 'T'}"
-                    self.jobs.put_nowait(
-                        ("fill", (order_id, exec_id, execution.price, execution.quantity, maker))
-                    )
+                    self.jobs.put_nowait(("fill", (order_id, exec_id, execution.price, execution.quantity, maker)))
             maker_id = execution.maker_order_id
             if maker_id in self.client_orders and self.books[symbol].remaining(maker_id) in (None, 0):
                 del self.client_orders[maker_id]
@@ -232,9 +214,7 @@ class Exchange:
     def _buffer_delayed(self, symbol: str, now: datetime) -> None:
         buffer = self.delay_buffers.get(symbol)
         if buffer is not None:
-            buffer.push(
-                now, build_snapshot(self.instruments[symbol], self.quotes[symbol], now, self.last_prices())
-            )
+            buffer.push(now, build_snapshot(self.instruments[symbol], self.quotes[symbol], now, self.last_prices()))
 
     def last_prices(self) -> dict[str, Decimal]:
         return {s: q.last if q.last is not None else q.instrument.prev_close for s, q in self.quotes.items()}

@@ -31,17 +31,13 @@ async def load_account(uow: UnitOfWork, account_id: str) -> tuple[AccountRow, Ac
     row = await uow.session.scalar(uow.lock(select(AccountRow).where(AccountRow.id == account_id)))
     if row is None:
         return None
-    positions = (
-        await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == account_id))
-    ).all()
+    positions = (await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == account_id))).all()
     account = Account(
         id=row.id,
         type=AccountType(row.type),
         funds=Funds(row.balance, row.available, row.frozen, row.unsettled),
         positions={
-            p.symbol: Position(
-                p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today
-            )
+            p.symbol: Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
             for p in positions
         },
         fee_schedule=fee_schedule_of(row),
@@ -57,9 +53,7 @@ async def save_account(uow: UnitOfWork, row: AccountRow, account: Account, now: 
     row.realized_pnl = account.realised_pnl
     stored = {
         p.symbol: p
-        for p in (
-            await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == row.id))
-        ).all()
+        for p in (await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == row.id))).all()
     }
     for symbol, position in account.positions.items():
         target = stored.pop(symbol, None) or PositionRow(account_id=row.id, symbol=symbol)

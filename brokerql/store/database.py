@@ -61,9 +61,7 @@ class Database:
             _tune_sqlite(self.writer, immediate=True)
             _tune_sqlite(self.reader, immediate=False)
         else:
-            self.writer = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-            )
+            self.writer = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.reader = self.writer
 
     def on_commit(self, listener: Callable[[], None]) -> None:

@@ -146,9 +146,7 @@ class GradingModel:
             out.append(Rejection("BAD_THRESHOLDS", "the lowest threshold must be 0", "thresholds"))
         for (tier_a, min_a), (tier_b, min_b) in pairwise(self.thresholds):
             if min_b <= min_a or tier_b.rank <= tier_a.rank:
-                out.append(
-                    Rejection("BAD_THRESHOLDS", f"{tier_b} must rank and score above {tier_a}", "thresholds")
-                )
+                out.append(Rejection("BAD_THRESHOLDS", f"{tier_b} must rank and score above {tier_a}", "thresholds"))
         if any(not (0 <= m <= _HUNDRED) for _, m in self.thresholds):
             out.append(Rejection("BAD_THRESHOLDS", "thresholds must lie within 0..100", "thresholds"))
         return out

@@ -160,9 +160,7 @@ def force_level(
     return LevelChange(client_id, current, to, ChangeReason.FORCED, by_operator, now, reason_text.strip())
 
 
-def due_change(
-    client_id: str, current: TierCode, outcome: LevelClassification, now: datetime
-) -> LevelChange | None:
+def due_change(client_id: str, current: TierCode, outcome: LevelClassification, now: datetime) -> LevelChange | None:
     """The change the system applies by itself for a classification, if any.
 
     DOWNGRADE_DUE -> a DOWNGRADE to the eligible tier; TRIAL_EXPIRED -> TRIAL_EXPIRED to no tier.

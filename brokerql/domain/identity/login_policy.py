@@ -72,9 +72,7 @@ def _locked(state: LoginGuardState) -> Rejection:
     return Rejection("ACCOUNT_LOCKED", f"too many failed logins; try again after {until}", None)
 
 
-def check_attempt(
-    state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool
-) -> Rejection | None:
+def check_attempt(state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool) -> Rejection | None:
     """What stops an attempt before the password is even checked: a lock, or a missing captcha.
 
     Callers must not verify the password when this returns a rejection: a locked account must not

@@ -99,9 +99,7 @@ def can_send(
     return None
 
 
-def issue_code(
-    phone: str, now: datetime, policy: SmsCodePolicy = DEFAULT_SMS_POLICY
-) -> tuple[str, IssuedSmsCode]:
+def issue_code(phone: str, now: datetime, policy: SmsCodePolicy = DEFAULT_SMS_POLICY) -> tuple[str, IssuedSmsCode]:
     """A new code (to send) and its stored record (to keep). Validate and rate-limit first."""
     require_aware(now)
     normalised = normalise_phone(phone)

@@ -195,9 +195,7 @@ class OrderBook:
         return remaining
 
     @staticmethod
-    def _available(
-        opposite: SortedDict, side: Side, limit: Decimal | None, max_levels: int | None, wanted: int
-    ) -> int:
+    def _available(opposite: SortedDict, side: Side, limit: Decimal | None, max_levels: int | None, wanted: int) -> int:
         total = 0
         for index, (price, level) in enumerate(opposite.items()):
             if not _crosses(side, limit, price) or index == max_levels:

@@ -151,9 +151,7 @@ DEMO_INSTRUMENTS: dict[str, Instrument] = {
 }  # fmt: skip
 
 
-def _check_quantity(
-    instrument: Instrument, side: Side, quantity: int, sellable: int | None
-) -> Rejection | None:
+def _check_quantity(instrument: Instrument, side: Side, quantity: int, sellable: int | None) -> Rejection | None:
     lot, step = instrument.lot_size, instrument.buy_increment
     if quantity >= lot and (quantity - lot) % step == 0:
         return None

@@ -211,10 +211,7 @@ class DelayBuffer(Generic[T]):
         if self._origin is None:
             self._origin = at
         entries = self._entries
-        if (
-            entries
-            and (entries[-1][0] - self._origin) // self.resolution == (at - self._origin) // self.resolution
-        ):
+        if entries and (entries[-1][0] - self._origin) // self.resolution == (at - self._origin) // self.resolution:
             entries[-1] = (at, snapshot)
         else:
             entries.append((at, snapshot))

@@ -133,9 +133,7 @@ def allows_market_orders(phase: TradingPhase) -> bool:
     return phase is TradingPhase.CONTINUOUS
 
 
-def trading_day(
-    moment: datetime, *, board: Board = Board.SSE_MAIN, calendar: TradingCalendar = WEEKENDS_ONLY
-) -> date:
+def trading_day(moment: datetime, *, board: Board = Board.SSE_MAIN, calendar: TradingCalendar = WEEKENDS_ONLY) -> date:
     """Trading day whose settlement `moment` belongs to.
 
     During or before the day's sessions that is today; after the board's close, on a weekend or a

@@ -129,18 +129,14 @@ class MarketSimulator:
         max_lots = 5 if price >= 500 else 30 if price >= 20 else 100
         return instrument.lot_size * rng.randint(1, max_lots)
 
-    def _add(
-        self, book: OrderBook, state: _State, side: Side, price: Decimal, qty: int, tif: TimeInForce
-    ) -> SimAction:
+    def _add(self, book: OrderBook, state: _State, side: Side, price: Decimal, qty: int, tif: TimeInForce) -> SimAction:
         state.next_id += 1
         order_id = f"SIM-{book.symbol}-{state.next_id}"
         result = book.submit(order_id, side, OrderType.LIMIT, qty, price, tif)
         if result.resting_quantity:
             state.own[order_id] = side
         kind = SimActionKind.ADD
-        return SimAction(
-            kind, order_id, side, price, qty, tif, tuple(result.executions), result.resting_quantity
-        )
+        return SimAction(kind, order_id, side, price, qty, tif, tuple(result.executions), result.resting_quantity)
 
     def _pull_stale(self, book: OrderBook, instrument: Instrument, state: _State) -> list[SimAction]:
         for order_id in [oid for oid in state.own if oid not in book]:
@@ -163,9 +159,7 @@ class MarketSimulator:
                 actions.append(SimAction(SimActionKind.CANCEL, order_id, side, price, removed or 0))
         return actions
 
-    def _aggress(
-        self, book: OrderBook, instrument: Instrument, state: _State, side: Side
-    ) -> SimAction | None:
+    def _aggress(self, book: OrderBook, instrument: Instrument, state: _State, side: Side) -> SimAction | None:
         # An IOC at the opposite best: takes liquidity from one level only, as small real takers do.
         price = book.best_ask if side is Side.BUY else book.best_bid
         if price is None:
@@ -203,9 +197,7 @@ class MarketSimulator:
             if price <= 0 or (low is not None and price < low) or (high is not None and price > high):
                 break
             # Never cross a resting opposite order (maybe a client's): taking is _aggress's job.
-            passive = opposite_best is None or (
-                price < opposite_best if side is Side.BUY else price > opposite_best
-            )
+            passive = opposite_best is None or (price < opposite_best if side is Side.BUY else price > opposite_best)
             orders = counts.get(price, 0)
             if passive and (orders == 0 or (orders < 3 and rng.random() < extra)):
                 qty = self._quantity(instrument, rng)

@@ -1,0 +1,129 @@
+"""An in-process app per test (ASGI over HTTP and WebSocket) and a small GraphQL client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+
+from brokerql.api.app import create_app
+from brokerql.container import Container
+
+PASSWORD = "Demo#2026"
+
+
+class GraphQLClient:
+    """POSTs GraphQL and opens graphql-transport-ws subscriptions against the in-process app."""
+
+    def __init__(self, http: httpx.AsyncClient, container: Container) -> None:
+        self.http = http
+        self.container = container
+        self.token: str | None = None
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict:
+        headers = {}
+        if token or self.token:
+            headers["authorization"] = f"Bearer {token or self.token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def login(self, username: str, password: str = PASSWORD) -> str:
+        result = await self.execute(
+            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) "
+            "{ accessToken refreshToken errors { code } } }",
+            {"u": username, "p": password},
+        )
+        assert result["data"]["login"]["errors"] == [], result
+        self.token = result["data"]["login"]["accessToken"]
+        return self.token
+
+    async def account_id(self, account_type: str = "CASH") -> str:
+        me = await self.execute("{ me { accounts { id type } } }")
+        return next(a["id"] for a in me["data"]["me"]["accounts"] if a["type"] == account_type)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, query: str, variables: dict | None = None, token: str | None = None):
+        async with aconnect_ws("http://test/graphql", self.http, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {token or self.token}"}}
+            )
+            ack = await asyncio.wait_for(ws.receive_json(), 5)
+            assert ack["type"] == "connection_ack", ack
+            await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+            yield Stream(ws)
+
+
+class Stream:
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def next(self, timeout: float = 10) -> dict:
+        message = await asyncio.wait_for(self.ws.receive_json(), timeout)
+        return message
+
+    async def next_data(self, timeout: float = 10) -> dict:
+        message = await self.next(timeout)
+        assert message["type"] == "next", message
+        return message["payload"]
+
+
+@pytest.fixture
+async def app_container(backend) -> AsyncIterator[Container]:
+    container = Container.build(backend.settings)
+    yield container
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(settings, container: Container) -> AsyncIterator[GraphQLClient]:  # type: ignore[no-untyped-def]
+    """Run the app's lifespan and an HTTP/WS client in one task of their own.
+
+    The transport's anyio task group must be entered and left by the same task; pytest-asyncio may
+    finalise a fixture from another one, so the contexts live in a dedicated task.
+    """
+    app = create_app(settings, container)
+    ready: asyncio.Future[GraphQLClient] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with app.router.lifespan_context(app):
+                transport = ASGIWebSocketTransport(app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                    ready.set_result(GraphQLClient(http, container))
+                    await done.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        done.set()
+        await task
+
+
+@pytest.fixture
+async def client(backend, app_container: Container) -> AsyncIterator[GraphQLClient]:
+    async with serve_in_process(backend.settings, app_container) as graphql_client:
+        yield graphql_client
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
