@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from brokerql.settings import Settings, load_settings
 
 PG_ADMIN_DSN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
-TEMPLATE_DB = "brokerql_template"
+# Per session: several test runs may share this PostgreSQL server at once.
+TEMPLATE_DB = f"brokerql_tpl_{os.getpid()}_{secrets.token_hex(3)}"
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
 
 
@@ -100,9 +101,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str | None:
+def pg_template() -> Iterator[str | None]:
     if not PG_UP:
-        return None
+        yield None
+        return
 
     async def build() -> None:
         admin = await asyncpg.connect(PG_ADMIN_DSN)
@@ -111,8 +113,14 @@ def pg_template() -> str | None:
         await admin.close()
         await _seed(base_settings(database_url=_pg_url(TEMPLATE_DB)))
 
+    async def drop() -> None:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
+        await admin.close()
+
     asyncio.run(build())
-    return TEMPLATE_DB
+    yield TEMPLATE_DB
+    asyncio.run(drop())
 
 
 @dataclass
