@@ -21,14 +21,13 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _seed(settings: Settings) -> bool:
-    from brokerql.domain.identity.passwords import Passwords
+    from brokerql.container import make_passwords
     from brokerql.services.seed import seed_demo
     from brokerql.store.database import Database
 
     db = Database(settings.database_url)
     try:
-        passwords = Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-        return await seed_demo(db, passwords)
+        return await seed_demo(db, make_passwords(settings))
     finally:
         await db.dispose()
 

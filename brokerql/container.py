@@ -25,6 +25,11 @@ from brokerql.tasks import stop_tasks
 log = logging.getLogger(__name__)
 
 
+def make_passwords(settings: Settings) -> Passwords:
+    """The one argon2 configuration of a deployment (seeding and logging in must agree)."""
+    return Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1)
+
+
 @dataclass
 class Container:
     """Everything a request handler may need, created once per process by the app's lifespan."""
@@ -49,9 +54,7 @@ class Container:
     def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
         db = Database(settings.database_url)
         bus = create_bus(settings)
-        passwords = Passwords(
-            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
-        )
+        passwords = make_passwords(settings)
         access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
         refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
         instruments = dict(DEMO_INSTRUMENTS)
