@@ -30,7 +30,9 @@ class GraphQLClient:
         headers = {}
         if token or self.token:
             headers["authorization"] = f"Bearer {token or self.token}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -56,7 +58,9 @@ class GraphQLClient:
             )
             ack = await asyncio.wait_for(ws.receive_json(), 5)
             assert ack["type"] == "connection_ack", ack
-            await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+            await ws.send_json(
+                {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
+            )
             yield Stream(ws)
 
 

@@ -46,8 +46,15 @@ async def test_resume_after_seq_replays_then_heartbeats(client: GraphQLClient) -
     await client.login("gold001")
     account = await client.account_id()
     for n in range(2):
-        order = {"accountId": account, "symbol": "600000", "side": "BUY", "type": "LIMIT", "price": "13.00",
-                 "quantity": 100, "clientOrderId": f"resume-{n}"}  # fmt: skip
+        order = {
+            "accountId": account,
+            "symbol": "600000",
+            "side": "BUY",
+            "type": "LIMIT",
+            "price": "13.00",
+            "quantity": 100,
+            "clientOrderId": f"resume-{n}",
+        }
         assert (await client.execute(PLACE, {"i": order}))["data"]["placeOrder"]["errors"] == []
     async with client.subscribe(EVENTS, {"a": account, "s": 0}) as stream:
         first = (await stream.next_data())["data"]["orderEvents"]

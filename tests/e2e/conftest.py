@@ -64,13 +64,16 @@ class Served:
 
     def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = httpx.post(self.url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=10)
+        response = httpx.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=10
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
     def login(self, username: str, password: str = "Demo#2026") -> str:
         result = self.gql(
-            "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { accessToken errors { code } } }",
+            "mutation($u: String!, $p: String!) "
+            "{ login(input: {username: $u, password: $p}) { accessToken errors { code } } }",
             {"u": username, "p": password},
         )
         return result["data"]["login"]["accessToken"]

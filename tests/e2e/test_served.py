@@ -21,21 +21,35 @@ def account_of(served, token: str) -> str:  # type: ignore[no-untyped-def]
     return next(a["id"] for a in me["data"]["me"]["accounts"] if a["type"] == "CASH")
 
 
-async def collect_events(url: str, token: str, account: str, after: int, until_seq: int) -> list[dict]:
-    """Subscribe over a real WebSocket and read order events until `until_seq` arrived."""
+async def collect_events(
+    url: str, token: str, account: str, after: int, until_seq: int, ready: asyncio.Event | None = None
+) -> list[dict]:
+    """Subscribe over a real WebSocket and read order events until `until_seq` arrived.
+
+    `ready` is set when the first message (a heartbeat, on a quiet account) proves the stream is live.
+    """
     events: list[dict] = []
-    async with httpx.AsyncClient() as http:
-        async with aconnect_ws(url.replace("http", "ws"), http, subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-            assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "connection_ack"
-            await ws.send_json({"id": "1", "type": "subscribe",
-                                "payload": {"query": ORDERS_EVENTS, "variables": {"a": account, "s": after}}})  # fmt: skip
-            while not events or events[-1]["seq"] < until_seq:
-                message = await asyncio.wait_for(ws.receive_json(), 20)
-                assert message["type"] == "next", message
-                item = message["payload"]["data"]["orderEvents"]
-                if item["__typename"] == "OrderEvent":
-                    events.append(item)
+    async with (
+        httpx.AsyncClient() as http,
+        aconnect_ws(url.replace("http", "ws"), http, subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "connection_ack"
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": ORDERS_EVENTS, "variables": {"a": account, "s": after}},
+            }
+        )
+        while not events or events[-1]["seq"] < until_seq:
+            message = await asyncio.wait_for(ws.receive_json(), 20)
+            assert message["type"] == "next", message
+            if ready is not None:
+                ready.set()
+            item = message["payload"]["data"]["orderEvents"]
+            if item["__typename"] == "OrderEvent":
+                events.append(item)
     return events
 
 
@@ -61,8 +75,15 @@ def test_killed_right_after_acknowledge_loses_nothing(served_factory) -> None:  
     token = served.login("gold001")
     account = account_of(served, token)
     # A resting buy far below the market: acknowledged, then the process dies at once (SIGKILL).
-    order = {"accountId": account, "symbol": "600000", "side": "BUY", "type": "LIMIT", "price": "12.20",
-             "quantity": 100, "clientOrderId": "crash-1"}  # fmt: skip
+    order = {
+        "accountId": account,
+        "symbol": "600000",
+        "side": "BUY",
+        "type": "LIMIT",
+        "price": "12.20",
+        "quantity": 100,
+        "clientOrderId": "crash-1",
+    }
     placed = served.gql(PLACE, {"i": order}, token)
     order_id = placed["data"]["placeOrder"]["order"]["id"]
     served.kill()
@@ -72,8 +93,12 @@ def test_killed_right_after_acknowledge_loses_nothing(served_factory) -> None:  
     assert again["data"]["placeOrder"]["order"]["id"] == order_id
     assert again["data"]["placeOrder"]["order"]["status"] == "NEW"
     events = asyncio.run(collect_events(served.url, token, account, 0, 1))
-    assert events[0] == {"__typename": "OrderEvent", "seq": 1, "kind": "ACCEPTED",
-                         "order": {"id": order_id, "status": events[0]["order"]["status"]}}  # fmt: skip
+    assert events[0] == {
+        "__typename": "OrderEvent",
+        "seq": 1,
+        "kind": "ACCEPTED",
+        "order": {"id": order_id, "status": events[0]["order"]["status"]},
+    }
     # The restarted exchange put the order back on its book: cancelling it is confirmed by the exchange.
     cancel = served.gql(
         "mutation($a: ID!) { cancelOrders(input: {accountId: $a, scope: ALL}) { canceled { id } errors { code } } }",
