@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from brokerql.schema.errors import UserError, unauthenticated
@@ -20,13 +22,18 @@ def _payload(outcome: LoginOutcome) -> LoginPayload:
     )
 
 
-async def login(info: strawberry.Info, input: LoginInput) -> LoginPayload:
+async def login(
+    info: strawberry.Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
+) -> LoginPayload:
     account_type = input.account_type.value if input.account_type else None
     outcome = await info.context.container.auth.login(input.username, input.password, account_type)
     return _payload(outcome)
 
 
-async def refresh_session(info: strawberry.Info, input: RefreshSessionInput) -> LoginPayload:
+async def refresh_session(
+    info: strawberry.Info,
+    input: Annotated[RefreshSessionInput, strawberry.argument(description="The refresh token to spend.")],
+) -> LoginPayload:
     return _payload(await info.context.container.auth.refresh_session(input.refresh_token))
 
 

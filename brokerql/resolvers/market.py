@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from brokerql.domain.entitlement_rules import QuoteView, quote_view
@@ -25,7 +27,9 @@ async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
     return view
 
 
-async def quote(info: strawberry.Info, symbol: str) -> Quote:
+async def quote(
+    info: strawberry.Info, symbol: Annotated[str, strawberry.argument(description="Instrument code, e.g. 600000.")]
+) -> Quote:
     view = await entitled_view(info, symbol)
     snapshot = await info.context.container.market.snapshot(symbol, delayed=view is QuoteView.DELAYED)
     if snapshot is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -37,7 +38,9 @@ async def _entitled_to_trade(info: strawberry.Info, account_id: str) -> Rejectio
     return Rejection("NOT_ENTITLED", f"Trading here needs {key} ({lowest.value if lowest else 'no tier'} and up).")
 
 
-async def place_order(info: strawberry.Info, input: PlaceOrderInput) -> PlaceOrderPayload:
+async def place_order(
+    info: strawberry.Info, input: Annotated[PlaceOrderInput, strawberry.argument(description="The order.")]
+) -> PlaceOrderPayload:
     container = info.context.container
     principal = info.context.require_client()
     if (denied := await _entitled_to_trade(info, str(input.account_id))) is not None:
@@ -78,7 +81,10 @@ async def place_order(info: strawberry.Info, input: PlaceOrderInput) -> PlaceOrd
     )
 
 
-async def cancel_orders(info: strawberry.Info, input: CancelOrdersInput) -> CancelOrdersPayload:
+async def cancel_orders(
+    info: strawberry.Info,
+    input: Annotated[CancelOrdersInput, strawberry.argument(description="Which orders to cancel.")],
+) -> CancelOrdersPayload:
     container = info.context.container
     principal = info.context.require_client()
     condition = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, ParserCache, ValidationCache
@@ -44,20 +45,33 @@ class Mutation:
 @strawberry.type(description="Live streams over WebSocket (graphql-transport-ws).")
 class Subscription:
     @strawberry.subscription(description="Quote snapshots: the latest of each symbol at once, then every change.")
-    def quotes(self, info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
+    def quotes(
+        self,
+        info: strawberry.Info,
+        symbols: Annotated[list[str], strawberry.argument(description="1 to 50 instrument codes.")],
+    ) -> AsyncGenerator[Quote, None]:
         return quotes.quotes(info, symbols)
 
     @strawberry.subscription(
         description="An account's order events: afterSeq replays what you missed, then live; heartbeats between."
     )
     def order_events(
-        self, info: strawberry.Info, account_id: strawberry.ID, after_seq: int | None = None
+        self,
+        info: strawberry.Info,
+        account_id: Annotated[strawberry.ID, strawberry.argument(description="The account to follow.")],
+        after_seq: Annotated[
+            int | None, strawberry.argument(description="Replay stored events after this seq first; omit for new only.")
+        ] = None,
     ) -> AsyncGenerator[OrderEventItem, None]:
         return order_events.order_events(info, account_id, after_seq)
 
     @strawberry.subscription(description="Heartbeats every BROKERQL_HEARTBEAT_SECONDS; lastSeq of accountId if given.")
     def heartbeat(
-        self, info: strawberry.Info, account_id: strawberry.ID | None = None
+        self,
+        info: strawberry.Info,
+        account_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Report this account's lastSeq.")
+        ] = None,
     ) -> AsyncGenerator[Heartbeat, None]:
         return order_events.heartbeat(info, account_id)
 
