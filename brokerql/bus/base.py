@@ -100,11 +100,6 @@ class Hub:
         for subscription in tuple(self.by_topic.get(topic, ())):
             subscription.deliver(topic, message)
 
-    def dispatch_all(self, message: Message) -> None:
-        for topic, subscribers in list(self.by_topic.items()):
-            for subscription in tuple(subscribers):
-                subscription.deliver(topic, message)
-
     @property
     def subscriber_count(self) -> int:
         return len({s for subs in self.by_topic.values() for s in subs})

@@ -143,7 +143,7 @@ class RedisBus(Bus):
                 self.hub.dispatch(topic, json.loads(message["data"]))
 
     async def _recover(self, reader: str, exc: BaseException) -> None:
-        """Wait for Redis to answer again, then tell every subscriber to resynchronise."""
+        """Wait for Redis to answer again, then tell this reader's subscribers to resynchronise."""
         log.warning("redis %s reader lost its connection: %s; reconnecting", reader, exc)
         while True:
             await asyncio.sleep(0.5)
@@ -162,4 +162,6 @@ class RedisBus(Bus):
             self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             if channels:
                 await self._pubsub.subscribe(*channels)
-        self.hub.dispatch_all(RESYNC)
+        for topic in list(self.hub.by_topic):
+            if is_stream(topic) == (reader == "streams"):
+                self.hub.dispatch(topic, RESYNC)
