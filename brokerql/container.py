@@ -58,7 +58,13 @@ class Container:
         access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
         refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
         instruments = dict(DEMO_INSTRUMENTS)
-        trading = TradingService(db, instruments, market_always_open=settings.market_always_open)
+        trading = TradingService(
+            db,
+            instruments,
+            market_always_open=settings.market_always_open,
+            bus=bus,
+            cancel_wait_seconds=settings.cancel_confirm_seconds,
+        )
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
         exchange = (
             Exchange(

@@ -175,3 +175,4 @@ class RefreshTokenRow(SQLModel, table=True):
 
 
 ALL_TABLES = SQLModel.metadata
+from brokerql.store import tables_trading  # noqa: E402, F401 - trading preferences

@@ -188,7 +188,7 @@ class Fill:
 
     @classmethod
     def from_row(cls, row: FillRow) -> Fill:
-        from brokerql.services.trading import fill_snapshot
+        from brokerql.services.trading.requests import fill_snapshot
 
         return cls.from_snapshot(fill_snapshot(row))
 
