@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,6 +19,8 @@ from brokerql.schema.errors import UserError
 from brokerql.schema.inputs import CancelOrdersInput, CancelOrdersPayload, PlaceOrderInput, PlaceOrderPayload
 from brokerql.schema.types.trading import Order
 from brokerql.services.trading import CancelRequest, OrderRequest
+
+log = logging.getLogger(__name__)
 
 
 def _rejected(*rejections: Rejection) -> PlaceOrderPayload:
@@ -49,7 +52,11 @@ async def place_order(
         time_in_force = TimeInForce(input.time_in_force)
     except ValueError:
         return _rejected(Rejection("BAD_TIME_IN_FORCE", "timeInForce must be DAY, IOC or FOK.", "timeInForce"))
-    snapshot = await container.market.snapshot(input.symbol) if input.symbol in container.instruments else None
+    try:
+        snapshot = await container.market.snapshot(input.symbol) if input.symbol in container.instruments else None
+    except Exception:  # the bus is down (Redis restarting): no quote means no price checks, so no order
+        log.warning("no quote for %s: market data unavailable", input.symbol, exc_info=True)
+        return _rejected(Rejection("MARKET_DATA_UNAVAILABLE", "No quote right now; try again shortly.", "symbol"))
     reference = Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
     order_type, price = OrderType(input.type.value), input.price
     if input.price_level is not None:

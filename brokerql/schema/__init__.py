@@ -9,14 +9,15 @@ import strawberry
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, ParserCache, ValidationCache
 from strawberry.extensions.query_depth_limiter import create_validator
 
-from brokerql.resolvers import identity, market, trading
+from brokerql.resolvers import identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.market import Quote
-from brokerql.schema.types.trading import Heartbeat, OrderEventItem
+from brokerql.schema.types.trading import Account, Heartbeat, OrderEventItem
+from brokerql.schema.types.trading_views import AccountSnapshot, TradingPreferencesView, UpdatePreferencesPayload
 from brokerql.subscriptions import order_events, quotes
 
 
@@ -25,6 +26,20 @@ class Query:
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
+    )
+    account: Account = strawberry.field(
+        resolver=trading_reads.account, description="One of your trading accounts (C2: one login, several accounts)."
+    )
+    trading_desk: AccountSnapshot = strawberry.field(
+        resolver=trading_reads.account_snapshot,
+        description="D1 complex mode: positions, working orders, today's fills and funds of an account together.",
+    )
+    sync_state: AccountSnapshot = strawberry.field(
+        resolver=trading_reads.account_snapshot,
+        description="Manual refresh (D4): the account's state and the lastSeq it reflects, in one consistent read.",
+    )
+    trading_preferences: TradingPreferencesView = strawberry.field(
+        resolver=trading_reads.trading_preferences, description="Your order-entry preferences (D2)."
     )
 
 
@@ -39,6 +54,9 @@ class Mutation:
     )
     cancel_orders: CancelOrdersPayload = strawberry.mutation(
         resolver=trading.cancel_orders, description="Cancel one, the last, by symbol, selected, by condition, or all."
+    )
+    update_preferences: UpdatePreferencesPayload = strawberry.mutation(
+        resolver=trading_reads.update_preferences, description="Change your order-entry preferences (D2)."
     )
 
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
+
+First = Annotated[int | None, strawberry.argument(description="Page size: 20 by default, at most 100.")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
+
+if TYPE_CHECKING:
+    from brokerql.schema.types.trading_pages import (
+        FillConnection,
+        FillFilterInput,
+        OrderConnection,
+        OrderFilterInput,
+        PositionConnection,
+    )
 
 
 @strawberry.enum(description="Buy or sell.")
@@ -58,6 +70,11 @@ class Funds:
     frozen: Decimal = strawberry.field(description="Cash held by working buy orders (and sell fee buffers).")
     withdrawable: Decimal = strawberry.field(description="Cash that may leave today (today's sale proceeds excluded).")
 
+    @classmethod
+    def from_row(cls, row: AccountRow) -> Funds:
+        withdrawable = max(Decimal(0), row.available - row.unsettled)
+        return cls(balance=row.balance, available=row.available, frozen=row.frozen, withdrawable=withdrawable)
+
 
 @strawberry.type(description="Holding of one instrument in one account (持仓).")
 class Position:
@@ -67,6 +84,25 @@ class Position:
     frozen_quantity: int = strawberry.field(description="Shares held by working sell orders.")
     bought_today: int = strawberry.field(description="Shares bought today, sellable from the next trading day.")
     cost: Decimal = strawberry.field(description="Total cost of the holding, buy fees included.")
+
+    @strawberry.field(description="Cost per share, 4 decimals (null when flat).")
+    def average_cost(self) -> Decimal | None:
+        return (self.cost / self.quantity).quantize(Decimal("0.0001")) if self.quantity else None
+
+    @strawberry.field(description="Latest trade price of the instrument (null before the first quote).")
+    async def last_price(self, info: strawberry.Info) -> Decimal | None:
+        snapshot = await info.context.container.market.snapshot(self.symbol)
+        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+
+    @strawberry.field(description="quantity x lastPrice (null before the first quote).")
+    async def market_value(self, info: strawberry.Info) -> Decimal | None:
+        last = await self.last_price(info)
+        return None if last is None else last * self.quantity
+
+    @strawberry.field(description="marketValue - cost: the gain if everything were sold at lastPrice, before fees.")
+    async def unrealised_pnl(self, info: strawberry.Info) -> Decimal | None:
+        value = await self.market_value(info)
+        return None if value is None else value - self.cost
 
     @classmethod
     def from_row(cls, row: PositionRow) -> Position:
@@ -91,14 +127,54 @@ class Account:
     @strawberry.field(description="The account's cash.")
     def cash(self) -> Funds:
         row = self._row
-        return Funds(
-            balance=row.balance, available=row.available, frozen=row.frozen, withdrawable=row.available - row.unsettled
-        )
+        return Funds.from_row(row)
 
-    @strawberry.field(description="Holdings, by symbol.")
+    @strawberry.field(description="Realised profit and loss since the account opened, after fees (average cost).")
+    def realised_pnl(self) -> Decimal:
+        return self._row.realized_pnl
+
+    @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
         rows = await info.context.container.trading_queries.positions(self._row.id)
         return [Position.from_row(r) for r in rows]
+
+    @strawberry.field(description="Holdings as a Relay connection, by symbol.")
+    async def positions_connection(
+        self, info: strawberry.Info, first: First = None, after: After = None
+    ) -> Annotated[PositionConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+        from brokerql.schema.types.trading_pages import position_connection
+
+        return await position_connection(info, self._row.id, first, after)
+
+    @strawberry.field(description="Orders, newest first, filtered by status, symbol, side and placing time.")
+    async def orders(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated[OrderFilterInput, strawberry.lazy("brokerql.schema.types.trading_pages")] | None,
+            strawberry.argument(description="Only orders matching this."),
+        ] = None,
+    ) -> Annotated[OrderConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+        from brokerql.schema.types.trading_pages import order_connection
+
+        return await order_connection(info, self._row.id, first, after, filter)
+
+    @strawberry.field(description="Fills, newest first, filtered by symbol, side, order and booking time.")
+    async def fills(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated[FillFilterInput, strawberry.lazy("brokerql.schema.types.trading_pages")] | None,
+            strawberry.argument(description="Only fills matching this."),
+        ] = None,
+    ) -> Annotated[FillConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+        from brokerql.schema.types.trading_pages import fill_connection
+
+        return await fill_connection(info, self._row.id, first, after, filter)
 
     @classmethod
     def from_row(cls, row: AccountRow) -> Account:
