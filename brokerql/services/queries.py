@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.market.boards import Board
+from brokerql.domain.market.sessions import WEEKENDS_ONLY, session_close, trading_day
 from brokerql.domain.trading.orders import OrderStatus
 from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
@@ -68,8 +69,12 @@ class AccountSnapshot:
 
 
 def start_of_trading_day(now: datetime) -> datetime:
-    """Midnight (Shanghai) of the trading day `now` belongs to, as an aware datetime."""
-    return datetime.combine(trading_day(now), time(0), tzinfo=SHANGHAI)
+    """The first moment that belongs to the trading day of `now`: the close of the trading day before it
+    (what happens after a close, overnight or on a weekend counts for the next trading day)."""
+    day = trading_day(now) - timedelta(days=1)
+    while not WEEKENDS_ONLY.is_trading_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, session_close(Board.SSE_MAIN), tzinfo=SHANGHAI)
 
 
 def settled_view(account: AccountRow, positions: Sequence[PositionRow], now: datetime) -> list[PositionRow]:

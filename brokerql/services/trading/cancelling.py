@@ -25,6 +25,7 @@ from brokerql.store.columns import utcnow
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import OrderRow
 
+_ANSWERS = frozenset({"CANCELED", "CANCEL_REJECTED", "EXPIRED"})
 _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
 
 
@@ -88,7 +89,8 @@ class Cancelling(TradingBase):
             if message.get("_resync"):
                 return
             order = message.get("order") or {}
-            if order.get("id") in pending and order.get("status") != OrderStatus.PENDING_CANCEL.value:
+            answered = message.get("kind") in _ANSWERS or order.get("status") == OrderStatus.FILLED.value
+            if order.get("id") in pending and answered:  # (an earlier ACCEPTED may still be on its way)
                 pending.discard(order["id"])
 
     async def _settled(self, outcome: CancelOutcome) -> CancelOutcome:
