@@ -75,7 +75,16 @@ async def _run_exchange(settings: Settings) -> None:
         await container.stop()
 
 
-def cmd_exchange(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_exchange(settings: Settings, args: argparse.Namespace) -> int:
+    if args.replay:
+        from brokerql.exchange.replay import Replay, ReplayError
+
+        try:  # read it now: a bad file is a usage error, not a crash later
+            Replay.from_file(args.replay, args.speed)
+        except (OSError, ReplayError) as exc:
+            print(f"cannot replay {args.replay}: {exc}", file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"market_replay_file": args.replay, "market_replay_speed": args.speed})
     _migrate(settings)
     asyncio.run(_run_exchange(settings))
     return 0
@@ -112,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="migrate, seed demo data if asked and empty, serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    sub.add_parser("exchange", help="run the simulated exchange as its own process")
+    exchange = sub.add_parser("exchange", help="run the simulated exchange as its own process")
+    exchange.add_argument("--replay", metavar="FILE.csv", help="also play recorded trades from this CSV file")
+    exchange.add_argument("--speed", type=float, default=1.0, help="replay speed: 10 = ten times faster (default 1)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     seed = sub.add_parser("seed", help="insert demo data into an empty database")

@@ -12,6 +12,7 @@ from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
+from brokerql.exchange.replay import Replay
 from brokerql.services.auth import AuthService
 from brokerql.services.market import MarketData
 from brokerql.services.outbox_relay import OutboxRelay
@@ -73,6 +74,11 @@ class Container:
                 trading,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
+                warmup_steps=settings.market_warmup_steps,
+                always_open=settings.market_always_open,
+                replay=Replay.from_file(settings.market_replay_file, settings.market_replay_speed)
+                if settings.market_replay_file
+                else None,
             )
             if run_exchange
             else None
@@ -89,7 +95,7 @@ class Container:
             auth=AuthService(db, passwords, access, refresh),
             trading=trading,
             trading_queries=TradingQueries(db),
-            market=MarketData(bus, instruments),
+            market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             exchange=exchange,
         )
@@ -100,8 +106,10 @@ class Container:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.exchange is not None:
             await self.exchange.start()
+        await self.market.start()  # follows the exchange's trading day (prev_close, limits)
 
     async def stop(self) -> None:
+        await self.market.stop()
         if self.exchange is not None:
             await self.exchange.stop()
         await stop_tasks(self._tasks)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     market_tick_seconds: float = Field(0.5, gt=0)
     # Simulated steps "before now" at start-up, so the day has a range and HK has a 15-minute-old quote.
     market_warmup_steps: int = Field(120, ge=1)
+    # Replay recorded trades from this CSV (brokerql/exchange/replay.py) at this speed (10 = ten times faster).
+    market_replay_file: str | None = None
+    market_replay_speed: float = Field(1.0, gt=0)
     access_token_minutes: int = Field(15, gt=0)
     refresh_token_days: int = Field(14, gt=0)
     query_max_depth: int = Field(12, gt=0)

@@ -24,16 +24,31 @@ class SlowConsumer(Exception):
 
 
 class Subscription:
-    """A local subscriber: a bounded queue of (topic, message). Never grows without bound."""
+    """A local subscriber: a bounded queue of (topic, message). Never grows without bound.
 
-    def __init__(self, hub: Hub, topics: Iterable[str], maxsize: int) -> None:
+    With `conflate`, the subscriber keeps only the newest unread message of each topic instead of a
+    queue (for snapshots such as quotes, where a newer one supersedes the older): a slow reader skips
+    intermediate versions and never overflows. Topics come out in the order they first became unread.
+    """
+
+    def __init__(self, hub: Hub, topics: Iterable[str], maxsize: int, *, conflate: bool = False) -> None:
         self.hub = hub
         self.topics = tuple(topics)
         self.queue: asyncio.Queue[tuple[str, Message]] = asyncio.Queue(maxsize)
         self.overflowed = False
         self.closed = False
+        self.conflate = conflate
+        self.superseded = 0  # conflation: unread messages replaced by a newer one of the same topic
+        self._latest: dict[str, Message] = {}
+        self._ready = asyncio.Event()
 
     def deliver(self, topic: str, message: Message) -> None:
+        if self.conflate:
+            if topic in self._latest:
+                self.superseded += 1
+            self._latest[topic] = message  # replacing a key keeps its place in the order
+            self._ready.set()
+            return
         if self.overflowed:
             return
         try:
@@ -43,6 +58,8 @@ class Subscription:
 
     async def get(self, timeout: float | None = None) -> tuple[str, Message] | None:
         """The next message, or None when `timeout` passes first. Raises SlowConsumer after overflow."""
+        if self.conflate:
+            return await self._next_latest(timeout)
         if self.overflowed:
             raise SlowConsumer()
         try:
@@ -51,6 +68,21 @@ class Subscription:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
+
+    async def _next_latest(self, timeout: float | None) -> tuple[str, Message] | None:
+        while not self._latest:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout)
+            except TimeoutError:
+                return None
+        topic = next(iter(self._latest))
+        return topic, self._latest.pop(topic)
+
+    @property
+    def pending(self) -> int:
+        """Messages waiting to be read."""
+        return len(self._latest) if self.conflate else self.queue.qsize()
 
     def __aiter__(self) -> Subscription:
         return self
@@ -136,8 +168,12 @@ class Bus(ABC):
     async def upstream_close(self, topic: str) -> None:  # noqa: B027
         """Stop receiving `topic` from outside this process."""
 
-    async def subscribe(self, topics: Iterable[str], *, maxsize: int | None = None) -> Subscription:
-        """A live subscription: receives what is published from now on (use as `async with`)."""
-        subscription = Subscription(self.hub, topics, maxsize or self.buffer_size)
+    async def subscribe(
+        self, topics: Iterable[str], *, maxsize: int | None = None, conflate: bool = False
+    ) -> Subscription:
+        """A live subscription: receives what is published from now on (use as `async with`).
+
+        `conflate=True` keeps only the newest unread message per topic (see Subscription)."""
+        subscription = Subscription(self.hub, topics, maxsize or self.buffer_size, conflate=conflate)
         await self.hub.add(subscription)
         return subscription

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,20 +23,18 @@ from brokerql.bus import Bus, SlowConsumer
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.orders import Execution
-from brokerql.domain.market.quotes import DelayBuffer, QuoteState
+from brokerql.domain.market.sessions import TradingPhase
 from brokerql.domain.market.simulator import MarketSimulator, executions_of
-from brokerql.exchange.snapshots import build_snapshot, delayed_view
+from brokerql.exchange.desk import HK_DELAY, REFERENCE_TOPIC, QuoteDesk, bars_topic, quote_topic
+from brokerql.exchange.replay import Replay, play
 from brokerql.store.columns import utcnow
 from brokerql.tasks import stop_tasks
+
+__all__ = ["COMMANDS_TOPIC", "HK_DELAY", "REFERENCE_TOPIC", "Exchange", "WorkingOrder", "bars_topic", "quote_topic"]
 
 log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "exchange.commands"
-HK_DELAY = timedelta(minutes=15)
-
-
-def quote_topic(symbol: str, *, delayed: bool = False) -> str:
-    return f"quotes.{'delayed.' if delayed else ''}{symbol}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +72,25 @@ class Exchange:
         seed: int,
         tick_seconds: float,
         warmup_steps: int = 60,
+        always_open: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+        replay: Replay | None = None,
     ) -> None:
-        self.instruments = dict(instruments)
+        self.instruments = dict(instruments)  # rolled by the desk at each new trading day
         self.bus = bus
         self.booker = booker
         self.tick_seconds = tick_seconds
+        self.clock = clock
         self.sim = MarketSimulator(self.instruments, seed)
         self.books = {s: self.sim.create_book(i) for s, i in self.instruments.items()}
-        self.quotes = {s: QuoteState(i, self.books[s]) for s, i in self.instruments.items()}
-        self.delay_buffers = {
-            s: DelayBuffer[dict[str, Any]](HK_DELAY) for s, i in self.instruments.items() if i.currency == "HKD"
-        }
+        self.desk = QuoteDesk(self.instruments, self.books, always_open=always_open)
+        # Symbols whose prices come from a replayed recording: the simulator only keeps their book liquid.
+        self.replayed: set[str] = set()
+        self.replay = replay
         self.client_orders: dict[str, str] = {}  # resting client order id -> symbol
         self.seen: set[str] = set()
         self.run_id = secrets.token_hex(4)
         self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
-        self.dirty: set[str] = set(self.instruments)
         self.warmup_steps = warmup_steps
         self._tasks: list[asyncio.Task[None]] = []
         self._published = asyncio.Event()
@@ -106,13 +107,19 @@ class Exchange:
             asyncio.create_task(self._run_simulator(), name="exchange-simulator"),
             asyncio.create_task(self._run_bookings(), name="exchange-bookings"),
         ]
+        if self.replay is not None:
+            self.add_task(play(self, self.replay), name="exchange-replay")
 
     async def stop(self) -> None:
         await stop_tasks(self._tasks)
 
+    def add_task(self, coroutine: Any, name: str) -> None:
+        """Run a helper (e.g. a replay feed) for as long as the exchange runs."""
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
+
     def _warm_up(self) -> None:
         """Trade for a while "in the past" so the day has an open, a range, and a 15-minute-old HK quote."""
-        start = utcnow() - HK_DELAY - timedelta(minutes=1)
+        start = self.clock() - HK_DELAY - timedelta(minutes=1)
         step = (HK_DELAY + timedelta(minutes=1)) / max(1, self.warmup_steps)
         for n in range(self.warmup_steps):
             self._simulate_once(start + step * n)
@@ -190,16 +197,32 @@ class Exchange:
     # -- the market ---------------------------------------------------------------------------------
 
     def _simulate_once(self, now: datetime) -> None:
-        for symbol, instrument in self.instruments.items():
-            actions = self.sim.step(self.books[symbol], instrument)
+        for symbol in list(self.instruments):
+            self.desk.roll_if_new_day(symbol, now)
+            instrument = self.instruments[symbol]
+            if self.desk.phase(symbol, now) is not TradingPhase.CONTINUOUS:
+                continue  # outside the sessions nobody trades (demo mode is always CONTINUOUS)
+            if symbol in self.replayed:
+                actions = self.sim.requote(self.books[symbol], instrument)
+            else:
+                actions = self.sim.step(self.books[symbol], instrument)
             if actions:
                 self._after_executions(symbol, executions_of(actions), now)
 
+    def play(self, symbol: str, price: Decimal, quantity: int, side: Side | None) -> None:
+        """A recorded trade: prices follow the recording, and the simulated book re-centres on it."""
+        if symbol not in self.books:
+            return
+        now = self.clock()
+        self.replayed.add(symbol)
+        self.desk.record_external(symbol, price, quantity, side, now)
+        actions = self.sim.follow(self.books[symbol], self.instruments[symbol], price)
+        self._after_executions(symbol, executions_of(actions), now)
+
     def _after_executions(self, symbol: str, executions: list[Execution], now: datetime | None = None) -> None:
-        self.dirty.add(symbol)
+        self.desk.record(symbol, executions, now or self.clock())
         if not executions:
             return
-        self.quotes[symbol].apply(executions)
         for execution in executions:
             for order_id, maker in ((execution.taker_order_id, False), (execution.maker_order_id, True)):
                 if order_id in self.seen:
@@ -208,38 +231,21 @@ class Exchange:
             maker_id = execution.maker_order_id
             if maker_id in self.client_orders and self.books[symbol].remaining(maker_id) in (None, 0):
                 del self.client_orders[maker_id]
-        if now is not None:
-            self._buffer_delayed(symbol, now)
 
-    def _buffer_delayed(self, symbol: str, now: datetime) -> None:
-        buffer = self.delay_buffers.get(symbol)
-        if buffer is not None:
-            buffer.push(now, build_snapshot(self.instruments[symbol], self.quotes[symbol], now, self.last_prices()))
-
-    def last_prices(self) -> dict[str, Decimal]:
-        return {s: q.last if q.last is not None else q.instrument.prev_close for s, q in self.quotes.items()}
+    @property
+    def quotes(self) -> dict[str, Any]:
+        """Each instrument's quote statistics of the day (the desk's)."""
+        return self.desk.quotes
 
     async def _run_simulator(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self._simulate_once(utcnow())
+            self._simulate_once(self.clock())
             await self.publish_quotes()
 
     async def publish_quotes(self) -> None:
-        """One snapshot per changed instrument (and one delayed view for HK), serialised once for all."""
-        now = utcnow()
-        dirty, self.dirty = self.dirty, set()
-        prices = self.last_prices()
-        for symbol in sorted(dirty):
-            instrument = self.instruments[symbol]
-            snapshot = build_snapshot(instrument, self.quotes[symbol], now, prices)
-            await self.bus.publish(quote_topic(symbol), snapshot, retain=True)
-            buffer = self.delay_buffers.get(symbol)
-            if buffer is not None:
-                buffer.push(now, snapshot)
-                old = buffer.get(now)
-                if old is not None:
-                    await self.bus.publish(quote_topic(symbol, delayed=True), delayed_view(old), retain=True)
+        """What changed since the last call goes on the bus (see QuoteDesk.publish)."""
+        await self.desk.publish(self.bus, self.clock())
 
     # -- booking ------------------------------------------------------------------------------------
 

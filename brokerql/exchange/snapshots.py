@@ -1,13 +1,20 @@
-"""Quote snapshots as published on the bus: built once per instrument change, for every subscriber."""
+"""Quote snapshots as published on the bus: built once per instrument change, for every subscriber.
+
+Everything is JSON-ready (decimals as strings, times ISO 8601) so the Redis bus serialises it once and
+every API process parses it once for all its subscribers.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from brokerql.domain.market.instruments import Instrument
-from brokerql.domain.market.quotes import QuoteState, iopv
+from brokerql.domain.market.quotes import Bar, QuoteState, iopv, premium_discount
+from brokerql.domain.market.sessions import TradingPhase
+from brokerql.domain.market.tape import TradeTick
 
 DEPTH_LEVELS = 10
 
@@ -16,10 +23,40 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def bar_json(bar: Bar | None) -> list[Any] | None:
+    """[start, open, high, low, close, volume, turnover]."""
+    if bar is None:
+        return None
+    return [bar.start.isoformat(), str(bar.open), str(bar.high), str(bar.low), str(bar.close), bar.volume,
+            str(bar.turnover)]  # fmt: skip
+
+
+def bar_from_json(row: list[Any] | None) -> Bar | None:
+    """Inverse of `bar_json`."""
+    if row is None:
+        return None
+    start, o, h, low, c, volume, turnover = row
+    return Bar(datetime.fromisoformat(start), Decimal(o), Decimal(h), Decimal(low), Decimal(c), volume,
+               Decimal(turnover))  # fmt: skip
+
+
+def trade_json(tick: TradeTick) -> list[Any]:
+    """[seq, price, quantity, aggressor side or null, time]."""
+    return [tick.seq, str(tick.price), tick.quantity, tick.side.value if tick.side else None, tick.at.isoformat()]
+
+
 def build_snapshot(
-    instrument: Instrument, state: QuoteState, as_of: datetime, last_prices: dict[str, Decimal]
+    instrument: Instrument,
+    state: QuoteState,
+    as_of: datetime,
+    last_prices: dict[str, Decimal],
+    *,
+    trades: Sequence[TradeTick] = (),
+    minute_bar: Bar | None = None,
+    phase: TradingPhase = TradingPhase.CONTINUOUS,
+    trading_day: date | None = None,
 ) -> dict[str, Any]:
-    """Level-1 and 10-level depth of one instrument, JSON-ready (decimals as strings)."""
+    """Level-1, 10-level depth, recent trades and the current minute bar of one instrument."""
     l1 = state.level1(as_of)
     depth = state.depth(DEPTH_LEVELS, as_of)
     snapshot: dict[str, Any] = {
@@ -42,14 +79,21 @@ def build_snapshot(
         "turnover": str(l1.turnover),
         "asOf": as_of.isoformat(),
         "delayed": False,
+        "phase": phase.value,
+        "tradingDay": trading_day.isoformat() if trading_day else None,
         "bids": [[str(level.price), level.quantity, level.orders] for level in depth.bids],
         "asks": [[str(level.price), level.quantity, level.orders] for level in depth.asks],
+        "trades": [trade_json(tick) for tick in trades],
+        "minuteBar": bar_json(minute_bar),
         "iopv": None,
+        "premiumDiscount": None,
     }
     if instrument.pcf:
         # `last_prices` holds every instrument's last trade, or its previous close before the first one.
         nav = iopv(instrument.pcf, last_prices, instrument.cash_component, instrument.creation_unit)
         snapshot["iopv"] = str(nav)
+        price = l1.last if l1.last is not None else l1.prev_close
+        snapshot["premiumDiscount"] = str(premium_discount(price, nav))
     return snapshot
 
 

@@ -1,4 +1,4 @@
-"""Quote queries."""
+"""Market data queries: quote, bars, instruments. Views follow the caller's entitlements (C9)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import strawberry
 
 from brokerql.domain.entitlement_rules import QuoteView, quote_view
 from brokerql.domain.identity.tiers import TierCode
+from brokerql.domain.market import tape
 from brokerql.schema.entitlements import forbidden_for
-from brokerql.schema.errors import CodedError, ErrorCode
-from brokerql.schema.types.market import Quote
+from brokerql.schema.errors import CodedError, ErrorCode, bad_input, unauthenticated
+from brokerql.schema.types.market import Board, Quote
+from brokerql.schema.types.market_reference import Bar, BarInterval, BarSeries, Instrument, InstrumentConnection
+from brokerql.schema.types.market_reference import InstrumentEdge as Edge
+from brokerql.schema.types.pagination import PageInfo, PageRequest, encode_cursor
+from brokerql.store.columns import utcnow
 
 
 async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
@@ -27,11 +32,62 @@ async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
     return view
 
 
-async def quote(
-    info: strawberry.Info, symbol: Annotated[str, strawberry.argument(description="Instrument code, e.g. 600000.")]
-) -> Quote:
+Symbol = Annotated[str, strawberry.argument(description="Instrument code, e.g. 600000, 00700, IF2612.")]
+
+
+async def quote(info: strawberry.Info, symbol: Symbol) -> Quote:
     view = await entitled_view(info, symbol)
     snapshot = await info.context.container.market.snapshot(symbol, delayed=view is QuoteView.DELAYED)
     if snapshot is None:
         raise CodedError(ErrorCode.NOT_FOUND, f"No quote for {symbol} yet.", reason="NO_QUOTE")
     return Quote.from_snapshot(snapshot)
+
+
+async def bars(
+    info: strawberry.Info,
+    symbol: Symbol,
+    interval: Annotated[BarInterval, strawberry.argument(description="MINUTE or DAY bars.")],  # type: ignore[valid-type]
+    first: Annotated[int, strawberry.argument(description="How many of the newest bars, 1 to 600.")] = 240,
+) -> BarSeries:
+    if not 1 <= first <= 600:
+        raise bad_input("first must be between 1 and 600.", "first")
+    view = await entitled_view(info, symbol)
+    delayed = view is QuoteView.DELAYED
+    found, snapshot = await info.context.container.market.bars(
+        symbol, tape.BarInterval(interval), first, delayed=delayed
+    )
+    as_of = None if snapshot is None else Quote.from_snapshot(snapshot).as_of
+    return BarSeries(symbol=symbol, interval=interval, delayed=delayed, as_of=as_of, bars=[Bar.of(b) for b in found])
+
+
+async def instruments(
+    info: strawberry.Info,
+    first: Annotated[int | None, strawberry.argument(description="Page size, up to 100 (default 20).")] = None,
+    after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    board: Annotated[Board | None, strawberry.argument(description="Only this board.")] = None,  # type: ignore[valid-type]
+    symbols: Annotated[list[str] | None, strawberry.argument(description="Only these symbols.")] = None,
+) -> InstrumentConnection:
+    if info.context.principal() is None:
+        raise unauthenticated()
+    page = PageRequest.of("instrument", first, after)
+    market = info.context.container.market
+    wanted = set(symbols) if symbols is not None else None
+    matching = sorted(
+        (
+            i
+            for i in market.instruments.values()
+            if (board is None or i.board == board) and (wanted is None or i.symbol in wanted)
+        ),
+        key=lambda i: i.symbol,
+    )
+    rest = [i for i in matching if page.after_key is None or i.symbol > page.after_key]
+    now = utcnow()
+    edges = [
+        Edge(node=Instrument.of(i, market.phase(i, now), market.trading_days.get(i.symbol)),
+             cursor=encode_cursor("instrument", i.symbol))
+        for i in rest[: page.first]
+    ]  # fmt: skip
+    end = edges[-1].cursor if edges else None
+    return InstrumentConnection(
+        edges=edges, page_info=PageInfo(has_next_page=len(rest) > page.first, end_cursor=end), total_count=len(matching)
+    )

@@ -16,6 +16,7 @@ from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.market import Quote
+from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.trading import Account, Heartbeat, OrderEventItem
 from brokerql.schema.types.trading_views import AccountSnapshot, TradingPreferencesView, UpdatePreferencesPayload
 from brokerql.subscriptions import order_events, quotes
@@ -26,6 +27,12 @@ class Query:
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
+    )
+    bars: BarSeries = strawberry.field(
+        resolver=market.bars, description="Minute or daily bars of one instrument, in the view your tier allows."
+    )
+    instruments: InstrumentConnection = strawberry.field(
+        resolver=market.instruments, description="Tradable instruments with today's rules (lot, tick, limits, phase)."
     )
     account: Account = strawberry.field(
         resolver=trading_reads.account, description="One of your trading accounts (C2: one login, several accounts)."

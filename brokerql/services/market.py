@@ -1,23 +1,109 @@
-"""Reading quotes: the latest snapshot of an instrument in the view a client is entitled to."""
+"""Reading market data: snapshots, bars and reference data as the exchange last published them.
+
+Everything comes from the bus's retained messages, so any API process can answer without the books
+(in the scaled deployment the exchange is another process). The instruments' day (prev_close, hence
+the price limits) follows the exchange's `market.reference` message: the dict is shared with the
+trading service, which then validates orders against the same limits the exchange uses.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from brokerql.bus import Bus
-from brokerql.domain.market.instruments import Instrument
-from brokerql.exchange.engine import quote_topic
+from brokerql.domain.market.instruments import Instrument, roll_day
+from brokerql.domain.market.quotes import Bar
+from brokerql.domain.market.sessions import TradingPhase, phase_at
+from brokerql.domain.market.tape import BarInterval, day_start, visible_bars
+from brokerql.exchange.engine import REFERENCE_TOPIC, bars_topic, quote_topic
+from brokerql.exchange.snapshots import bar_from_json
+from brokerql.tasks import stop_tasks
+
+log = logging.getLogger(__name__)
+
+MAX_BARS = 600
 
 
 class MarketData:
-    """Snapshots come from the bus's retained messages, so any API process can answer without the books."""
+    """Snapshots, bars and the instruments' current day, read from the bus."""
 
-    def __init__(self, bus: Bus, instruments: dict[str, Instrument]) -> None:
+    def __init__(self, bus: Bus, instruments: dict[str, Instrument], *, always_open: bool = True) -> None:
         self.bus = bus
         self.instruments = instruments
+        self.always_open = always_open
+        self.trading_days: dict[str, date] = {}
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
         return await self.bus.latest(quote_topic(symbol, delayed=delayed))
 
     def topic(self, symbol: str, *, delayed: bool = False) -> str:
         return quote_topic(symbol, delayed=delayed)
+
+    def phase(self, instrument: Instrument, now: datetime) -> TradingPhase:
+        """Where the instrument's board is in its trading day (always CONTINUOUS in demo mode)."""
+        return phase_at(instrument.board, now, always_open=self.always_open)
+
+    async def bars(self, symbol: str, interval: BarInterval, first: int, *, delayed: bool) -> tuple[list[Bar], Any]:
+        """The newest `first` bars of the view and the snapshot they end with (None before any quote)."""
+        snapshot = await self.snapshot(symbol, delayed=delayed)
+        if snapshot is None:
+            return [], None
+        published = await self.bus.latest(bars_topic(symbol, interval.value)) or {"bars": []}
+        closed = [bar for row in published["bars"] if (bar := bar_from_json(row)) is not None]
+        if interval is BarInterval.MINUTE:
+            current = bar_from_json(snapshot.get("minuteBar"))
+        else:
+            current = _today(snapshot)
+        as_of = datetime.fromisoformat(snapshot["asOf"])
+        return visible_bars(closed, current, as_of, interval, min(first, MAX_BARS)), snapshot
+
+    # -- the instruments' day -----------------------------------------------------------------------
+
+    def apply_reference(self, message: dict[str, Any]) -> None:
+        """Roll local instruments to the exchange's prev_close (same dict object, updated in place)."""
+        for symbol, ref in (message.get("instruments") or {}).items():
+            instrument = self.instruments.get(symbol)
+            if instrument is None:
+                continue
+            close = Decimal(ref["prevClose"])
+            if close != instrument.prev_close:
+                self.instruments[symbol] = roll_day(instrument, close)
+            if ref.get("tradingDay"):
+                self.trading_days[symbol] = date.fromisoformat(ref["tradingDay"])
+
+    async def start(self) -> None:
+        subscription = await self.bus.subscribe([REFERENCE_TOPIC], conflate=True)
+        latest = await self.bus.latest(REFERENCE_TOPIC)
+        if latest is not None:
+            self.apply_reference(latest)
+        self._tasks.append(asyncio.create_task(self._follow(subscription), name="market-reference"))
+
+    async def stop(self) -> None:
+        await stop_tasks(self._tasks)
+        self._tasks.clear()
+
+    async def _follow(self, subscription: Any) -> None:
+        async with subscription:
+            while True:
+                _topic, message = await subscription.get()
+                if message.get("_resync"):
+                    message = await self.bus.latest(REFERENCE_TOPIC) or {}
+                try:
+                    self.apply_reference(message)
+                except (KeyError, TypeError, ValueError, ArithmeticError):
+                    log.exception("ignoring a malformed market.reference message")
+
+
+def _today(snapshot: dict[str, Any]) -> Bar | None:
+    """Today's bar so far, from a snapshot's day statistics."""
+    if snapshot.get("open") is None or snapshot.get("tradingDay") is None:
+        return None
+    return Bar(
+        day_start(date.fromisoformat(snapshot["tradingDay"])), Decimal(snapshot["open"]), Decimal(snapshot["high"]),
+        Decimal(snapshot["low"]), Decimal(snapshot["last"]), snapshot["volume"], Decimal(snapshot["turnover"]),
+    )  # fmt: skip

@@ -1,16 +1,20 @@
 """quotes(symbols): the latest snapshot of each symbol at once, then every change, in the entitled view.
 
 The view (real-time or delayed) is decided per event from the caller's current tier, so a downgrade
-applies to an open stream; the Level-2 `depth` field re-checks its entitlement on every event too.
+applies to an open stream; the Level-2 fields re-check their entitlement on every event too.
+
+Distribution: the bus keeps one upstream subscription per topic per process and fans out locally. A
+quote subscriber is conflated: a slow one skips superseded snapshots of a symbol instead of being cut
+off. Each snapshot is turned into a `Quote` once per (instrument, view) and shared by all subscribers.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 
-from brokerql.bus import SlowConsumer
 from brokerql.domain.entitlement_rules import QuoteView
 from brokerql.resolvers.market import entitled_view
 from brokerql.schema.errors import CodedError, ErrorCode
@@ -18,34 +22,46 @@ from brokerql.schema.types.market import Quote
 
 MAX_SYMBOLS = 50
 
+# topic -> (snapshot, Quote built from it). Holding the snapshot keeps its identity from being reused.
+_built: dict[str, tuple[dict[str, Any], Quote]] = {}
+
+
+def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
+    """The Quote of this exact snapshot object, built by whichever subscriber saw it first."""
+    cached = _built.get(topic)
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    quote = Quote.from_snapshot(snapshot)
+    _built[topic] = (snapshot, quote)
+    return quote
+
 
 async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
     container = info.context.container
+    market = container.market
     wanted = list(dict.fromkeys(symbols))
     if not wanted or len(wanted) > MAX_SYMBOLS:
         raise CodedError(ErrorCode.BAD_USER_INPUT, f"Give 1 to {MAX_SYMBOLS} symbols.", field="symbols")
     views = {symbol: await entitled_view(info, symbol) for symbol in wanted}
-    topics = {container.market.topic(s, delayed=d): (s, d) for s in wanted for d in (False, True)}
-    subscription = await container.bus.subscribe(list(topics))
+    topics = {market.topic(s, delayed=d): (s, d) for s in wanted for d in (False, True)}
+    subscription = await container.bus.subscribe(list(topics), conflate=True)
     async with subscription:
         for symbol, view in views.items():
-            snapshot = await container.market.snapshot(symbol, delayed=view is QuoteView.DELAYED)
+            delayed = view is QuoteView.DELAYED
+            snapshot = await market.snapshot(symbol, delayed=delayed)
             if snapshot is not None:
-                yield Quote.from_snapshot(snapshot)
+                yield shared_quote(market.topic(symbol, delayed=delayed), snapshot)
         while True:
-            try:
-                item = await subscription.get()
-            except SlowConsumer:
-                raise CodedError(
-                    ErrorCode.RATE_LIMITED,
-                    "This quote stream fell behind and was closed; resubscribe.",
-                    reason="SLOW_CONSUMER",
-                ) from None
+            item = await subscription.get()
             assert item is not None
             topic, snapshot = item
-            if snapshot.get("_resync"):
-                continue
             symbol, delayed = topics[topic]
             view = await entitled_view(info, symbol)
-            if (view is QuoteView.DELAYED) == delayed:
-                yield Quote.from_snapshot(snapshot)
+            if (view is QuoteView.DELAYED) != delayed:
+                continue
+            if snapshot.get("_resync"):  # the upstream link was lost: whatever is latest now
+                latest = await market.snapshot(symbol, delayed=delayed)
+                if latest is None:
+                    continue
+                snapshot = latest
+            yield shared_quote(topic, snapshot)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from brokerql.domain.common import OrderType, Rejection, Side, to_decimal
 from brokerql.domain.market.boards import BOARD_RULES, Board, BoardRules, Currency, hk_tick
 from brokerql.domain.market.sessions import TradingPhase, accepts_orders, allows_market_orders
 
-__all__ = ["DEMO_INSTRUMENTS", "Board", "Currency", "Instrument", "PcfLine", "validate_order"]
+__all__ = ["DEMO_INSTRUMENTS", "Board", "Currency", "Instrument", "PcfLine", "roll_day", "validate_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,18 @@ class Instrument:
     def on_tick(self, price: Decimal) -> bool:
         """Whether `price` is a whole number of ticks."""
         return price % self.tick_at(price) == 0
+
+
+def roll_day(instrument: Instrument, close: Decimal | None) -> Instrument:
+    """The instrument on its next trading day: yesterday's close becomes prev_close, so the limits move.
+
+    `close` is the last trade of the day; a day without trades keeps the previous close. The ETF's PCF
+    and cash component stay as they are (a real fund republishes them daily; the demo keeps them).
+    """
+    if close is None or close == instrument.prev_close:
+        return instrument
+    tick = hk_tick(close) if instrument.board is Board.HK else instrument.tick_size
+    return replace(instrument, prev_close=close, tick_size=tick)
 
 
 def _etf(symbol: str, name: str, prev_close: str, unit: int, lines: dict[str, int]) -> Instrument:

@@ -70,18 +70,20 @@ class QuoteState:
 
     def apply(self, executions: Iterable[Execution]) -> None:
         """Fold trades into last/open/high/low/volume/turnover, skipping ones already seen."""
-        multiplier = self.instrument.multiplier
         for execution in executions:
             if execution.seq <= self.last_seq:
                 continue
             self.last_seq = execution.seq
-            price = execution.price
-            self.last = price
-            self.open = self.open if self.open is not None else price
-            self.high = price if self.high is None or price > self.high else self.high
-            self.low = price if self.low is None or price < self.low else self.low
-            self.volume += execution.quantity
-            self.turnover += price * execution.quantity * multiplier
+            self.record_trade(execution.price, execution.quantity)
+
+    def record_trade(self, price: Decimal, quantity: int) -> None:
+        """Fold one trade that did not come from the book (a replayed recording) into the statistics."""
+        self.last = price
+        self.open = self.open if self.open is not None else price
+        self.high = price if self.high is None or price > self.high else self.high
+        self.low = price if self.low is None or price < self.low else self.low
+        self.volume += quantity
+        self.turnover += price * quantity * self.instrument.multiplier
 
     def update(self, executions: Iterable[Execution], as_of: datetime) -> Level1:
         """Apply `executions`, then snapshot the book at `as_of`."""

@@ -112,6 +112,27 @@ class MarketSimulator:
         actions.extend(self._replenish(book, instrument, state))
         return actions
 
+    def requote(self, book: OrderBook, instrument: Instrument) -> list[SimAction]:
+        """Keep the book liquid around the current fair value without moving it or trading (replay mode)."""
+        state = self._state(instrument)
+        return self._pull_stale(book, instrument, state) + self._replenish(book, instrument, state)
+
+    def follow(self, book: OrderBook, instrument: Instrument, price: Decimal) -> list[SimAction]:
+        """Re-centre the quotes on an externally given price (a replayed trade), then requote.
+
+        Prices off the tick grid or outside today's limits leave the fair value where it was.
+        """
+        state = self._state(instrument)
+        low, high = instrument.limit_down, instrument.limit_up
+        if (
+            price > 0
+            and instrument.on_tick(price)
+            and (low is None or price >= low)
+            and (high is None or price <= high)
+        ):
+            state.fair = price
+        return self.requote(book, instrument)
+
     def _walk(self, instrument: Instrument, state: _State) -> None:
         rng = state.rng
         if rng.random() >= 0.3:

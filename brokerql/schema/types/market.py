@@ -1,16 +1,30 @@
-"""Quotes: Level-1 fields for every client, Level-2 depth for those entitled to it."""
+"""Quotes: Level-1 fields for every entitled client, Level-2 depth and tick-by-tick trades for Level-2.
+
+A `Quote` is built once per published snapshot and view (see subscriptions/quotes.py) and shared by
+every subscriber of this process; what differs per subscriber is only the selection and the checks.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import PermissionExtension
 
+from brokerql.domain.common import Side
 from brokerql.domain.identity.tiers import QUOTES_LEVEL2
+from brokerql.domain.market import boards, sessions
+from brokerql.domain.market.tape import MAX_TRADES, check_depth_levels
 from brokerql.schema.entitlements import Entitled
+from brokerql.schema.errors import bad_input
+from brokerql.schema.types.trading import OrderSide
+
+Board = strawberry.enum(boards.Board, description="Where an instrument trades; each board has its own rules.")
+TradingPhase = strawberry.enum(
+    sessions.TradingPhase, description="Phase of the trading day; orders are accepted in the auctions and CONTINUOUS."
+)
 
 
 def _d(value: str | None) -> Decimal | None:
@@ -24,17 +38,26 @@ class DepthLevel:
     orders: int = strawberry.field(description="Number of orders making up the level.")
 
 
-@strawberry.type(description="Level-2 market depth, best price first on each side (up to 10 levels).")
+@strawberry.type(description="Level-2 market depth, best price first on each side (5 or 10 levels).")
 class Depth:
     bids: list[DepthLevel] = strawberry.field(description="Buy side, highest price first.")
     asks: list[DepthLevel] = strawberry.field(description="Sell side, lowest price first.")
+
+
+@strawberry.type(description="One trade on the tape (逐笔成交).")
+class Trade:
+    seq: int = strawberry.field(description="The instrument's trade number: 1, 2, 3 ... (use it to drop repeats).")
+    price: Decimal = strawberry.field(description="Trade price.")
+    quantity: int = strawberry.field(description="Traded quantity.")
+    side: OrderSide | None = strawberry.field(description="Aggressor side (BUY lifted an offer); null if unknown.")
+    at: datetime = strawberry.field(description="When the trade happened.")
 
 
 @strawberry.type(description="A market snapshot of one instrument (行情). Prices are Decimal strings.")
 class Quote:
     symbol: str = strawberry.field(description="Instrument code, e.g. 600000.")
     name: str = strawberry.field(description="Instrument short name, e.g. 浦发银行.")
-    board: str = strawberry.field(description="Board: SSE_MAIN, SZSE_MAIN, CHINEXT, STAR, ETF, HK, CFFEX_INDEX_FUTURE.")
+    board: Board = strawberry.field(description="The instrument's board.")  # type: ignore[valid-type]
     currency: str = strawberry.field(description="Trading currency (CNY or HKD).")
     last: Decimal | None = strawberry.field(description="Last trade price; null before the first trade.")
     open: Decimal | None = strawberry.field(description="Today's first trade price.")
@@ -48,29 +71,61 @@ class Quote:
     bid_size: int = strawberry.field(description="Quantity at the best bid.")
     ask_size: int = strawberry.field(description="Quantity at the best ask.")
     volume: int = strawberry.field(description="Today's traded quantity.")
-    turnover: Decimal = strawberry.field(description="Today's traded value.")
-    iopv: Decimal | None = strawberry.field(description="ETFs only: indicative NAV per share from the PCF.")
+    turnover: Decimal = strawberry.field(description="Today's traded value (futures: times the multiplier).")
+    iopv: Decimal | None = strawberry.field(description="ETFs only: indicative NAV per share from the PCF (IOPV).")
+    premium_discount: Decimal | None = strawberry.field(
+        description="ETFs only: (last - iopv) / iopv as a fraction; positive is a premium, negative a discount."
+    )
+    phase: TradingPhase = strawberry.field(description="The board's trading phase when the snapshot was taken.")  # type: ignore[valid-type]
+    trading_day: date | None = strawberry.field(description="The trading day these day statistics belong to.")
     delayed: bool = strawberry.field(description="True when this is a delayed view (e.g. 15-minute HK quotes).")
-    as_of: datetime = strawberry.field(description="When the snapshot was taken.")
-    _depth: strawberry.Private[Any]
+    as_of: datetime = strawberry.field(description="When the snapshot was taken (15 minutes ago when delayed).")
+    _book: strawberry.Private[Any]
+    _trades: strawberry.Private[Any]
+    _cache: strawberry.Private[dict[Any, Any]]
 
     @strawberry.field(
-        description="Level-2 depth (10 levels). Needs the quotes.level2 entitlement.",
+        description="Level-2 depth, 5 or 10 levels a side. Needs the quotes.level2 entitlement.",
         extensions=[PermissionExtension(permissions=[Entitled(QUOTES_LEVEL2)])],
     )
-    def depth(self) -> Depth:
-        bids, asks = self._depth
-        return Depth(
-            bids=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in bids],
-            asks=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in asks],
-        )
+    def depth(
+        self, levels: Annotated[int, strawberry.argument(description="Levels per side: 5 or 10.")] = 10
+    ) -> Depth | None:
+        if (rejection := check_depth_levels(levels)) is not None:
+            raise bad_input(rejection.message, rejection.field)
+        key = ("depth", levels)
+        if key not in self._cache:  # built once per snapshot, shared by every subscriber
+            bids, asks = self._book
+            self._cache[key] = Depth(
+                bids=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in bids[:levels]],
+                asks=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in asks[:levels]],
+            )
+        return self._cache[key]
+
+    @strawberry.field(
+        description=f"Tick-by-tick trades (Level-2 data), newest first, up to {MAX_TRADES}. "
+        "Needs the quotes.level2 entitlement.",
+        extensions=[PermissionExtension(permissions=[Entitled(QUOTES_LEVEL2)])],
+    )
+    def trades(
+        self, first: Annotated[int, strawberry.argument(description=f"How many, 0 to {MAX_TRADES}.")] = MAX_TRADES
+    ) -> list[Trade] | None:
+        if not 0 <= first <= MAX_TRADES:
+            raise bad_input(f"first must be between 0 and {MAX_TRADES}.", "first")
+        if "trades" not in self._cache:
+            self._cache["trades"] = [
+                Trade(seq=seq, price=Decimal(price), quantity=qty, side=OrderSide(Side(side).value) if side else None,
+                      at=datetime.fromisoformat(at))
+                for seq, price, qty, side, at in self._trades
+            ]  # fmt: skip
+        return self._cache["trades"][:first]
 
     @classmethod
     def from_snapshot(cls, s: dict[str, Any]) -> Quote:
         return cls(
             symbol=s["symbol"],
             name=s["name"],
-            board=s["board"],
+            board=boards.Board(s["board"]),
             currency=s["currency"],
             last=_d(s["last"]),
             open=_d(s["open"]),
@@ -86,7 +141,15 @@ class Quote:
             volume=s["volume"],
             turnover=Decimal(s["turnover"]),
             iopv=_d(s.get("iopv")),
+            premium_discount=_d(s.get("premiumDiscount")),
+            phase=sessions.TradingPhase(s.get("phase") or "CONTINUOUS"),
+            trading_day=date.fromisoformat(s["tradingDay"]) if s.get("tradingDay") else None,
             delayed=s["delayed"],
             as_of=datetime.fromisoformat(s["asOf"]),
-            _depth=(s["bids"], s["asks"]),
+            _book=(s["bids"], s["asks"]),
+            _trades=s.get("trades") or [],
+            _cache={},
         )
+
+
+__all__ = ["Board", "Depth", "DepthLevel", "Quote", "Trade", "TradingPhase"]

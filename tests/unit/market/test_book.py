@@ -49,9 +49,7 @@ def test_limit_remainder_rests(book):
 def test_market_order_sweeps_at_most_five_levels_and_cancels_the_rest(book):
     ladder(book, SELL, ["10.01", "10.02", "10.03", "10.04", "10.05", "10.06"])
     result = book.submit("t", BUY, MARKET, 1000)
-    assert [e.price for e in result.executions] == [
-        D(p) for p in ("10.01", "10.02", "10.03", "10.04", "10.05")
-    ]
+    assert [e.price for e in result.executions] == [D(p) for p in ("10.01", "10.02", "10.03", "10.04", "10.05")]
     assert (result.filled_quantity, result.canceled_quantity, result.resting_quantity) == (500, 500, 0)
     assert result.status is MatchStatus.CANCELED
     assert book.best_ask == D("10.06")

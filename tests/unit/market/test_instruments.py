@@ -127,9 +127,7 @@ def test_price_cage_on_growth_boards_only():
     assert codes(CATL, Side.SELL, OrderType.LIMIT, D("372.39"), 100, reference_price=ref) == ["PRICE_CAGE"]
     assert codes(CATL, Side.SELL, OrderType.LIMIT, D("372.40"), 100, reference_price=ref) == []
     assert codes(CATL, Side.BUY, OrderType.LIMIT, D("400.00"), 100) == []  # no reference known
-    assert codes(SMIC, Side.BUY, OrderType.LIMIT, D("130.00"), 200, reference_price=D("118.60")) == [
-        "PRICE_CAGE"
-    ]
+    assert codes(SMIC, Side.BUY, OrderType.LIMIT, D("130.00"), 200, reference_price=D("118.60")) == ["PRICE_CAGE"]
     assert codes(PUFA, Side.BUY, OrderType.LIMIT, D("14.50"), 100, reference_price=D("13.52")) == []
 
 
@@ -153,7 +151,4 @@ def test_market_closed_and_market_orders_in_auctions():
     assert [(e.code, e.field) for e in errors] == [("MARKET_ORDER_NOT_ALLOWED", "type")]
     # The cage applies to continuous trading only.
     closing = TradingPhase.CLOSING_CALL_AUCTION
-    assert (
-        codes(CATL, Side.BUY, OrderType.LIMIT, D("400.00"), 100, phase=closing, reference_price=D("380"))
-        == []
-    )
+    assert codes(CATL, Side.BUY, OrderType.LIMIT, D("400.00"), 100, phase=closing, reference_price=D("380")) == []
