@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from brokerql.bus import Bus, create_bus
 from brokerql.domain.identity.passwords import Passwords
-from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCatalog
+from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.replay import Replay
 from brokerql.services.auth import AuthService
+from brokerql.services.identity.tiers import TierCatalogStore
+from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
@@ -41,13 +43,14 @@ class Container:
     passwords: Passwords
     access_tokens: AccessTokens
     refresh_tokens: RefreshTokens
-    catalog: TierCatalog
+    catalog: TierCatalog | TierCatalogStore  # the store: loaded from the tier table, swapped on edit
     instruments: dict[str, Instrument]
     auth: AuthService
     trading: TradingService
     trading_queries: TradingQueries
     market: MarketData
     relay: OutboxRelay
+    identity: IdentityServices
     exchange: Exchange | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -83,6 +86,7 @@ class Container:
             if run_exchange
             else None
         )
+        identity = IdentityServices.build(settings, db, passwords, access, refresh)
         return cls(
             settings=settings,
             db=db,
@@ -90,13 +94,14 @@ class Container:
             passwords=passwords,
             access_tokens=access,
             refresh_tokens=refresh,
-            catalog=DEMO_TIER_CATALOG,
+            catalog=identity.tiers,
             instruments=instruments,
-            auth=AuthService(db, passwords, access, refresh),
+            auth=identity.auth,
             trading=trading,
             trading_queries=TradingQueries(db),
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
+            identity=identity,
             exchange=exchange,
         )
 
@@ -104,6 +109,7 @@ class Container:
         await self.bus.start()
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
         if self.exchange is not None:
             await self.exchange.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65536, ge=8)
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # F2: builds older than this (X-Client-Version) are refused with CLIENT_OUTDATED; unset = no minimum.
+    min_client_version: str | None = None
+    # Tools that send no version (GraphiQL, scripts) pass unless this is off.
+    allow_missing_client_version: bool = True
+    # How often each process picks up sessions revoked elsewhere and tier catalog edits.
+    revocation_poll_seconds: float = Field(1.0, gt=0)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

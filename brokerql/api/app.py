@@ -10,6 +10,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,7 +19,9 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from brokerql.api import metrics
+from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context
+from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
@@ -32,7 +35,9 @@ class BrokerGraphQL(GraphQL):
         self.container = container
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(self.container, request, response)
+        context = Context(self.container, request, response)
+        await context.prepare()  # session idle lock and activity (HTTP only)
+        return context
 
     async def handle_http(self, scope: Any, receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -98,8 +103,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/oauth/token", token_endpoint(container), methods=["POST"]),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                ClientVersionMiddleware,
+                minimum=settings.min_client_version,
+                allow_missing=settings.allow_missing_client_version,
+            )
+        ],
     )
     app.state.container = container
     return app

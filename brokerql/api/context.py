@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from brokerql.schema.errors import unauthenticated
+from brokerql.schema.errors import CodedError, ErrorCode, unauthenticated
 from brokerql.services.tokens import Principal, TokenError
 from brokerql.store.columns import utcnow
 
@@ -33,6 +33,7 @@ class Context:
         self.response = response
         self.connection_params: dict[str, Any] | None = None
         self._header_token = None
+        self.session_state: str | None = None  # HTTP only: ACTIVE, IDLE_LOCKED, REVOKED (see prepare)
         if request is not None and getattr(request, "scope", {}).get("type") == "http":
             self._header_token = bearer_token(request.headers.get("authorization"))
 
@@ -44,15 +45,38 @@ class Context:
         raw = params.get("authorization") or params.get("Authorization")
         return bearer_token(raw) if isinstance(raw, str) else None
 
-    def principal(self) -> Principal | None:
-        """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token."""
+    async def prepare(self) -> None:
+        """HTTP requests: the session's idle lock, and recording its activity (a stream is activity)."""
+        if self._header_token is None:
+            return
+        try:
+            principal = self.container.access_tokens.verify(self._header_token, now=utcnow())
+        except TokenError:
+            return  # principal() reports it when a resolver asks
+        if principal.session_id and principal.kind in ("client", "operator"):
+            identity = self.container.identity
+            idle = await identity.params.integer("session.idle_minutes")
+            self.session_state = await identity.sessions.activity(principal.session_id, idle)
+
+    def principal(self, *, allow_locked: bool = False) -> Principal | None:
+        """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token, a revoked
+        session (checked in memory, so also at every subscription heartbeat) or an idle-locked one."""
         token = self.token
         if token is None:
             return None
         try:
-            return self.container.access_tokens.verify(token, now=utcnow())
+            principal = self.container.access_tokens.verify(token, now=utcnow())
         except TokenError as exc:
             raise unauthenticated(f"Access token {exc.reason}; log in again or refresh.") from None
+        if self.container.identity.sessions.is_revoked(principal.session_id) or self.session_state == "REVOKED":
+            raise unauthenticated("This session has ended (logged out or revoked); log in again.")
+        if self.session_state == "IDLE_LOCKED" and not allow_locked:
+            raise CodedError(
+                ErrorCode.UNAUTHENTICATED,
+                "This session is locked after inactivity; unlock it with your communication password.",
+                reason="SESSION_LOCKED",
+            )
+        return principal
 
     def require_client(self) -> Principal:
         principal = self.principal()

@@ -1,15 +1,30 @@
-"""Login, session refresh, and `me`."""
+"""Login methods, sessions, second secrets, trial registration, and the client's own profile."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
 
 import strawberry
 
 from brokerql.schema.errors import UserError, unauthenticated
 from brokerql.schema.inputs import LoginInput, LoginPayload, RefreshSessionInput
 from brokerql.schema.types.client import Client
+from brokerql.schema.types.identity import (
+    Captcha,
+    CertificateChallenge,
+    CertificateLoginInput,
+    CertificatePayload,
+    ClientPayload,
+    Operator,
+    OperatorLoginInput,
+    OperatorLoginPayload,
+    RegisterTrialInput,
+    ResultPayload,
+    TotpEnrolmentPayload,
+    UpdateMyProfileInput,
+)
 from brokerql.services.auth import LoginOutcome
+from brokerql.services.identity.clients import ProfileChanges
 
 
 def _payload(outcome: LoginOutcome) -> LoginPayload:
@@ -22,19 +37,120 @@ def _payload(outcome: LoginOutcome) -> LoginPayload:
     )
 
 
-async def login(
-    info: strawberry.Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
-) -> LoginPayload:
-    account_type = input.account_type.value if input.account_type else None
-    outcome = await info.context.container.auth.login(input.username, input.password, account_type)
+def _result(errors: list) -> ResultPayload:  # type: ignore[type-arg]
+    return ResultPayload(ok=not errors, errors=[UserError.of(e) for e in errors])
+
+
+def _identity(info: strawberry.Info):  # type: ignore[no-untyped-def]
+    return info.context.container.identity
+
+
+async def login(info: strawberry.Info, input: LoginInput) -> LoginPayload:
+    outcome = await info.context.container.auth.login(
+        input.username,
+        input.password,
+        input.account_type.value if input.account_type else None,
+        otp=input.otp,
+        captcha_id=input.captcha_id,
+        captcha_answer=input.captcha_answer,
+    )
     return _payload(outcome)
 
 
-async def refresh_session(
-    info: strawberry.Info,
-    input: Annotated[RefreshSessionInput, strawberry.argument(description="The refresh token to spend.")],
-) -> LoginPayload:
+async def refresh_session(info: strawberry.Info, input: RefreshSessionInput) -> LoginPayload:
     return _payload(await info.context.container.auth.refresh_session(input.refresh_token))
+
+
+async def logout(info: strawberry.Info, refresh_token: str | None = None) -> ResultPayload:
+    principal = info.context.principal(allow_locked=True)
+    if principal is None and not refresh_token:
+        raise unauthenticated()
+    await info.context.container.auth.logout(principal, refresh_token)
+    return ResultPayload(ok=True, errors=[])
+
+
+async def operator_login(info: strawberry.Info, input: OperatorLoginInput) -> OperatorLoginPayload:
+    outcome = await info.context.container.auth.operator_login(
+        input.username, input.password, otp=input.otp, captcha_id=input.captcha_id, captcha_answer=input.captcha_answer
+    )
+    return OperatorLoginPayload(
+        access_token=outcome.access_token,
+        refresh_token=outcome.refresh_token,
+        expires_in=outcome.expires_in,
+        operator=Operator.from_row(outcome.operator) if outcome.operator and not outcome.errors else None,
+        errors=[UserError.of(e) for e in outcome.errors],
+    )
+
+
+async def request_captcha(info: strawberry.Info) -> Captcha:
+    captcha_id, png, expires_at = await _identity(info).captchas.issue()
+    return Captcha(id=strawberry.ID(captcha_id), image_png_base64=base64.b64encode(png).decode(), expires_at=expires_at)
+
+
+async def certificate_challenge(info: strawberry.Info, username: str) -> CertificateChallenge:
+    challenge_id, nonce, expires_at = await _identity(info).second_factors.challenge(username)
+    return CertificateChallenge(challenge_id=strawberry.ID(challenge_id), nonce=nonce, expires_at=expires_at)
+
+
+async def certificate_login(info: strawberry.Info, input: CertificateLoginInput) -> LoginPayload:
+    account_type = input.account_type.value if input.account_type else None
+    outcome = await _identity(info).second_factors.certificate_login(
+        str(input.challenge_id), input.signature, account_type
+    )
+    return _payload(outcome)
+
+
+async def request_sms_code(info: strawberry.Info, phone: str) -> ResultPayload:
+    return _result(await _identity(info).trial.request_code(phone))
+
+
+async def register_trial(info: strawberry.Info, input: RegisterTrialInput) -> LoginPayload:
+    return _payload(await _identity(info).trial.register(input.phone, input.sms_code, input.password, input.name))
+
+
+# -- a logged-in client or operator managing their own secrets -----------------------------------------
+def _self(info: strawberry.Info, allow_locked: bool = False):  # type: ignore[no-untyped-def]
+    principal = info.context.principal(allow_locked=allow_locked)
+    if principal is None or principal.kind not in ("client", "operator"):
+        raise unauthenticated()
+    return principal
+
+
+async def enrol_totp(info: strawberry.Info) -> TotpEnrolmentPayload:
+    enrolment = await _identity(info).second_factors.enrol_totp(_self(info))
+    return TotpEnrolmentPayload(secret=enrolment.secret, provisioning_uri=enrolment.uri, errors=[])
+
+
+async def confirm_totp(info: strawberry.Info, code: str) -> ResultPayload:
+    return _result(await _identity(info).second_factors.confirm_totp(_self(info), code))
+
+
+async def disable_totp(info: strawberry.Info, code: str) -> ResultPayload:
+    return _result(await _identity(info).second_factors.disable_totp(_self(info), code))
+
+
+async def change_password(info: strawberry.Info, current_password: str, new_password: str) -> ResultPayload:
+    return _result(await _identity(info).second_factors.change_password(_self(info), current_password, new_password))
+
+
+async def set_communication_password(
+    info: strawberry.Info, password: str, communication_password: str
+) -> ResultPayload:
+    factors = _identity(info).second_factors
+    return _result(await factors.set_communication_password(_self(info), password, communication_password))
+
+
+async def unlock_session(info: strawberry.Info, communication_password: str) -> ResultPayload:
+    principal = _self(info, allow_locked=True)
+    return _result(await _identity(info).second_factors.unlock_session(principal, communication_password))
+
+
+async def register_certificate(info: strawberry.Info, public_key_pem: str, label: str = "") -> CertificatePayload:
+    principal = info.context.require_client()
+    cert_id, errors = await _identity(info).second_factors.register_certificate(principal, public_key_pem, label)
+    return CertificatePayload(
+        certificate_id=strawberry.ID(cert_id) if cert_id else None, errors=[UserError.of(e) for e in errors]
+    )
 
 
 async def me(info: strawberry.Info) -> Client:
@@ -43,3 +159,16 @@ async def me(info: strawberry.Info) -> Client:
     if row is None:
         raise unauthenticated("The client of this token no longer exists.")
     return Client.from_row(row)
+
+
+async def update_my_profile(info: strawberry.Info, input: UpdateMyProfileInput) -> ClientPayload:
+    principal = info.context.require_client()
+    changes = ProfileChanges(phone=input.phone, email=input.email, address=input.address, channels=input.channels)
+    row, errors = await _identity(info).clients.update(principal.subject_id, changes, operator_id=None)
+    return ClientPayload(client=Client.from_row(row) if row else None, errors=[UserError.of(e) for e in errors])
+
+
+async def record_browsing(info: strawberry.Info, kind: str, ref: str) -> ResultPayload:
+    principal = info.context.require_client()
+    await _identity(info).clients.record_browsing(principal.subject_id, kind, ref)
+    return ResultPayload(ok=True, errors=[])

@@ -13,6 +13,7 @@ from brokerql.resolvers import identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.market import Quote
@@ -23,7 +24,7 @@ from brokerql.subscriptions import order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query:
+class Query(IdentityQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
@@ -51,7 +52,7 @@ class Query:
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
-class Mutation:
+class Mutation(IdentityMutation):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."

@@ -1,19 +1,35 @@
-"""Logging in and refreshing: password check, account choice, token issue."""
+"""Logging in (clients and operators), refreshing and logging out.
+
+A password login runs in three short steps so that argon2 never runs inside a write transaction:
+1. the guard (lock, captcha; a spent captcha stays spent), 2. the password check (in a worker thread),
+3. one transaction that applies the outcome: guard state, TOTP step, session, tokens, client log.
+Unknown login names go through exactly the same steps (a dummy hash, a guard row of their own), so
+they get the same error, the same captcha and the same lock as a wrong password.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
 from brokerql.domain.common import Rejection
+from brokerql.domain.identity.login_policy import record_success
+from brokerql.domain.identity.otp import check_otp
 from brokerql.domain.identity.passwords import Passwords
-from brokerql.services.tokens import AccessTokens, RefreshTokens, TokenError
+from brokerql.services.identity import Clock
+from brokerql.services.identity.audit import client_log
+from brokerql.services.identity.guard import Captchas, after_failure, gate, load_guard, store_guard
+from brokerql.services.identity.params import SystemParameters
+from brokerql.services.identity.sessions import SessionGate
+from brokerql.services.tokens import AccessTokens, Principal, RefreshTokens, TokenError
 from brokerql.store.columns import utcnow
-from brokerql.store.database import Database
-from brokerql.store.tables import AccountRow, ClientRow
+from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables import AccountRow, ClientRow, OperatorRow
+from brokerql.store.tables_identity import AuthSessionRow, ClientProfileRow, CredentialRow
 
 TIER_CACHE_SECONDS = 1.0
 INVALID_CREDENTIALS = Rejection("INVALID_CREDENTIALS", "Wrong username or password.", "password")
@@ -21,7 +37,7 @@ INVALID_CREDENTIALS = Rejection("INVALID_CREDENTIALS", "Wrong username or passwo
 
 @dataclass
 class LoginOutcome:
-    """Tokens and the client on success; otherwise the reasons."""
+    """Tokens and who logged in on success; otherwise the reasons."""
 
     client: ClientRow | None = None
     access_token: str | None = None
@@ -29,14 +45,35 @@ class LoginOutcome:
     expires_in: int = 0
     account_type: str | None = None
     errors: list[Rejection] = field(default_factory=list)
+    operator: OperatorRow | None = None
+    session_id: str | None = None
+
+
+def _subject_table(kind: str) -> Any:
+    return ClientRow if kind == "client" else OperatorRow
 
 
 class AuthService:
-    def __init__(self, db: Database, passwords: Passwords, access: AccessTokens, refresh: RefreshTokens) -> None:
+    def __init__(
+        self,
+        db: Database,
+        passwords: Passwords,
+        access: AccessTokens,
+        refresh: RefreshTokens,
+        *,
+        sessions: SessionGate | None = None,
+        params: SystemParameters | None = None,
+        captchas: Captchas | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
         self.db = db
         self.passwords = passwords
         self.access = access
         self.refresh = refresh
+        self.clock = clock
+        self.sessions = sessions or SessionGate(db, clock, access.lifetime)
+        self.params = params or SystemParameters(db)
+        self.captchas = captchas or Captchas(db, clock)
         self._tiers: dict[str, tuple[float, str]] = {}
 
     async def tier_of(self, client_id: str) -> str:
@@ -53,48 +90,184 @@ class AuthService:
         self._tiers[client_id] = (now, tier)
         return tier
 
-    async def login(self, username: str, password: str, account_type: str | None) -> LoginOutcome:
+    def forget_tier(self, client_id: str) -> None:
+        self._tiers.pop(client_id, None)
+
+    # -- password logins ------------------------------------------------------------------------------
+    async def login(
+        self,
+        username: str,
+        password: str,
+        account_type: str | None = None,
+        *,
+        otp: str | None = None,
+        captcha_id: str | None = None,
+        captcha_answer: str | None = None,
+    ) -> LoginOutcome:
+        return await self._password_login("client", username, password, account_type, otp, captcha_id, captcha_answer)
+
+    async def operator_login(
+        self,
+        username: str,
+        password: str,
+        *,
+        otp: str | None = None,
+        captcha_id: str | None = None,
+        captcha_answer: str | None = None,
+    ) -> LoginOutcome:
+        return await self._password_login("operator", username, password, None, otp, captcha_id, captcha_answer)
+
+    async def _password_login(
+        self,
+        kind: str,
+        username: str,
+        password: str,
+        account_type: str | None,
+        otp: str | None,
+        captcha_id: str | None,
+        captcha_answer: str | None,
+    ) -> LoginOutcome:
+        policy = await self.params.login_policy()
+        # 1. the guard: nothing secret is checked for a locked login or a missing captcha
+        async with self.db.transaction() as uow:
+            guard_row, state = await load_guard(uow, kind, username)
+            captcha_ok = await self.captchas.consume(uow, captcha_id, captcha_answer)
+            verdict = gate(state, policy, self.clock(), captcha_ok)
+            if verdict.rejection is not None:
+                store_guard(guard_row, verdict.state)
+                self._log_refusal(uow, kind, username, verdict.rejection.code, verdict.newly_locked)
+                return LoginOutcome(errors=[verdict.rejection])
+        # 2. the password, off the event loop
+        table = _subject_table(kind)
         async with self.db.read() as session:
-            client = await session.scalar(select(ClientRow).where(ClientRow.username == username))
-            accounts = (
-                (await session.scalars(select(AccountRow).where(AccountRow.client_id == client.id))).all()
-                if client
-                else []
-            )
-        # argon2 is deliberately slow: keep it off the event loop. Unknown users verify a dummy hash.
-        ok = await asyncio.to_thread(self.passwords.verify, client.password_hash if client else None, password)
-        if not ok or client is None:
-            return LoginOutcome(errors=[INVALID_CREDENTIALS])
-        if client.status == "LOCKED":
-            return LoginOutcome(errors=[Rejection("ACCOUNT_LOCKED", "This login is locked.", "username")])
-        chosen = account_type or (accounts[0].type if accounts else None)
-        if account_type and not any(a.type == account_type for a in accounts):
-            return LoginOutcome(
-                errors=[Rejection("NO_SUCH_ACCOUNT_TYPE", f"No {account_type} account.", "accountType")]
-            )
-        return await self._issue(client, chosen)
+            subject = await session.scalar(select(table).where(table.username == username))
+        stored = subject.password_hash if subject is not None else None
+        password_ok = await asyncio.to_thread(self.passwords.verify, stored, password) and subject is not None
+        # 3. apply the outcome
+        async with self.db.transaction() as uow:
+            now = self.clock()
+            guard_row, state = await load_guard(uow, kind, username)
+            if not password_ok:
+                failed = after_failure(state, policy, now, INVALID_CREDENTIALS)
+                store_guard(guard_row, failed.state)
+                self._log_refusal(uow, kind, username, "LOGIN_FAILED", failed.newly_locked, subject)
+                errors = [failed.rejection] if failed.rejection else []
+                if failed.state.captcha_required and not failed.newly_locked:
+                    errors.append(Rejection("CAPTCHA_REQUIRED", "The next attempt needs a captcha.", "captchaAnswer"))
+                return LoginOutcome(errors=errors)
+            assert subject is not None
+            credential = await uow.session.get(CredentialRow, (kind, subject.id), with_for_update=not uow.is_sqlite)
+            secret = credential.totp_secret if credential else None
+            step, otp_rejection = check_otp(secret, otp, now, credential.totp_last_step if credential else None)
+            if otp_rejection is not None:
+                if otp_rejection.code == "OTP_REQUIRED":
+                    return LoginOutcome(errors=[otp_rejection])
+                failed = after_failure(state, policy, now, otp_rejection)
+                store_guard(guard_row, failed.state)
+                self._log_refusal(uow, kind, username, "OTP_FAILED", failed.newly_locked, subject)
+                return LoginOutcome(errors=[failed.rejection] if failed.rejection else [])
+            refused = await self._refuse_subject(uow, kind, subject, account_type)
+            if isinstance(refused, Rejection):
+                return LoginOutcome(errors=[refused])
+            if credential is not None and step is not None:
+                credential.totp_last_step = step
+            store_guard(guard_row, record_success(state, now))
+            return await self.start_session(uow, kind, subject, refused, "TOTP" if step is not None else "PASSWORD")
+
+    async def _refuse_subject(
+        self, uow: UnitOfWork, kind: str, subject: Any, account_type: str | None
+    ) -> Rejection | str | None:
+        """Why a correctly authenticated subject still may not log in; else the account type chosen."""
+        if kind != "client":
+            return None
+        if subject.status == "LOCKED":
+            return Rejection("ACCOUNT_LOCKED", "This login is locked; contact your branch.", "username")
+        if subject.tier_code == "TRIAL":
+            profile = await uow.session.get(ClientProfileRow, subject.id)
+            if profile is not None and profile.trial_expires_at and profile.trial_expires_at <= self.clock():
+                return Rejection("TRIAL_EXPIRED", "Your trial has ended; open an account to continue.", "username")
+        types = list(
+            (await uow.session.scalars(select(AccountRow.type).where(AccountRow.client_id == subject.id))).all()
+        )
+        if account_type and account_type not in types:
+            return Rejection("NO_SUCH_ACCOUNT_TYPE", f"No {account_type} account.", "accountType")
+        return account_type or (types[0] if types else None)
+
+    def _log_refusal(
+        self, uow: UnitOfWork, kind: str, username: str, event: str, newly_locked: bool, subject: Any = None
+    ) -> None:
+        if kind != "client":
+            return
+        client_id = subject.id if subject is not None else None
+        client_log(uow, event, username, client_id)
+        if newly_locked:
+            client_log(uow, "LOGIN_LOCKED", username, client_id)
+
+    # -- sessions and tokens --------------------------------------------------------------------------
+    async def start_session(
+        self, uow: UnitOfWork, kind: str, subject: Any, account_type: str | None, method: str
+    ) -> LoginOutcome:
+        """Open a session for an authenticated subject and issue its tokens (inside the caller's uow)."""
+        session = await self.sessions.open(uow, subject.id, kind, account_type, method)
+        refresh = await self.refresh.issue(uow, subject.id, kind, family_id=session.id)
+        access, expires_at = self.access.issue(
+            subject.id, kind, now=self.clock(), account_type=account_type, session_id=session.id
+        )
+        if kind == "client":
+            client_log(uow, "LOGIN_OK", subject.username, subject.id, method)
+        return LoginOutcome(
+            client=subject if kind == "client" else None,
+            operator=subject if kind == "operator" else None,
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self._seconds(expires_at),
+            account_type=account_type,
+            session_id=session.id,
+        )
 
     async def refresh_session(self, token: str) -> LoginOutcome:
-        try:
-            async with self.db.transaction() as uow:
+        """Rotate the refresh token. Reusing a spent one revokes the whole session (all its tokens)."""
+        failure: TokenError | None = None
+        async with self.db.transaction() as uow:
+            try:
                 row, new_refresh = await self.refresh.rotate(uow, token)
-                client = await uow.session.get(ClientRow, row.subject_id)
-        except TokenError as exc:
-            return LoginOutcome(errors=[Rejection("INVALID_REFRESH_TOKEN", f"Refresh token {exc.reason}.")])
-        assert client is not None
-        access, expires_at = self.access.issue(client.id, "client", now=utcnow())
-        return LoginOutcome(client, access, new_refresh, self._seconds(expires_at))
+            except TokenError as exc:
+                failure = exc
+                if exc.reason == "reused" and exc.family_id:
+                    await self.sessions.revoke(uow, [exc.family_id])
+            if failure is None:
+                subject = await uow.session.get(_subject_table(row.subject_kind), row.subject_id)
+                session = await uow.session.get(AuthSessionRow, row.family_id)
+        if failure is not None:
+            return LoginOutcome(errors=[Rejection("INVALID_REFRESH_TOKEN", f"Refresh token {failure.reason}.")])
+        assert subject is not None
+        account_type = session.account_type if session is not None else None
+        access, expires_at = self.access.issue(
+            subject.id, row.subject_kind, now=self.clock(), account_type=account_type, session_id=row.family_id
+        )
+        return LoginOutcome(
+            client=subject if row.subject_kind == "client" else None,
+            operator=subject if row.subject_kind == "operator" else None,
+            access_token=access,
+            refresh_token=new_refresh,
+            expires_in=self._seconds(expires_at),
+            account_type=account_type,
+            session_id=row.family_id,
+        )
 
-    async def logout(self, refresh_token: str) -> bool:
+    async def logout(self, principal: Principal | None, refresh_token: str | None = None) -> bool:
+        """End the caller's session (and/or the one of `refresh_token`): its tokens stop working at once."""
         async with self.db.transaction() as uow:
-            return await self.refresh.revoke_token(uow, refresh_token)
+            ids = [principal.session_id] if principal is not None and principal.session_id else []
+            if refresh_token:
+                family = await self.refresh.revoke_token(uow, refresh_token)
+                if family:
+                    ids.append(family)
+            await self.sessions.revoke(uow, ids)
+            if principal is not None and principal.kind == "client":
+                client = await uow.session.get(ClientRow, principal.subject_id)
+                client_log(uow, "LOGOUT", client.username if client else "", principal.subject_id)
+        return bool(ids)
 
-    async def _issue(self, client: ClientRow, account_type: str | None) -> LoginOutcome:
-        access, expires_at = self.access.issue(client.id, "client", now=utcnow(), account_type=account_type)
-        async with self.db.transaction() as uow:
-            refresh = await self.refresh.issue(uow, client.id, "client")
-        return LoginOutcome(client, access, refresh, self._seconds(expires_at), account_type)
-
-    @staticmethod
-    def _seconds(expires_at) -> int:  # type: ignore[no-untyped-def]
-        return max(0, int((expires_at - utcnow()).total_seconds()))
+    def _seconds(self, expires_at) -> int:  # type: ignore[no-untyped-def]
+        return max(0, int((expires_at - self.clock()).total_seconds()))

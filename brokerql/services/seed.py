@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from brokerql.domain.identity.passwords import Passwords
+from brokerql.services.identity.demo import seed_identity_demo
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow, ClientRow, OperatorRow, PositionRow
@@ -32,6 +33,7 @@ DEMO_OPERATORS = (
     ("reviewer", "资讯审核", ["REVIEWER"]),
     ("risk", "风控专员", ["RISK"]),
     ("ops", "运维值班", ["OPS"]),
+    ("branch", "营业部经理", ["BRANCH_MANAGER"]),
 )
 MARGIN_TIERS = {"GOLD", "PLATINUM", "DIAMOND"}
 
@@ -86,4 +88,5 @@ async def seed_demo(db: Database, passwords: Passwords) -> bool:
             uow.session.add(
                 OperatorRow(id=new_id("op"), username=username, name=name, password_hash=operator_hash, roles=roles)
             )
+        await seed_identity_demo(uow)
     return True

@@ -23,9 +23,10 @@ ISSUER = "brokerql"
 class TokenError(Exception):
     """A token that cannot be used: `reason` says why (expired, invalid, revoked, reused)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, family_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.family_id = family_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class Principal:
     expires_at: datetime
     account_type: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # The login session (`sid` claim): its refresh-token family, and what revocation and idle lock act on.
+    session_id: str = ""
 
 
 class AccessTokens:
@@ -55,6 +58,7 @@ class AccessTokens:
         now: datetime,
         account_type: str | None = None,
         scopes: frozenset[str] = frozenset(),
+        session_id: str | None = None,
     ) -> tuple[str, datetime]:
         expires_at = now + self.lifetime
         claims = {
@@ -69,6 +73,8 @@ class AccessTokens:
             claims["act"] = account_type
         if scopes:
             claims["scp"] = " ".join(sorted(scopes))
+        if session_id:
+            claims["sid"] = session_id
         return jwt.encode({"alg": ALGORITHM}, claims, self._key), expires_at
 
     def verify(self, token: str, *, now: datetime) -> Principal:
@@ -88,6 +94,7 @@ class AccessTokens:
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo),
             account_type=claims.get("act"),
             scopes=frozenset(claims.get("scp", "").split()) if claims.get("scp") else frozenset(),
+            session_id=claims.get("sid", ""),
         )
 
 
@@ -125,11 +132,12 @@ class RefreshTokens:
         if row is None:
             raise TokenError("invalid")
         if row.revoked_at is not None:
+            # Family already revoked (logout, reuse, operator): nothing to rotate.
             raise TokenError("revoked")
         if row.used_at is not None:
             # A spent token came back: someone holds a copy. Revoke the whole family.
             await self.revoke_family(uow, row.family_id)
-            raise TokenError("reused")
+            raise TokenError("reused", row.family_id)
         if row.expires_at <= now:
             raise TokenError("expired")
         row.used_at = now
@@ -142,9 +150,22 @@ class RefreshTokens:
             .values(revoked_at=utcnow())
         )
 
-    async def revoke_token(self, uow: UnitOfWork, token: str) -> bool:
+    async def revoke_token(self, uow: UnitOfWork, token: str) -> str | None:
+        """Revoke the family of `token`; returns the family (session) id, None for an unknown token."""
         row = await uow.session.scalar(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == _digest(token)))
         if row is None:
-            return False
+            return None
         await self.revoke_family(uow, row.family_id)
-        return True
+        return row.family_id
+
+    async def revoke_subject(self, uow: UnitOfWork, subject_id: str, kind: str) -> None:
+        """Revoke every refresh token of one client or operator (operator action, password change)."""
+        await uow.session.execute(
+            update(RefreshTokenRow)
+            .where(
+                RefreshTokenRow.subject_id == subject_id,
+                RefreshTokenRow.subject_kind == kind,
+                RefreshTokenRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )

@@ -1,0 +1,65 @@
+"""Tier and entitlement discovery (A4) for front ends, and the client's own login history."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import strawberry
+from strawberry.permission import PermissionExtension
+
+from brokerql.schema.entitlements import Entitled
+from brokerql.schema.types.client import Tier, tier_of
+from brokerql.schema.types.identity import ClientLogEntry, EntitlementInfo
+from brokerql.schema.types.paging import Connection, connection, page
+
+
+def guarded_fields(graphql_schema: Any) -> dict[str, list[str]]:
+    """Entitlement key -> the schema fields (Type.field) whose permission requires it."""
+    found: dict[str, list[str]] = {}
+    for type_name, gql_type in graphql_schema.type_map.items():
+        for field_name, gql_field in (getattr(gql_type, "fields", None) or {}).items():
+            definition = (getattr(gql_field, "extensions", None) or {}).get("strawberry-definition")
+            for extension in getattr(definition, "extensions", None) or []:
+                if isinstance(extension, PermissionExtension):
+                    for permission in extension.permissions:
+                        if isinstance(permission, Entitled):
+                            found.setdefault(permission.key, []).append(f"{type_name}.{field_name}")
+    return found
+
+
+@cache
+def _guarded(graphql_schema: Any) -> dict[str, list[str]]:
+    return guarded_fields(graphql_schema)
+
+
+def tiers(info: strawberry.Info) -> list[Tier]:
+    return [tier_of(info, t.code.value) for t in info.context.container.catalog.tiers]
+
+
+def entitlement_catalog(info: strawberry.Info) -> list[EntitlementInfo]:
+    catalog = info.context.container.catalog
+    fields = _guarded(info.schema._schema)
+    out = []
+    for key in sorted(catalog.known_keys):
+        lowest = catalog.lowest_tier_granting(key)
+        out.append(
+            EntitlementInfo(
+                key=key,
+                lowest_tier=lowest.value if lowest else None,
+                tiers=[t.code.value for t in catalog.tiers if key in t.entitlements],
+                fields=sorted(fields.get(key, [])),
+            )
+        )
+    return out
+
+
+async def my_login_history(
+    info: strawberry.Info, first: int | None = None, after: str | None = None
+) -> Connection[ClientLogEntry]:
+    principal = info.context.require_client()
+    request = page("client-log", first, after)
+    rows = await info.context.container.identity.clients.log(
+        principal.subject_id, None, request.after_key, request.fetch
+    )
+    return connection("client-log", rows, request, lambda r: r.id, ClientLogEntry.from_row)

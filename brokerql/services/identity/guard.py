@@ -1,0 +1,111 @@
+"""Persistence for the login guard (A6): guard state per login name, and single-use image captchas."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+
+from brokerql.domain.common import Rejection
+from brokerql.domain.identity.captcha_challenge import check_captcha_answer, hash_captcha_answer, new_captcha
+from brokerql.domain.identity.login_policy import LoginGuardState, LoginPolicy, check_attempt, record_failure
+from brokerql.services.identity import Clock
+from brokerql.store.columns import new_id
+from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables_identity import CaptchaRow, LoginGuardRow
+
+CAPTCHA_TTL = timedelta(minutes=5)
+
+
+def locked_rejection(state: LoginGuardState) -> Rejection:
+    until = state.locked_until.isoformat() if state.locked_until else "later"
+    return Rejection("ACCOUNT_LOCKED", f"Too many failed attempts; this login is locked until {until}.", "username")
+
+
+CAPTCHA_REQUIRED = Rejection("CAPTCHA_REQUIRED", "Enter the captcha (requestCaptcha) to continue.", "captchaAnswer")
+
+
+async def load_guard(uow: UnitOfWork, kind: str, username: str) -> tuple[LoginGuardRow, LoginGuardState]:
+    row = await uow.session.get(LoginGuardRow, (kind, username), with_for_update=not uow.is_sqlite)
+    if row is None:
+        row = LoginGuardRow(subject_kind=kind, username=username)
+        uow.session.add(row)
+    state = LoginGuardState(
+        failures=row.failures,
+        locked_until=row.locked_until,
+        captcha_required=row.captcha_required,
+        last_activity=row.last_activity,
+        locks=row.locks,
+    )
+    return row, state
+
+
+def store_guard(row: LoginGuardRow, state: LoginGuardState) -> None:
+    row.failures, row.locks, row.locked_until = state.failures, state.locks, state.locked_until
+    row.captcha_required, row.last_activity = state.captcha_required, state.last_activity
+
+
+@dataclass
+class GateResult:
+    """The guard's answer before any secret is checked: go on, or the rejection (state already updated)."""
+
+    rejection: Rejection | None
+    state: LoginGuardState
+    newly_locked: bool = False
+
+
+def gate(state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool) -> GateResult:
+    """Lock and captcha check. An attempt that should have carried a captcha and did not counts as a
+    failure: a script that cannot read captchas is walked into the lock instead of retrying for ever."""
+    blocked = check_attempt(state, policy, now, captcha_ok)
+    if blocked is None:
+        return GateResult(None, state)
+    if blocked.code != "CAPTCHA_REQUIRED":
+        return GateResult(locked_rejection(state), state)
+    new = record_failure(state, policy, now)
+    if new.is_locked(now):
+        return GateResult(locked_rejection(new), new, newly_locked=True)
+    return GateResult(CAPTCHA_REQUIRED, new)
+
+
+def after_failure(state: LoginGuardState, policy: LoginPolicy, now: datetime, wrong: Rejection) -> GateResult:
+    """The state and rejections after a wrong secret; the captcha hint rides along once it is needed."""
+    new = record_failure(state, policy, now)
+    if new.is_locked(now):
+        return GateResult(locked_rejection(new), new, newly_locked=True)
+    return GateResult(wrong, new)
+
+
+class Captchas:
+    """Issues image captchas and checks answers once (the row is deleted on the first check)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._rng = secrets.SystemRandom()
+
+    async def issue(self) -> tuple[str, bytes, datetime]:
+        answer, png = await asyncio.to_thread(self.generate)
+        captcha_id = new_id("cap")
+        expires_at = self.clock() + CAPTCHA_TTL
+        async with self.db.transaction() as uow:
+            await uow.session.execute(delete(CaptchaRow).where(CaptchaRow.expires_at < self.clock()))
+            uow.session.add(CaptchaRow(id=captcha_id, answer_hash=hash_captcha_answer(answer), expires_at=expires_at))
+        return captcha_id, png, expires_at
+
+    def generate(self) -> tuple[str, bytes]:
+        """The answer and its PNG (tests subclass this to learn the answer)."""
+        return new_captcha(self._rng)
+
+    async def consume(self, uow: UnitOfWork, captcha_id: str | None, answer: str | None) -> bool:
+        """Whether the answer is right; the captcha is spent either way."""
+        if not captcha_id:
+            return False
+        row = await uow.session.get(CaptchaRow, captcha_id)
+        if row is None:
+            return False
+        await uow.session.delete(row)
+        return bool(answer) and row.expires_at > self.clock() and check_captcha_answer(row.answer_hash, answer or "")

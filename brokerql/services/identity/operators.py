@@ -1,0 +1,89 @@
+"""A5 operators: role-based permission checks and operator management."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from brokerql.domain.common import Rejection
+from brokerql.domain.identity.passwords import Passwords, check_password_policy
+from brokerql.domain.identity.roles import Permission, Role, has_permission
+from brokerql.services.identity.audit import operator_log
+from brokerql.services.identity.sessions import SessionGate
+from brokerql.store.columns import new_id
+from brokerql.store.database import Database
+from brokerql.store.tables import OperatorRow
+
+ROLES_CACHE_SECONDS = 1.0
+
+
+class Operators:
+    def __init__(self, db: Database, passwords: Passwords, sessions: SessionGate) -> None:
+        self.db = db
+        self.passwords = passwords
+        self.sessions = sessions
+        self._roles: dict[str, tuple[float, list[str] | None]] = {}
+
+    async def roles_of(self, operator_id: str) -> list[str] | None:
+        """The operator's roles (None if the operator no longer exists), cached for a second."""
+        now = time.monotonic()
+        cached = self._roles.get(operator_id)
+        if cached is not None and now - cached[0] < ROLES_CACHE_SECONDS:
+            return cached[1]
+        async with self.db.read() as session:
+            row = await session.get(OperatorRow, operator_id)
+        roles = list(row.roles) if row is not None else None
+        self._roles[operator_id] = (now, roles)
+        return roles
+
+    async def allowed(self, operator_id: str, permission: Permission) -> bool:
+        roles = await self.roles_of(operator_id)
+        return roles is not None and has_permission(roles, permission)
+
+    async def get(self, operator_id: str) -> OperatorRow | None:
+        async with self.db.read() as session:
+            return await session.get(OperatorRow, operator_id)
+
+    async def list(self) -> Sequence[OperatorRow]:
+        async with self.db.read() as session:
+            return (await session.scalars(select(OperatorRow).order_by(OperatorRow.username))).all()
+
+    @staticmethod
+    def _bad_roles(roles: list[str]) -> list[Rejection]:
+        known = {r.value for r in Role}
+        return [Rejection("UNKNOWN_ROLE", f"unknown role {r!r}", "roles") for r in roles if r not in known]
+
+    async def create(
+        self, by: str, username: str, name: str, password: str, roles: list[str]
+    ) -> tuple[OperatorRow | None, list[Rejection]]:
+        errors = self._bad_roles(roles) + check_password_policy(password, username=username)
+        if errors:
+            return None, errors
+        password_hash = await asyncio.to_thread(self.passwords.hash, password)
+        async with self.db.transaction() as uow:
+            if await uow.session.scalar(select(OperatorRow.id).where(OperatorRow.username == username)):
+                return None, [Rejection("USERNAME_TAKEN", "This username is taken.", "username")]
+            row = OperatorRow(
+                id=new_id("op"), username=username, name=name, password_hash=password_hash, roles=sorted(set(roles))
+            )
+            uow.session.add(row)
+            operator_log(uow, by, "operator.create", row.id, None, {"username": username, "roles": row.roles})
+        return row, []
+
+    async def set_roles(self, by: str, operator_id: str, roles: list[str]) -> tuple[OperatorRow | None, list]:
+        if errors := self._bad_roles(roles):
+            return None, errors
+        async with self.db.transaction() as uow:
+            row = await uow.session.get(OperatorRow, operator_id)
+            if row is None:
+                return None, [Rejection("NOT_FOUND", "No such operator.", "operatorId")]
+            before = {"roles": list(row.roles)}
+            row.roles = sorted(set(roles))
+            operator_log(uow, by, "operator.set_roles", operator_id, before, {"roles": row.roles})
+            if not row.roles:
+                await self.sessions.revoke_subject(uow, operator_id, "operator")
+        self._roles.pop(operator_id, None)
+        return row, []

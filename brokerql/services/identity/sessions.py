@@ -1,0 +1,179 @@
+"""Login sessions: revocation that reaches open streams, and the idle lock (E1 auto-lock).
+
+Every access token carries its session id (`sid`, also the refresh-token family). Two checks use it:
+
+- Revocation. `is_revoked(sid)` is synchronous and memory-only, so `Context.principal()` can call it on
+  every request and at every subscription heartbeat. The set is filled at once by revocations made in
+  this process and, for revocations made by other processes, by `poll()` every second. Only sessions
+  revoked within one access-token lifetime matter (older tokens have expired anyway), so it stays small.
+- Idle lock. `activity(sid)` (HTTP requests only; a live stream is activity) reads the session row
+  through a one-second cache, says whether it is idle-locked, and moves `last_seen_at` on at most
+  every TOUCH_SECONDS so that a busy session does not write on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+
+from brokerql.services.identity import Clock
+from brokerql.store.columns import new_id
+from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables import RefreshTokenRow
+from brokerql.store.tables_identity import AuthSessionRow
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 1.0
+TOUCH_SECONDS = 30.0
+
+
+class SessionState(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+    IDLE_LOCKED = "IDLE_LOCKED"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass
+class _Cached:
+    at: float
+    row: AuthSessionRow | None
+
+
+class SessionGate:
+    def __init__(self, db: Database, clock: Clock, token_lifetime: timedelta) -> None:
+        self.db = db
+        self.clock = clock
+        self.token_lifetime = token_lifetime
+        self._revoked: dict[str, datetime] = {}
+        self._rows: dict[str, _Cached] = {}
+
+    # -- revocation -------------------------------------------------------------------------------
+    def is_revoked(self, session_id: str) -> bool:
+        return bool(session_id) and session_id in self._revoked
+
+    async def open(
+        self, uow: UnitOfWork, subject_id: str, kind: str, account_type: str | None, method: str
+    ) -> AuthSessionRow:
+        now = self.clock()
+        row = AuthSessionRow(
+            id=new_id("ses"),
+            subject_id=subject_id,
+            subject_kind=kind,
+            account_type=account_type,
+            method=method,
+            created_at=now,
+            last_seen_at=now,
+        )
+        uow.session.add(row)
+        return row
+
+    async def revoke(self, uow: UnitOfWork, session_ids: list[str]) -> None:
+        """Revoke sessions and their refresh-token families (in the caller's transaction)."""
+        if not session_ids:
+            return
+        now = self.clock()
+        await uow.session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id.in_(session_ids), AuthSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await uow.session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.family_id.in_(session_ids), RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        self.note_revoked(session_ids, now)
+
+    async def revoke_subject(self, uow: UnitOfWork, subject_id: str, kind: str) -> list[str]:
+        """Revoke every open session of one client, operator or partner; returns their ids."""
+        ids = list(
+            (
+                await uow.session.scalars(
+                    select(AuthSessionRow.id).where(
+                        AuthSessionRow.subject_id == subject_id,
+                        AuthSessionRow.subject_kind == kind,
+                        AuthSessionRow.revoked_at.is_(None),
+                    )
+                )
+            ).all()
+        )
+        await self.revoke(uow, ids)
+        return ids
+
+    def note_revoked(self, session_ids: list[str], at: datetime) -> None:
+        """Remember revocations at once in this process (call after, or inside, the revoking transaction).
+
+        Noting before the commit is safe: the worst case is a session treated as revoked a moment early
+        by a transaction that then fails, and those only fail on database errors.
+        """
+        for sid in session_ids:
+            self._revoked[sid] = at
+            self._rows.pop(sid, None)
+
+    async def poll(self) -> None:
+        """Pick up sessions revoked by other processes; forget those whose tokens have all expired."""
+        horizon = self.clock() - self.token_lifetime - timedelta(seconds=5)
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(AuthSessionRow.id, AuthSessionRow.revoked_at).where(AuthSessionRow.revoked_at >= horizon)
+                )
+            ).all()
+        fresh = {sid: at for sid, at in rows}
+        self._revoked = {sid: at for sid, at in {**self._revoked, **fresh}.items() if at >= horizon}
+
+    async def run(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                await self.poll()
+            except Exception:  # a failed poll must not end the loop; the next one catches up
+                log.exception("session revocation poll failed")
+            await asyncio.sleep(interval)
+
+    # -- idle lock --------------------------------------------------------------------------------
+    def forget(self, session_id: str | None = None) -> None:
+        """Drop cached session rows (all, or one): the next check reads the database."""
+        if session_id is None:
+            self._rows.clear()
+        else:
+            self._rows.pop(session_id, None)
+
+    async def _row(self, session_id: str) -> AuthSessionRow | None:
+        now = time.monotonic()
+        cached = self._rows.get(session_id)
+        if cached is not None and now - cached.at < CACHE_SECONDS:
+            return cached.row
+        async with self.db.read() as session:
+            row = await session.get(AuthSessionRow, session_id)
+        self._rows[session_id] = _Cached(now, row)
+        return row
+
+    async def activity(self, session_id: str, idle_minutes: int) -> SessionState:
+        """The session's state for an HTTP request, recording the activity when it is active."""
+        row = await self._row(session_id)
+        if row is None:
+            return SessionState.UNKNOWN
+        if row.revoked_at is not None:
+            return SessionState.REVOKED
+        now = self.clock()
+        if now - row.last_seen_at > timedelta(minutes=idle_minutes):
+            return SessionState.IDLE_LOCKED
+        if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
+            await self.touch(session_id, now)
+        return SessionState.ACTIVE
+
+    async def touch(self, session_id: str, now: datetime) -> None:
+        async with self.db.transaction() as uow:
+            await uow.session.execute(
+                update(AuthSessionRow).where(AuthSessionRow.id == session_id).values(last_seen_at=now)
+            )
+        cached = self._rows.get(session_id)
+        if cached is not None and cached.row is not None:
+            cached.row.last_seen_at = now

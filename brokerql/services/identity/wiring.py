@@ -1,0 +1,106 @@
+"""Builds the identity services of one process and their background refresh (revocations, tiers)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from brokerql.domain.identity.passwords import Passwords
+from brokerql.domain.identity.sms import LoggingSmsSender, SmsSender
+from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
+from brokerql.services.auth import AuthService
+from brokerql.services.identity import Clock, ControlledClock
+from brokerql.services.identity.backoffice import BackOffice
+from brokerql.services.identity.clients import ClientDirectory
+from brokerql.services.identity.grading import Grading
+from brokerql.services.identity.guard import Captchas
+from brokerql.services.identity.operators import Operators
+from brokerql.services.identity.params import SystemParameters
+from brokerql.services.identity.partners import Partners
+from brokerql.services.identity.second_factors import SecondFactors
+from brokerql.services.identity.sessions import SessionGate
+from brokerql.services.identity.tiers import TierCatalogStore
+from brokerql.services.identity.trial import TrialRegistration
+from brokerql.services.tokens import AccessTokens, RefreshTokens
+from brokerql.settings import Environment, Settings
+from brokerql.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IdentityServices:
+    """Everything identity-related a resolver may call: container.identity.<service>."""
+
+    settings: Settings
+    auth: AuthService
+    sessions: SessionGate
+    params: SystemParameters
+    captchas: Captchas
+    second_factors: SecondFactors
+    trial: TrialRegistration
+    operators: Operators
+    tiers: TierCatalogStore
+    clients: ClientDirectory
+    backoffice: BackOffice
+    grading: Grading
+    partners: Partners
+    clock: Clock = field(default_factory=ControlledClock)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        db: Database,
+        passwords: Passwords,
+        access: AccessTokens,
+        refresh: RefreshTokens,
+        *,
+        clock: Clock | None = None,
+        sms_sender: SmsSender | None = None,
+    ) -> IdentityServices:
+        clock = clock or ControlledClock()
+        sessions = SessionGate(db, clock, access.lifetime)
+        params = SystemParameters(db)
+        captchas = Captchas(db, clock)
+        auth = AuthService(
+            db, passwords, access, refresh, sessions=sessions, params=params, captchas=captchas, clock=clock
+        )
+        sender = sms_sender or LoggingSmsSender(reveal_codes=settings.env is Environment.DEVELOPMENT)
+        tiers = TierCatalogStore(db, DEMO_TIER_CATALOG)
+        return cls(
+            settings=settings,
+            auth=auth,
+            sessions=sessions,
+            params=params,
+            captchas=captchas,
+            second_factors=SecondFactors(auth),
+            trial=TrialRegistration(auth, sender),
+            operators=Operators(db, passwords, sessions),
+            tiers=tiers,
+            clients=ClientDirectory(db, auth, clock),
+            backoffice=BackOffice(db, params, sessions, clock),
+            grading=Grading(db, auth, tiers, params, clock),
+            partners=Partners(db, access, sessions, clock),
+            clock=clock,
+        )
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        """Load what must be current before the first request, then keep it current."""
+        try:
+            await self.tiers.refresh()
+            await self.sessions.poll()
+        except Exception:  # an unmigrated database: the built-in catalog serves until it is migrated
+            log.exception("could not load identity state at start-up")
+        return [asyncio.create_task(self._refresh_loop(), name="identity-refresh")]
+
+    async def _refresh_loop(self) -> None:
+        interval = self.settings.revocation_poll_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sessions.poll()
+                await self.tiers.refresh()
+            except Exception:  # keep polling: one failure must not freeze revocations for ever
+                log.exception("identity refresh failed")
