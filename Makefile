@@ -28,6 +28,7 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_quotes.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
