@@ -1,0 +1,67 @@
+"""placeOrder + one full fill through the trading service, against a bare insert baseline.
+
+Each round trip is two committed transactions (accept: lock account, validate, freeze, order row,
+ACCEPTED event, outbox; fill: lock, fees, funds, position, order, FILL event, outbox), as in production
+minus the bus. The baseline commits one bare order-row insert per transaction on the same database.
+
+    .venv/bin/python bench/bench_orders.py [--url sqlite+aiosqlite:///var/bench_orders.db] [-n 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from brokerql.domain.common import OrderType, Side
+from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
+from brokerql.services.trading import OrderRequest, TradingService
+from brokerql.store.columns import new_id, utcnow
+from brokerql.store.database import Database
+from brokerql.store.migrate import upgrade_async
+from brokerql.store.tables import AccountRow, ClientRow, OrderRow
+
+
+async def main(url: str, n: int) -> None:
+    path = Path(url.split(":///", 1)[1]) if url.startswith("sqlite") else None
+    if path is not None and path.exists():
+        path.unlink()
+    await upgrade_async(url)
+    db = Database(url)
+    client_id, account_id = new_id("cli"), new_id("acc")
+    async with db.transaction() as uow:
+        uow.session.add(ClientRow(id=client_id, username=client_id, name="bench", password_hash="x", tier_code="GOLD"))
+        await uow.session.flush()
+        cash = Decimal("100000000")
+        uow.session.add(AccountRow(id=account_id, client_id=client_id, type="CASH", balance=cash, available=cash))
+    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+    request = OrderRequest(account_id, "600000", Side.BUY, OrderType.LIMIT, 100, Decimal("13.50"))
+
+    started = time.perf_counter()
+    for i in range(n):
+        outcome = await service.place_order(client_id, request)
+        assert outcome.order is not None, outcome.errors
+        await service.book_fill(outcome.order.id, f"x{i}", Decimal("13.50"), 100, False)
+    trading = n / (time.perf_counter() - started)
+
+    started = time.perf_counter()
+    for _ in range(n):
+        async with db.transaction() as uow:
+            now = utcnow()
+            uow.session.add(
+                OrderRow(id=new_id("ord"), account_id=account_id, symbol="600000", side="BUY", type="LIMIT",
+                         quantity=100, status="NEW", created_at=now, updated_at=now)
+            )  # fmt: skip
+    bare = n / (time.perf_counter() - started)
+    await db.dispose()
+    print(f"{url.split(':', 1)[0]}: {trading:,.0f} placeOrder+fill round trips/s; bare insert {bare:,.0f} commits/s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="sqlite+aiosqlite:///var/bench_orders.db")
+    parser.add_argument("-n", type=int, default=500)
+    args = parser.parse_args()
+    asyncio.run(main(args.url, args.n))
