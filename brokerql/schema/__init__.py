@@ -11,6 +11,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 
 from brokerql.resolvers import identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
+from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
@@ -24,7 +25,7 @@ from brokerql.subscriptions import order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query(IdentityQuery):
+class Query(IdentityQuery, BackOfficeQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
@@ -52,7 +53,7 @@ class Query(IdentityQuery):
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
-class Mutation(IdentityMutation):
+class Mutation(IdentityMutation, BackOfficeMutation):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."

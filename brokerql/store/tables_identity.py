@@ -160,7 +160,7 @@ class AuthSessionRow(SQLModel, table=True):
     subject_id: str = Field(index=True, max_length=40)
     subject_kind: str = Field(max_length=16)
     account_type: str | None = Field(default=None, max_length=16)
-    method: str = Field(default="PASSWORD", max_length=16)
+    method: str = Field(default="PASSWORD", max_length=24)
     created_at: datetime = _ts()
     last_seen_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)

@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('subject_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('subject_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('account_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('created_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=True),
