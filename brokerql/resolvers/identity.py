@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 
 import strawberry
 
@@ -45,7 +46,9 @@ def _identity(info: strawberry.Info):  # type: ignore[no-untyped-def]
     return info.context.container.identity
 
 
-async def login(info: strawberry.Info, input: LoginInput) -> LoginPayload:
+async def login(
+    info: strawberry.Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
+) -> LoginPayload:
     outcome = await info.context.container.auth.login(
         input.username,
         input.password,
@@ -57,7 +60,10 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginPayload:
     return _payload(outcome)
 
 
-async def refresh_session(info: strawberry.Info, input: RefreshSessionInput) -> LoginPayload:
+async def refresh_session(
+    info: strawberry.Info,
+    input: Annotated[RefreshSessionInput, strawberry.argument(description="The refresh token to spend.")],
+) -> LoginPayload:
     return _payload(await info.context.container.auth.refresh_session(input.refresh_token))
 
 

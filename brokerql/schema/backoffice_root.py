@@ -6,6 +6,7 @@ import strawberry
 
 from brokerql.resolvers import backoffice as b
 from brokerql.resolvers import grading as g
+from brokerql.schema.arguments import describe_arguments
 from brokerql.schema.types.backoffice import (
     ApiClient,
     ApiClientPayload,
@@ -96,3 +97,6 @@ class BackOfficeMutation:
     apply_due_level_changes: int = _m(
         g.apply_due_level_changes, "Apply due downgrades and trial expiries of the latest run (grading.run)."
     )
+
+
+describe_arguments(BackOfficeQuery, BackOfficeMutation)

@@ -6,6 +6,7 @@ import strawberry
 
 from brokerql.resolvers import identity as r
 from brokerql.resolvers import tiers as t
+from brokerql.schema.arguments import describe_arguments
 from brokerql.schema.inputs import LoginPayload
 from brokerql.schema.types.client import Tier
 from brokerql.schema.types.identity import (
@@ -87,3 +88,6 @@ class IdentityMutation:
     record_browsing: ResultPayload = strawberry.mutation(
         resolver=r.record_browsing, description="Record that you viewed something (an article, column, screen)."
     )
+
+
+describe_arguments(IdentityQuery, IdentityMutation)

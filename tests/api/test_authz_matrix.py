@@ -1,0 +1,209 @@
+"""Authorisation matrix: every root operation x every kind of caller, against a declared expectation table.
+
+The operations are read from the schema, so an operation added without an entry in EXPECTED fails
+`test_every_operation_has_an_expectation`. Each call uses minimal, type-correct dummy arguments; a
+call is "denied" when its field errors with UNAUTHENTICATED or FORBIDDEN, and "allowed" otherwise
+(a business rejection in the payload, NOT_FOUND or BAD_USER_INPUT all mean the caller got past the
+door). The test fails on any unexpected allow, and on any unexpected deny.
+
+To add an operation: add a line to EXPECTED with who may call it (PUBLIC, ANY, SELF, CLIENT, OPERATOR
+or op(Permission.X) for back-office operations, which follows brokerql.domain.identity.roles).
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    Undefined,
+)
+
+from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
+from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TierCode
+from brokerql.resolvers.tiers import guarded_fields
+from brokerql.schema import build_schema
+from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
+from tests.api.conftest import GraphQLClient
+
+TIER_USERS = {"TRIAL": "trial001", "STANDARD": "std001", "SILVER": "silver001", "GOLD": "gold001",
+              "PLATINUM": "plat001", "DIAMOND": "vip001"}  # fmt: skip
+OPERATOR_USERS = {"ADMIN": "admin", "EDITOR": "editor", "REVIEWER": "reviewer", "RISK": "risk", "OPS": "ops",
+                  "BRANCH_MANAGER": "branch"}  # fmt: skip
+CLIENTS = frozenset(f"client:{t}" for t in TIER_USERS)
+OPERATORS = frozenset(f"operator:{r}" for r in OPERATOR_USERS)
+PARTNER = frozenset({"partner"})
+PUBLIC = CLIENTS | OPERATORS | PARTNER | {"anonymous"}
+ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
+SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
+CLIENT = CLIENTS
+OPERATOR = OPERATORS
+
+
+def op(permission: Permission) -> frozenset[str]:
+    """Operators whose single demo role grants `permission` (admin holds every role)."""
+    return frozenset(f"operator:{r.value}" for r in Role if permission in ROLE_PERMISSIONS[r])
+
+
+P = Permission
+EXPECTED: dict[str, frozenset[str]] = {
+    # Query
+    "Query.tiers": PUBLIC, "Query.entitlementCatalog": PUBLIC, "Query.dictionary": PUBLIC,
+    "Query.bookableServices": PUBLIC, "Query.servers": PUBLIC,
+    "Query.me": CLIENT, "Query.myLoginHistory": CLIENT, "Query.myLevelHistory": CLIENT,
+    "Query.quote": CLIENT, "Query.bars": CLIENT, "Query.instruments": ANY, "Query.account": CLIENT,
+    "Query.tradingDesk": CLIENT, "Query.syncState": CLIENT, "Query.tradingPreferences": CLIENT,
+    "Query.branches": OPERATOR, "Query.currentOperator": OPERATOR,
+    "Query.clients": op(P.CLIENTS_READ), "Query.client": op(P.CLIENTS_READ),
+    "Query.levelHistory": op(P.CLIENTS_READ), "Query.browsingRecords": op(P.CLIENTS_READ),
+    "Query.operators": op(P.OPERATORS_MANAGE), "Query.operatorLog": op(P.LOGS_READ),
+    "Query.clientLog": op(P.LOGS_READ), "Query.systemParameters": op(P.PARAMS_EDIT),
+    "Query.apiClients": op(P.API_CLIENTS_MANAGE), "Query.gradingModel": op(P.GRADING_RUN),
+    "Query.latestGradingRun": op(P.GRADING_RUN), "Query.gradingResults": op(P.GRADING_RUN),
+    "Query.levelApplications": op(P.LEVELS_FORCE),
+    # Mutation
+    "Mutation.login": PUBLIC, "Mutation.refreshSession": PUBLIC, "Mutation.operatorLogin": PUBLIC,
+    "Mutation.requestCaptcha": PUBLIC, "Mutation.certificateChallenge": PUBLIC, "Mutation.certificateLogin": PUBLIC,
+    "Mutation.requestSmsCode": PUBLIC, "Mutation.registerTrial": PUBLIC,
+    "Mutation.logout": ANY,
+    "Mutation.enrolTotp": SELF, "Mutation.confirmTotp": SELF, "Mutation.disableTotp": SELF,
+    "Mutation.changePassword": SELF, "Mutation.setCommunicationPassword": SELF, "Mutation.unlockSession": SELF,
+    "Mutation.registerCertificate": CLIENT, "Mutation.updateMyProfile": CLIENT, "Mutation.recordBrowsing": CLIENT,
+    "Mutation.bookService": CLIENT, "Mutation.applyForLevel": CLIENT, "Mutation.placeOrder": CLIENT,
+    "Mutation.cancelOrders": CLIENT, "Mutation.updatePreferences": CLIENT,
+    "Mutation.updateClient": op(P.CLIENTS_WRITE), "Mutation.unlockClientLogin": op(P.CLIENTS_WRITE),
+    "Mutation.revokeClientSessions": op(P.CLIENTS_WRITE), "Mutation.createOperator": op(P.OPERATORS_MANAGE),
+    "Mutation.setOperatorRoles": op(P.OPERATORS_MANAGE), "Mutation.setSystemParameter": op(P.PARAMS_EDIT),
+    "Mutation.upsertDictionaryEntry": op(P.DICTIONARY_EDIT), "Mutation.upsertBookableService": op(P.SERVICES_MANAGE),
+    "Mutation.upsertServer": op(P.SERVERS_MANAGE), "Mutation.createApiClient": op(P.API_CLIENTS_MANAGE),
+    "Mutation.revokeApiClient": op(P.API_CLIENTS_MANAGE), "Mutation.editTier": op(P.TIERS_EDIT),
+    "Mutation.setGradingModel": op(P.GRADING_EDIT), "Mutation.runGrading": op(P.GRADING_RUN),
+    "Mutation.applyDueLevelChanges": op(P.GRADING_RUN), "Mutation.decideLevelApplication": op(P.LEVELS_FORCE),
+    "Mutation.forceLevel": op(P.LEVELS_FORCE),
+    # Subscription
+    "Subscription.quotes": CLIENT, "Subscription.orderEvents": CLIENT, "Subscription.heartbeat": CLIENT,
+}  # fmt: skip
+# Operations that end the caller's session run last, so they do not spoil the others.
+LAST = ("Mutation.logout",)
+# Fields guarded by a tier entitlement, with a query that reaches them.
+ENTITLED_FIELDS = {
+    "Quote.depth": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { depth { bids { price } } } }'),
+    "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
+}
+SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false", "Decimal": '"1"',
+           "DateTime": '"2026-01-01T00:00:00+00:00"', "Date": '"2000-01-01"'}  # fmt: skip
+
+
+def literal(gql_type) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(gql_type, GraphQLNonNull):
+        return literal(gql_type.of_type)
+    if isinstance(gql_type, GraphQLList):
+        return f"[{literal(gql_type.of_type)}]"
+    if isinstance(gql_type, GraphQLEnumType):
+        return next(iter(gql_type.values))
+    if isinstance(gql_type, GraphQLInputObjectType):
+        required = [
+            f"{name}: {literal(f.type)}"
+            for name, f in gql_type.fields.items()
+            if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
+        ]
+        return "{" + ", ".join(required) + "}"
+    assert isinstance(gql_type, GraphQLScalarType)
+    return SCALARS.get(gql_type.name, '"x"')
+
+
+def operation(root: str, name: str, field) -> str:  # type: ignore[no-untyped-def]
+    args = [
+        f"{arg_name}: {literal(arg.type)}"
+        for arg_name, arg in field.args.items()
+        if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+    ]
+    call = f"{name}({', '.join(args)})" if args else name
+    named = field.type
+    while isinstance(named, GraphQLNonNull | GraphQLList):
+        named = named.of_type
+    selection = "" if isinstance(named, GraphQLScalarType | GraphQLEnumType) else " { __typename }"
+    keyword = {"Query": "query", "Mutation": "mutation", "Subscription": "subscription"}[root]
+    return f"{keyword} {{ {call}{selection} }}"
+
+
+def all_operations() -> dict[str, str]:
+    schema = build_schema()._schema
+    out = {}
+    for root in ("Query", "Mutation", "Subscription"):
+        for name, field in schema.type_map[root].fields.items():
+            out[f"{root}.{name}"] = operation(root, name, field)
+    return out
+
+
+def denied(errors: list[dict] | None) -> bool:
+    return any(e.get("extensions", {}).get("code") in ("UNAUTHENTICATED", "FORBIDDEN") for e in errors or [])
+
+
+def test_every_operation_has_an_expectation() -> None:
+    operations = set(all_operations())
+    assert operations - set(EXPECTED) == set(), "add these operations to EXPECTED"
+    assert set(EXPECTED) - operations == set(), "these expectations name no operation"
+    gated = set().union(*guarded_fields(build_schema()._schema).values())
+    assert gated <= set(ENTITLED_FIELDS), "add these entitlement-guarded fields to ENTITLED_FIELDS"
+
+
+async def callers(client: GraphQLClient) -> dict[str, str | None]:
+    tokens: dict[str, str | None] = {"anonymous": None}
+    for tier, user in TIER_USERS.items():
+        tokens[f"client:{tier}"] = await client.login(user)
+    for role, user in OPERATOR_USERS.items():
+        result = await client.execute(
+            'mutation($u: String!) { operatorLogin(input: {username: $u, password: "Admin#2026"}) { accessToken } }',
+            {"u": user},
+        )
+        tokens[f"operator:{role}"] = result["data"]["operatorLogin"]["accessToken"]
+    response = await client.http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET)
+    )
+    tokens["partner"] = response.json()["access_token"]
+    client.token = None
+    return tokens
+
+
+async def call(client: GraphQLClient, name: str, document: str, token: str | None) -> bool:
+    """Whether the caller got past the door."""
+    if name.startswith("Subscription."):
+        async with client.subscribe(document, token=token or "none") as stream:
+            message = await stream.next()
+        payload = message.get("payload")
+        errors = payload if message["type"] == "error" else (payload or {}).get("errors")
+        return not denied(errors)
+    response = await client.http.post(
+        "/graphql", json={"query": document}, headers={"authorization": f"Bearer {token}"} if token else {}
+    )
+    return not denied(response.json().get("errors"))
+
+
+async def test_authorisation_matrix(client: GraphQLClient) -> None:
+    tokens = await callers(client)
+    operations = all_operations()
+    order = sorted(operations, key=lambda n: (n in LAST, n))
+    unexpected_allows, unexpected_denies = [], []
+    for name in order:
+        for who, token in tokens.items():
+            allowed = await call(client, name, operations[name], token)
+            expected = who in EXPECTED[name]
+            if allowed and not expected:
+                unexpected_allows.append((name, who))
+            elif expected and not allowed:
+                unexpected_denies.append((name, who))
+    assert unexpected_allows == []
+    assert unexpected_denies == []
+
+
+async def test_entitled_fields_by_tier(client: GraphQLClient) -> None:
+    """Every entitlement-guarded field x every tier: allowed exactly where the catalog grants it."""
+    catalog = client.container.catalog
+    for field_name, (key, document) in ENTITLED_FIELDS.items():
+        for tier, user in TIER_USERS.items():
+            result = await client.execute(document, token=await client.login(user))
+            expected = catalog.grants(TierCode(tier), key)
+            assert denied(result.get("errors")) is not expected, (field_name, tier, result)
