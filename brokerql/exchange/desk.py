@@ -146,6 +146,13 @@ class QuoteDesk:
             }
         }
 
+    def mark_all_dirty(self) -> None:
+        """Publish everything again next time: the bus may have lost its retained copies (Redis restart)."""
+        self.dirty = set(self.instruments)
+        self._days_dirty = set(self.instruments)
+        self._minute_marks.clear()
+        self._reference_dirty = True
+
     async def publish(self, bus: Bus, now: datetime) -> None:
         """One snapshot per changed instrument (and one delayed view where sold delayed), bars, reference."""
         for symbol in list(self.instruments):

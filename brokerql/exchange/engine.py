@@ -92,8 +92,8 @@ class Exchange:
         self.run_id = secrets.token_hex(4)
         self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
         self.warmup_steps = warmup_steps
+        self._bus_down = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._published = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -144,6 +144,7 @@ class Exchange:
 
     async def handle(self, message: dict[str, Any]) -> None:
         if message.get("_resync"):
+            self.desk.mark_all_dirty()
             await self.reconcile()
         elif message.get("type") == "new":
             price = Decimal(message["price"]) if message.get("price") else None
@@ -244,8 +245,24 @@ class Exchange:
             await self.publish_quotes()
 
     async def publish_quotes(self) -> None:
-        """What changed since the last call goes on the bus (see QuoteDesk.publish)."""
-        await self.desk.publish(self.bus, self.clock())
+        """What changed since the last call goes on the bus (see QuoteDesk.publish).
+
+        A bus outage must not stop the market: the failure is logged once, everything is marked for
+        republishing, and the next tick tries again.
+        """
+        try:
+            await self.desk.publish(self.bus, self.clock())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not self._bus_down:
+                log.warning("exchange cannot publish quotes (%s); retrying every tick", exc)
+            self._bus_down = True
+            self.desk.mark_all_dirty()
+            return
+        if self._bus_down:
+            log.info("exchange publishes quotes again")
+        self._bus_down = False
 
     # -- booking ------------------------------------------------------------------------------------
 
