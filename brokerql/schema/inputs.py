@@ -8,6 +8,7 @@ from enum import Enum
 
 import strawberry
 
+from brokerql.domain.trading.cancels import CancelScope as DomainCancelScope
 from brokerql.schema.errors import UserError
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.trading import Order, OrderSide, OrderType, PriceLevel
@@ -64,14 +65,9 @@ class PlaceOrderPayload:
     errors: list[UserError] = strawberry.field(description="Business rejections, e.g. LOT_SIZE, INSUFFICIENT_FUNDS.")
 
 
-@strawberry.enum(description="Which orders a cancel covers (D3 flexible cancel).")
-class CancelScope(Enum):
-    ONE = "ONE"
-    LAST = "LAST"
-    SYMBOL = "SYMBOL"
-    SELECTED = "SELECTED"
-    CONDITION = "CONDITION"
-    ALL = "ALL"
+CancelScope = strawberry.enum(
+    DomainCancelScope, name="CancelScope", description="Which orders a cancel covers (D3 flexible cancel)."
+)
 
 
 @strawberry.input(description="Criteria for scope CONDITION; all given criteria must hold.")

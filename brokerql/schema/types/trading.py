@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from brokerql.domain.common import OrderType as DomainOrderType
+from brokerql.domain.common import Side
+from brokerql.domain.trading.orders import OrderStatus as DomainOrderStatus
+from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
 from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
 
 First = Annotated[int | None, strawberry.argument(description="Page size: 20 by default, at most 100.")]
@@ -24,43 +27,26 @@ if TYPE_CHECKING:
     )
 
 
-@strawberry.enum(description="Buy or sell.")
-class OrderSide(Enum):
-    BUY = "BUY"
-    SELL = "SELL"
+OrderSide = strawberry.enum(Side, name="OrderSide", description="Buy or sell.")
 
 
-@strawberry.enum(description="LIMIT trades at the price or better; MARKET at the best available (5-level protection).")
-class OrderType(Enum):
-    LIMIT = "LIMIT"
-    MARKET = "MARKET"
+OrderType = strawberry.enum(
+    DomainOrderType,
+    name="OrderType",
+    description="LIMIT trades at the price or better; MARKET at the best available (5-level protection).",
+)
 
 
-@strawberry.enum(description="Quote levels for quote-linked (flash) orders: price the order from the book.")
-class PriceLevel(Enum):
-    ASK1 = "ASK1"
-    ASK2 = "ASK2"
-    ASK3 = "ASK3"
-    ASK4 = "ASK4"
-    ASK5 = "ASK5"
-    BID1 = "BID1"
-    BID2 = "BID2"
-    BID3 = "BID3"
-    BID4 = "BID4"
-    BID5 = "BID5"
-    LAST = "LAST"
+PriceLevel = strawberry.enum(
+    DomainPriceLevel,
+    name="PriceLevel",
+    description="Quote levels for quote-linked (flash) orders: price the order from the book.",
+)
 
 
-@strawberry.enum(description="Order status with FIX OrdStatus meanings.")
-class OrderStatus(Enum):
-    PENDING_NEW = "PENDING_NEW"
-    NEW = "NEW"
-    PARTIALLY_FILLED = "PARTIALLY_FILLED"
-    FILLED = "FILLED"
-    PENDING_CANCEL = "PENDING_CANCEL"
-    CANCELED = "CANCELED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
+OrderStatus = strawberry.enum(
+    DomainOrderStatus, name="OrderStatus", description="Order status with FIX OrdStatus meanings."
+)
 
 
 @strawberry.type(description="Cash of an account (资金).")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
+from brokerql.domain.trading.hotkeys import HotkeyAction as DomainHotkeyAction
 from brokerql.domain.trading.preferences import FixedQuantity, PositionRatio, TradingPreferences
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
 from brokerql.schema.errors import UserError
@@ -43,24 +43,9 @@ class AccountSnapshot:
         )
 
 
-@strawberry.enum(description="What a hotkey does in the fast-trading client.")
-class HotkeyAction(Enum):
-    BUY = "BUY"
-    SELL = "SELL"
-    BUY_AT_ASK1 = "BUY_AT_ASK1"
-    SELL_AT_BID1 = "SELL_AT_BID1"
-    CANCEL_SELECTED = "CANCEL_SELECTED"
-    CANCEL_LAST = "CANCEL_LAST"
-    CANCEL_SYMBOL = "CANCEL_SYMBOL"
-    CANCEL_ALL = "CANCEL_ALL"
-    CANCEL_ALL_BUYS = "CANCEL_ALL_BUYS"
-    CANCEL_ALL_SELLS = "CANCEL_ALL_SELLS"
-    FOCUS_SYMBOL = "FOCUS_SYMBOL"
-    FOCUS_PRICE = "FOCUS_PRICE"
-    FOCUS_QUANTITY = "FOCUS_QUANTITY"
-    SWITCH_ACCOUNT = "SWITCH_ACCOUNT"
-    TOGGLE_VIEW_MODE = "TOGGLE_VIEW_MODE"
-    REFRESH = "REFRESH"
+HotkeyAction = strawberry.enum(
+    DomainHotkeyAction, name="HotkeyAction", description="What a hotkey does in the fast-trading client."
+)
 
 
 @strawberry.type(description="One hotkey: a key chord and its action.")
