@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
@@ -14,7 +17,7 @@ from brokerql.domain.trading.fees import FeeSchedule
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.orders import Order, OrderStatus
 from brokerql.store.database import UnitOfWork
-from brokerql.store.tables import AccountEventRow, AccountRow, OrderRow, PositionRow
+from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 
 
 def account_topic(account_id: str) -> str:
@@ -26,43 +29,65 @@ def fee_schedule_of(row: AccountRow) -> FeeSchedule:
     return FeeSchedule(**overrides) if overrides else FeeSchedule()
 
 
-async def load_account(uow: UnitOfWork, account_id: str) -> tuple[AccountRow, Account] | None:
-    """The account row (locked for this transaction) and its domain aggregate with all positions."""
+async def load_account(
+    uow: UnitOfWork,
+    account_id: str | ColumnElement[Any],
+    symbols: Iterable[str] | None = None,
+    *,
+    today: str | None = None,
+) -> tuple[AccountRow, Account] | None:
+    """The account row (locked for this transaction) and its domain aggregate.
+
+    `account_id` may be a scalar subquery (e.g. an order's account). With `symbols` only those
+    positions are loaded (one change touches one symbol) unless the account's `trading_day` is not
+    `today`: the daily settlement then needs them all. `save_account` writes back only what changed.
+    """
     row = await uow.session.scalar(uow.lock(select(AccountRow).where(AccountRow.id == account_id)))
     if row is None:
         return None
-    positions = (await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == account_id))).all()
+    query = select(PositionRow).where(PositionRow.account_id == row.id)
+    wanted = None if symbols is None or (today is not None and row.trading_day != today) else list(symbols)
+    if wanted is not None:
+        query = query.where(PositionRow.symbol.in_(wanted))
+    stored = {p.symbol: p for p in (await uow.session.scalars(query)).all()} if wanted != [] else {}
+    uow.positions = stored
     account = Account(
         id=row.id,
         type=AccountType(row.type),
         funds=Funds(row.balance, row.available, row.frozen, row.unsettled),
-        positions={
-            p.symbol: Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
-            for p in positions
-        },
+        positions={s: _position_of(p) for s, p in stored.items()},
         fee_schedule=fee_schedule_of(row),
         realised_pnl=row.realized_pnl,
     )
     return row, account
 
 
+def _position_of(p: PositionRow) -> Position:
+    return Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
+
+
 async def save_account(uow: UnitOfWork, row: AccountRow, account: Account, now: datetime) -> None:
-    """Write the aggregate back: funds on the row, positions upserted, closed-out lines deleted."""
+    """Write the aggregate back: funds on the row; only changed positions written, closed-out lines deleted.
+
+    Positions not loaded by `load_account` are untouched: the aggregate only holds what was loaded
+    plus what this change created.
+    """
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
     row.realized_pnl = account.realised_pnl
-    stored = {
-        p.symbol: p
-        for p in (await uow.session.scalars(select(PositionRow).where(PositionRow.account_id == row.id))).all()
-    }
+    stored = uow.positions
     for symbol, position in account.positions.items():
-        target = stored.pop(symbol, None) or PositionRow(account_id=row.id, symbol=symbol)
+        target = stored.get(symbol)
+        if target is not None and _position_of(target) == position:
+            continue
+        if target is None:
+            target = stored[symbol] = PositionRow(account_id=row.id, symbol=symbol)
+            uow.session.add(target)
         target.quantity, target.sellable_quantity = position.quantity, position.sellable_quantity
         target.frozen_quantity, target.bought_today = position.frozen_quantity, position.bought_today
         target.cost, target.updated_at = position.cost, now
-        uow.session.add(target)
-    for leftover in stored.values():
-        await uow.session.delete(leftover)
+    for symbol in [s for s in stored if s not in account.positions]:
+        await uow.session.delete(stored.pop(symbol))
 
 
 def order_from_row(row: OrderRow) -> Order:
@@ -173,3 +198,12 @@ async def append_event(
     uow.session.add(account)
     uow.emit(account_topic(account.id), payload)
     return account.last_seq
+
+
+async def insert_fill(uow: UnitOfWork, fill: FillRow) -> bool:
+    """Store a fill unless its `exec_id` is already booked (one INSERT ... ON CONFLICT DO NOTHING)."""
+    dialect_insert = sqlite_insert if uow.is_sqlite else pg_insert
+    values = {c.key: getattr(fill, c.key) for c in FillRow.__table__.columns}  # type: ignore[attr-defined]
+    statement = dialect_insert(FillRow).values(values).on_conflict_do_nothing(index_elements=["exec_id"])
+    result = await uow.session.execute(statement.returning(FillRow.id))  # type: ignore[attr-defined]
+    return result.first() is not None

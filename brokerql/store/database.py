@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from brokerql.store.columns import utcnow
 from brokerql.store.tables import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Database:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             async with session.begin():
                 yield uow
+                await uow.write_outbox()
             if uow.emitted:
                 for listener in self._commit_listeners:
                     listener()
@@ -100,10 +102,18 @@ class UnitOfWork:
         self.session = session
         self.is_sqlite = is_sqlite
         self.emitted = 0
+        self.positions: dict[str, Any] = {}  # the PositionRows load_account read, by symbol
+        self._outbox: list[dict[str, Any]] = []
 
     def emit(self, topic: str, payload: dict[str, Any]) -> None:
-        self.session.add(OutboxRow(topic=topic, payload=payload))
+        """Queue a message; all of a unit of work's messages are inserted in one statement before commit."""
+        self._outbox.append({"topic": topic, "payload": payload, "created_at": utcnow()})
         self.emitted += 1
+
+    async def write_outbox(self) -> None:
+        if self._outbox:
+            rows, self._outbox = self._outbox, []
+            await self.session.execute(insert(OutboxRow), rows)
 
     def lock(self, statement: Any) -> Any:
         """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
 
 from brokerql.bus import Bus
 from brokerql.domain.market.instruments import Instrument
@@ -35,13 +39,20 @@ class TradingBase:
         self.bus = bus
         self.cancel_wait_seconds = cancel_wait_seconds
 
-    async def open_account(self, uow: UnitOfWork, account_id: str, now: datetime) -> tuple[AccountRow, Account] | None:
-        """Load and lock an account, running the daily settlement first if a new trading day began."""
-        loaded = await load_account(uow, account_id)
+    async def open_account(
+        self,
+        uow: UnitOfWork,
+        account_id: str | ColumnElement[Any],
+        now: datetime,
+        symbols: Iterable[str] | None = None,
+    ) -> tuple[AccountRow, Account] | None:
+        """Load and lock an account (with the positions of `symbols`, default all), running the daily
+        settlement first if a new trading day began."""
+        today = trading_day(now).isoformat()
+        loaded = await load_account(uow, account_id, symbols, today=today)
         if loaded is None:
             return None
         row, account = loaded
-        today = trading_day(now).isoformat()
         if row.trading_day != today:
             if row.trading_day:  # a brand-new account has nothing to settle
                 account.roll_day()
@@ -53,11 +64,12 @@ class TradingBase:
     async def _order_and_account(
         self, uow: UnitOfWork, order_id: str, now: datetime
     ) -> tuple[OrderRow, Order, AccountRow, Account] | None:
-        order_row = await uow.session.get(OrderRow, order_id)
-        if order_row is None:
+        """Lock the order's account first, then read the order under that lock (two statements)."""
+        owner = select(OrderRow.account_id).where(OrderRow.id == order_id).scalar_subquery()
+        symbol = select(OrderRow.symbol).where(OrderRow.id == order_id).scalar_subquery()
+        opened = await self.open_account(uow, owner, now, [symbol])  # type: ignore[list-item]
+        order_row = await uow.session.get(OrderRow, order_id) if opened is not None else None
+        if opened is None or order_row is None:
             log.error("exchange reported on unknown order %s", order_id)
             return None
-        opened = await self.open_account(uow, order_row.account_id, now)
-        assert opened is not None
-        await uow.session.refresh(order_row)  # read again under the account lock
         return order_row, order_from_row(order_row), opened[0], opened[1]

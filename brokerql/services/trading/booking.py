@@ -22,7 +22,7 @@ from brokerql.domain.trading.orders import (
 from brokerql.exchange.engine import WorkingOrder
 from brokerql.services.trading.base import TradingBase, log
 from brokerql.services.trading.requests import fee_basis, fill_snapshot
-from brokerql.store.accounts import append_event, order_to_row, save_account
+from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.tables import FillRow, OrderRow
 
@@ -34,8 +34,6 @@ class Booking(TradingBase):
         """One execution: fees, funds, position (T+1) and the order in one transaction with a FILL event."""
         now = utcnow()
         async with self.db.transaction() as uow:
-            if await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == exec_id)):
-                return  # already booked: the exchange retried after a lost answer
             loaded = await self._order_and_account(uow, order_id, now)
             if loaded is None:
                 return
@@ -51,11 +49,6 @@ class Booking(TradingBase):
                 fees=fees,
                 liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
             )
-            try:
-                account.book_fill(order, fill, t_plus=instrument.t_plus)
-            except (OrderError, ValueError) as exc:
-                log.error("fill %s for order %s refused by the domain: %s", exec_id, order_id, exc)
-                return
             fill_row = FillRow(
                 id=fill.fill_id,
                 exec_id=exec_id,
@@ -70,7 +63,14 @@ class Booking(TradingBase):
                 transfer_fee=fees.transfer_fee,
                 created_at=now,
             )
-            uow.session.add(fill_row)
+            try:  # the domain changes only the in-memory order and account: nothing is written yet
+                account.book_fill(order, fill, t_plus=instrument.t_plus)
+            except (OrderError, ValueError) as exc:
+                if not await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == exec_id)):
+                    log.error("fill %s for order %s refused by the domain: %s", exec_id, order_id, exc)
+                return
+            if not await insert_fill(uow, fill_row):
+                return  # already booked: the exchange retried after a lost answer
             order_to_row(order, order_row)
             await save_account(uow, row, account, now)
             await append_event(uow, row, "FILL", now=now, order=order_row, fill=fill_snapshot(fill_row))

@@ -48,7 +48,7 @@ class Cancelling(TradingBase):
     async def _request_cancels(self, client_id: str, request: CancelRequest) -> CancelOutcome:
         now = utcnow()
         async with self.db.transaction() as uow:
-            opened = await self.open_account(uow, request.account_id, now)
+            opened = await self.open_account(uow, request.account_id, now, ())
             if opened is None or opened[0].client_id != client_id:
                 return CancelOutcome(errors=[Rejection("NOT_FOUND", "No such account.", "accountId")])
             row, _account = opened

@@ -27,7 +27,9 @@ class Placing(TradingBase):
             return PlaceOutcome(errors=[Rejection("UNKNOWN_SYMBOL", f"No instrument {request.symbol}.", "symbol")])
         now = utcnow()
         async with self.db.transaction() as uow:
-            opened = await self.open_account(uow, request.account_id, now)
+            # Buys never touch a position before they fill: only a sell loads the one it sells from.
+            symbols = [request.symbol] if request.side is Side.SELL else []
+            opened = await self.open_account(uow, request.account_id, now, symbols)
             if opened is None or opened[0].client_id != client_id:
                 return PlaceOutcome(errors=[Rejection("NOT_FOUND", "No such account.", "accountId")])
             row, account = opened
