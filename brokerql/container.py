@@ -86,7 +86,8 @@ class Container:
             if run_exchange
             else None
         )
-        identity = IdentityServices.build(settings, db, passwords, access, refresh)
+        # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
+        identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
         return cls(
             settings=settings,
             db=db,

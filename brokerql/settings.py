@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     allow_missing_client_version: bool = True
     # How often each process picks up sessions revoked elsewhere and tier catalog edits.
     revocation_poll_seconds: float = Field(1.0, gt=0)
+    # A4 limits: clients get their tier's; operators and partners these. Every limit is multiplied by
+    # rate_limit_scale (tests raise it so that their many requests are not limited).
+    operator_requests_per_minute: int = Field(6000, gt=0)
+    operator_max_subscriptions: int = Field(50, gt=0)
+    partner_requests_per_minute: int = Field(3000, gt=0)
+    partner_max_subscriptions: int = Field(200, gt=0)
+    rate_limit_scale: float = Field(1.0, gt=0)
+    # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
+    # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
+    idle_lock_streams: bool = True
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -71,6 +71,7 @@ def base_settings(**overrides: object) -> Settings:
         "market_tick_seconds": 0.05,
         "market_warmup_steps": 20,
         "demo": True,
+        "rate_limit_scale": 1000,  # tests fire many requests; tests/api/test_limits.py sets it back to 1
         **FAST_ARGON2,
     }
     values.update(overrides)

@@ -20,7 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from brokerql.api import metrics
 from brokerql.api.client_version import ClientVersionMiddleware
-from brokerql.api.context import Context
+from brokerql.api.context import Context, RequestRateLimited
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
 from brokerql.schema import build_schema
@@ -38,6 +38,13 @@ class BrokerGraphQL(GraphQL):
         context = Context(self.container, request, response)
         await context.prepare()  # session idle lock and activity (HTTP only)
         return context
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except RequestRateLimited as limited:  # raised before anything was sent (in get_context)
+            headers = {"Retry-After": str(limited.retry_after)}
+            await JSONResponse(limited.body(), status_code=429, headers=headers)(scope, receive, send)
 
     async def handle_http(self, scope: Any, receive: Any, send: Any) -> None:
         started = time.perf_counter()

@@ -24,6 +24,20 @@ def bearer_token(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class RequestRateLimited(Exception):
+    """Raised by `Context.prepare` when the caller is over its requests per minute (answered with 429)."""
+
+    def __init__(self, retry_after: int, limit: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+        self.limit = limit
+
+    def body(self) -> dict[str, Any]:
+        message = f"More than {self.limit} requests in a minute; retry in {self.retry_after} s."
+        extensions = {"code": "RATE_LIMITED", "retryAfter": self.retry_after, "limit": self.limit}
+        return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+
+
 class Context:
     """What a resolver may use: the services, and who is calling."""
 
@@ -53,10 +67,13 @@ class Context:
             principal = self.container.access_tokens.verify(self._header_token, now=utcnow())
         except TokenError:
             return  # principal() reports it when a resolver asks
+        identity = self.container.identity
         if principal.session_id and principal.kind in ("client", "operator"):
-            identity = self.container.identity
             idle = await identity.params.integer("session.idle_minutes")
             self.session_state = await identity.sessions.activity(principal.session_id, idle)
+        decision = await identity.limits.check_request(principal)  # A4: requests per minute
+        if not decision.allowed:
+            raise RequestRateLimited(decision.retry_after, decision.limit)
 
     def principal(self, *, allow_locked: bool = False) -> Principal | None:
         """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token, a revoked

@@ -7,10 +7,12 @@ from typing import Annotated
 import strawberry
 
 from brokerql.domain.entitlement_rules import QuoteView, quote_view
+from brokerql.domain.identity.partner_scopes import QUOTES_READ, partner_entitlements
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.domain.market import tape
+from brokerql.resolvers.guards import require_any, require_partner
 from brokerql.schema.entitlements import forbidden_for
-from brokerql.schema.errors import CodedError, ErrorCode, bad_input, unauthenticated
+from brokerql.schema.errors import CodedError, ErrorCode, bad_input
 from brokerql.schema.types.market import Board, Quote
 from brokerql.schema.types.market_reference import Bar, BarInterval, BarSeries, Instrument, InstrumentConnection
 from brokerql.schema.types.market_reference import InstrumentEdge as Edge
@@ -21,12 +23,19 @@ from brokerql.store.columns import utcnow
 async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
     """Real-time or delayed for this caller, or FORBIDDEN / NOT_FOUND."""
     container = info.context.container
-    principal = info.context.require_client()
+    principal = info.context.principal()
+    if principal is not None and principal.kind == "partner":
+        require_partner(info, QUOTES_READ)  # F1: Level-1 real-time with the scope, FORBIDDEN without
+        held = partner_entitlements(principal.scopes)
+        grants = held.__contains__
+    else:
+        principal = info.context.require_client()
+        tier = TierCode(await container.auth.tier_of(principal.subject_id))
+        grants = lambda key: container.catalog.grants(tier, key)  # noqa: E731
     instrument = container.instruments.get(symbol)
     if instrument is None:
         raise CodedError(ErrorCode.NOT_FOUND, f"Unknown symbol {symbol!r}.", reason="UNKNOWN_SYMBOL")
-    tier = TierCode(await container.auth.tier_of(principal.subject_id))
-    view = quote_view(instrument.board, lambda key: container.catalog.grants(tier, key))
+    view = quote_view(instrument.board, grants)
     if not isinstance(view, QuoteView):
         raise forbidden_for(info, view)
     return view
@@ -67,8 +76,7 @@ async def instruments(
     board: Annotated[Board | None, strawberry.argument(description="Only this board.")] = None,  # type: ignore[valid-type]
     symbols: Annotated[list[str] | None, strawberry.argument(description="Only these symbols.")] = None,
 ) -> InstrumentConnection:
-    if info.context.principal() is None:
-        raise unauthenticated()
+    require_any(info, partner_scope=QUOTES_READ)
     page = PageRequest.of("instrument", first, after)
     market = info.context.container.market
     wanted = set(symbols) if symbols is not None else None

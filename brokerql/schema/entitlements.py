@@ -9,8 +9,10 @@ from strawberry.permission import BasePermission
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 
+from brokerql.domain.identity.partner_scopes import partner_entitlements, scope_granting
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.schema.errors import CodedError, ErrorCode
+from brokerql.services.tokens import Principal
 
 
 @strawberry.schema_directive(
@@ -26,7 +28,15 @@ async def client_tier(info: Info) -> str:
     return await info.context.container.auth.tier_of(info.context.require_client().subject_id)
 
 
+def _partner(info: Info) -> Principal | None:
+    principal = info.context.principal()
+    return principal if principal is not None and principal.kind == "partner" else None
+
+
 def forbidden_for(info: Info, key: str) -> CodedError:
+    if _partner(info) is not None:  # partners have scopes, not tiers (F1)
+        scope = scope_granting(key)
+        return CodedError(ErrorCode.FORBIDDEN, f"This API client's token lacks the {scope} scope.", scope=scope)
     catalog = info.context.container.catalog
     lowest = catalog.lowest_tier_granting(key)
     return CodedError(
@@ -38,6 +48,9 @@ def forbidden_for(info: Info, key: str) -> CodedError:
 
 
 async def has_entitlement(info: Info, key: str) -> bool:
+    partner = _partner(info)
+    if partner is not None:
+        return key in partner_entitlements(partner.scopes)
     return info.context.container.catalog.grants(TierCode(await client_tier(info)), key)
 
 

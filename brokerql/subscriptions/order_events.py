@@ -19,6 +19,7 @@ from brokerql.schema.errors import CodedError, ErrorCode, not_found
 from brokerql.schema.types.trading import Heartbeat, OrderEvent, OrderEventItem
 from brokerql.store.accounts import account_topic
 from brokerql.store.columns import utcnow
+from brokerql.subscriptions.guard import ensure_live, subscription_slot
 
 
 class EventCursor:
@@ -64,33 +65,34 @@ async def order_events(
         raise not_found("Account")
     if after_seq is not None and after_seq < 0:
         raise CodedError(ErrorCode.BAD_USER_INPUT, "afterSeq must be 0 or more.", field="afterSeq")
-    interval = container.settings.heartbeat_seconds
-    subscription = await container.bus.subscribe([account_topic(account.id)])
-    async with subscription:
-        start = after_seq if after_seq is not None else await container.trading_queries.last_seq(account.id)
-        cursor = EventCursor(container.trading_queries, account.id, start)
-        for payload in await cursor.catch_up() if after_seq is not None else []:
-            cursor.sent(payload)
-            yield OrderEvent.from_payload(payload)
-        next_beat = time.monotonic() + interval
-        while True:
-            try:
-                item = await subscription.get(timeout=max(0.0, next_beat - time.monotonic()))
-            except SlowConsumer:
-                raise CodedError(
-                    ErrorCode.RATE_LIMITED,
-                    "This stream fell too far behind and was closed; resubscribe with afterSeq.",
-                    reason="SLOW_CONSUMER",
-                    lastSeq=cursor.last_seq,
-                ) from None
-            if item is None:
-                info.context.require_client()  # an expired token ends the stream at the next heartbeat
-                next_beat = time.monotonic() + interval
-                yield Heartbeat(last_seq=cursor.last_seq, server_time=utcnow())
-                continue
-            for payload in await cursor.on_live(item[1]):
+    async with subscription_slot(info, principal):
+        interval = container.settings.heartbeat_seconds
+        subscription = await container.bus.subscribe([account_topic(account.id)])
+        async with subscription:
+            start = after_seq if after_seq is not None else await container.trading_queries.last_seq(account.id)
+            cursor = EventCursor(container.trading_queries, account.id, start)
+            for payload in await cursor.catch_up() if after_seq is not None else []:
                 cursor.sent(payload)
                 yield OrderEvent.from_payload(payload)
+            next_beat = time.monotonic() + interval
+            while True:
+                try:
+                    item = await subscription.get(timeout=max(0.0, next_beat - time.monotonic()))
+                except SlowConsumer:
+                    raise CodedError(
+                        ErrorCode.RATE_LIMITED,
+                        "This stream fell too far behind and was closed; resubscribe with afterSeq.",
+                        reason="SLOW_CONSUMER",
+                        lastSeq=cursor.last_seq,
+                    ) from None
+                if item is None:
+                    await ensure_live(info)  # revoked, expired or idle-locked: the stream ends here
+                    next_beat = time.monotonic() + interval
+                    yield Heartbeat(last_seq=cursor.last_seq, server_time=utcnow())
+                    continue
+                for payload in await cursor.on_live(item[1]):
+                    cursor.sent(payload)
+                    yield OrderEvent.from_payload(payload)
 
 
 async def heartbeat(info: strawberry.Info, account_id: strawberry.ID | None = None) -> AsyncGenerator[Heartbeat, None]:
@@ -102,8 +104,9 @@ async def heartbeat(info: strawberry.Info, account_id: strawberry.ID | None = No
         and await container.trading_queries.account_of(principal.subject_id, str(account_id)) is None
     ):
         raise not_found("Account")
-    while True:
-        info.context.require_client()
-        last = await container.trading_queries.last_seq(str(account_id)) if account_id is not None else 0
-        yield Heartbeat(last_seq=last, server_time=utcnow())
-        await asyncio.sleep(container.settings.heartbeat_seconds)
+    async with subscription_slot(info, principal):
+        while True:
+            await ensure_live(info)  # revoked, expired or idle-locked: the stream ends here
+            last = await container.trading_queries.last_seq(str(account_id)) if account_id is not None else 0
+            yield Heartbeat(last_seq=last, server_time=utcnow())
+            await asyncio.sleep(container.settings.heartbeat_seconds)

@@ -19,6 +19,7 @@ from brokerql.domain.entitlement_rules import QuoteView
 from brokerql.resolvers.market import entitled_view
 from brokerql.schema.errors import CodedError, ErrorCode
 from brokerql.schema.types.market import Quote
+from brokerql.subscriptions.guard import ensure_live, subscription_slot
 
 MAX_SYMBOLS = 50
 
@@ -43,25 +44,29 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
     if not wanted or len(wanted) > MAX_SYMBOLS:
         raise CodedError(ErrorCode.BAD_USER_INPUT, f"Give 1 to {MAX_SYMBOLS} symbols.", field="symbols")
     views = {symbol: await entitled_view(info, symbol) for symbol in wanted}
-    topics = {market.topic(s, delayed=d): (s, d) for s in wanted for d in (False, True)}
-    subscription = await container.bus.subscribe(list(topics), conflate=True)
-    async with subscription:
-        for symbol, view in views.items():
-            delayed = view is QuoteView.DELAYED
-            snapshot = await market.snapshot(symbol, delayed=delayed)
-            if snapshot is not None:
-                yield shared_quote(market.topic(symbol, delayed=delayed), snapshot)
-        while True:
-            item = await subscription.get()
-            assert item is not None
-            topic, snapshot = item
-            symbol, delayed = topics[topic]
-            view = await entitled_view(info, symbol)
-            if (view is QuoteView.DELAYED) != delayed:
-                continue
-            if snapshot.get("_resync"):  # the upstream link was lost: whatever is latest now
-                latest = await market.snapshot(symbol, delayed=delayed)
-                if latest is None:
+    principal = info.context.principal()
+    assert principal is not None  # entitled_view let the caller in
+    async with subscription_slot(info, principal):
+        topics = {market.topic(s, delayed=d): (s, d) for s in wanted for d in (False, True)}
+        subscription = await container.bus.subscribe(list(topics), conflate=True)
+        async with subscription:
+            for symbol, view in views.items():
+                delayed = view is QuoteView.DELAYED
+                snapshot = await market.snapshot(symbol, delayed=delayed)
+                if snapshot is not None:
+                    yield shared_quote(market.topic(symbol, delayed=delayed), snapshot)
+            while True:
+                item = await subscription.get()
+                assert item is not None
+                topic, snapshot = item
+                symbol, delayed = topics[topic]
+                await ensure_live(info)  # revoked, expired or idle-locked: the stream ends at the next quote
+                view = await entitled_view(info, symbol)
+                if (view is QuoteView.DELAYED) != delayed:
                     continue
-                snapshot = latest
-            yield shared_quote(topic, snapshot)
+                if snapshot.get("_resync"):  # the upstream link was lost: whatever is latest now
+                    latest = await market.snapshot(symbol, delayed=delayed)
+                    if latest is None:
+                        continue
+                    snapshot = latest
+                yield shared_quote(topic, snapshot)

@@ -34,7 +34,8 @@ OPERATOR_USERS = {"ADMIN": "admin", "EDITOR": "editor", "REVIEWER": "reviewer", 
                   "BRANCH_MANAGER": "branch"}  # fmt: skip
 CLIENTS = frozenset(f"client:{t}" for t in TIER_USERS)
 OPERATORS = frozenset(f"operator:{r}" for r in OPERATOR_USERS)
-PARTNER = frozenset({"partner"})
+PARTNER = frozenset({"partner", "partner:bare"})  # the demo partner with all its scopes; one with tiers.read only
+QUOTES_PARTNER = frozenset({"partner"})  # a partner token holding quotes.read (F1)
 PUBLIC = CLIENTS | OPERATORS | PARTNER | {"anonymous"}
 ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
 SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
@@ -53,7 +54,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Query.tiers": PUBLIC, "Query.entitlementCatalog": PUBLIC, "Query.dictionary": PUBLIC,
     "Query.bookableServices": PUBLIC, "Query.servers": PUBLIC,
     "Query.me": CLIENT, "Query.myLoginHistory": CLIENT, "Query.myLevelHistory": CLIENT,
-    "Query.quote": CLIENT, "Query.bars": CLIENT, "Query.instruments": ANY, "Query.account": CLIENT,
+    "Query.quote": CLIENT | QUOTES_PARTNER, "Query.bars": CLIENT | QUOTES_PARTNER,
+    "Query.instruments": SELF | QUOTES_PARTNER, "Query.account": CLIENT,
     "Query.tradingDesk": CLIENT, "Query.syncState": CLIENT, "Query.tradingPreferences": CLIENT,
     "Query.branches": OPERATOR, "Query.currentOperator": OPERATOR,
     "Query.clients": op(P.CLIENTS_READ), "Query.client": op(P.CLIENTS_READ),
@@ -83,7 +85,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.applyDueLevelChanges": op(P.GRADING_RUN), "Mutation.decideLevelApplication": op(P.LEVELS_FORCE),
     "Mutation.forceLevel": op(P.LEVELS_FORCE),
     # Subscription
-    "Subscription.quotes": CLIENT, "Subscription.orderEvents": CLIENT, "Subscription.heartbeat": CLIENT,
+    "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
+    "Subscription.heartbeat": CLIENT,
 }  # fmt: skip
 # Operations that end the caller's session run last, so they do not spoil the others.
 LAST = ("Mutation.logout",)
@@ -164,6 +167,12 @@ async def callers(client: GraphQLClient) -> dict[str, str | None]:
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=(DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET)
     )
     tokens["partner"] = response.json()["access_token"]
+    response = await client.http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "tiers.read"},
+        auth=(DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET),
+    )
+    tokens["partner:bare"] = response.json()["access_token"]
     client.token = None
     return tokens
 

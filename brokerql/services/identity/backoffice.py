@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from brokerql.domain.common import Rejection
+from brokerql.domain.identity.partner_scopes import PARTNER_SCOPES
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.services.identity import Clock
 from brokerql.services.identity.audit import client_log, operator_log
@@ -28,8 +29,6 @@ from brokerql.store.tables_backoffice import (
     SystemParameterRow,
 )
 from brokerql.store.tables_identity import OperatorLogRow
-
-PARTNER_SCOPES = frozenset({"tiers.read", "servers.read", "quotes.read"})
 
 
 def secret_digest(secret: str) -> str:

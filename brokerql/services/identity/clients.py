@@ -157,6 +157,10 @@ class ClientDirectory:
             profile.updated_at = self.clock()
             if operator_id:
                 operator_log(uow, operator_id, "client.update", client_id, _jsonable(before), _jsonable(given))
+                if given.get("status") in ("LOCKED", "CLOSED") and before.get("status") != given["status"]:
+                    # A locked or closed client is out at once: every session, and its open streams.
+                    ids = await self.auth.sessions.revoke_subject(uow, client_id, "client")
+                    client_log(uow, "SESSIONS_REVOKED", client.username, client.id, f"{len(ids)} on {given['status']}")
             else:
                 client_log(uow, "PROFILE_UPDATED", client.username, client.id, ",".join(sorted(given)))
         return client, []

@@ -122,6 +122,12 @@ class SecondFactors:
             if weak:
                 return weak
             subject.password_hash = await asyncio.to_thread(self.auth.passwords.hash, new)
+            # Every other session ends (a thief's too); the one that proved the old password keeps going.
+            ids = await self.auth.sessions.revoke_subject(
+                uow, principal.subject_id, principal.kind, keep=principal.session_id
+            )
+            if principal.kind == "client":
+                client_log(uow, "PASSWORD_CHANGED", subject.username, subject.id, f"{len(ids)} other sessions ended")
         return []
 
     async def set_communication_password(self, principal: Principal, password: str, new: str) -> list[Rejection]:

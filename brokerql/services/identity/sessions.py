@@ -6,9 +6,10 @@ Every access token carries its session id (`sid`, also the refresh-token family)
   every request and at every subscription heartbeat. The set is filled at once by revocations made in
   this process and, for revocations made by other processes, by `poll()` every second. Only sessions
   revoked within one access-token lifetime matter (older tokens have expired anyway), so it stays small.
-- Idle lock. `activity(sid)` (HTTP requests only; a live stream is activity) reads the session row
-  through a one-second cache, says whether it is idle-locked, and moves `last_seen_at` on at most
-  every TOUCH_SECONDS so that a busy session does not write on every request.
+- Idle lock. `activity(sid)` (HTTP requests) reads the session row through a one-second cache, says
+  whether it is idle-locked, and moves `last_seen_at` on at most every TOUCH_SECONDS so that a busy
+  session does not write on every request. `state(sid)` is the same check without recording activity:
+  open streams call it at each heartbeat (a stream alone is not activity, see settings.idle_lock_streams).
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class SessionGate:
         )
         self.note_revoked(session_ids, now)
 
-    async def revoke_subject(self, uow: UnitOfWork, subject_id: str, kind: str) -> list[str]:
-        """Revoke every open session of one client, operator or partner; returns their ids."""
+    async def revoke_subject(self, uow: UnitOfWork, subject_id: str, kind: str, keep: str | None = None) -> list[str]:
+        """Revoke every open session of one client, operator or partner (but `keep`); returns their ids."""
         ids = list(
             (
                 await uow.session.scalars(
@@ -104,6 +105,7 @@ class SessionGate:
                 )
             ).all()
         )
+        ids = [sid for sid in ids if sid != keep]
         await self.revoke(uow, ids)
         return ids
 
@@ -155,16 +157,25 @@ class SessionGate:
         self._rows[session_id] = _Cached(now, row)
         return row
 
-    async def activity(self, session_id: str, idle_minutes: int) -> SessionState:
-        """The session's state for an HTTP request, recording the activity when it is active."""
+    async def state(self, session_id: str, idle_minutes: int) -> SessionState:
+        """The session's state without recording activity (what an open stream checks at a heartbeat)."""
         row = await self._row(session_id)
         if row is None:
             return SessionState.UNKNOWN
         if row.revoked_at is not None:
             return SessionState.REVOKED
-        now = self.clock()
-        if now - row.last_seen_at > timedelta(minutes=idle_minutes):
+        if self.clock() - row.last_seen_at > timedelta(minutes=idle_minutes):
             return SessionState.IDLE_LOCKED
+        return SessionState.ACTIVE
+
+    async def activity(self, session_id: str, idle_minutes: int) -> SessionState:
+        """The session's state for an HTTP request, recording the activity when it is active."""
+        state = await self.state(session_id, idle_minutes)
+        if state is not SessionState.ACTIVE:
+            return state
+        now = self.clock()
+        row = await self._row(session_id)
+        assert row is not None
         if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
             await self.touch(session_id, now)
         return SessionState.ACTIVE

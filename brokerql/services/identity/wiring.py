@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.sms import LoggingSmsSender, SmsSender
@@ -15,6 +16,7 @@ from brokerql.services.identity.backoffice import BackOffice
 from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
 from brokerql.services.identity.guard import Captchas
+from brokerql.services.identity.limits import RateLimits
 from brokerql.services.identity.operators import Operators
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.partners import Partners
@@ -46,6 +48,7 @@ class IdentityServices:
     backoffice: BackOffice
     grading: Grading
     partners: Partners
+    limits: RateLimits
     clock: Clock = field(default_factory=ControlledClock)
 
     @classmethod
@@ -59,6 +62,7 @@ class IdentityServices:
         *,
         clock: Clock | None = None,
         sms_sender: SmsSender | None = None,
+        redis: Any = None,
     ) -> IdentityServices:
         clock = clock or ControlledClock()
         sessions = SessionGate(db, clock, access.lifetime)
@@ -83,6 +87,7 @@ class IdentityServices:
             backoffice=BackOffice(db, params, sessions, clock),
             grading=Grading(db, auth, tiers, params, clock),
             partners=Partners(db, access, sessions, clock),
+            limits=RateLimits(settings, tiers, auth, clock, redis),
             clock=clock,
         )
 

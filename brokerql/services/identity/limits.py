@@ -1,0 +1,108 @@
+"""A4 limits enforced per caller: HTTP GraphQL operations per minute and concurrent subscriptions.
+
+Clients get their tier's `limits` (the tier table, edited with editTier); operators and partners get
+the generous limits of the settings. Every limit is multiplied by `rate_limit_scale` (tests raise it).
+
+Request counts live in this process, or on Redis when a Redis bus is configured, so that every API
+process draws on one budget per client: one key per client per one-minute window, INCR then EXPIRE
+(two windows). If Redis fails the process counts locally until it answers again (fail open: a
+Redis outage must not refuse every request). Subscriptions are counted per process: a stream lives in
+exactly one process, and a crashed process must not leave counts behind on a shared store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from brokerql.domain.identity.rate_limit import (
+    WINDOW_SECONDS,
+    Decision,
+    SlotCounts,
+    WindowCounts,
+    decide,
+    scaled,
+    window_of,
+)
+from brokerql.domain.identity.tiers import TierCode, TierLimits
+from brokerql.services.auth import AuthService
+from brokerql.services.identity import Clock
+from brokerql.services.identity.tiers import TierCatalogStore
+from brokerql.services.tokens import Principal
+from brokerql.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TooManySubscriptions(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class RateLimits:
+    def __init__(
+        self,
+        settings: Settings,
+        tiers: TierCatalogStore,
+        auth: AuthService,
+        clock: Clock,
+        redis: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.tiers = tiers
+        self.auth = auth
+        self.clock = clock
+        self.redis = redis
+        self.prefix = f"{settings.redis_prefix}:ratelimit"
+        self._requests = WindowCounts()
+        self._subscriptions = SlotCounts()
+
+    async def limits_for(self, principal: Principal) -> TierLimits:
+        s = self.settings
+        if principal.kind == "operator":
+            base = TierLimits(s.operator_requests_per_minute, s.operator_max_subscriptions)
+        elif principal.kind == "partner":
+            base = TierLimits(s.partner_requests_per_minute, s.partner_max_subscriptions)
+        else:
+            base = self.tiers.tier(TierCode(await self.auth.tier_of(principal.subject_id))).limits
+        scale = s.rate_limit_scale
+        return TierLimits(scaled(base.requests_per_minute, scale), scaled(base.max_subscriptions, scale))
+
+    async def check_request(self, principal: Principal) -> Decision:
+        """Count one HTTP GraphQL operation of the caller and say whether it may run."""
+        limits = await self.limits_for(principal)
+        window = window_of(self.clock(), WINDOW_SECONDS)
+        key = f"{principal.kind}:{principal.subject_id}"
+        count = await self._count(key, window.number)
+        if count is None:
+            count = self._requests.hit(key, window)
+        return decide(count, limits.requests_per_minute, window)
+
+    async def _count(self, key: str, window_number: int) -> int | None:
+        if self.redis is None:
+            return None
+        redis_key = f"{self.prefix}:{key}:{window_number}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, 2 * WINDOW_SECONDS)
+                count, _ = await pipe.execute()
+            return int(count)
+        except Exception:  # Redis down: count in this process rather than refuse or wave through all
+            log.warning("rate limit counter on Redis failed; counting locally", exc_info=True)
+            return None
+
+    @contextlib.asynccontextmanager
+    async def subscription(self, principal: Principal) -> AsyncIterator[None]:
+        """Hold one of the caller's subscription slots while the stream is open."""
+        limit = (await self.limits_for(principal)).max_subscriptions
+        key = f"{principal.kind}:{principal.subject_id}"
+        if not self._subscriptions.acquire(key, limit):
+            raise TooManySubscriptions(limit)
+        try:
+            yield
+        finally:
+            self._subscriptions.release(key)
