@@ -29,6 +29,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_quotes.py
+	$(BIN)/python bench/bench_graphql.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
