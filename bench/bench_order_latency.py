@@ -73,6 +73,7 @@ async def run(http: httpx.AsyncClient, container: Container, n: int) -> None:
             started = time.perf_counter()
             result = await post(http, token, PLACE, {"i": order})
             acked = time.perf_counter()
+            assert (result.get("data") or {}).get("placeOrder", {}).get("order"), result
             order_id = result["data"]["placeOrder"]["order"]["id"]
             while True:
                 event = (await asyncio.wait_for(ws.receive_json(), 10))["payload"]["data"]["orderEvents"]
@@ -118,6 +119,7 @@ async def main(url: str | None, redis: str | None, n: int) -> None:
             argon2_time_cost=1,
             argon2_memory_kib=8,
             market_warmup_steps=10,
+            rate_limit_scale=1000,  # the tier's requests-per-minute limit would stop the run
         )
         await upgrade_async(url)
         container = Container.build(settings)

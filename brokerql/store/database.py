@@ -113,7 +113,7 @@ class UnitOfWork:
     async def write_outbox(self) -> None:
         if self._outbox:
             rows, self._outbox = self._outbox, []
-            await self.session.execute(insert(OutboxRow), rows)
+            await self.session.execute(insert(OutboxRow.__table__), rows)  # type: ignore[attr-defined]
 
     def lock(self, statement: Any) -> Any:
         """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
