@@ -75,6 +75,7 @@ class AuthService:
         self.params = params or SystemParameters(db)
         self.captchas = captchas or Captchas(db, clock)
         self._tiers: dict[str, tuple[float, str]] = {}
+        self._tier_reads: dict[str, asyncio.Future[str]] = {}
 
     async def tier_of(self, client_id: str) -> str:
         """The client's tier, cached for a second: fresh enough that a downgrade reaches open streams
@@ -83,6 +84,16 @@ class AuthService:
         cached = self._tiers.get(client_id)
         if cached is not None and now - cached[0] < TIER_CACHE_SECONDS:
             return cached[1]
+        # Single flight: when the entry expires, every stream of this client woken by the same tick would
+        # otherwise query the database at once. The first caller reads; the others await its answer.
+        pending = self._tier_reads.get(client_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._read_tier(client_id, now))
+            self._tier_reads[client_id] = pending
+            pending.add_done_callback(lambda _f: self._tier_reads.pop(client_id, None))
+        return await asyncio.shield(pending)
+
+    async def _read_tier(self, client_id: str, now: float) -> str:
         async with self.db.read() as session:
             tier = await session.scalar(select(ClientRow.tier_code).where(ClientRow.id == client_id))
         if tier is None:
