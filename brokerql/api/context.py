@@ -46,6 +46,8 @@ class Context:
         self.request = request
         self.response = response
         self.connection_params: dict[str, Any] | None = None
+        # Set by a subscription right before it yields a shareable event (see schema/graphql_core_fix.py).
+        self.shared_event_key: Any = None
         self._header_token = None
         self.session_state: str | None = None  # HTTP only: ACTIVE, IDLE_LOCKED, REVOKED (see prepare)
         if request is not None and getattr(request, "scope", {}).get("type") == "http":

@@ -17,6 +17,7 @@ from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import RefreshTokenRow
 
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 50_000
 ISSUER = "brokerql"
 
 
@@ -49,6 +50,7 @@ class AccessTokens:
     def __init__(self, signing_key: str, lifetime: timedelta) -> None:
         self._key = OctKey.import_key(signing_key.encode())
         self.lifetime = lifetime
+        self._verified: dict[str, Principal] = {}
 
     def issue(
         self,
@@ -78,6 +80,19 @@ class AccessTokens:
         return jwt.encode({"alg": ALGORITHM}, claims, self._key), expires_at
 
     def verify(self, token: str, *, now: datetime) -> Principal:
+        """The token's principal. A token's signature never changes, so it is checked once per process
+        (streams re-verify at every event or heartbeat); expiry is checked on every call."""
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._decode(token, now)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()  # bounded; a cold cache only costs one signature check per token
+            self._verified[token] = principal
+        if principal.expires_at <= now:
+            raise TokenError("expired")
+        return principal
+
+    def _decode(self, token: str, now: datetime) -> Principal:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
         except (JoseError, ValueError) as exc:

@@ -10,12 +10,14 @@ off. Each snapshot is turned into a `Quote` once per (instrument, view) and shar
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 
 from brokerql.domain.entitlement_rules import QuoteView
+from brokerql.domain.identity.tiers import TierCode
 from brokerql.resolvers.market import entitled_view
 from brokerql.schema.errors import CodedError, ErrorCode
 from brokerql.schema.types.market import Quote
@@ -33,8 +35,23 @@ def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
     if cached is not None and cached[0] is snapshot:
         return cached[1]
     quote = Quote.from_snapshot(snapshot)
+    # Subscribers with the same selection and the same entitlements share one execution per snapshot
+    # (brokerql/schema/graphql_core_fix.py).
+    quote.shared_results = {}  # type: ignore[attr-defined]
     _built[topic] = (snapshot, quote)
     return quote
+
+
+async def viewer_key(info: strawberry.Info) -> tuple[str, frozenset[str]] | None:
+    """Everything about the caller that can change a quote's rendering: its entitlement (or scope) set."""
+    principal = info.context.principal()
+    if principal is None:
+        return None
+    if principal.kind == "partner":
+        return ("partner", frozenset(principal.scopes))
+    container = info.context.container
+    tier = TierCode(await container.auth.tier_of(principal.subject_id))
+    return ("client", frozenset(container.catalog.tier(tier).entitlements))
 
 
 async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
@@ -54,13 +71,18 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
                 delayed = view is QuoteView.DELAYED
                 snapshot = await market.snapshot(symbol, delayed=delayed)
                 if snapshot is not None:
+                    info.context.shared_event_key = await viewer_key(info)
                     yield shared_quote(market.topic(symbol, delayed=delayed), snapshot)
+            # Liveness costs a session read: check it once per heartbeat interval, not on every quote.
+            loop, next_check = asyncio.get_running_loop(), 0.0
             while True:
                 item = await subscription.get()
                 assert item is not None
                 topic, snapshot = item
                 symbol, delayed = topics[topic]
-                await ensure_live(info)  # revoked, expired or idle-locked: the stream ends at the next quote
+                if loop.time() >= next_check:  # revoked, expired or idle-locked: the stream ends within a heartbeat
+                    await ensure_live(info)
+                    next_check = loop.time() + container.settings.heartbeat_seconds
                 view = await entitled_view(info, symbol)
                 if (view is QuoteView.DELAYED) != delayed:
                     continue
@@ -69,4 +91,5 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
                     if latest is None:
                         continue
                     snapshot = latest
+                info.context.shared_event_key = await viewer_key(info)
                 yield shared_quote(topic, snapshot)
