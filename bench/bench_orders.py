@@ -57,7 +57,7 @@ async def main(url: str, n: int) -> None:
         for i in range(start, start + size):
             outcome = await service.place_order(client_id, request)
             assert outcome.order is not None, outcome.errors
-            await service.book_fill(outcome.order.id, f"x{i}", Decimal("13.50"), 100, False)
+            await service.book_fill(outcome.order.id, f"{account_id}:{i}", Decimal("13.50"), 100, False)
         trading_s += time.perf_counter() - started
         trading_cpu += time.process_time() - cpu
         counted += statements[0] - before

@@ -12,6 +12,7 @@ the price limits move), and publishes on the bus, each message built once for ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,8 +42,16 @@ def bars_topic(symbol: str, interval: str) -> str:
 class QuoteDesk:
     """Market data of every instrument of one exchange. Synchronous except `publish`."""
 
-    def __init__(self, instruments: dict[str, Instrument], books: dict[str, OrderBook], *, always_open: bool) -> None:
+    def __init__(
+        self,
+        instruments: dict[str, Instrument],
+        books: dict[str, OrderBook],
+        *,
+        always_open: bool,
+        on_new_day: Callable[[str, date], None] | None = None,
+    ) -> None:
         self.instruments = instruments  # the engine's own dict: rolled in place at each new trading day
+        self.on_new_day = on_new_day  # told (symbol, day) after an instrument rolled: DAY orders expire
         self.books = books
         self.always_open = always_open
         self.quotes = {s: QuoteState(i, books[s]) for s, i in instruments.items()}
@@ -96,6 +105,8 @@ class QuoteDesk:
         self._restart_day(symbol, old.last)
         self.days[symbol] = day
         self._days_dirty.add(symbol)
+        if self.on_new_day is not None:
+            self.on_new_day(symbol, day)
         return True
 
     def rebase(self, symbol: str, prev_close: Decimal) -> None:

@@ -14,50 +14,36 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from brokerql.bus import Bus, SlowConsumer
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.orders import Execution
-from brokerql.domain.market.sessions import TradingPhase
+from brokerql.domain.market.sessions import TradingPhase, trading_day
 from brokerql.domain.market.simulator import MarketSimulator, executions_of
+from brokerql.exchange.client_orders import ExecutionBooker, RestingClientOrders, WorkingOrder, run_bookings
 from brokerql.exchange.desk import HK_DELAY, REFERENCE_TOPIC, QuoteDesk, bars_topic, quote_topic
 from brokerql.exchange.replay import Replay, play
 from brokerql.store.columns import utcnow
 from brokerql.tasks import stop_tasks
 
-__all__ = ["COMMANDS_TOPIC", "HK_DELAY", "REFERENCE_TOPIC", "Exchange", "WorkingOrder", "bars_topic", "quote_topic"]
+__all__ = [
+    "COMMANDS_TOPIC",
+    "HK_DELAY",
+    "REFERENCE_TOPIC",
+    "Exchange",
+    "ExecutionBooker",
+    "WorkingOrder",
+    "bars_topic",
+    "quote_topic",
+]
 
 log = logging.getLogger(__name__)
 
 COMMANDS_TOPIC = "exchange.commands"
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingOrder:
-    """A client order the exchange must have on its book."""
-
-    order_id: str
-    symbol: str
-    side: Side
-    type: OrderType
-    price: Decimal | None
-    leaves_qty: int
-    time_in_force: TimeInForce
-    cancel_requested: bool = False
-
-
-class ExecutionBooker(Protocol):
-    """Where the exchange's results for client orders go (the trading service)."""
-
-    async def book_fill(self, order_id: str, exec_id: str, price: Decimal, quantity: int, maker: bool) -> None: ...
-    async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None: ...
-    async def book_cancel_rejected(self, order_id: str, reason: str) -> None: ...
-    async def working_orders(self) -> list[WorkingOrder]: ...
 
 
 class Exchange:
@@ -83,11 +69,11 @@ class Exchange:
         self.clock = clock
         self.sim = MarketSimulator(self.instruments, seed)
         self.books = {s: self.sim.create_book(i) for s, i in self.instruments.items()}
-        self.desk = QuoteDesk(self.instruments, self.books, always_open=always_open)
+        self.desk = QuoteDesk(self.instruments, self.books, always_open=always_open, on_new_day=self._expire_day)
         # Symbols whose prices come from a replayed recording: the simulator only keeps their book liquid.
         self.replayed: set[str] = set()
         self.replay = replay
-        self.client_orders: dict[str, str] = {}  # resting client order id -> symbol
+        self.client_orders = RestingClientOrders()  # resting client order id -> symbol, trading day
         self.seen: set[str] = set()
         self.run_id = secrets.token_hex(4)
         self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
@@ -105,7 +91,7 @@ class Exchange:
         self._tasks = [
             asyncio.create_task(self._run_commands(subscription), name="exchange-commands"),
             asyncio.create_task(self._run_simulator(), name="exchange-simulator"),
-            asyncio.create_task(self._run_bookings(), name="exchange-bookings"),
+            asyncio.create_task(run_bookings(self.jobs, self.booker, self.publish_quotes), name="exchange-bookings"),
         ]
         if self.replay is not None:
             self.add_task(play(self, self.replay), name="exchange-replay")
@@ -163,8 +149,13 @@ class Exchange:
             self.cancel(message["orderId"], message["symbol"])
 
     async def reconcile(self) -> None:
-        """Put back on the book every working order the database has and this exchange does not."""
+        """Put back on the book every working order the database has and this exchange does not;
+        DAY orders of a past trading day (the exchange was down when it ended) are expired instead."""
         for order in await self.booker.working_orders():
+            if order.order_id not in self.seen and order.symbol in self.books and self._of_past_day(order):
+                self.seen.add(order.order_id)
+                self.jobs.put_nowait(("expired", (order.order_id, order.leaves_qty)))
+                continue
             if order.order_id in self.seen:
                 if order.cancel_requested:
                     self.cancel(order.order_id, order.symbol)
@@ -179,8 +170,8 @@ class Exchange:
         self.seen.add(order.order_id)
         book = self.books[order.symbol]
         result = book.submit(order.order_id, order.side, order.type, order.leaves_qty, order.price, order.time_in_force)
-        if result.resting_quantity:
-            self.client_orders[order.order_id] = order.symbol
+        if result.resting_quantity:  # only DAY orders rest (IOC/FOK remainders are canceled at once)
+            self.client_orders.add(order.order_id, order.symbol, self._day_of(order))
         self._after_executions(order.symbol, result.executions)
         if result.canceled_quantity:
             reason = "market order remainder" if order.type is OrderType.MARKET else f"{order.time_in_force} remainder"
@@ -189,11 +180,28 @@ class Exchange:
     def cancel(self, order_id: str, symbol: str) -> None:
         book = self.books.get(symbol)
         removed = book.cancel(order_id) if book is not None else None
-        self.client_orders.pop(order_id, None)
+        self.client_orders.discard(order_id)
         if removed:
             self.jobs.put_nowait(("canceled", (order_id, removed, "canceled by client")))
         else:
             self.jobs.put_nowait(("cancel_rejected", (order_id, "the order had already filled")))
+
+    def _day_of(self, order: WorkingOrder) -> date:
+        board = self.instruments[order.symbol].board
+        return trading_day(order.created_at or self.clock(), board=board)
+
+    def _of_past_day(self, order: WorkingOrder) -> bool:
+        if order.time_in_force is not TimeInForce.DAY:
+            return False
+        return self._day_of(order) < trading_day(self.clock(), board=self.instruments[order.symbol].board)
+
+    def _expire_day(self, symbol: str, day: date) -> None:
+        """The desk rolled `symbol` to `day`: its client orders of earlier days leave the book, expired."""
+        for order_id in self.client_orders.before(symbol, day):
+            removed = self.books[symbol].cancel(order_id)
+            self.client_orders.discard(order_id)
+            if removed:
+                self.jobs.put_nowait(("expired", (order_id, removed)))
 
     # -- the market ---------------------------------------------------------------------------------
 
@@ -231,7 +239,7 @@ class Exchange:
                     self.jobs.put_nowait(("fill", (order_id, exec_id, execution.price, execution.quantity, maker)))
             maker_id = execution.maker_order_id
             if maker_id in self.client_orders and self.books[symbol].remaining(maker_id) in (None, 0):
-                del self.client_orders[maker_id]
+                self.client_orders.discard(maker_id)
 
     @property
     def quotes(self) -> dict[str, Any]:
@@ -263,30 +271,3 @@ class Exchange:
         if self._bus_down:
             log.info("exchange publishes quotes again")
         self._bus_down = False
-
-    # -- booking ------------------------------------------------------------------------------------
-
-    async def _run_bookings(self) -> None:
-        while True:
-            kind, args = await self.jobs.get()
-            await self._book(kind, args)
-            if kind != "fill" or self.jobs.empty():
-                await self.publish_quotes()
-
-    async def _book(self, kind: str, args: tuple[Any, ...]) -> None:
-        delay = 0.2
-        while True:
-            try:
-                if kind == "fill":
-                    await self.booker.book_fill(*args)
-                elif kind == "canceled":
-                    await self.booker.book_canceled(*args)
-                else:
-                    await self.booker.book_cancel_rejected(*args)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is unreachable: a fill must not be dropped, so retry
-                log.exception("booking %s %s failed; retrying in %.1fs", kind, args, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from brokerql.services.trading.booking import Booking
 from brokerql.services.trading.cancelling import Cancelling
+from brokerql.services.trading.filling import Filling
 from brokerql.services.trading.placing import Placing
 from brokerql.services.trading.preferences import Preferences as _Preferences
 from brokerql.services.trading.preferences import PreferencesChange, PreferencesOutcome
@@ -22,7 +23,7 @@ from brokerql.services.trading.requests import (
 )
 
 
-class TradingService(Placing, Cancelling, Booking, _Preferences):
+class TradingService(Placing, Cancelling, Filling, Booking, _Preferences):
     """placeOrder, cancelOrders, preferences, and the ExecutionBooker the exchange reports to."""
 
 

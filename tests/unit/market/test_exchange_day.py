@@ -18,13 +18,16 @@ MONDAY_10AM = datetime(2026, 5, 11, 10, 0, tzinfo=EXCHANGE_TZ)
 
 
 class NoClientOrders:
-    async def book_fill(self, *args: object) -> None:
+    async def book_fills(self, *args: object) -> None:
         raise AssertionError("no client orders here")
 
     async def book_canceled(self, *args: object) -> None:
         raise AssertionError("no client orders here")
 
     async def book_cancel_rejected(self, *args: object) -> None:
+        raise AssertionError("no client orders here")
+
+    async def book_expired(self, *args: object) -> None:
         raise AssertionError("no client orders here")
 
     async def working_orders(self) -> list[WorkingOrder]:
