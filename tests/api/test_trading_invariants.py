@@ -127,8 +127,8 @@ class TradingMachine(RuleBasedStateMachine):
         self.live = sum(o.status in ("NEW", "PARTIALLY_FILLED", "PENDING_CANCEL") for o in self.run(self._orders()))
 
     @precondition(lambda self: self.live)
-    @rule(data=st.data(), whole=st.booleans(), maker=st.booleans(), repeat=st.booleans())
-    def fill(self, data, whole, maker, repeat) -> None:  # type: ignore[no-untyped-def]
+    @rule(data=st.data(), whole=st.booleans(), maker=st.booleans(), repeat=st.booleans(), parts=st.integers(1, 3))
+    def fill(self, data, whole, maker, repeat, parts) -> None:  # type: ignore[no-untyped-def]
         order = self._pick(data, {"NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
         if order is None:
             return
@@ -138,9 +138,27 @@ class TradingMachine(RuleBasedStateMachine):
             low, high = (low, order.price) if order.side == "BUY" else (order.price, high)
         cents = data.draw(st.integers(int(low * 100), int(high * 100)))
         quantity = order.leaves_qty if whole else data.draw(st.integers(1, order.leaves_qty))
+        price = Decimal(cents) / 100
+        if parts > 1 and quantity >= parts:  # a sweep: consecutive executions booked together
+            sizes = [quantity // parts] * (parts - 1) + [quantity - quantity // parts * (parts - 1)]
+            executions = [(f"e{next(exec_ids)}", price, q, maker) for q in sizes]
+            for _ in range(2 if repeat else 1):  # a repeated batch falls back to one by one and books nothing
+                self.run(self.service.book_fills(order.id, executions))
+            self._count_live()
+            return
         exec_id = f"e{next(exec_ids)}"
         for _ in range(2 if repeat else 1):  # the exchange retrying a fill must not book it twice
-            self.run(self.service.book_fill(order.id, exec_id, Decimal(cents) / 100, quantity, maker))
+            self.run(self.service.book_fill(order.id, exec_id, price, quantity, maker))
+        self._count_live()
+
+    @precondition(lambda self: self.live)
+    @rule(data=st.data())
+    def day_ends(self, data) -> None:  # type: ignore[no-untyped-def]
+        """The exchange expires a resting DAY order (retried: the second booking changes nothing)."""
+        order = self._pick(data, {"NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
+        if order is not None:
+            for _ in range(2):
+                self.run(self.service.book_expired(order.id, order.leaves_qty))
         self._count_live()
 
     @rule(
