@@ -146,6 +146,8 @@ def brokerql_server(tmp: Path, tick: float, log: Path) -> Server:
         BROKERQL_ARGON2_MEMORY_KIB="8",
         BROKERQL_MARKET_TICK_SECONDS=str(tick),
         BROKERQL_MARKET_WARMUP_STEPS="20",
+        # Hundreds of sockets share six demo users: lift the tier limits (A4) so that every socket is served.
+        BROKERQL_RATE_LIMIT_SCALE="1000",
     )
     env.pop("BROKERQL_REDIS_URL", None)
     return Server([sys.executable, "-m", "brokerql.cli", "serve"], env, port, log)
