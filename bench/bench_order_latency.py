@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -114,6 +115,7 @@ async def main(url: str | None, redis: str | None, n: int) -> None:
         settings = load_settings(
             database_url=url,
             redis_url=redis,
+            redis_prefix=f"bench-latency-{os.getpid()}",
             secret_key="bench-secret-0123456789-abcdefghijklmnopq",
             demo=True,
             argon2_time_cost=1,
