@@ -80,15 +80,9 @@ def test_wrong_nonce_expired_wrong_key_rejected(kind: str) -> None:
     signature = _b64(_sign(key, challenge.nonce))
     pem = _pem(key)
     assert not verify_challenge_signature(pem, other.nonce, signature, T0, challenge.expires_at)
-    assert not verify_challenge_signature(
-        pem, challenge.nonce, signature, challenge.expires_at, challenge.expires_at
-    )
-    other_key = (
-        ed25519.Ed25519PrivateKey.generate() if kind == "p256" else ec.generate_private_key(ec.SECP256R1())
-    )
-    assert not verify_challenge_signature(
-        _pem(other_key), challenge.nonce, signature, T0, challenge.expires_at
-    )
+    assert not verify_challenge_signature(pem, challenge.nonce, signature, challenge.expires_at, challenge.expires_at)
+    other_key = ed25519.Ed25519PrivateKey.generate() if kind == "p256" else ec.generate_private_key(ec.SECP256R1())
+    assert not verify_challenge_signature(_pem(other_key), challenge.nonce, signature, T0, challenge.expires_at)
     assert not verify_challenge_signature(pem, challenge.nonce, "%%%not base64", T0, challenge.expires_at)
     assert not verify_challenge_signature(pem, challenge.nonce, "", T0, challenge.expires_at)
 
@@ -114,9 +108,7 @@ def test_load_public_key_accepts_only_ed25519_and_p256() -> None:
 def test_rsa_key_cannot_log_in() -> None:
     rsa_key = rsa.generate_private_key(65537, 2048)
     challenge = new_challenge(T0)
-    assert not verify_challenge_signature(
-        _pem(rsa_key), challenge.nonce, _b64(b"x" * 256), T0, challenge.expires_at
-    )
+    assert not verify_challenge_signature(_pem(rsa_key), challenge.nonce, _b64(b"x" * 256), T0, challenge.expires_at)
 
 
 def _certificate(key, not_before, not_after) -> str:

@@ -26,9 +26,7 @@ S, SILVER, GOLD, PLAT = TierCode.STANDARD, TierCode.SILVER, TierCode.GOLD, TierC
 
 def _classify(current, eligible, applications=(), below_since=None, now=T0, **kw):
     apps = list(applications)
-    return classify(
-        current=current, eligible=eligible, applications=apps, below_since=below_since, now=now, **kw
-    )
+    return classify(current=current, eligible=eligible, applications=apps, below_since=below_since, now=now, **kw)
 
 
 def test_up_to_date() -> None:

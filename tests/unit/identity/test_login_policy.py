@@ -29,9 +29,7 @@ def test_failures_then_captcha_then_lock() -> None:
     state = LoginGuardState()
     codes = []
     for i in range(5):
-        decision = evaluate_attempt(
-            state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True
-        )
+        decision = evaluate_attempt(state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True)
         state = decision.state
         codes.append(decision.rejection.code if decision.rejection else None)
     assert codes == ["INVALID_CREDENTIALS"] * 4 + ["ACCOUNT_LOCKED"]
@@ -54,9 +52,7 @@ def test_twelve_wrong_passwords_at_once_end_locked() -> None:
     state = LoginGuardState()
     decisions = []
     for i in range(12):
-        decision = evaluate_attempt(
-            state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True
-        )
+        decision = evaluate_attempt(state, POLICY, T0 + timedelta(seconds=i), password_ok=False, captcha_ok=True)
         decisions.append(decision)
         state = decision.state
     last = decisions[-1]
@@ -66,9 +62,7 @@ def test_twelve_wrong_passwords_at_once_end_locked() -> None:
     # Hammering a locked account changes nothing: no longer lock, no reset, no extra count.
     assert all(d.state == decisions[4].state for d in decisions[5:])
     # Even the right password is refused while locked.
-    assert not evaluate_attempt(
-        state, POLICY, T0 + timedelta(seconds=30), password_ok=True, captcha_ok=True
-    ).allowed
+    assert not evaluate_attempt(state, POLICY, T0 + timedelta(seconds=30), password_ok=True, captcha_ok=True).allowed
 
 
 def test_twelve_wrong_passwords_spaced_out_lock_longer_each_time() -> None:
@@ -110,9 +104,7 @@ def test_success_cannot_lift_a_lock_but_expiry_and_operator_can() -> None:
     for _ in range(5):
         state = record_failure(state, POLICY, T0)
     assert record_success(state, T0 + timedelta(seconds=59)) == state
-    assert evaluate_attempt(
-        state, POLICY, T0 + timedelta(minutes=1), password_ok=True, captcha_ok=True
-    ).allowed
+    assert evaluate_attempt(state, POLICY, T0 + timedelta(minutes=1), password_ok=True, captcha_ok=True).allowed
     lifted = unlock(state)
     assert not lifted.is_locked(T0) and lifted.captcha_required and lifted.failures == 0
 
@@ -131,9 +123,7 @@ def test_idle_lock() -> None:
     assert touch(LoginGuardState(), T0).last_activity == T0
 
 
-@given(
-    st.lists(st.tuples(st.integers(min_value=0, max_value=600), st.booleans(), st.booleans()), max_size=40)
-)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=600), st.booleans(), st.booleans()), max_size=40))
 def test_a_locked_account_never_changes_until_the_lock_ends(attempts: list[tuple[int, bool, bool]]) -> None:
     state = LoginGuardState()
     now = T0

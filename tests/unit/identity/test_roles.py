@@ -59,9 +59,7 @@ def test_table_covers_every_role_and_permission() -> None:
 
 
 def test_every_permission_for_every_role_matches_the_table() -> None:
-    unexpected_allows = [
-        (r, p) for (r, p), allowed in MATRIX.items() if has_permission([r], p) and not allowed
-    ]
+    unexpected_allows = [(r, p) for (r, p), allowed in MATRIX.items() if has_permission([r], p) and not allowed]
     missing_allows = [(r, p) for (r, p), allowed in MATRIX.items() if allowed and not has_permission([r], p)]
     assert unexpected_allows == []
     assert missing_allows == []
