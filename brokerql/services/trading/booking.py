@@ -6,10 +6,14 @@ Fills are booked in `filling.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import select
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.orders import (
+    Order,
     OrderCanceled,
     OrderCancelRejected,
     OrderError,
@@ -28,25 +32,29 @@ _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, Ord
 class Booking(TradingBase):
     async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None:
         """The rest of an order left the book: release what it held, CANCELED event."""
-        now = utcnow()
-        async with self.db.transaction() as uow:
-            loaded = await self._order_and_account(uow, order_id, now)
-            if loaded is None:
-                return
-            order_row, order, row, account = loaded
-            try:
-                account.close_order(
-                    order, OrderCanceled(order_id=order.id, ts=now, canceled_quantity=quantity, reason=reason)
-                )
-            except (OrderError, ValueError) as exc:
-                log.error("cancel of %s refused by the domain: %s", order_id, exc)
-                return
-            order_to_row(order, order_row)
-            await save_account(uow, row, account, now)
-            await append_event(uow, row, "CANCELED", now=now, order=order_row, extra={"reason": reason})
+        await self._close(
+            order_id,
+            lambda order, now: OrderCanceled(order_id=order.id, ts=now, canceled_quantity=quantity, reason=reason),
+            reason,
+        )
 
     async def book_expired(self, order_id: str, quantity: int) -> None:
         """A DAY order's trading day ended with `quantity` left: release what it held, EXPIRED event."""
+        await self._close(
+            order_id,
+            lambda order, now: OrderExpired(order_id=order.id, ts=now),
+            "end of trading day",
+            expected_left=quantity,
+        )
+
+    async def _close(
+        self,
+        order_id: str,
+        make_event: Callable[[Order, datetime], OrderCanceled | OrderExpired],
+        reason: str,
+        expected_left: int | None = None,
+    ) -> None:
+        """End an order without further fills, in one transaction with its event; a repeat changes nothing."""
         now = utcnow()
         async with self.db.transaction() as uow:
             loaded = await self._order_and_account(uow, order_id, now)
@@ -54,17 +62,20 @@ class Booking(TradingBase):
                 return
             order_row, order, row, account = loaded
             if not order.status.is_working:
-                return  # already finished (e.g. its cancel was booked first)
-            if quantity != order.leaves_qty:
-                log.warning("expiry of %s reports %d left, the order has %d", order_id, quantity, order.leaves_qty)
+                return  # already finished (e.g. its cancel or its last fill was booked first)
+            if expected_left is not None and expected_left != order.leaves_qty:
+                log.warning(
+                    "%s of %s reports %d left, the order has %d", reason, order_id, expected_left, order.leaves_qty
+                )
+            event = make_event(order, now)
             try:
-                account.close_order(order, OrderExpired(order_id=order.id, ts=now))
+                account.close_order(order, event)
             except (OrderError, ValueError) as exc:
-                log.error("expiry of %s refused by the domain: %s", order_id, exc)
+                log.error("%s of %s refused by the domain: %s", event.kind, order_id, exc)
                 return
             order_to_row(order, order_row)
             await save_account(uow, row, account, now)
-            await append_event(uow, row, "EXPIRED", now=now, order=order_row, extra={"reason": "end of trading day"})
+            await append_event(uow, row, event.kind.value, now=now, order=order_row, extra={"reason": reason})
 
     async def book_cancel_rejected(self, order_id: str, reason: str) -> None:
         """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
