@@ -16,7 +16,7 @@ from brokerql.schema.errors import CodedError, ErrorCode, bad_input
 from brokerql.schema.types.market import Board, Quote
 from brokerql.schema.types.market_reference import Bar, BarInterval, BarSeries, Instrument, InstrumentConnection
 from brokerql.schema.types.market_reference import InstrumentEdge as Edge
-from brokerql.schema.types.pagination import PageInfo, PageRequest, encode_cursor
+from brokerql.schema.types.pagination import PageRequest, page_of
 from brokerql.store.columns import utcnow
 
 
@@ -90,12 +90,12 @@ async def instruments(
     )
     rest = [i for i in matching if page.after_key is None or i.symbol > page.after_key]
     now = utcnow()
-    edges = [
-        Edge(node=Instrument.of(i, market.phase(i, now), market.trading_days.get(i.symbol)),
-             cursor=encode_cursor("instrument", i.symbol))
-        for i in rest[: page.first]
-    ]  # fmt: skip
-    end = edges[-1].cursor if edges else None
-    return InstrumentConnection(
-        edges=edges, page_info=PageInfo(has_next_page=len(rest) > page.first, end_cursor=end), total_count=len(matching)
+    edges, page_info = page_of(
+        rest,
+        page,
+        "instrument",
+        lambda i: i.symbol,
+        lambda i: Instrument.of(i, market.phase(i, now), market.trading_days.get(i.symbol)),
+        Edge,
     )
+    return InstrumentConnection(edges=edges, page_info=page_info, total_count=len(matching))

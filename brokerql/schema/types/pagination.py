@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import strawberry
 
 from brokerql.schema.errors import bad_input
 
+E = TypeVar("E")
 DEFAULT_FIRST = 20
 MAX_FIRST = 100
 
@@ -61,3 +64,17 @@ class PageRequest:
     @property
     def fetch(self) -> int:
         return self.first + 1
+
+
+def page_of(
+    rows: Sequence[Any],
+    request: PageRequest,
+    kind: str,
+    key: Callable[[Any], str],
+    node: Callable[[Any], Any],
+    edge: Callable[..., E],
+) -> tuple[list[E], PageInfo]:
+    """Edges for the first `request.first` rows, and the page info: an extra fetched row (`request.fetch`)
+    only says that a next page exists."""
+    edges = [edge(node=node(r), cursor=encode_cursor(kind, key(r))) for r in rows[: request.first]]
+    return edges, PageInfo(has_next_page=len(rows) > request.first, end_cursor=edges[-1].cursor if edges else None)

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from brokerql.schema.types.pagination import PageInfo, PageRequest, encode_cursor
+from brokerql.schema.types.pagination import PageInfo, PageRequest, page_of
 
 T = TypeVar("T")
 
@@ -37,6 +37,5 @@ def connection(
     kind: str, rows: Sequence[Any], request: PageRequest, key: Callable[[Any], str], node: Callable[[Any], T]
 ) -> Connection[T]:
     """Build a page from up to `request.fetch` rows (the extra row only says a next page exists)."""
-    edges = [Edge(node=node(r), cursor=encode_cursor(kind, key(r))) for r in rows[: request.first]]
-    info = PageInfo(has_next_page=len(rows) > request.first, end_cursor=edges[-1].cursor if edges else None)
+    edges, info = page_of(rows, request, kind, key, node, Edge)
     return Connection(edges=edges, page_info=info)

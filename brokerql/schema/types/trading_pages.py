@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
-from brokerql.schema.types.pagination import PageInfo, PageRequest, encode_cursor
+from brokerql.schema.types.pagination import PageInfo, PageRequest, page_of
 from brokerql.schema.types.trading import Fill, Order, OrderSide, OrderStatus, Position
 from brokerql.services.queries import FillFilter, OrderFilter
 
@@ -85,12 +83,6 @@ class PositionConnection:
     page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to get them.")
 
 
-def _page(rows: Sequence[Any], page: PageRequest, kind: str, key: Any, node: Any, edge: Any) -> tuple[list, PageInfo]:
-    shown = list(rows[: page.first])
-    edges = [edge(node=node(r), cursor=encode_cursor(kind, key(r))) for r in shown]
-    return edges, PageInfo(has_next_page=len(rows) > page.first, end_cursor=edges[-1].cursor if edges else None)
-
-
 async def order_connection(
     info: strawberry.Info, account_id: str, first: int | None, after: str | None, where: OrderFilterInput | None
 ) -> OrderConnection:
@@ -99,7 +91,7 @@ async def order_connection(
     rows = await queries.orders(
         account_id, before_id=page.after_key, limit=page.fetch, where=where.to_filter() if where else None
     )
-    edges, page_info = _page(rows, page, "order", lambda r: r.id, Order.from_row, OrderEdge)
+    edges, page_info = page_of(rows, page, "order", lambda r: r.id, Order.from_row, OrderEdge)
     return OrderConnection(edges=edges, page_info=page_info)
 
 
@@ -111,7 +103,7 @@ async def fill_connection(
     rows = await queries.fills(
         account_id, before_id=page.after_key, limit=page.fetch, where=where.to_filter() if where else None
     )
-    edges, page_info = _page(rows, page, "fill", lambda r: r.id, Fill.from_row, FillEdge)
+    edges, page_info = page_of(rows, page, "fill", lambda r: r.id, Fill.from_row, FillEdge)
     return FillConnection(edges=edges, page_info=page_info)
 
 
@@ -121,5 +113,5 @@ async def position_connection(
     page = PageRequest.of("position", first, after)
     queries = info.context.container.trading_queries
     rows = await queries.positions(account_id, after_symbol=page.after_key, limit=page.fetch)
-    edges, page_info = _page(rows, page, "position", lambda r: r.symbol, Position.from_row, PositionEdge)
+    edges, page_info = page_of(rows, page, "position", lambda r: r.symbol, Position.from_row, PositionEdge)
     return PositionConnection(edges=edges, page_info=page_info)
