@@ -17,6 +17,8 @@ import json
 import logging
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -42,9 +44,18 @@ class RedisBus(Bus):
         super().__init__(buffer_size)
         self.url = url
         self.prefix = prefix
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+        # A pooled connection may be dead after a Redis restart: retry a command on a fresh connection
+        # (a few times, with backoff) instead of failing the request that happened to draw it.
+        self.client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=2,
+            health_check_interval=10,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+        # The readers keep no retries: a lost link must surface, so that subscribers are told to RESYNC.
         self._stream_client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._stream_client.pubsub(ignore_subscribe_messages=True)
         self._stream_positions: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub_ready = asyncio.Event()
@@ -159,7 +170,7 @@ class RedisBus(Bus):
             channels = [self.key(t) for t in self.hub.by_topic if not is_stream(t)]
             with contextlib.suppress(RedisError):
                 await self._pubsub.aclose()
-            self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = self._stream_client.pubsub(ignore_subscribe_messages=True)
             if channels:
                 await self._pubsub.subscribe(*channels)
         for topic in list(self.hub.by_topic):
