@@ -14,19 +14,20 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from brokerql.api import metrics
 from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context, RequestRateLimited
+from brokerql.api.edge import Edge
+from brokerql.api.http_view import HardenedGraphQL
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
 
 
-class BrokerGraphQL(GraphQL):
+class BrokerGraphQL(HardenedGraphQL):
     """Strawberry's ASGI view with our typed context, the 429 answer and metrics.
 
     WebSocket origins are checked by strawberry itself (`allowed_origins`).
@@ -37,7 +38,7 @@ class BrokerGraphQL(GraphQL):
         self.container = container
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        context = Context(self.container, request, response)
+        context = Context(self.container, request, response, edge=self.edge)
         await context.prepare()  # session idle lock and activity (HTTP only)
         return context
 
@@ -65,13 +66,15 @@ class BrokerGraphQL(GraphQL):
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
     settings = settings or load_settings()
     container = container or Container.build(settings)
-    schema = build_schema(max_depth=settings.query_max_depth)
+    edge = Edge(settings, container)  # E1: limits, quotas, persisted queries, production gates
+    schema = build_schema(edge.limits, edge)
     graphql = BrokerGraphQL(
         container,
+        edge=edge,
         schema=schema,
         graphql_ide="graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-        connection_init_wait_timeout=timedelta(seconds=5),
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_seconds),
         allowed_origins=settings.allowed_origins,
     )
 
@@ -87,7 +90,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         body = {"status": "ok" if healthy else "degraded", **checks, "exchange": container.exchange is not None}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
-    async def metrics_endpoint(_request: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if not edge.metrics_allowed(request.headers):
+            return JSONResponse({"error": "metrics need the metrics token"}, status_code=401)
         metrics.BUS_SUBSCRIBERS.set(container.bus.hub.subscriber_count)
         metrics.OUTBOX_PUBLISHED.set(container.relay.published)
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
@@ -118,4 +123,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     app.state.container = container
+    app.state.edge = edge
     return app
