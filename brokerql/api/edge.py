@@ -10,8 +10,11 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from starlette.responses import Response
+
 from brokerql.api.addresses import AddressResolver
 from brokerql.api.counters import make_counters
+from brokerql.api.guarded import OPERATOR_COOKIE
 from brokerql.api.persisted import PersistedQueries
 from brokerql.api.quotas import Attempts, CostBudgets, rate_limited
 from brokerql.domain.common import Rejection
@@ -22,7 +25,6 @@ from brokerql.settings import Environment, Settings
 from brokerql.store.columns import utcnow
 
 T = TypeVar("T")
-OPERATOR_COOKIE = "brokerql_operator"
 
 
 def limits_from(settings: Settings) -> OperationLimits:
@@ -114,7 +116,7 @@ class Edge:
         key, per_minute = await self._budget_of(context)
         throttle = await self.budgets.charge(key, per_minute, cost)
         response = getattr(context, "response", None)
-        headers = getattr(response, "headers", None)
+        headers = response.headers if isinstance(response, Response) else None  # HTTP only, not a WebSocket
         if headers is not None:
             for name, value in throttle.headers().items():
                 headers[name] = value
@@ -155,18 +157,3 @@ class Edge:
         captcha: tuple[str | None, str | None] = (None, None),
     ) -> T:
         return await self.attempts.guard(self.address(context), action, name, call, refuse, captcha)
-
-
-async def attempt(
-    context: Any,
-    action: str,
-    name: str | None,
-    call: Callable[[], Awaitable[T]],
-    refuse: Callable[[Rejection], T],
-    captcha: tuple[str | None, str | None] = (None, None),
-) -> T:
-    """What resolvers call around an attempt; without an edge (bare schema in tests) it just runs."""
-    edge = getattr(context, "edge", None)
-    if edge is None:
-        return await call()
-    return await edge.attempt(context, action, name, call, refuse, captcha)

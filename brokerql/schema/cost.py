@@ -58,7 +58,7 @@ class CostEstimator:
         if selection_set is None:
             return Measure(0, 0)
         depth = cost = 0
-        for node in selection_set.selections:
+        for node in selection_set.selections or ():
             if isinstance(node, FieldNode):
                 inner = self.field(node, parent)
             elif isinstance(node, InlineFragmentNode):
@@ -107,7 +107,7 @@ class CostEstimator:
         return 1
 
     def argument(self, node: FieldNode, name: str) -> Any:
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value != name:
                 continue
             value = argument.value

@@ -77,7 +77,7 @@ def measure(document: DocumentNode) -> Figures:
         elif isinstance(node, FragmentSpreadNode):
             figures.fragment_spreads += 1
         elif isinstance(node, SelectionSetNode):
-            keys = Counter((s.alias or s.name).value for s in node.selections if isinstance(s, FieldNode))
+            keys = Counter((s.alias or s.name).value for s in node.selections or () if isinstance(s, FieldNode))
             figures.duplicate_fields += sum(n - 1 for n in keys.values())
         elif isinstance(node, IntValueNode | FloatValueNode) and len(node.value) > MAX_NUMBER_LITERAL_CHARS:
             figures.long_number = node.value
