@@ -3,7 +3,7 @@
 The cost model (docs/api.md, Cost): an object field costs 1 plus its selection; a scalar or `__typename`
 costs nothing; a connection (a field with a `first` argument) multiplies its selection by `first`, or by
 the default page size when `first` is not given, capped at the page cap; any other list of objects
-multiplies by LIST_WEIGHT. Fragments are measured once per name, so a document of fragments spreading
+multiplies by LIST_WEIGHT (a connection's own `edges` and `nodes` by 1: `first` counted them). Fragments are measured once per name, so a document of fragments spreading
 fragments is measured in time linear in its size, however large the expansion would be.
 """
 
@@ -32,6 +32,7 @@ from graphql import (
 from brokerql.schema.types.pagination import DEFAULT_FIRST, MAX_FIRST
 
 LIST_WEIGHT = 10
+CONNECTION_LISTS = frozenset({"edges", "nodes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,8 @@ class CostEstimator:
         if "first" in definition.args:
             first = self.argument(node, "first")
             return max(1, min(MAX_FIRST, first if isinstance(first, int) else DEFAULT_FIRST))
+        if node.name.value in CONNECTION_LISTS:
+            return 1  # a connection's edges or nodes: the connection above already counted `first` of them
         if isinstance(get_nullable_type(definition.type), GraphQLList):
             return LIST_WEIGHT
         return 1
@@ -128,4 +131,5 @@ def estimate(schema: GraphQLSchema, document: Any, operation_name: str | None, v
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     estimator = CostEstimator(schema, fragments, variables)
     measures = [estimator.operation(o) for o in chosen] or [Measure(0, 0)]
-    return Measure(max(m.depth for m in measures), max(m.cost for m in measures))
+    # Depth counts nesting below the root fields, as strawberry's limiter did: `{ me { name } }` is 1.
+    return Measure(max(0, max(m.depth for m in measures) - 1), max(m.cost for m in measures))

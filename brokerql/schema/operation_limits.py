@@ -53,6 +53,8 @@ class Figures:
     directives: int = 0
     fragment_spreads: int = 0
     duplicate_fields: int = 0
+    # The same directive twice on one field or fragment: none of ours may repeat, so this is never valid.
+    repeated_directives: int = 0
     introspection: bool = False
     long_number: str | None = None
 
@@ -81,6 +83,10 @@ def measure(document: DocumentNode) -> Figures:
             figures.duplicate_fields += sum(n - 1 for n in keys.values())
         elif isinstance(node, IntValueNode | FloatValueNode) and len(node.value) > MAX_NUMBER_LITERAL_CHARS:
             figures.long_number = node.value
+        directives = getattr(node, "directives", None)
+        if directives:
+            names = Counter(d.name.value for d in directives)
+            figures.repeated_directives += sum(n - 1 for n in names.values())
         for key in node.keys:
             value = getattr(node, key, None)
             if isinstance(value, Node):
@@ -100,6 +106,7 @@ def check(figures: Figures, limits: OperationLimits) -> CodedError | None:
         ("duplicateFields", figures.duplicate_fields, limits.max_duplicate_fields),
         ("fragmentSpreads", figures.fragment_spreads, limits.max_fragment_spreads),
         ("directives", figures.directives, limits.max_directives),
+        ("repeatedDirectives", figures.repeated_directives, 0),
     ):
         if value > limit:
             return too_complex(rule, limit, value, f"The operation has {value} {_words(rule)}; the limit is {limit}.")
@@ -112,4 +119,5 @@ def _words(rule: str) -> str:
         "duplicateFields": "repeated fields",
         "fragmentSpreads": "fragment spreads",
         "directives": "directives",
+        "repeatedDirectives": "repeated directives on one field",
     }[rule]
