@@ -2,9 +2,10 @@
 
 The cost model (docs/api.md, Cost): an object field costs 1 plus its selection; a scalar or `__typename`
 costs nothing; a connection (a field with a `first` argument) multiplies its selection by `first`, or by
-the default page size when `first` is not given, capped at the page cap; any other list of objects
-multiplies by LIST_WEIGHT (a connection's own `edges` and `nodes` by 1: `first` counted them). Fragments are measured once per name, so a document of fragments spreading
-fragments is measured in time linear in its size, however large the expansion would be.
+the default page size when `first` is not given, capped at the page cap; a connection's own `edges` and
+`nodes` count once (`first` already counted them); any other list of objects multiplies by LIST_WEIGHT.
+Fragments are measured once per name, so a document of fragments spreading fragments is measured in
+time linear in its size, however large the expansion would be.
 """
 
 from __future__ import annotations
