@@ -113,7 +113,8 @@ class Attempts:
         if name is None or action not in NAMED_ACTIONS:
             return await call()
         if await self.counters.ttl(f"captcha:{address}") > 0 and not await self._captcha_ok(*captcha):
-            return refuse(CAPTCHA_REQUIRED)
+            await self._failed(address, f"{action}:{name.lower()}")  # a script that cannot read captchas is walked
+            return refuse(CAPTCHA_REQUIRED)  # into the block instead of retrying for ever
         inflight = f"inflight:{action}:{name.lower()}"
         if not await self.counters.set_flag(inflight, INFLIGHT_SECONDS):
             raise rate_limited("Another attempt for this login is being checked; try again in a moment.", 1)
