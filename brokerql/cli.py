@@ -1,4 +1,4 @@
-"""`brokerql serve | exchange | db upgrade | seed --demo | export-schema`."""
+"""`brokerql serve | exchange | db upgrade | seed --demo | export-schema | bootstrap | persist-operations`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import logging
 import signal
 import sys
 
+from brokerql.cli_admin import add_commands
+from brokerql.logs import configure_logging
 from brokerql.settings import Environment, Settings, load_settings
 
 log = logging.getLogger("brokerql")
@@ -49,6 +51,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        ssl_certfile=args.ssl_certfile,  # TLS in the process itself when no proxy ends it (E1)
+        ssl_keyfile=args.ssl_keyfile,
+        log_config=None,  # our structured logging (brokerql/logs.py), not uvicorn's own formatters
         ws="websockets",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
@@ -121,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="migrate, seed demo data if asked and empty, serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--ssl-certfile", help="serve HTTPS/WSS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     exchange = sub.add_parser("exchange", help="run the simulated exchange as its own process")
     exchange.add_argument("--replay", metavar="FILE.csv", help="also play recorded trades from this CSV file")
     exchange.add_argument("--speed", type=float, default=1.0, help="replay speed: 10 = ten times faster (default 1)")
@@ -129,16 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     seed = sub.add_parser("seed", help="insert demo data into an empty database")
     seed.add_argument("--demo", action="store_true")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    admin_commands = add_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve" and bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        parser.error("--ssl-certfile and --ssl-keyfile go together")
     if args.command == "export-schema":
+        logging.basicConfig(level=logging.INFO)
         return cmd_export_schema(None, args)
     try:
         settings = load_settings()
     except ValueError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed}
+    configure_logging(settings)
+    handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed, **admin_commands}
     return handlers[args.command](settings, args)
 
 

@@ -80,6 +80,11 @@ class Edge:
             return None
         return principal
 
+    def who(self, context: Any) -> str:
+        """The caller, for the logs: kind:id, or anonymous@address."""
+        principal = self.principal_of(getattr(context, "token", None))
+        return f"{principal.kind}:{principal.subject_id}" if principal else f"anonymous@{self.address(context)}"
+
     def operator_of(self, headers: Any) -> Principal | None:
         """A logged-in operator: by bearer token, or by the cookie operator login sets (GraphiQL page)."""
         from brokerql.api.context import bearer_token

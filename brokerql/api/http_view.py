@@ -25,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from brokerql.api.context import RequestRateLimited
 from brokerql.api.edge import Edge
 from brokerql.api.persisted import sha256
+from brokerql.logs import begin_request
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -95,6 +96,8 @@ class HardenedGraphQL(GraphQL):
         self.edge = edge
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        given = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = begin_request(given.decode("latin-1") if given else None)
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -116,6 +119,7 @@ class HardenedGraphQL(GraphQL):
             response = JSONResponse(
                 error_body(exc.reason, "BAD_REQUEST"), status_code=exc.status_code, media_type=media
             )
+        response.headers["x-request-id"] = request_id
         await response(scope, receive, send)
 
     def _limited(self, scope: Any, receive: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from graphql import FragmentDefinitionNode, FragmentSpreadNode, Node, OperationDefinitionNode, parse, print_ast
@@ -116,12 +115,12 @@ def _spreads(node: Node) -> set[str]:
     return names
 
 
-async def register_files(db: Database, paths: Iterable[Path], client_name: str) -> list[tuple[str, str | None]]:
-    """Register every operation of the given .graphql files; (sha256, name) of each, new or known."""
+async def register_sources(db: Database, sources: Iterable[str], client_name: str) -> list[tuple[str, str | None]]:
+    """Register every operation of the given .graphql texts; (sha256, name) of each, new or known."""
     registered: list[tuple[str, str | None]] = []
     async with db.transaction() as uow:
-        for path in paths:
-            for name, body in operations_of(path.read_text(encoding="utf-8")):
+        for source in sources:
+            for name, body in operations_of(source):
                 digest = sha256(body)
                 if await uow.session.get(PersistedOperationRow, digest) is None:
                     uow.session.add(

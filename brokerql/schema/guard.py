@@ -28,6 +28,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from brokerql.logs import bind
 from brokerql.schema.cost import Measure, estimate
 from brokerql.schema.errors import CodedError, ErrorCode
 from brokerql.schema.operation_limits import OperationLimits, check, measure, too_complex
@@ -129,6 +130,8 @@ class OperationGuard(SchemaExtension):
         if error is not None:
             raise error
         caller, edge = context.context, self.edge
+        if edge is not None and caller is not None:
+            bind(operation=context.operation_name, principal=edge.who(caller))
         production = edge is not None and edge.production
         operator = edge is not None and caller is not None and edge.is_operator(caller)
         if production and introspection and not operator:
