@@ -181,6 +181,10 @@ class HardenedGraphQL(GraphQL):
         return data
 
     # -- GraphiQL ------------------------------------------------------------------------------------
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A browser's GET without an operation; a GET carrying a persisted query's hash is an operation."""
+        return super().should_render_graphql_ide(request) and request.query_params.get("extensions") is None
+
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         if self.edge.production and self.edge.operator_of(request.headers) is None:
             return JSONResponse(error_body("Not found.", "NOT_FOUND"), status_code=404)
