@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.execution import PreExecutionError
 
 from brokerql.schema.errors import classify
 
@@ -21,6 +23,26 @@ class BrokerSchema(strawberry.Schema):
     def __init__(self, *args: Any, production: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.production = production
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Streaming transports (WebSocket): a document refused while parsing (a syntax error, too many
+        tokens) is an operation error to report, as executing over HTTP reports it, not an exception."""
+        return self._refusals_as_results(await super().stream(*args, **kwargs))
+
+    async def _refusals_as_results(self, source: Any) -> AsyncIterator[Any]:
+        try:
+            try:
+                first = await anext(source)
+            except GraphQLError as error:  # classified by the transport, as pre-execution errors are
+                yield PreExecutionError(data=None, errors=[error])
+                return
+            except StopAsyncIteration:
+                return
+            yield first
+            async for item in source:
+                yield item
+        finally:
+            await source.aclose()
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
