@@ -62,7 +62,7 @@ async def test_graphql_over_http_audit_passes_without_warnings(backend: Any) -> 
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - a flag set by the server thread
             await asyncio.sleep(0.05)
         process = await asyncio.create_subprocess_exec(
             "node", str(SCRIPT), str(modules), f"http://127.0.0.1:{port}/graphql", stdout=subprocess.PIPE
