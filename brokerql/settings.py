@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     idle_lock_streams: bool = True
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
     max_body_bytes: int = Field(64 * 1024, gt=0)
-    query_max_tokens: int = Field(5000, gt=0)
+    query_max_tokens: int = Field(2000, gt=0)
     query_max_aliases: int = Field(30, ge=0)
     query_max_duplicate_fields: int = Field(5, ge=0)
     query_max_fragment_spreads: int = Field(50, ge=0)

@@ -31,7 +31,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from brokerql.logs import bind
 from brokerql.schema.cost import Measure, estimate
 from brokerql.schema.errors import CodedError, ErrorCode
-from brokerql.schema.operation_limits import OperationLimits, check, measure, too_complex
+from brokerql.schema.operation_limits import OperationLimits, check, measure, prescan, too_complex
 
 log = logging.getLogger("brokerql.limits")
 CACHE_SIZE = 1000
@@ -108,6 +108,9 @@ class OperationGuard(SchemaExtension):
     async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         if context.graphql_document is None and context.query:
+            refused = prescan(context.query, self.limits)
+            if refused is not None:
+                raise refused
             context.graphql_document = await self._run(
                 context.query, parse_document, context.query, self.limits.max_tokens
             )

@@ -100,10 +100,10 @@ class AccessTokens:
         claims = decoded.claims
         if claims.get("iss") != ISSUER or "sub" not in claims or "exp" not in claims:
             raise TokenError("invalid")
-        if not claims.get("sid"):  # every token we issue names its session: one without escapes revocation
-            raise TokenError("invalid")
         if int(claims["exp"]) <= int(now.timestamp()):
             raise TokenError("expired")
+        if not claims.get("sid"):  # every token we issue names its session: one without escapes revocation
+            raise TokenError("invalid")
         return Principal(
             subject_id=claims["sub"],
             kind=claims.get("knd", "client"),

@@ -44,7 +44,7 @@ async def test_a_large_document_is_refused_by_the_body_limit(client: GraphQLClie
 async def test_a_document_of_too_many_tokens_is_refused_by_the_token_limit(client: GraphQLClient) -> None:
     status, body = await post(client, "{ " + " ".join(f"f{i}" for i in range(6000)) + " }")
     assert status == 200
-    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "tokens", "limit": 5000, "value": ">5000"}
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "tokens", "limit": 2000, "value": ">2000"}
 
 
 async def test_too_deep_too_many_aliases_or_directives(client: GraphQLClient) -> None:
