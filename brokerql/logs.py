@@ -22,7 +22,7 @@ from brokerql.settings import Environment, Settings
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any = None) -> None:
     json_lines = (settings.log_format or ("json" if settings.env is Environment.PRODUCTION else "console")) == "json"
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -41,7 +41,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)  # stderr by default
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
