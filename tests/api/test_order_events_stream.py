@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from brokerql.store.accounts import account_topic
 from tests.api.conftest import wait_for
@@ -57,8 +58,8 @@ async def test_a_slow_consumer_gets_a_coded_close_then_resumes_from_the_store(ba
             assert beat == {"__typename": "Heartbeat", "lastSeq": 5}
             (subscription,) = client.container.bus.hub.by_topic[account_topic(account)]
             assert subscription.queue.maxsize == 2  # bounded, whatever arrives
-            for payload in stored:  # a burst the consumer cannot take: one upstream batch
-                client.container.bus.hub.dispatch(account_topic(account), {**payload, "seq": payload["seq"] + 5})
+            for event in stored:  # a burst the consumer cannot take: one upstream batch
+                client.container.bus.hub.dispatch(account_topic(account), replace(event, seq=event.seq + 5))
             pushed = [5]
             closed = await stream.next()
             while closed["type"] == "next" and "errors" not in closed["payload"]:
