@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from brokerql.bus import Bus, Resync, SlowConsumer
+from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.orders import Execution
@@ -44,8 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-COMMANDS_TOPIC = "exchange.commands"
 
 
 class Exchange:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from brokerql.bus import codec
+from brokerql.bus.topics import account_topic
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.fees import Fees, FeeSchedule
@@ -20,10 +21,6 @@ from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, Fil
 from brokerql.domain.trading.orders import Order, OrderStatus
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
-
-
-def account_topic(account_id: str) -> str:
-    return f"account.{account_id}"
 
 
 def fee_schedule_of(row: AccountRow) -> FeeSchedule:

@@ -15,10 +15,10 @@ from typing import Any
 import strawberry
 
 from brokerql.bus import Resync, SlowConsumer
+from brokerql.bus.topics import account_topic
 from brokerql.domain.trading.messages import AccountEvent
 from brokerql.schema.errors import CodedError, ErrorCode, not_found
 from brokerql.schema.types.trading import Heartbeat, OrderEvent, OrderEventItem
-from brokerql.store.accounts import account_topic
 from brokerql.store.columns import utcnow
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
 

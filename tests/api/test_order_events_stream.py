@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from brokerql.store.accounts import account_topic
+from brokerql.bus.topics import account_topic
 from tests.api.conftest import wait_for
 from tests.api.trading_helpers import EVENTS, place, trading_client
 

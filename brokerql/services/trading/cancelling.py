@@ -14,15 +14,15 @@ import asyncio
 from sqlalchemy import or_, select
 
 from brokerql.bus import Resync, SlowConsumer, Subscription
+from brokerql.bus.topics import COMMANDS_TOPIC, account_topic
 from brokerql.domain.common import Rejection
 from brokerql.domain.trading.cancels import select_orders_to_cancel
 from brokerql.domain.trading.gateway import CancelOrder
 from brokerql.domain.trading.messages import AccountEvent, AccountEventKind
 from brokerql.domain.trading.orders import OrderCancelRequested, OrderStatus
-from brokerql.exchange.engine import COMMANDS_TOPIC
 from brokerql.services.trading.base import TradingBase
 from brokerql.services.trading.requests import CancelOutcome, CancelRequest
-from brokerql.store.accounts import account_topic, append_event, order_from_row, order_to_row
+from brokerql.store.accounts import append_event, order_from_row, order_to_row
 from brokerql.store.columns import utcnow
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import OrderRow

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.instruments import Instrument, validate_order
 from brokerql.domain.market.sessions import phase_at
 from brokerql.domain.trading.messages import AccountEventKind
 from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
-from brokerql.exchange.engine import COMMANDS_TOPIC
 from brokerql.services.trading.base import TradingBase
 from brokerql.services.trading.requests import OrderRequest, PlaceOutcome, fee_basis, submit_command
 from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
