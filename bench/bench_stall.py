@@ -7,13 +7,16 @@ with no attack, with the ratio of the p99s. Scenarios: the documents of issue 13
 fragment spreads; 50,000 duplicate fields) and the largest documents the limits let through to the
 parser (just under the body and token limits).
 
-    python bench/bench_stall.py [--seconds 5] [--attackers 4]
+    python bench/bench_stall.py [--seconds 5] [--attackers 1] [--brokerql PATH]
+
+`--brokerql` runs another build's `brokerql` executable (e.g. an older checkout's venv) for a before/after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import socket
 import statistics
@@ -96,7 +99,9 @@ async def scenario(base: str, document: str | None, seconds: float, attackers: i
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 2 else max(values)
+    """Nearest rank: a value that was observed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 async def run(port: int, seconds: float, attackers: int) -> None:
@@ -113,7 +118,8 @@ async def run(port: int, seconds: float, attackers: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--attackers", type=int, default=4)
+    parser.add_argument("--attackers", type=int, default=1)
+    parser.add_argument("--brokerql", default=str(BIN), help="the brokerql executable to serve with")
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,7 +132,7 @@ def main() -> None:
             "BROKERQL_LOG_FORMAT": "json",
         }
         server = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [args.brokerql, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
             deadline = time.time() + 60
@@ -136,6 +142,7 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
+            print(f"{args.brokerql}, {args.attackers} attacker(s), load average {os.getloadavg()[0]:.1f}")
             asyncio.run(run(port, args.seconds, args.attackers))
         finally:
             server.terminate()

@@ -63,9 +63,51 @@ def parse_document(query: str, max_tokens: int) -> DocumentNode:
         raise
 
 
+# The caches below are keyed by the document's text, whose hash Python keeps, not by the parsed
+# document: a DocumentNode hashes its whole tree (about 20 us for a small query) on every lookup.
 @lru_cache(maxsize=CACHE_SIZE)
-def validate_document(schema: GraphQLSchema, document: DocumentNode, hide_suggestions: bool) -> list[GraphQLError]:
+def validate_document(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> list[GraphQLError]:
+    document = parse_document(query, max_tokens)
     return validate(schema, document, RULES, max_errors=20, hide_suggestions=hide_suggestions)
+
+
+Frozen = tuple[str, tuple[tuple[str, Any], ...]] | None  # an error as (message, extensions): safe to cache
+
+
+def freeze(error: CodedError | None) -> Frozen:
+    return None if error is None else (error.message, tuple((error.extensions or {}).items()))
+
+
+def thaw(frozen: Frozen) -> CodedError | None:
+    if frozen is None:
+        return None
+    extensions = dict(frozen[1])
+    return CodedError(ErrorCode(extensions.pop("code")), frozen[0], **extensions)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def prescan_cached(query: str, limits: OperationLimits) -> Frozen:
+    return freeze(prescan(query, limits))
+
+
+def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
+    """The variables a cost estimate can depend on (`first` is an Int): the rest of the cache key."""
+    if not isinstance(variables, dict):
+        return ()
+    return tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def inspect_cached(
+    schema: GraphQLSchema,
+    query: str,
+    limits: OperationLimits,
+    operation: str | None,
+    variables: tuple[tuple[str, int], ...],
+) -> tuple[Frozen, Measure, bool]:
+    document = parse_document(query, limits.max_tokens)
+    error, measured, introspection = inspect(schema, document, limits, operation, dict(variables))
+    return freeze(error), measured, introspection
 
 
 def inspect(
@@ -108,7 +150,7 @@ class OperationGuard(SchemaExtension):
     async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         if context.graphql_document is None and context.query:
-            refused = prescan(context.query, self.limits)
+            refused = thaw(prescan_cached(context.query, self.limits))
             if refused is not None:
                 raise refused
             context.graphql_document = await self._run(
@@ -121,17 +163,22 @@ class OperationGuard(SchemaExtension):
         try:
             await self._guard(context)
         except GraphQLError as error:
-            log.info("operation refused: %s", error.message)
-            context.pre_execution_errors = [error]
+            context.pre_execution_errors = [error]  # classified and logged (INFO) with the others
         yield
 
     async def _guard(self, context: Any) -> None:
-        schema, document, query = context.schema._schema, context.graphql_document, context.query or ""
-        error, measured, introspection = await self._run(
-            query, inspect, schema, document, self.limits, context.operation_name, context.variables
+        schema, query = context.schema._schema, context.query or ""
+        frozen, measured, introspection = await self._run(
+            query,
+            inspect_cached,
+            schema,
+            query,
+            self.limits,
+            context.operation_name,
+            int_variables(context.variables),
         )
-        if error is not None:
-            raise error
+        if frozen is not None:
+            raise thaw(frozen)
         caller, edge = context.context, self.edge
         if edge is not None and caller is not None:
             bind(operation=context.operation_name, principal=edge.who(caller))
@@ -143,7 +190,7 @@ class OperationGuard(SchemaExtension):
             raise CodedError(
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )
-        errors = await self._run(query, validate_document, schema, document, production)
+        errors = await self._run(query, validate_document, schema, query, self.limits.max_tokens, production)
         context.pre_execution_errors = errors
         if errors:
             return
