@@ -46,3 +46,32 @@ async def test_an_expiring_token_ends_its_streams(client: GraphQLClient) -> None
             assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
             assert "expired" in errors[0]["message"]
             break
+
+
+async def test_a_tier_change_reshapes_open_streams(client: GraphQLClient) -> None:
+    """A GOLD client's quote stream carries depth; once an operator sets the client to STANDARD, the same
+    stream's next snapshots carry a FORBIDDEN error for depth (entitlements are checked per event)."""
+    await client.login("gold001")
+    me = await client.execute("{ me { id } }")
+    admin = await client.execute(
+        'mutation { operatorLogin(input: {username: "admin", password: "Admin#2026"}) { accessToken } }', token=""
+    )
+    admin_token = admin["data"]["operatorLogin"]["accessToken"]
+    query = 'subscription { quotes(symbols: ["600000"]) { symbol depth { bids { price } } } }'
+    async with client.subscribe(query) as stream:
+        first = await stream.next_data()
+        assert first["data"]["quotes"]["depth"] is not None and "errors" not in first
+        forced = await client.execute(
+            'mutation($c: ID!) { forceLevel(clientId: $c, tier: "STANDARD", reason: "test") { ok errors { code } } }',
+            {"c": me["data"]["me"]["id"]},
+            token=admin_token,
+        )
+        assert forced["data"]["forceLevel"]["ok"], forced
+        for _ in range(200):  # the tier cache holds for a second; snapshots arrive every tick
+            payload = await stream.next_data()
+            if payload.get("errors"):
+                assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+                assert payload["data"]["quotes"]["depth"] is None
+                break
+        else:
+            raise AssertionError("the stream kept Level-2 depth after the downgrade")
