@@ -135,12 +135,14 @@ def main() -> None:
             [args.brokerql, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
+            deadline = time.time() + 180  # migrations and demo data first; slow on a loaded machine
+            while True:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise SystemExit("brokerql serve did not become healthy") from None
                     time.sleep(0.2)
             print(f"{args.brokerql}, {args.attackers} attacker(s), load average {os.getloadavg()[0]:.1f}")
             asyncio.run(run(port, args.seconds, args.attackers))
