@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.api.conftest import GraphQLClient
 
 PLACE = """mutation($a: ID!, $p: Decimal) { placeOrder(input: {accountId: $a, symbol: "600000", side: BUY,
   type: LIMIT, quantity: 100, price: $p}) { order { id } errors { code } } }"""
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"42", b"null", b'"a string"', b"[" * 10_000 + b"]" * 10_000, b'{"query": "{ __typename }"\xff}', b"\xc3\x28"],
-    ids=["number", "null", "string", "deep", "bad-utf8-in-json", "bad-utf8"],
-)
-async def test_malformed_bodies_are_400_bad_request(client: GraphQLClient, body: bytes) -> None:
-    response = await client.http.post("/graphql", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+MALFORMED = [b"42", b"null", b'"a string"', b"[" * 10_000 + b"]" * 10_000, b'{"query": "{ a }"\xff}', b"\xc3\x28"]
+
+
+async def test_malformed_bodies_are_400_bad_request(client: GraphQLClient) -> None:
+    for body in MALFORMED:  # a number, null, a string, 10,000-deep JSON, invalid UTF-8 (twice)
+        response = await client.http.post("/graphql", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, body[:40]
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_deep_json_variables_and_huge_json_numbers_are_400(client: GraphQLClient) -> None:
@@ -50,15 +47,15 @@ async def test_non_json_posts_are_refused(client: GraphQLClient) -> None:
     assert bare.status_code == 415
 
 
-@pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e400", "1" * 30, "0.000000001", "abc"])
-async def test_bad_decimals_are_bad_user_input(client: GraphQLClient, price: str) -> None:
+async def test_bad_decimals_are_bad_user_input(client: GraphQLClient) -> None:
     await client.login("gold001")
     account = await client.account_id()
-    result = await client.execute(PLACE, {"a": account, "p": price})
-    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
-    literal = PLACE.replace("$p: Decimal", "").replace("price: $p", f'price: "{price}"')
-    result = await client.execute(literal, {"a": account})
-    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
+    for price in ["NaN", "sNaN", "Infinity", "-Infinity", "1e400", "1" * 30, "0.000000001", "abc"]:
+        result = await client.execute(PLACE, {"a": account, "p": price})
+        assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
+        literal = PLACE.replace("$p: Decimal", "").replace("price: $p", f'price: "{price}"')
+        result = await client.execute(literal, {"a": account})
+        assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
 
 
 async def test_a_naive_datetime_is_refused_with_a_clear_message(client: GraphQLClient) -> None:
