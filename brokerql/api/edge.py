@@ -50,6 +50,18 @@ def cookie(headers: Any, name: str) -> str | None:
     return None
 
 
+def metrics_allowed(settings: Settings, headers: Any) -> bool:
+    """The gate of GET /metrics (call it from whatever serves metrics): open when no metrics token is set
+    (development only: production requires one), else `Authorization: Bearer <token>` must match."""
+    expected = settings.metrics_token
+    if not expected:
+        return settings.env is not Environment.PRODUCTION
+    from brokerql.api.context import bearer_token
+
+    given = bearer_token(headers.get("authorization")) or ""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class Edge:
     def __init__(self, settings: Settings, container: Any) -> None:
         self.settings = settings
@@ -103,14 +115,7 @@ class Edge:
         return principal is not None and principal.kind == "operator"
 
     def metrics_allowed(self, headers: Any) -> bool:
-        """The gate of GET /metrics: open without a metrics token (development), else the bearer must match."""
-        expected = self.settings.metrics_token
-        if not expected:
-            return not self.production
-        from brokerql.api.context import bearer_token
-
-        given = bearer_token(headers.get("authorization")) or ""
-        return hmac.compare_digest(given.encode(), expected.encode())
+        return metrics_allowed(self.settings, headers)
 
     # -- what the guard asks -------------------------------------------------------------------------
     async def is_registered(self, query: str) -> bool:
