@@ -62,6 +62,7 @@ async def _run_exchange(settings: Settings) -> None:
     from brokerql.container import Container
 
     container = Container.build(settings, with_exchange=True)
+    container.monitor.role = "exchange"  # serves no API: reports as the exchange on the monitor board
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
