@@ -20,7 +20,8 @@ async def subscription_slot(info: strawberry.Info, principal: Principal) -> Asyn
     UNAVAILABLE (with the other live servers) while this process drains. Counted in the monitor."""
     monitor = info.context.container.monitor
     if monitor.draining:
-        servers = [p.url for p in await monitor.board.processes() if p.serves_api and p.url and not p.draining]
+        live = await monitor.board.processes()
+        servers = [p.url for p in live if p.serves_api and p.url and not p.draining and p.id != monitor.process_id]
         raise CodedError(
             ErrorCode.UNAVAILABLE,
             "This server is draining and takes no new subscriptions; reconnect to another one.",
