@@ -15,7 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from brokerql.api import metrics
+from brokerql.api import consoles, metrics
 from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context, RequestRateLimited
 from brokerql.api.oauth import token_endpoint
@@ -42,6 +42,9 @@ class BrokerGraphQL(GraphQL):
             connection.context = context
         await context.prepare()  # session idle lock and activity (HTTP only)
         return context
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return consoles.graphiql_response()  # our page and assets, served from the app (no CDN)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/oauth/token", token_endpoint(container), methods=["POST"]),
+            *consoles.console_routes(),
         ],
         lifespan=lifespan,
         middleware=[
