@@ -14,6 +14,7 @@ from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.replay import Replay
 from brokerql.monitor.controls import OperatorControls
+from brokerql.monitor.figures import FillCounter
 from brokerql.monitor.service import Monitor
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
@@ -75,11 +76,12 @@ class Container:
             cancel_wait_seconds=settings.cancel_confirm_seconds,
         )
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
+        fills = FillCounter(trading)  # counts executions for the monitor (E3), books through trading
         exchange = (
             Exchange(
                 instruments,
                 bus,
-                trading,
+                fills,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
                 warmup_steps=settings.market_warmup_steps,
@@ -95,6 +97,7 @@ class Container:
         identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
         monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.attach(trading, exchange, fills)
         return cls(
             settings=settings,
             db=db,

@@ -79,6 +79,7 @@ class Exchange:
         self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
         self.warmup_steps = warmup_steps
         self._bus_down = False
+        self.paused = False  # operators pause the simulator (E3): books and client orders keep working
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -249,7 +250,8 @@ class Exchange:
     async def _run_simulator(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self._simulate_once(self.clock())
+            if not self.paused:
+                self._simulate_once(self.clock())
             await self.publish_quotes()
 
     async def publish_quotes(self) -> None:

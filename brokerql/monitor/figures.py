@@ -7,9 +7,10 @@ import os
 import resource
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from brokerql.monitor.messages import OperationFigures
 
@@ -150,3 +151,18 @@ class ProcessFigures:
                 )
             )
         return result
+
+
+class FillCounter:
+    """The exchange's booker (the trading service) with a count of the executions it books."""
+
+    def __init__(self, booker: Any) -> None:
+        self.booker = booker
+        self.on_booked: Callable[[int], None] = lambda _count: None
+
+    async def book_fills(self, order_id: str, executions: list[Any]) -> None:
+        await self.booker.book_fills(order_id, executions)
+        self.on_booked(len(executions))
+
+    def __getattr__(self, name: str) -> Any:  # book_canceled, book_expired, working_orders ...
+        return getattr(self.booker, name)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from brokerql.api import metrics
 from brokerql.bus import Bus
 from brokerql.domain.operations.halts import Halts
 from brokerql.exchange.desk import quote_topic
@@ -24,7 +25,7 @@ from brokerql.monitor.alerting import AlertService
 from brokerql.monitor.board import Board, MemoryBoard, RedisBoard
 from brokerql.monitor.cluster import ClusterFigures, aggregate
 from brokerql.monitor.connections import ConnectionRegistry
-from brokerql.monitor.figures import ProcessFigures
+from brokerql.monitor.figures import FillCounter, ProcessFigures
 from brokerql.monitor.messages import BusProbe, Control, ProcessStats, decode, encode
 from brokerql.settings import Settings
 from brokerql.store.database import Database
@@ -71,6 +72,22 @@ class Monitor:
         self.verify_token: Callable[[str], Any] | None = None  # set by the container (closing a client)
         self.on_simulator: Callable[[bool], None] | None = None  # set where the exchange runs
         self._tasks: list[asyncio.Task[None]] = []
+
+    def attach(self, trading: Any, exchange: Any, fills: FillCounter) -> None:
+        """Wire the hooks: halts read by order placement, the simulator switch, the fill count."""
+        trading.halts = lambda: self.halts
+        fills.on_booked = self.fills_booked
+        if exchange is not None:
+            self.on_simulator = lambda paused: setattr(exchange, "paused", paused)
+
+    def order_placed(self, accepted: bool) -> None:
+        if accepted:
+            self.figures.orders.add()
+            metrics.ORDERS.inc()
+
+    def fills_booked(self, count: int) -> None:
+        self.figures.fills.add(count)
+        metrics.FILLS.inc(count)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -16,7 +16,8 @@ from tests.api.conftest import GraphQLClient, serve_in_process
 FAST_MONITOR = {"monitor_interval_seconds": 0.2, "monitor_ttl_seconds": 1.0}
 STATS = """{ monitorStats {
   processes { id role startedAt connections subscriptions clientsOnline draining }
-  cluster { apiProcesses exchangeProcesses connections subscriptions clientsOnline ordersPerSecond pushesPerSecond }
+  cluster { apiProcesses exchangeProcesses connections subscriptions clientsOnline ordersPerSecond fillsPerSecond
+    pushesPerSecond }
   alerts { id rule severity raisedAt clearedAt acknowledgedBy } } }"""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from brokerql.monitor.board import MemoryBoard
 from tests.api.conftest import wait_for
 from tests.api.ops_helpers import as_operator, ops_app, other_process, stats
+from tests.api.trading_helpers import place
 
 
 async def test_two_api_processes_and_the_exchange_aggregate_in_one_monitor_stats(backend) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +141,20 @@ async def test_live_servers_lists_api_processes_with_their_load(backend) -> None
         assert [s["url"] for s in servers] == ["https://api1.broker.example/graphql"]  # the exchange serves no API
         assert servers[0]["load"] >= 0 and servers[0]["draining"] is False
         assert isinstance(client.container.monitor.board, MemoryBoard) == (backend.name == "sqlite-memory")
+
+
+async def test_orders_and_fills_are_counted_per_second(backend) -> None:  # type: ignore[no-untyped-def]
+    async with ops_app(backend) as client:
+        ops = await as_operator(client)
+        await client.login("gold001")
+        account = await client.account_id()
+        placed = await place(client, account, type="MARKET", quantity=100)  # marketable: it fills
+        assert placed["errors"] == []
+
+        async def counted() -> dict | None:
+            await client.container.monitor.publish_once()
+            cluster = (await stats(client, ops))["cluster"]
+            return cluster if cluster["ordersPerSecond"] > 0 and cluster["fillsPerSecond"] > 0 else None
+
+        cluster = await wait_for(counted)
+        assert cluster["ordersPerSecond"] == 0.1  # one order in the 10-second window

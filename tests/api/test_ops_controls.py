@@ -137,7 +137,7 @@ async def test_pausing_the_simulator_is_signalled_and_logged(backend) -> None:  
         ops = await as_operator(client)
         result = await client.execute("mutation { pauseSimulator { ok } }", token=ops)
         assert result["data"]["pauseSimulator"]["ok"]
-        assert client.container.monitor.simulator_paused
+        assert client.container.monitor.simulator_paused and client.container.exchange.paused
         await client.execute("mutation { resumeSimulator { ok } }", token=ops)
-        assert not client.container.monitor.simulator_paused
+        assert not client.container.monitor.simulator_paused and not client.container.exchange.paused
         assert {"simulator.pause", "simulator.resume"} <= await operator_actions(client, ops)
