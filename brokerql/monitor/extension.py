@@ -50,6 +50,8 @@ class OperationMetrics(SchemaExtension):
     """Feeds both the Prometheus registry and this process's monitor figures."""
 
     _subscription_counted = False
+    _pushes: Any = None
+    _figures: Any = None
 
     def _kind(self) -> str:
         try:
@@ -70,17 +72,18 @@ class OperationMetrics(SchemaExtension):
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         yield
-        if self._kind() != "subscription":
-            return  # a query or mutation sent over the WebSocket: on_operation counts it
-        operation = root_field(self.execution_context)
         if not self._subscription_counted:
+            if self._kind() != "subscription":
+                return  # a query or mutation sent over the WebSocket: on_operation counts it
             self._subscription_counted = True
             self._record("subscription", _codes(result.errors), None)
+            # Looked up once per stream, not per push.
+            self._pushes = metrics.PUSHES.labels(root_field(self.execution_context))
+            self._figures = _figures(self.execution_context)
         if result.data is not None:
-            metrics.PUSHES.labels(operation).inc()
-            figures = _figures(self.execution_context)
-            if figures is not None:
-                figures.pushes.add()
+            self._pushes.inc()
+            if self._figures is not None:
+                self._figures.pushes.add()
 
     def _record(self, kind: str, codes: list[str], seconds: float | None) -> None:
         operation = root_field(self.execution_context)

@@ -144,6 +144,7 @@ def test_two_api_workers_and_the_exchange_under_load(tmp_path: Path, pg_database
         me = gql(url, "{ me { accounts { id type } } }", token=client_token)
         account = next(a["id"] for a in me["data"]["me"]["accounts"] if a["type"] == "CASH")
         fronted = nginx_in_front(tmp_path, port)
+        nginx = fronted[0] if fronted is not None else None  # stopped in `finally` whatever happens next
 
         async def load() -> dict:
             ws_url = url.replace("http", "ws")
@@ -173,7 +174,6 @@ def test_two_api_workers_and_the_exchange_under_load(tmp_path: Path, pg_database
         apis = [p for p in view["processes"] if p["role"] == "api"]
         assert len(apis) == 2 and sum(p["connections"] for p in apis) >= 6
         if fronted is not None:
-            nginx = fronted[0]
             health = httpx.get(f"https://127.0.0.1:{fronted[1]}/healthz", verify=False, timeout=5)
             assert health.status_code == 200
         exchange.send_signal(signal.SIGKILL)
