@@ -7,7 +7,7 @@ import os
 import resource
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,15 +154,15 @@ class ProcessFigures:
 
 
 class FillCounter:
-    """The exchange's booker (the trading service) with a count of the executions it books."""
+    """The exchange's booker (the trading service), counting the executions (TRADE reports) it books."""
 
     def __init__(self, booker: Any) -> None:
         self.booker = booker
         self.on_booked: Callable[[int], None] = lambda _count: None
 
-    async def book_fills(self, order_id: str, executions: list[Any]) -> None:
-        await self.booker.book_fills(order_id, executions)
-        self.on_booked(len(executions))
+    async def book(self, reports: Sequence[Any]) -> None:
+        await self.booker.book(reports)
+        self.on_booked(sum(1 for report in reports if report.is_trade))
 
-    def __getattr__(self, name: str) -> Any:  # book_canceled, book_expired, working_orders ...
-        return getattr(self.booker, name)
+    async def working_orders(self) -> list[Any]:
+        return await self.booker.working_orders()

@@ -1,11 +1,16 @@
 """The typed messages of operations: what a process publishes about itself, and the control signals
-operators send to every process. msgspec Structs, encoded in one place (`encode` / `decode_*`)."""
+operators send to every process. msgspec Structs; the ones that cross the bus are registered in the
+bus codec (versioned envelopes; an unreadable one is parked, never half-read)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
 import msgspec
+
+from brokerql.bus import codec
+
+T = TypeVar("T")
 
 
 class OperationFigures(msgspec.Struct, frozen=True):
@@ -83,17 +88,21 @@ class BusProbe(msgspec.Struct, frozen=True):
     sent_at: float
 
 
-def encode(message: msgspec.Struct) -> dict[str, Any]:
-    """The bus carries JSON-able dicts: a Struct becomes one here, and only here."""
-    return msgspec.to_builtins(message)
+codec.register("OpsControl", Control, 1)
+codec.register("OpsAlertNotice", AlertNotice, 1)
+codec.register("OpsBusProbe", BusProbe, 1)
+
+
+def encode(message: msgspec.Struct) -> codec.Record:
+    """The codec's envelope as JSON-able builtins: what the pub/sub topics `ops.*` carry."""
+    return codec.to_record(message)
+
+
+def decode(message: Any, kind: type[T]) -> T | None:
+    """The typed message in an `ops.*` envelope; None when it is unreadable (parked) or another kind."""
+    found = codec.from_record(message) if isinstance(message, dict) else message
+    return found if isinstance(found, kind) else None
 
 
 def decode_stats(data: bytes | str) -> ProcessStats:
     return msgspec.json.decode(data, type=ProcessStats)
-
-
-T = TypeVar("T")
-
-
-def decode(message: dict[str, Any], kind: type[T]) -> T:
-    return msgspec.convert(message, kind)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from brokerql.api import metrics
-from brokerql.bus import Bus
+from brokerql.bus import Bus, Resync
 from brokerql.domain.operations.halts import Halts
 from brokerql.exchange.desk import quote_topic
 from brokerql.monitor.alerting import AlertService
@@ -225,16 +225,18 @@ class Monitor:
     async def _follow_controls(self, subscription: Any) -> None:
         async with subscription:
             while True:
-                item = await subscription.get(timeout=self.settings.monitor_interval_seconds)
                 try:
-                    if item is None or item[1].get("_resync"):
+                    item = await subscription.get(timeout=self.settings.monitor_interval_seconds)
+                except Resync:  # signals may have been lost: what is stored is re-read
+                    item = None
+                try:
+                    if item is None:
                         await self.refresh_halts()  # a lost signal is caught up by polling
-                    elif item[0] == PROBE_TOPIC:
-                        probe = decode(item[1], BusProbe)
+                    elif (probe := decode(item[1], BusProbe)) is not None:
                         if probe.process == self.process_id:
                             self.bus_lag_ms = round((time.time() - probe.sent_at) * 1000, 2)
-                    else:
-                        await self.apply(decode(item[1], Control))
+                    elif (control := decode(item[1], Control)) is not None:
+                        await self.apply(control)
                 except asyncio.CancelledError:
                     raise
                 except Exception:

@@ -3,10 +3,12 @@ alert is raised or cleared anywhere in the cluster."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 
 import strawberry
 
+from brokerql.bus import Resync
 from brokerql.domain.identity.roles import Permission as P
 from brokerql.monitor.alerting import ALERTS_TOPIC
 from brokerql.resolvers.guards import require_operator
@@ -23,5 +25,6 @@ async def monitor_stats(info: strawberry.Info) -> AsyncGenerator[MonitorStats, N
         async with subscription:
             while True:
                 yield await read_stats(info)
-                await subscription.get(timeout=container.settings.monitor_interval_seconds)
+                with contextlib.suppress(Resync):  # a lost alert notice: the next view is read anyway
+                    await subscription.get(timeout=container.settings.monitor_interval_seconds)
                 await ensure_live(info)  # a revoked or expired operator session ends the stream
