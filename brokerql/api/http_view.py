@@ -185,10 +185,14 @@ class HardenedGraphQL(GraphQL):
         """A browser's GET without an operation; a GET carrying a persisted query's hash is an operation."""
         return super().should_render_graphql_ide(request) and request.query_params.get("extensions") is None
 
-    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+    def ide_refusal(self, request: Request) -> Response | None:
+        """Production serves GraphiQL to operators only (bearer token or operator cookie): a 404 otherwise."""
         if self.edge.production and self.edge.operator_of(request.headers) is None:
             return JSONResponse(error_body("Not found.", "NOT_FOUND"), status_code=404)
-        return await super().render_graphql_ide(request)
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        return self.ide_refusal(request) or await super().render_graphql_ide(request)
 
     # -- bodies --------------------------------------------------------------------------------------
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:  # type: ignore[override]
