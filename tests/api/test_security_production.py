@@ -151,4 +151,4 @@ async def test_metrics_need_the_token(prod: GraphQLClient) -> None:
     wrong = await prod.http.get("/metrics", headers={"authorization": "Bearer nope"})
     assert wrong.status_code == 401
     right = await prod.http.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
-    assert right.status_code == 200 and "brokerql_graphql_requests_total" in right.text
+    assert right.status_code == 200 and "brokerql_websockets_open" in right.text
