@@ -127,4 +127,3 @@ class InstrumentProfileRow(SQLModel, table=True):
     chairman: str = Field(default="", max_length=64)
     website: str = Field(default="", max_length=128)
     updated_at: datetime = _ts()
-

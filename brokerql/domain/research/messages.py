@@ -21,3 +21,19 @@ class ArticlePublished(msgspec.Struct, frozen=True, kw_only=True):
     summary: str
     symbols: tuple[str, ...] = ()
     published_at: datetime
+
+
+def to_message(message: ArticlePublished) -> dict[str, object]:
+    """The wire form: the struct's fields plus its `type` and version `v`."""
+    return {"type": "ArticlePublished", "v": 1, **msgspec.to_builtins(message)}
+
+
+def from_message(raw: dict[str, object]) -> ArticlePublished | None:
+    """The struct back from the wire form; None for anything else (another type, a malformed message)."""
+    if raw.get("type") != "ArticlePublished":
+        return None
+    fields = {k: v for k, v in raw.items() if k not in ("type", "v")}
+    try:
+        return msgspec.convert(fields, ArticlePublished, strict=False)
+    except msgspec.ValidationError:
+        return None
