@@ -124,19 +124,20 @@ async def stock_pool(info: strawberry.Info) -> list[StockPoolEntry]:
     ]
 
 
-# -- operator writes (B2); the desk checks each transition against the role table ---------------------
+# -- operator writes (B2): a permission at the door; the desk checks each transition against the role
+# table (approval is any operator at the door: whether REVIEWER or RISK decides depends on the column)
 async def create_article(info: strawberry.Info, input: CreateArticleInput) -> ArticlePayload:
-    op = await require_operator(info)
+    op = await require_operator(info, P.ARTICLES_EDIT)
     return _payload(await _research(info).desk.create(op.subject_id, input.content()))
 
 
 async def revise_article(info: strawberry.Info, id: strawberry.ID, input: CreateArticleInput) -> ArticlePayload:
-    op = await require_operator(info)
+    op = await require_operator(info, P.ARTICLES_EDIT)
     return _payload(await _research(info).desk.revise(op.subject_id, str(id), input.content()))
 
 
 async def submit_article(info: strawberry.Info, id: strawberry.ID) -> ArticlePayload:
-    op = await require_operator(info)
+    op = await require_operator(info, P.ARTICLES_EDIT)
     return _payload(await _research(info).desk.submit(op.subject_id, str(id)))
 
 
@@ -151,12 +152,12 @@ async def reject_article(info: strawberry.Info, id: strawberry.ID, comment: str)
 
 
 async def publish_article(info: strawberry.Info, id: strawberry.ID, at: datetime | None = None) -> ArticlePayload:
-    op = await require_operator(info)
+    op = await require_operator(info, P.ARTICLES_PUBLISH)
     return _payload(await _research(info).desk.publish(op.subject_id, str(id), at))
 
 
 async def withdraw_article(info: strawberry.Info, id: strawberry.ID, comment: str | None = None) -> ArticlePayload:
-    op = await require_operator(info)
+    op = await require_operator(info, P.ARTICLES_PUBLISH)
     return _payload(await _research(info).desk.withdraw(op.subject_id, str(id), comment or ""))
 
 
@@ -165,7 +166,9 @@ async def import_articles(
     source: str | None = None,
 ) -> ImportReport:  # fmt: skip
     op = await require_operator(info, P.ARTICLES_PUBLISH if publish else P.ARTICLES_EDIT)
-    data = await file.read(MAX_UPLOAD + 1)  # type: ignore[attr-defined]
+    if not hasattr(file, "read"):
+        raise bad_input("Send the file as a GraphQL multipart request.", "file")
+    data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise bad_input(f"The file is larger than {MAX_UPLOAD // (1024 * 1024)} MiB.", "file")
     text = _decode(data)
