@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint, func, text
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from brokerql.store.columns import JsonText, UtcDateTime, utcnow
@@ -121,8 +121,8 @@ class InstrumentProfileRow(SQLModel, table=True):
     company_name: str = Field(max_length=128)
     industry: str = Field(max_length=64)
     listed_on: date | None = None
-    total_shares: int = 0
-    float_shares: int = 0
+    total_shares: int = Field(default=0, sa_type=BigInteger)
+    float_shares: int = Field(default=0, sa_type=BigInteger)
     main_business: str = Field(default="", max_length=500)
     chairman: str = Field(default="", max_length=64)
     website: str = Field(default="", max_length=128)

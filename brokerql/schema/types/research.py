@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -93,7 +94,7 @@ class Article:
         description="The Markdown body. FORBIDDEN (with entitlement and requiredTier) below the article's "
         "entitlement. Each read counts a click and writes a browsing record."
     )
-    async def body(self, info: strawberry.Info) -> str:
+    async def body(self, info: strawberry.Info) -> str | None:  # nullable: a refusal leaves the rest standing
         if not await may_read(info, self.entitlement):
             raise forbidden_for(info, self.entitlement)
         principal = info.context.principal()
@@ -148,8 +149,8 @@ class InstrumentProfile:
     company_name: str = strawberry.field(description="Registered company name.")
     industry: str = strawberry.field(description="Industry.")
     listed_on: date | None = strawberry.field(description="Listing date.")
-    total_shares: int = strawberry.field(description="Total shares outstanding.")
-    float_shares: int = strawberry.field(description="Tradable (float) shares.")
+    total_shares: Decimal = strawberry.field(description="Total shares outstanding (beyond a GraphQL Int).")
+    float_shares: Decimal = strawberry.field(description="Tradable (float) shares.")
     main_business: str = strawberry.field(description="Main business.")
     chairman: str = strawberry.field(description="Chairman.")
     website: str = strawberry.field(description="Company website.")
@@ -158,7 +159,8 @@ class InstrumentProfile:
     def from_row(cls, r: InstrumentProfileRow) -> InstrumentProfile:
         names = ("symbol", "company_name", "industry", "listed_on", "total_shares", "float_shares",
                  "main_business", "chairman", "website")  # fmt: skip
-        return cls(**{n: getattr(r, n) for n in names})
+        values = {n: getattr(r, n) for n in names}
+        return cls(**{**values, "total_shares": Decimal(r.total_shares), "float_shares": Decimal(r.float_shares)})
 
 
 @strawberry.type(description="A pick of the broker's stock pool (券商股票池) and why.")
