@@ -113,3 +113,19 @@ class FeedImporter:
         elif publish:
             await go_live(uow, row, now)
             record(uow, row, ArticleEventKind.PUBLISHED, actor, ArticleStatus.DRAFT.value)
+
+
+async def print_import(database_url: str, fmt: str, text: str, source: str | None, publish: bool) -> int:
+    """`brokerql import`: run one import and print its report; exit code 1 when lines were unreadable."""
+    db = Database(database_url)
+    try:
+        report = await FeedImporter(db).run(fmt, text, actor="import:cli", publish=publish, source=source)
+    finally:
+        await db.dispose()
+    counts = report.summary()
+    print(", ".join(f"{k} {v}" for k, v in counts.items()))
+    for line in report.skipped:
+        print(f"  line {line.line}: skipped {line.item_id}: {line.reason}")
+    for error in report.errors:
+        print(f"  line {error.line}: {error.message}")
+    return 1 if report.errors else 0
