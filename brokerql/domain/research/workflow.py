@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from brokerql.domain.common import Rejection
@@ -105,18 +104,6 @@ def decide(
         who = " or ".join(sorted(r.value for r in owners))
         return Rejection("NOT_YOUR_ROLE", f"Only {who} may {action.value.lower()} this article.", "id")
     return Decision(transition.to, transition.event)
-
-
-def schedule_check(at: datetime | None, now: datetime) -> Rejection | None:
-    """A scheduled publication time must lie in the future (a past or present one means: now)."""
-    if at is not None and at.tzinfo is None:
-        return Rejection("BAD_TIME", "Give the publication time with a time zone.", "at")
-    return None
-
-
-def is_due(publish_at: datetime | None, now: datetime) -> bool:
-    """A scheduled article is due once its time has come."""
-    return publish_at is not None and publish_at <= now
 
 
 def _role(name: Role | str) -> Role | None:
