@@ -26,8 +26,9 @@ from brokerql.schema.types.research import (
     StockPoolEntry,
 )
 from brokerql.schema.types.research_inputs import CreateArticleInput, FeedFormat
-from brokerql.services.research.reading import ArticleFilter, cursor_key
+from brokerql.services.research.reading import ArticleFilter, cursor_key, valid_cursor_key
 
+SEARCH_KIND = "article-search"  # ranked results page by offset, so their cursors are not keyset cursors
 MAX_UPLOAD = 5 * 1024 * 1024  # an import file larger than this is refused (BAD_USER_INPUT)
 
 
@@ -40,11 +41,19 @@ def _payload(outcome) -> ArticlePayload:  # type: ignore[no-untyped-def]
     return ArticlePayload(article=Article.from_row(row) if row else None, errors=[UserError.of(e) for e in errors])
 
 
+def _checked(request: PageRequest, *, searching: bool) -> PageRequest:
+    """BAD_USER_INPUT for a cursor whose key is not what this list wrote (an offset, or time|id)."""
+    key = request.after_key
+    if key is not None and not (key.isdigit() if searching else valid_cursor_key(key)):
+        raise bad_input("`after` is not a cursor of this list.", "after")
+    return request
+
+
 def _search_page(rows, request: PageRequest, terms: list[str]) -> Connection[Article]:  # type: ignore[no-untyped-def]
     """Ranked results page by position: the cursor holds the offset of the next result."""
     start = int(request.after_key or 0)
     edges = [
-        Edge(node=Article.from_row(r, terms), cursor=encode_cursor("articles", str(start + i + 1)))
+        Edge(node=Article.from_row(r, terms), cursor=encode_cursor(SEARCH_KIND, str(start + i + 1)))
         for i, r in enumerate(rows[: request.first])
     ]
     info = PageInfo(has_next_page=len(rows) > request.first, end_cursor=edges[-1].cursor if edges else None)
@@ -57,10 +66,11 @@ async def articles(
     since: datetime | None = None, until: datetime | None = None,
 ) -> Connection[Article]:  # fmt: skip
     require_any(info, "research")
-    request = page("articles", first, after)
+    terms = query_terms(search or "")
+    request = _checked(page(SEARCH_KIND if terms else "articles", first, after), searching=bool(terms))
     flt = ArticleFilter(column, symbol, industry, since, until, search)
     rows = await _research(info).reader.page(flt, request.after_key, request.fetch)
-    if terms := query_terms(search or ""):
+    if terms:
         return _search_page(rows, request, terms)
     return connection("articles", rows, request, cursor_key, Article.from_row)
 
@@ -79,7 +89,7 @@ async def editorial_queue(
     info: strawberry.Info, status: ArticleStatus, first: int | None = None, after: str | None = None
 ) -> Connection[Article]:
     await require_operator(info)
-    request = page("articles", first, after)
+    request = _checked(page("articles", first, after), searching=False)
     rows = await _research(info).reader.page(ArticleFilter(status=status.value), request.after_key, request.fetch)
     return connection("articles", rows, request, cursor_key, Article.from_row)
 
@@ -93,7 +103,7 @@ async def position_info(
     info: strawberry.Info, first: int | None = None, after: str | None = None
 ) -> Connection[Article]:
     client = info.context.require_client()
-    request = page("articles", first, after)
+    request = _checked(page("articles", first, after), searching=False)
     rows = await _research(info).reader.position_info(client.subject_id, request.after_key, request.fetch)
     return connection("articles", rows, request, cursor_key, Article.from_row)
 

@@ -111,3 +111,24 @@ async def test_info_mines_f10_and_stock_pool(client: GraphQLClient) -> None:
     entries = pool["data"]["stockPool"]
     assert {e["symbol"] for e in entries} >= {"601318", "300750"} and all(e["reason"] for e in entries)
     assert any(err["extensions"]["requiredTier"] == "PLATINUM" for err in pool["errors"])  # pool theses: premium
+
+
+async def test_foreign_or_forged_cursors_are_bad_input(client: GraphQLClient) -> None:
+    import base64
+
+    await client.login("std001")
+    listed = await client.execute("{ articles(first: 1) { pageInfo { endCursor } } }")
+    keyset = listed["data"]["articles"]["pageInfo"]["endCursor"]
+    forged = base64.urlsafe_b64encode(b"v1|articles|not-a-key").decode().rstrip("=")
+    for search, cursor in (("银行", keyset), (None, forged), (None, "garbage")):
+        result = await client.execute(
+            "query($s: String, $a: String) { articles(search: $s, after: $a) { edges { cursor } } }",
+            {"s": search, "a": cursor},
+        )
+        assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (search, cursor)
+    searched = await client.execute('{ articles(search: "银行", first: 1) { pageInfo { endCursor } } }')
+    cursor = searched["data"]["articles"]["pageInfo"]["endCursor"]
+    more = await client.execute(
+        'query($a: String) { articles(search: "银行", first: 1, after: $a) { edges { node { id } } } }', {"a": cursor}
+    )
+    assert "errors" not in more and len(more["data"]["articles"]["edges"]) == 1

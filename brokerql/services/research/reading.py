@@ -182,3 +182,14 @@ def _before(at: datetime | None, last_id: str) -> Any:
 def cursor_key(row: ArticleRow) -> str:
     """The keyset cursor of an article in newest-first lists."""
     return f"{row.published_at.isoformat() if row.published_at else ''}|{row.id}"
+
+
+def valid_cursor_key(key: str) -> bool:
+    """Whether `key` has the shape `cursor_key` writes (an ISO time or nothing, a bar, an id)."""
+    at, bar, last_id = key.partition("|")
+    if not bar or not last_id:
+        return False
+    try:
+        return not at or datetime.fromisoformat(at).tzinfo is not None
+    except ValueError:
+        return False
