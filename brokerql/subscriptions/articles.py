@@ -8,9 +8,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from brokerql.bus.base import SlowConsumer
+from brokerql.bus.base import Resync, SlowConsumer
+from brokerql.bus.topics import ARTICLES_PUBLISHED_TOPIC
 from brokerql.domain.research.columns import COLUMNS, column_and_children
-from brokerql.domain.research.messages import ARTICLES_PUBLISHED_TOPIC, from_message
+from brokerql.domain.research.messages import ArticlePublished
 from brokerql.resolvers.guards import require_any
 from brokerql.schema.errors import CodedError, ErrorCode, bad_input
 from brokerql.schema.types.research import Article, may_read
@@ -40,11 +41,13 @@ async def article_published(info: strawberry.Info, columns: list[str] | None) ->
                     item = await subscription.get(timeout=heartbeat)
                 except SlowConsumer:
                     raise CodedError(ErrorCode.RATE_LIMITED, "Too slow to follow.", reason="SLOW_CONSUMER") from None
+                except Resync:  # the link to Redis was lost: news of the gap is in `articles`, not replayed here
+                    continue
                 if item is None:
                     await ensure_live(info)  # an ended session ends its streams
                     continue
-                event = from_message(item[1])
-                if event is None or (wanted is not None and event.column not in wanted):
+                event = item[1]
+                if not isinstance(event, ArticlePublished) or (wanted is not None and event.column not in wanted):
                     continue
                 if not await may_read(info, event.entitlement):
                     continue  # pushed only to those entitled to read it

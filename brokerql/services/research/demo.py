@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from brokerql.bus.topics import ARTICLES_PUBLISHED_TOPIC
 from brokerql.domain.clock import SYSTEM_CLOCK
 from brokerql.domain.research.workflow import ArticleStatus
 from brokerql.research_samples import SAMPLE_FILES
@@ -16,8 +17,8 @@ from brokerql.services.research.editorial import EditorialDesk
 from brokerql.services.research.imports import FeedImporter
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
-from brokerql.store.tables import OperatorRow
-from brokerql.store.tables_research import ArticleRow, InstrumentProfileRow, StockPoolEntryRow
+from brokerql.store.tables import OperatorRow, OutboxRow
+from brokerql.store.tables_research import ArticleNoticeRow, ArticleRow, InstrumentProfileRow, StockPoolEntryRow
 
 SEED_ACTOR = "seed"
 
@@ -274,6 +275,15 @@ async def seed_research_demo(db: Database) -> None:
         await desk.publish(ids["editor"], article_id)
     await _pending_review(desk, ids["editor"])
     await _reference_data(db)
+    await _not_news(db)
+
+
+async def _not_news(db: Database) -> None:
+    """Seeded content is the back catalogue, not news: drop its pushes and SMS notices before anyone
+    could receive them (a fresh database has no subscriber yet, and clients should not get 30 texts)."""
+    async with db.transaction() as uow:
+        await uow.session.execute(delete(OutboxRow).where(OutboxRow.topic == ARTICLES_PUBLISHED_TOPIC))
+        await uow.session.execute(delete(ArticleNoticeRow))
 
 
 async def _pending_review(desk: EditorialDesk, editor: str) -> None:

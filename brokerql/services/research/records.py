@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 
+from brokerql.bus.topics import ARTICLES_PUBLISHED_TOPIC
 from brokerql.domain.research.articles import ArticleContent, Attachment
 from brokerql.domain.research.columns import article_entitlement
-from brokerql.domain.research.messages import ARTICLES_PUBLISHED_TOPIC, ArticlePublished, to_message
+from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.research.segmenter import segment
 from brokerql.domain.research.workflow import ArticleEventKind, ArticleStatus
 from brokerql.services.identity.audit import operator_log
@@ -94,13 +95,8 @@ async def go_live(uow: UnitOfWork, row: ArticleRow, now: datetime) -> None:
         article_id=row.id, column=row.column, entitlement=row.entitlement, title=row.title,
         summary=row.summary, symbols=tuple(row.symbols), published_at=row.published_at,
     )  # fmt: skip
-    emit_message(uow, ARTICLES_PUBLISHED_TOPIC, message)
+    uow.emit(ARTICLES_PUBLISHED_TOPIC, message)  # typed, through the codec and the outbox
     await queue_notices(uow, row)
-
-
-def emit_message(uow: UnitOfWork, topic: str, message: ArticlePublished) -> None:
-    """Queue a typed message on the outbox."""
-    uow.emit(topic, to_message(message))
 
 
 async def queue_notices(uow: UnitOfWork, row: ArticleRow) -> None:

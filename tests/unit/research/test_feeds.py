@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from brokerql.bus import codec
 from brokerql.domain.identity.tiers import RESEARCH_BASIC, RESEARCH_PREMIUM
 from brokerql.domain.research.articles import ArticleContent, validate
 from brokerql.domain.research.columns import COLUMNS, article_entitlement, column_and_children
 from brokerql.domain.research.feeds import parse_feed
-from brokerql.domain.research.messages import ArticlePublished, from_message, to_message
+from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.research.segmenter import highlight, query_terms, segment
 from brokerql.research_samples import SAMPLE_FILES
 
@@ -81,12 +82,12 @@ def test_segmentation_finds_words_inside_sentences_and_highlights() -> None:
     assert "<mark>碳酸锂</mark>" in highlight(text, ["碳酸锂"])
 
 
-def test_article_published_round_trips_through_its_wire_form() -> None:
+def test_article_published_round_trips_through_the_codec() -> None:
     message = ArticlePublished(
         article_id="art_1", column="featured", entitlement=RESEARCH_BASIC, title="t", summary="s",
         symbols=("600000",), published_at=datetime(2026, 1, 1, tzinfo=UTC),
     )  # fmt: skip
-    wire = to_message(message)
-    assert wire["type"] == "ArticlePublished" and wire["v"] == 1
-    assert from_message(wire) == message
-    assert from_message({"type": "Other"}) is None
+    record = codec.to_record(message)
+    assert record["type"] == "ArticlePublished" and record["v"] == 1
+    assert codec.from_record(record) == message
+    assert codec.decode(codec.encode(message)) == message
