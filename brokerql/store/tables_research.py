@@ -1,13 +1,14 @@
 """Information platform tables (B1-B5): articles, their symbols, their event history, SMS notices, the
-broker's stock pool and F10 profiles. Full-text search adds an FTS5 table on SQLite (`article_fts`,
-created by the migration only) and a GIN expression index on PostgreSQL."""
+broker's stock pool and F10 profiles. Full-text search is created by the migration only: an FTS5 table
+on SQLite (`article_fts`), and on PostgreSQL a stored generated column `article.search_vector`
+(`to_tsvector('simple', search_text)`) with a GIN index."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, func, text
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from brokerql.store.columns import JsonText, UtcDateTime, utcnow
@@ -27,11 +28,6 @@ class ArticleRow(SQLModel, table=True):
         UniqueConstraint("source", "source_item_id", name="uq_article_source_item"),
         Index("ix_article_feed", "status", "published_at"),
         Index("ix_article_due", "status", "publish_at"),
-        Index(
-            "ix_article_search",
-            func.to_tsvector(text("'simple'"), text("search_text")),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
     )
     id: str = Field(primary_key=True, max_length=40)
     column: str = Field(max_length=48, index=True)

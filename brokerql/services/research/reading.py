@@ -30,6 +30,7 @@ from brokerql.store.tables_research import (
 PUBLISHED = ArticleStatus.PUBLISHED.value
 _FTS = table("article_fts", column("article_id"), column("search_text"))
 _SIMPLE = literal_column("'simple'::regconfig")
+_VECTOR = literal_column("article.search_vector")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class ArticleReader:
             query = query.join(_FTS, _FTS.c.article_id == ArticleRow.id).where(text("article_fts MATCH :match"))
             query = query.order_by(text("bm25(article_fts)"), ArticleRow.id.desc()).params(match=match)
         else:
-            vector = func.to_tsvector(_SIMPLE, ArticleRow.search_text)
+            vector = _VECTOR  # stored, GIN-indexed (migration 0004)
             wanted = func.plainto_tsquery(_SIMPLE, " ".join(terms))
             query = query.where(vector.op("@@")(wanted)).order_by(func.ts_rank(vector, wanted).desc(), ArticleRow.id)
         return await self._all(query.offset(offset).limit(fetch))
