@@ -83,5 +83,5 @@ class ArticleNotices:
                 await self.send_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("sending article notices failed; retrying")
+            except Exception as exc:  # the database is away: try again next round
+                log.warning("sending article notices failed (%s); retrying", exc)

@@ -57,5 +57,5 @@ class PublishScheduler:
                 await self.publish_due()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database is away: try again next round
-                log.exception("scheduled publishing failed; retrying")
+            except Exception as exc:  # the database is away: try again next round
+                log.warning("scheduled publishing failed (%s); retrying", exc)
