@@ -69,6 +69,9 @@ async def test_lists_filter_and_paginate(client: GraphQLClient) -> None:
     research = await articles(client, column="research", first=100)
     assert {a["column"]["code"].split(".")[0] for a in research} == {"research"}
     assert all("600519" in a["symbols"] for a in await articles(client, symbol="600519"))
+    batteries = await client.execute('{ articles(industry: "电池") { edges { node { title } } } }')
+    titles = {e["node"]["title"] for e in batteries["data"]["articles"]["edges"]}
+    assert titles == {"动力电池行业深度：出货量与价格展望", "宁德时代深度报告：储能业务打开第二增长曲线"}
     first = await client.execute("{ articles(first: 3) { edges { node { id } } pageInfo { hasNextPage endCursor } } }")
     page = first["data"]["articles"]
     assert page["pageInfo"]["hasNextPage"]

@@ -3,13 +3,14 @@ and A3 browsing record), position info, info mines, F10 and the stock pool."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, column, func, literal_column, or_, select, table, text, update
+from sqlalchemy import Select, Text, and_, column, func, literal_column, or_, select, table, text, type_coerce, update
 
 from brokerql.domain.research.columns import column_and_children
 from brokerql.domain.research.feeds import CHINA
@@ -69,8 +70,9 @@ class ArticleReader:
         if f.symbol:
             on_symbol = select(ArticleSymbolRow.article_id).where(ArticleSymbolRow.symbol == f.symbol.upper())
             query = query.where(ArticleRow.id.in_(on_symbol))
-        if f.industry:  # industries are few per article: a text match on the JSON list is enough
-            query = query.where(ArticleRow.industries.contains(f'"{f.industry}"'))  # type: ignore[attr-defined]
+        if f.industry:  # industries are few per article: a match on the stored JSON text is enough
+            encoded = json.dumps(f.industry)  # as JsonText stores it (non-ASCII as \u escapes)
+            query = query.where(type_coerce(ArticleRow.industries, Text).contains(encoded, autoescape=True))
         if f.since:
             query = query.where(ArticleRow.published_at >= f.since)
         if f.until:
