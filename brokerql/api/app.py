@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_seconds),
         allowed_origins=settings.allowed_origins,
+        multipart_uploads_enabled=True,  # importArticles takes a feed file (GraphQL multipart request spec)
     )
 
     async def healthz(_request: Request) -> JSONResponse:
