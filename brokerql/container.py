@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from brokerql.bus import Bus, create_bus
+from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
@@ -20,7 +21,13 @@ from brokerql.services.market import MarketData
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
 from brokerql.services.tokens import AccessTokens, RefreshTokens
-from brokerql.services.trading import TradingService
+from brokerql.services.trading import (
+    CancelOrdersService,
+    ExecutionBooking,
+    PlaceOrderService,
+    PreferencesService,
+    TradingServices,
+)
 from brokerql.settings import Settings
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
@@ -46,35 +53,31 @@ class Container:
     catalog: TierCatalog | TierCatalogStore  # the store: loaded from the tier table, swapped on edit
     instruments: dict[str, Instrument]
     auth: AuthService
-    trading: TradingService
+    trading: TradingServices
     trading_queries: TradingQueries
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
     exchange: Exchange | None = None
+    clock: Clock = SYSTEM_CLOCK
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
+    def build(cls, settings: Settings, *, with_exchange: bool | None = None, clock: Clock = SYSTEM_CLOCK) -> Container:
         db = Database(settings.database_url)
         bus = create_bus(settings)
         passwords = make_passwords(settings)
         access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
         refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
         instruments = dict(DEMO_INSTRUMENTS)
-        trading = TradingService(
-            db,
-            instruments,
-            market_always_open=settings.market_always_open,
-            bus=bus,
-            cancel_wait_seconds=settings.cancel_confirm_seconds,
-        )
+        market = MarketData(bus, instruments, clock, always_open=settings.market_always_open)
+        booking = ExecutionBooking(db, instruments, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
         exchange = (
             Exchange(
                 instruments,
                 bus,
-                trading,
+                booking,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
                 warmup_steps=settings.market_warmup_steps,
@@ -88,6 +91,20 @@ class Container:
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
         identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        trading = TradingServices(
+            place=PlaceOrderService(
+                db,
+                instruments,
+                market,
+                identity.tiers,
+                identity.auth.tier_of,
+                clock,
+                market_always_open=settings.market_always_open,
+            ),
+            cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
+            booking=booking,
+            preferences=PreferencesService(db, clock),
+        )
         return cls(
             settings=settings,
             db=db,
@@ -99,11 +116,12 @@ class Container:
             instruments=instruments,
             auth=identity.auth,
             trading=trading,
-            trading_queries=TradingQueries(db),
-            market=MarketData(bus, instruments, always_open=settings.market_always_open),
+            trading_queries=TradingQueries(db, clock),
+            market=market,
             relay=OutboxRelay(db, bus),
             identity=identity,
             exchange=exchange,
+            clock=clock,
         )
 
     async def start(self) -> None:
