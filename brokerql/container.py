@@ -18,8 +18,10 @@ from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
+from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
+from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import (
     CancelOrdersService,
@@ -55,7 +57,9 @@ class Container:
     auth: AuthService
     trading: TradingServices
     trading_queries: TradingQueries
+    order_stream: AccountEventStream
     market: MarketData
+    quote_stream: QuoteStream
     relay: OutboxRelay
     identity: IdentityServices
     exchange: Exchange | None = None
@@ -72,6 +76,7 @@ class Container:
         instruments = dict(DEMO_INSTRUMENTS)
         market = MarketData(bus, instruments, clock, always_open=settings.market_always_open)
         booking = ExecutionBooking(db, instruments, clock)
+        queries = TradingQueries(db, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
         exchange = (
             Exchange(
@@ -116,8 +121,10 @@ class Container:
             instruments=instruments,
             auth=identity.auth,
             trading=trading,
-            trading_queries=TradingQueries(db, clock),
+            trading_queries=queries,
+            order_stream=AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds),
             market=market,
+            quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             relay=OutboxRelay(db, bus),
             identity=identity,
             exchange=exchange,
