@@ -1,5 +1,6 @@
-"""Consecutive executions of one order booked together (`book_fills`): one FILL event and seq each, in
-order, and a batch holding an already-booked execution books only the new ones (both backends)."""
+"""Consecutive executions of one order booked together (one `ExecutionBooking.book` call): one FILL event
+and seq each, in order, and a batch holding an already-booked execution books only the new ones (both
+backends)."""
 
 from __future__ import annotations
 
