@@ -14,6 +14,9 @@ from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.replay import Replay
+from brokerql.monitor.controls import OperatorControls
+from brokerql.monitor.figures import FillCounter
+from brokerql.monitor.service import Monitor
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
@@ -31,6 +34,7 @@ from brokerql.services.trading import (
     TradingServices,
 )
 from brokerql.settings import Settings
+from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
@@ -62,6 +66,8 @@ class Container:
     quote_stream: QuoteStream
     relay: OutboxRelay
     identity: IdentityServices
+    monitor: Monitor
+    controls: OperatorControls
     exchange: Exchange | None = None
     clock: Clock = SYSTEM_CLOCK
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -78,11 +84,12 @@ class Container:
         booking = ExecutionBooking(db, instruments, clock)
         queries = TradingQueries(db, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
+        fills = FillCounter(booking)  # counts executions for the monitor (E3), books through the booking
         exchange = (
             Exchange(
                 instruments,
                 bus,
-                booking,
+                fills,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
                 warmup_steps=settings.market_warmup_steps,
@@ -110,6 +117,10 @@ class Container:
             booking=booking,
             preferences=PreferencesService(db, clock),
         )
+        monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
+        monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.attach(trading.place, exchange, fills)  # halts read by order placement, the fill count
+        trading.place.on_placed = monitor.order_placed
         return cls(
             settings=settings,
             db=db,
@@ -127,6 +138,8 @@ class Container:
             quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             relay=OutboxRelay(db, bus),
             identity=identity,
+            monitor=monitor,
+            controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             exchange=exchange,
             clock=clock,
         )
@@ -139,8 +152,10 @@ class Container:
         if self.exchange is not None:
             await self.exchange.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
+        await self.monitor.start()  # reports this process on the board, follows operators' controls
 
     async def stop(self) -> None:
+        await self.monitor.stop()
         await self.market.stop()
         if self.exchange is not None:
             await self.exchange.stop()

@@ -21,6 +21,7 @@ from brokerql.domain.entitlement_rules import trading_entitlement
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.domain.market.instruments import Instrument, validate_order
 from brokerql.domain.market.sessions import phase_at
+from brokerql.domain.operations.halts import Halts
 from brokerql.domain.trading.account import AccountType
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
@@ -72,8 +73,15 @@ class PlaceOrderService:
     ) -> None:
         self.db, self.instruments, self.quotes, self.catalog = db, instruments, quotes, catalog
         self.tier_of, self.clock, self.always_open = tier_of, clock, market_always_open
+        self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
+        self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
 
     async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
+        outcome = await self._place(client_id, command)
+        self.on_placed(outcome.order is not None and not outcome.errors)
+        return outcome
+
+    async def _place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
         tier = TierCode(await self.tier_of(client_id))
         instrument = self.instruments.get(command.symbol)
         snapshot = await self._snapshot(instrument) if instrument is not None else None
@@ -87,6 +95,8 @@ class PlaceOrderService:
             refused = self._not_entitled(tier, loaded.account.type)
             if refused is None and instrument is None:
                 refused = Rejection("UNKNOWN_SYMBOL", f"No instrument {command.symbol}.", "symbol")
+            if refused is None:
+                refused = self.halts().refusal(command.symbol)  # an operator halted it (E3)
             priced = refused or self._priced(command, snapshot)
             if isinstance(priced, Rejection):
                 return PlaceOutcome(errors=[priced])
