@@ -25,6 +25,7 @@ from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
 from brokerql.services.quote_stream import QuoteStream
+from brokerql.services.research.wiring import ResearchServices
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import (
     CancelOrdersService,
@@ -68,6 +69,7 @@ class Container:
     identity: IdentityServices
     monitor: Monitor
     controls: OperatorControls
+    research: ResearchServices
     exchange: Exchange | None = None
     clock: Clock = SYSTEM_CLOCK
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -140,6 +142,7 @@ class Container:
             identity=identity,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
+            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
             exchange=exchange,
             clock=clock,
         )
@@ -149,6 +152,7 @@ class Container:
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
+        self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
         if self.exchange is not None:
             await self.exchange.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
