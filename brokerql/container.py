@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from brokerql.bus import Bus, create_bus
+from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
@@ -20,11 +21,19 @@ from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
+from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
+from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.research.wiring import ResearchServices
 from brokerql.services.tokens import AccessTokens, RefreshTokens
-from brokerql.services.trading import TradingService
+from brokerql.services.trading import (
+    CancelOrdersService,
+    ExecutionBooking,
+    PlaceOrderService,
+    PreferencesService,
+    TradingServices,
+)
 from brokerql.settings import Settings
 from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
@@ -51,34 +60,33 @@ class Container:
     catalog: TierCatalog | TierCatalogStore  # the store: loaded from the tier table, swapped on edit
     instruments: dict[str, Instrument]
     auth: AuthService
-    trading: TradingService
+    trading: TradingServices
     trading_queries: TradingQueries
+    order_stream: AccountEventStream
     market: MarketData
+    quote_stream: QuoteStream
     relay: OutboxRelay
     identity: IdentityServices
     monitor: Monitor
     controls: OperatorControls
     research: ResearchServices
     exchange: Exchange | None = None
+    clock: Clock = SYSTEM_CLOCK
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
+    def build(cls, settings: Settings, *, with_exchange: bool | None = None, clock: Clock = SYSTEM_CLOCK) -> Container:
         db = Database(settings.database_url)
         bus = create_bus(settings)
         passwords = make_passwords(settings)
         access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
         refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
         instruments = dict(DEMO_INSTRUMENTS)
-        trading = TradingService(
-            db,
-            instruments,
-            market_always_open=settings.market_always_open,
-            bus=bus,
-            cancel_wait_seconds=settings.cancel_confirm_seconds,
-        )
+        market = MarketData(bus, instruments, clock, always_open=settings.market_always_open)
+        booking = ExecutionBooking(db, instruments, clock)
+        queries = TradingQueries(db, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
-        fills = FillCounter(trading)  # counts executions for the monitor (E3), books through trading
+        fills = FillCounter(booking)  # counts executions for the monitor (E3), books through the booking
         exchange = (
             Exchange(
                 instruments,
@@ -97,9 +105,24 @@ class Container:
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
         identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        trading = TradingServices(
+            place=PlaceOrderService(
+                db,
+                instruments,
+                market,
+                identity.tiers,
+                identity.auth.tier_of,
+                clock,
+                market_always_open=settings.market_always_open,
+            ),
+            cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
+            booking=booking,
+            preferences=PreferencesService(db, clock),
+        )
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
         monitor.verify_token = lambda token: access.verify(token, now=utcnow())
-        monitor.attach(trading, exchange, fills)
+        monitor.attach(trading.place, exchange, fills)  # halts read by order placement, the fill count
+        trading.place.on_placed = monitor.order_placed
         return cls(
             settings=settings,
             db=db,
@@ -111,14 +134,17 @@ class Container:
             instruments=instruments,
             auth=identity.auth,
             trading=trading,
-            trading_queries=TradingQueries(db),
-            market=MarketData(bus, instruments, always_open=settings.market_always_open),
+            trading_queries=queries,
+            order_stream=AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds),
+            market=market,
+            quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             relay=OutboxRelay(db, bus),
             identity=identity,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
             exchange=exchange,
+            clock=clock,
         )
 
     async def start(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 class FakeClock:
@@ -17,3 +18,19 @@ class FakeClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self.current += delta if delta is not None else timedelta(**kwargs)
         return self.current
+
+
+class NoQuotes:
+    """Market data before the first quote (the `snapshot` of `services.market.MarketData`): always None."""
+
+    async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
+        return None
+
+
+def fixed_tier(code: str):  # type: ignore[no-untyped-def]
+    """A `tier_of` that answers `code` for every client (the tests' accounts are created without the API)."""
+
+    async def tier_of(client_id: str) -> str:
+        return code
+
+    return tier_of
