@@ -1,4 +1,5 @@
-"""`brokerql serve | exchange | db upgrade | seed --demo | import FORMAT FILE | export-schema`."""
+"""`brokerql serve | exchange | db upgrade | seed --demo | import FORMAT FILE | export-schema | bootstrap |
+persist-operations`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import signal
 import sys
 from typing import Any
 
+from brokerql.cli_admin import add_commands
+from brokerql.logs import configure_logging
 from brokerql.settings import Environment, Settings, load_settings
 
 log = logging.getLogger("brokerql")
@@ -79,6 +82,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers if args.workers > 1 else None,
         host=host,
         port=port,
+        ssl_certfile=args.ssl_certfile,  # TLS in the process itself when no proxy ends it (E1)
+        ssl_keyfile=args.ssl_keyfile,
+        log_config=None,  # our structured logging (brokerql/logs.py), not uvicorn's own formatters
         ws="websockets",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
@@ -167,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--workers", type=int, default=1, help="API processes on the same port (scaled deployment: one per core)"
     )
+    serve.add_argument("--ssl-certfile", help="serve HTTPS/WSS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
     exchange = sub.add_parser("exchange", help="run the simulated exchange as its own process")
     exchange.add_argument("--replay", metavar="FILE.csv", help="also play recorded trades from this CSV file")
     exchange.add_argument("--speed", type=float, default=1.0, help="replay speed: 10 = ten times faster (default 1)")
@@ -180,16 +188,21 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--source", help="source name of the items (default: the format's name)")
     feed.add_argument("--draft", action="store_true", help="land new items as drafts instead of publishing them")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    admin_commands = add_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve" and bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        parser.error("--ssl-certfile and --ssl-keyfile go together")
     if args.command == "export-schema":
+        logging.basicConfig(level=logging.INFO)
         return cmd_export_schema(None, args)
     try:
         settings = load_settings()
     except ValueError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed, "import": cmd_import}
+    handlers.update(admin_commands)
     return handlers[args.command](settings, args)
 
 

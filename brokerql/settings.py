@@ -72,6 +72,31 @@ class Settings(BaseSettings):
     # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
+    # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
+    max_body_bytes: int = Field(64 * 1024, gt=0)
+    query_max_tokens: int = Field(2000, gt=0)
+    query_max_aliases: int = Field(30, ge=0)
+    query_max_duplicate_fields: int = Field(5, ge=0)
+    query_max_fragment_spreads: int = Field(50, ge=0)
+    query_max_directives: int = Field(10, ge=0)
+    query_max_cost: int = Field(5000, gt=0)
+    # A tier's cost budget per minute is its requests_per_minute x this (operators, partners: theirs).
+    cost_points_per_request: int = Field(20, gt=0)
+    anonymous_requests_per_minute: int = Field(60, gt=0)
+    # Logins, OTP checks, SMS codes and captchas per address and action (x rate_limit_scale, like A4).
+    attempts_per_minute: int = Field(10, gt=0)
+    spray_captcha_names: int = Field(3, gt=0)
+    spray_block_names: int = Field(10, gt=0)
+    spray_window_minutes: int = Field(15, gt=0)
+    spray_block_minutes: int = Field(15, gt=0)
+    # Proxies (addresses or CIDR) whose X-Forwarded-For is believed; nobody's by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    persisted_queries_only: bool = False
+    # GET /metrics needs `Authorization: Bearer <metrics_token>` when set (always set it in production).
+    metrics_token: str | None = None
+    connection_init_timeout_seconds: float = Field(5.0, gt=0)
+    # "json" (one JSON object a line) or "console"; unset: json in production, console otherwise.
+    log_format: str | None = None
 
     # E3: every process reports its figures this often; one that misses its TTL is shown as gone. The TTL
     # is five reports: a process starved of CPU (measured: 4 workers on 2 busy cores) reports late.
@@ -89,6 +114,10 @@ class Settings(BaseSettings):
                 raise ValueError("BROKERQL_SECRET_KEY of at least 32 characters is required in production")
             if self.demo:
                 raise ValueError("BROKERQL_DEMO cannot be used in production")
+            if "*" in self.allowed_origins:
+                raise ValueError("BROKERQL_ALLOWED_ORIGINS must list the front ends' origins in production")
+            if not self.metrics_token or len(self.metrics_token) < 16:
+                raise ValueError("BROKERQL_METRICS_TOKEN of at least 16 characters is required in production")
         if self.redis_url == "":
             self.redis_url = None
         return self

@@ -12,12 +12,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from brokerql.api import consoles, metrics
 from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context, RequestRateLimited
+from brokerql.api.edge import Edge
+from brokerql.api.http_view import HardenedGraphQL
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
 from brokerql.monitor.connections import ConnectionRegistry
@@ -25,7 +26,7 @@ from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
 
 
-class BrokerGraphQL(GraphQL):
+class BrokerGraphQL(HardenedGraphQL):
     """Strawberry's ASGI view with our typed context, the 429 answer and metrics.
 
     WebSocket origins are checked by strawberry itself (`allowed_origins`).
@@ -36,7 +37,7 @@ class BrokerGraphQL(GraphQL):
         self.container = container
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        context = Context(self.container, request, response)
+        context = Context(self.container, request, response, edge=self.edge)
         connection = ConnectionRegistry.of(request)
         if connection is not None:  # a WebSocket: the monitor may close it (drain, force-close)
             connection.context = context
@@ -44,7 +45,8 @@ class BrokerGraphQL(GraphQL):
         return context
 
     async def render_graphql_ide(self, request: Any) -> Response:
-        return consoles.graphiql_response()  # our page and assets, served from the app (no CDN)
+        # production: operators only (HardenedGraphQL.ide_refusal); our page and assets, no CDN
+        return self.ide_refusal(request) or consoles.graphiql_response()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -66,13 +68,15 @@ class BrokerGraphQL(GraphQL):
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
     settings = settings or load_settings()
     container = container or Container.build(settings)
-    schema = build_schema(max_depth=settings.query_max_depth)
+    edge = Edge(settings, container)  # E1: limits, quotas, persisted queries, production gates
+    schema = build_schema(edge.limits, edge)
     graphql = BrokerGraphQL(
         container,
+        edge=edge,
         schema=schema,
         graphql_ide="graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-        connection_init_wait_timeout=timedelta(seconds=5),
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_seconds),
         allowed_origins=settings.allowed_origins,
         multipart_uploads_enabled=True,  # importArticles takes a feed file (GraphQL multipart request spec)
     )
@@ -91,7 +95,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             body["status"] = "draining"
         return JSONResponse(body, status_code=200 if healthy and not container.monitor.draining else 503)
 
-    async def metrics_endpoint(_request: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if not edge.metrics_allowed(request.headers):  # E1: a bearer token in production
+            return JSONResponse({"error": "metrics need the metrics token"}, status_code=401)
         return metrics.metrics_response(container)
 
     @asynccontextmanager
@@ -121,4 +127,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     app.state.container = container
+    app.state.edge = edge
     return app

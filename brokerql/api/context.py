@@ -41,8 +41,9 @@ class RequestRateLimited(Exception):
 class Context:
     """What a resolver may use: the services, and who is calling."""
 
-    def __init__(self, container: Container, request: Any = None, response: Any = None) -> None:
+    def __init__(self, container: Container, request: Any = None, response: Any = None, edge: Any = None) -> None:
         self.container = container
+        self.edge = edge  # brokerql.api.edge.Edge: address, quotas and attempts (None for a bare schema)
         self.request = request
         self.response = response
         self.connection_params: dict[str, Any] | None = None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
 
+from brokerql.api.guarded import attempt, set_operator_cookie
+from brokerql.domain.common import Rejection
 from brokerql.schema.errors import UserError, unauthenticated
 from brokerql.schema.inputs import LoginInput, LoginPayload, RefreshSessionInput
 from brokerql.schema.types.client import Client
@@ -42,6 +45,10 @@ def _result(errors: list) -> ResultPayload:  # type: ignore[type-arg]
     return ResultPayload(ok=not errors, errors=[UserError.of(e) for e in errors])
 
 
+def _refused(rejection: Rejection) -> LoginOutcome:
+    return LoginOutcome(errors=[rejection])
+
+
 def _identity(info: strawberry.Info):  # type: ignore[no-untyped-def]
     return info.context.container.identity
 
@@ -49,15 +56,20 @@ def _identity(info: strawberry.Info):  # type: ignore[no-untyped-def]
 async def login(
     info: strawberry.Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
 ) -> LoginPayload:
-    outcome = await info.context.container.auth.login(
-        input.username,
-        input.password,
-        input.account_type.value if input.account_type else None,
-        otp=input.otp,
-        captcha_id=input.captcha_id,
-        captcha_answer=input.captcha_answer,
-    )
-    return _payload(outcome)
+    account_type = input.account_type.value if input.account_type else None
+    captcha = (input.captcha_id, input.captcha_answer)
+
+    def check() -> Awaitable[LoginOutcome]:
+        return info.context.container.auth.login(
+            input.username,
+            input.password,
+            account_type,
+            otp=input.otp,
+            captcha_id=captcha[0],
+            captcha_answer=captcha[1],
+        )
+
+    return _payload(await attempt(info.context, "login", input.username, check, _refused, captcha))
 
 
 async def refresh_session(
@@ -76,9 +88,18 @@ async def logout(info: strawberry.Info, refresh_token: str | None = None) -> Res
 
 
 async def operator_login(info: strawberry.Info, input: OperatorLoginInput) -> OperatorLoginPayload:
-    outcome = await info.context.container.auth.operator_login(
-        input.username, input.password, otp=input.otp, captcha_id=input.captcha_id, captcha_answer=input.captcha_answer
-    )
+    def check() -> Awaitable[LoginOutcome]:
+        return info.context.container.auth.operator_login(
+            input.username,
+            input.password,
+            otp=input.otp,
+            captcha_id=input.captcha_id,
+            captcha_answer=input.captcha_answer,
+        )
+
+    captcha = (input.captcha_id, input.captcha_answer)
+    outcome = await attempt(info.context, "operatorLogin", input.username, check, _refused, captcha)
+    set_operator_cookie(info.context, outcome.access_token, outcome.expires_in)  # the GraphiQL page in production
     return OperatorLoginPayload(
         access_token=outcome.access_token,
         refresh_token=outcome.refresh_token,
@@ -89,7 +110,8 @@ async def operator_login(info: strawberry.Info, input: OperatorLoginInput) -> Op
 
 
 async def request_captcha(info: strawberry.Info) -> Captcha:
-    captcha_id, png, expires_at = await _identity(info).captchas.issue()
+    issue = _identity(info).captchas.issue
+    captcha_id, png, expires_at = await attempt(info.context, "captcha", None, issue, _refused)
     return Captcha(id=strawberry.ID(captcha_id), image_png_base64=base64.b64encode(png).decode(), expires_at=expires_at)
 
 
@@ -100,18 +122,26 @@ async def certificate_challenge(info: strawberry.Info, username: str) -> Certifi
 
 async def certificate_login(info: strawberry.Info, input: CertificateLoginInput) -> LoginPayload:
     account_type = input.account_type.value if input.account_type else None
-    outcome = await _identity(info).second_factors.certificate_login(
-        str(input.challenge_id), input.signature, account_type
+    factors = _identity(info).second_factors
+    outcome = await attempt(
+        info.context,
+        "certificateLogin",
+        None,
+        lambda: factors.certificate_login(str(input.challenge_id), input.signature, account_type),
+        _refused,
     )
     return _payload(outcome)
 
 
 async def request_sms_code(info: strawberry.Info, phone: str) -> ResultPayload:
-    return _result(await _identity(info).trial.request_code(phone))
+    trial = _identity(info).trial
+    return _result(await attempt(info.context, "smsCode", None, lambda: trial.request_code(phone), _refused))
 
 
 async def register_trial(info: strawberry.Info, input: RegisterTrialInput) -> LoginPayload:
-    return _payload(await _identity(info).trial.register(input.phone, input.sms_code, input.password, input.name))
+    trial = _identity(info).trial
+    register = lambda: trial.register(input.phone, input.sms_code, input.password, input.name)  # noqa: E731
+    return _payload(await attempt(info.context, "smsCodeCheck", None, register, _refused))
 
 
 # -- a logged-in client or operator managing their own secrets -----------------------------------------
@@ -128,11 +158,13 @@ async def enrol_totp(info: strawberry.Info) -> TotpEnrolmentPayload:
 
 
 async def confirm_totp(info: strawberry.Info, code: str) -> ResultPayload:
-    return _result(await _identity(info).second_factors.confirm_totp(_self(info), code))
+    factors, principal = _identity(info).second_factors, _self(info)
+    return _result(await attempt(info.context, "otp", None, lambda: factors.confirm_totp(principal, code), _refused))
 
 
 async def disable_totp(info: strawberry.Info, code: str) -> ResultPayload:
-    return _result(await _identity(info).second_factors.disable_totp(_self(info), code))
+    factors, principal = _identity(info).second_factors, _self(info)
+    return _result(await attempt(info.context, "otp", None, lambda: factors.disable_totp(principal, code), _refused))
 
 
 async def change_password(info: strawberry.Info, current_password: str, new_password: str) -> ResultPayload:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
 
 from brokerql.monitor.extension import OperationMetrics
 from brokerql.resolvers import identity, market, trading, trading_reads
@@ -15,10 +14,13 @@ from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-cor
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.guard import OperationGuard
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.monitor_root import MonitorMutation, MonitorQuery
+from brokerql.schema.operation_limits import OperationLimits
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
+from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
@@ -122,19 +124,24 @@ class Subscription:
         return articles.article_published(info, columns)
 
 
-def build_schema(max_depth: int = 12, max_aliases: int = 30) -> BrokerSchema:
-    """Validation rules are built once and cached with the documents: validation is most of a small
-    query's cost, and limiter factories would defeat the validation cache."""
+def build_schema(
+    limits: OperationLimits | None = None,
+    edge: Any = None,
+    *,
+    max_depth: int | None = None,
+    max_aliases: int | None = None,
+) -> BrokerSchema:
+    """The schema with its operation guard (parse, limits, cost, validation cache: schema/guard.py).
+    `edge` (brokerql.api.edge.Edge) adds the production gates and the callers' cost budgets."""
+    limits = limits or OperationLimits()
+    if max_depth is not None or max_aliases is not None:
+        limits = replace(limits, max_depth=max_depth or limits.max_depth, max_aliases=max_aliases or limits.max_aliases)
     return BrokerSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         schema_directives=[Entitlement],
-        extensions=[
-            ParserCache(maxsize=1000),
-            ValidationCache(maxsize=1000),
-            AddValidationRules([create_validator(max_depth, None, None)]),
-            MaxAliasesLimiter(max_aliases),
-            OperationMetrics,
-        ],
+        scalar_overrides=OVERRIDES,
+        extensions=[OperationGuard.factory(limits, edge), OperationMetrics],
+        production=bool(edge is not None and edge.production),
     )

@@ -83,11 +83,13 @@ def classify(error: GraphQLError) -> None:
         error.message = original.message
     if "code" in extensions:
         error.extensions = extensions
+        log.info("refused (%s): %s", extensions["code"], error.message)
         return
     if original is None or isinstance(original, GraphQLError):
         complex_ = "depth" in error.message.lower() or "aliases" in error.message.lower()
         code = ErrorCode.QUERY_TOO_COMPLEX if complex_ else ErrorCode.BAD_USER_INPUT
         error.extensions = {**extensions, "code": code.value}
+        log.info("refused (%s): %s", code.value, error.message)
         return
     if isinstance(original, PermissionError):
         error.extensions = {**extensions, "code": ErrorCode.FORBIDDEN.value}

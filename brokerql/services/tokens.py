@@ -102,6 +102,8 @@ class AccessTokens:
             raise TokenError("invalid")
         if int(claims["exp"]) <= int(now.timestamp()):
             raise TokenError("expired")
+        if not claims.get("sid"):  # every token we issue names its session: one without escapes revocation
+            raise TokenError("invalid")
         return Principal(
             subject_id=claims["sub"],
             kind=claims.get("knd", "client"),

@@ -30,7 +30,15 @@ def test_production_needs_a_real_secret_and_no_demo_data() -> None:
         load_settings(env="production", secret_key=None)
     with pytest.raises(ValidationError, match="DEMO"):
         load_settings(env="production", secret_key="x" * 40, demo=True)
-    assert load_settings(env="production", secret_key="x" * 40).signing_key == "x" * 40
+    strict = {"allowed_origins": ["https://terminal.broker.example"], "metrics_token": "m" * 20}
+    assert load_settings(env="production", secret_key="x" * 40, **strict).signing_key == "x" * 40
+
+
+def test_production_needs_an_origin_allow_list_and_a_metrics_token() -> None:
+    with pytest.raises(ValidationError, match="ALLOWED_ORIGINS"):
+        load_settings(env="production", secret_key="x" * 40, metrics_token="m" * 20)
+    with pytest.raises(ValidationError, match="METRICS_TOKEN"):
+        load_settings(env="production", secret_key="x" * 40, allowed_origins=["https://a.example"])
 
 
 def test_development_secret_is_generated_once_and_shared(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

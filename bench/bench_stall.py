@@ -1,0 +1,155 @@
+"""How long a /healthz probe waits while abusive documents arrive (E1: one request must not stall everyone).
+
+Starts `brokerql serve` as its own process (SQLite, in-process bus, demo data), then for each scenario
+probes GET /healthz every 20 ms for `--seconds` while `--attackers` concurrent clients post the
+scenario's document again and again, and prints the probe latency (p50, p99, max) next to the baseline
+with no attack, with the ratio of the p99s. Scenarios: the documents of issue 13 (212 KiB of 5,000
+fragment spreads; 50,000 duplicate fields) and the largest documents the limits let through to the
+parser (just under the body and token limits).
+
+    python bench/bench_stall.py [--seconds 5] [--attackers 1] [--brokerql PATH]
+
+`--brokerql` runs another build's `brokerql` executable (e.g. an older checkout's venv) for a before/after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent / "brokerql"
+
+
+def fragment_bomb() -> str:  # issue 13: 5,000 spreads of one fragment, about 212 KiB
+    return (
+        "query { "
+        + " ".join(f"...F{i}" for i in range(5000))
+        + " } "
+        + " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(5000))[: 212 * 1024]
+    )
+
+
+def duplicate_fields() -> str:  # issue 13: 50,000 duplicate fields
+    return "query { " + "__typename " * 50_000 + "}"
+
+
+def near_the_limits() -> str:  # under 64 KiB: parsed up to the token limit, then refused
+    return "query { " + " ".join("...F" for _ in range(12_000)) + " } fragment F on Query { __typename }"
+
+
+def duplicates_under_the_token_limit() -> str:  # parsed in full, refused by the duplicate-field limit
+    return "query { " + "__typename " * 1_990 + "}"
+
+
+SCENARIOS = {
+    "baseline (no attack)": None,
+    "fragment bomb, 212 KiB": fragment_bomb(),
+    "50,000 duplicate fields": duplicate_fields(),
+    "64 KiB of spreads (token limit)": near_the_limits(),
+    "1,990 duplicate fields (parsed)": duplicates_under_the_token_limit(),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def probe(client: httpx.AsyncClient, seconds: float) -> list[float]:
+    waits: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        response = await client.get("/healthz")
+        waits.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+        await asyncio.sleep(0.02)
+    return waits
+
+
+async def attack(client: httpx.AsyncClient, document: str, stop: asyncio.Event, sent: list[int]) -> None:
+    while not stop.is_set():
+        response = await client.post("/graphql", json={"query": document})
+        assert response.status_code < 500, response.text
+        sent[0] += 1
+
+
+async def scenario(base: str, document: str | None, seconds: float, attackers: int) -> tuple[list[float], int]:
+    limits = httpx.Limits(max_connections=attackers + 2)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        stop, sent = asyncio.Event(), [0]
+        tasks = [asyncio.create_task(attack(client, document, stop, sent)) for _ in range(attackers if document else 0)]
+        await asyncio.sleep(0.5 if document else 0)
+        waits = await probe(client, seconds)
+        stop.set()
+        await asyncio.gather(*tasks)
+        return waits, sent[0]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: a value that was observed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+async def run(port: int, seconds: float, attackers: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    baseline_p99 = None
+    print(f"{'scenario':34} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99/base':>9} {'docs sent':>10}")
+    for name, document in SCENARIOS.items():
+        waits, sent = await scenario(base, document, seconds, attackers)
+        p50, p99 = statistics.median(waits), percentile(waits, 99)
+        baseline_p99 = baseline_p99 or p99
+        print(f"{name:34} {p50:8.1f} {p99:8.1f} {max(waits):8.1f} {p99 / baseline_p99:9.1f} {sent:10d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--attackers", type=int, default=1)
+    parser.add_argument("--brokerql", default=str(BIN), help="the brokerql executable to serve with")
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "BROKERQL_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            "BROKERQL_DEMO": "1",
+            "BROKERQL_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijkl",
+            "BROKERQL_RATE_LIMIT_SCALE": "100000",  # the attackers are measured, not rate limited
+            "BROKERQL_LOG_FORMAT": "json",
+        }
+        server = subprocess.Popen(
+            [args.brokerql, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.time() + 180  # migrations and demo data first; slow on a loaded machine
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise SystemExit("brokerql serve did not become healthy") from None
+                    time.sleep(0.2)
+            print(f"{args.brokerql}, {args.attackers} attacker(s), load average {os.getloadavg()[0]:.1f}")
+            asyncio.run(run(port, args.seconds, args.attackers))
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

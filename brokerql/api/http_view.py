@@ -1,0 +1,259 @@
+"""GraphQL over HTTP, hardened: body limit, strict bodies, media types, persisted queries, production gates.
+
+- Media types: `application/json` answers as it always has (200 with `errors` for parse, validation
+  and coercion failures). `application/graphql-response+json`, when the client prefers it, answers with
+  that type and the spec's status codes: 400 with no `data` for a request error.
+- Every malformed body (not JSON, not UTF-8, too deep, not an object, wrong parameter types) is a 400
+  with a JSON error coded BAD_REQUEST; a body over `max_body_bytes` is a 413 QUERY_TOO_COMPLEX.
+- Persisted queries (api/persisted.py). In production GET runs persisted queries only, and GraphiQL is
+  served to operators only (bearer token or the operator cookie); elsewhere it is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from brokerql.api.context import RequestRateLimited
+from brokerql.api.edge import Edge
+from brokerql.api.persisted import sha256
+from brokerql.logs import begin_request
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class Refusal(Exception):
+    """A request refused before GraphQL runs: answered as a GraphQL-shaped JSON error with a status."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.extra = status, message, code, extra
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def negotiate(accept: str | None) -> str:
+    """The response media type: graphql-response+json when the client ranks it first, else JSON."""
+    best, best_q = JSON, -1.0
+    for index, part in enumerate((accept or "").split(",")):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        if media not in (JSON, GRAPHQL_RESPONSE):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q or (q == best_q and index == 0):
+            best, best_q = media, q
+    return best
+
+
+def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+
+
+def decode_body(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Refusal(400, "The request body is not valid UTF-8.") from None
+    except RecursionError:
+        raise Refusal(400, "The request body is nested too deeply.") from None
+    except ValueError:  # JSONDecodeError, and integers longer than Python reads
+        raise Refusal(400, "The request body is not valid JSON.") from None
+
+
+class ProtocolHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws: an operation refused before it runs (syntax, validation, limits) gets an
+    `error` message with the coded errors, as the protocol requires, instead of a closed socket."""
+
+    async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:
+        self.schema.process_errors(result.errors)
+        await operation.send_initial_errors(result.errors)
+
+
+class HardenedGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = ProtocolHandler
+
+    def __init__(self, edge: Edge, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.edge = edge
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        given = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = begin_request(given.decode("latin-1") if given else None)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=self._limited(scope, receive))
+        media = negotiate(request.headers.get("accept"))
+        try:
+            await self._anonymous_quota(request)
+            response = await self.run(request)
+        except Refusal as refusal:
+            body = error_body(refusal.message, refusal.code, **refusal.extra)
+            response = JSONResponse(body, status_code=refusal.status, media_type=media)
+        except BodyTooLarge:
+            limit = self.edge.limits.max_body_bytes
+            body = error_body(
+                f"The request body is over {limit} bytes.", "QUERY_TOO_COMPLEX", rule="bodyBytes", limit=limit
+            )
+            response = JSONResponse(body, status_code=413, media_type=media)
+        except HTTPException as exc:
+            response = JSONResponse(
+                error_body(exc.reason, "BAD_REQUEST"), status_code=exc.status_code, media_type=media
+            )
+        response.headers["x-request-id"] = request_id
+        await response(scope, receive, send)
+
+    def _limited(self, scope: Any, receive: Any) -> Any:
+        limit = self.edge.limits.max_body_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise_now = True
+        else:
+            raise_now = False
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            if raise_now:
+                raise BodyTooLarge
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+            return message
+
+        return limited
+
+    async def _anonymous_quota(self, request: Request) -> None:
+        if request.headers.get("authorization") or request.method not in ("GET", "POST"):
+            return
+        decision = await self.edge.anonymous_request(request.scope)
+        if not decision.allowed:
+            raise RequestRateLimited(decision.retry_after, decision.limit)
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        sub_response = await super().get_sub_response(request)
+        request.state.sub_response = sub_response
+        request.state.media_type = negotiate(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media = getattr(sub_response, "negotiated", JSON)
+        response.headers["content-type"] = f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE else JSON
+        return response
+
+    async def process_result(self, request: Request, result: Any) -> Any:  # type: ignore[override]
+        data = await super().process_result(request, result)
+        sub_response = request.state.sub_response
+        media = request.state.media_type
+        sub_response.negotiated = media
+        errors = result.errors or []
+        request_error = result.data is None and errors and all(e.path is None for e in errors)
+        if not request_error:
+            return data
+        codes = {(e.extensions or {}).get("code") for e in errors}
+        if "RATE_LIMITED" in codes:
+            sub_response.status_code = 429
+        elif media == GRAPHQL_RESPONSE:
+            sub_response.status_code = 400
+        if media == GRAPHQL_RESPONSE:
+            data.pop("data", None)
+        return data
+
+    # -- GraphiQL ------------------------------------------------------------------------------------
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A browser's GET without an operation; a GET carrying a persisted query's hash is an operation."""
+        return super().should_render_graphql_ide(request) and request.query_params.get("extensions") is None
+
+    def ide_refusal(self, request: Request) -> Response | None:
+        """Production serves GraphiQL to operators only (bearer token or operator cookie): a 404 otherwise."""
+        if self.edge.production and self.edge.operator_of(request.headers) is None:
+            return JSONResponse(error_body("Not found.", "NOT_FOUND"), status_code=404)
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        return self.ide_refusal(request) or await super().render_graphql_ide(request)
+
+    # -- bodies --------------------------------------------------------------------------------------
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:  # type: ignore[override]
+        if request.method == "GET":
+            data = self._query_params(request.query_params)
+        else:
+            content_type, _ = parse_content_type(request.content_type or "")
+            if self.multipart_uploads_enabled and content_type == "multipart/form-data":
+                # GraphQL multipart uploads (operators' feed files): authorised by a bearer header,
+                # which a cross-site form cannot send, so this opens no CSRF path
+                if not request.headers.get("authorization"):
+                    raise Refusal(401, "Uploads need `Authorization: Bearer <token>`.", "UNAUTHENTICATED")
+                data = await self.parse_multipart(request)
+            elif content_type not in (JSON, GRAPHQL_RESPONSE) and not content_type.endswith("+json"):
+                raise Refusal(415, "Send GraphQL as JSON: Content-Type: application/json.")
+            else:
+                data = decode_body(await request.get_body())
+        if isinstance(data, list):
+            raise Refusal(400, "Batched operations are not accepted; send one operation per request.")
+        if not isinstance(data, dict):
+            raise Refusal(400, "The request body must be a JSON object with a `query`.")
+        query, variables = data.get("query"), data.get("variables")
+        operation_name, extensions = data.get("operationName"), data.get("extensions")
+        for name, value, kinds in (
+            ("query", query, str),
+            ("variables", variables, dict),
+            ("operationName", operation_name, str),
+            ("extensions", extensions, dict),
+        ):
+            if value is not None and not isinstance(value, kinds):
+                raise Refusal(400, f"The `{name}` parameter must be a {kinds.__name__} or null.")
+        query = await self._persisted(request.method, query, extensions)
+        return GraphQLRequestData(
+            query=query, variables=variables, operation_name=operation_name, extensions=extensions, protocol="http"
+        )
+
+    def _query_params(self, params: Any) -> dict[str, Any]:
+        data: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if isinstance(data.get(name), str) and data[name]:
+                data[name] = decode_body(data[name].encode("utf-8", "surrogatepass"))
+        return data
+
+    async def _persisted(self, method: str, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if method == "GET" and self.edge.production:
+                raise Refusal(405, "GET runs persisted queries only; POST other operations as JSON.")
+            return query
+        digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(digest, str) or persisted.get("version") != 1:
+            raise Refusal(400, "persistedQuery needs version 1 and a sha256Hash.")
+        if query is None:
+            found = await self.edge.persisted.lookup(digest.lower())
+            if found is None:
+                raise Refusal(200, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            return found
+        if sha256(query) != digest.lower():
+            raise Refusal(400, "The sha256Hash does not match the query.")
+        if method == "GET" and self.edge.production:
+            raise Refusal(405, "Register a persisted query with POST; GET sends its hash only.")
+        if not self.edge.persisted_only:
+            await self.edge.persisted.remember(digest.lower(), query)
+        return query

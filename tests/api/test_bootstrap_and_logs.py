@@ -1,0 +1,66 @@
+"""Production in one step (`brokerql bootstrap`), and JSON log lines that say which request, operation and
+caller they belong to."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from brokerql.cli_admin import bootstrap
+from brokerql.container import Container
+from brokerql.logs import configure_logging
+from brokerql.store.migrate import upgrade_async
+from tests.api.conftest import GraphQLClient, serve_in_process
+from tests.api.test_security_production import production
+
+
+async def test_bootstrap_creates_the_first_admin_once(backend: Any, tmp_path: Path) -> None:
+    settings = production(backend.settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    await upgrade_async(settings.database_url)
+    password = await bootstrap(settings, "root", "First Admin")
+    assert password is not None and len(password) >= 20
+    assert await bootstrap(settings, "again", "Second") is None
+    async with serve_in_process(settings, Container.build(settings)) as client:
+        result = await client.execute(
+            'mutation($p: String!) { operatorLogin(input: {username: "root", password: $p}) '
+            "{ accessToken errors { code } operator { roles } } }",
+            {"p": password},
+        )
+    assert result["data"]["operatorLogin"]["errors"] == []
+    assert result["data"]["operatorLogin"]["operator"]["roles"] == ["ADMIN"]
+
+
+@pytest.fixture
+def json_logs(backend: Any) -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(backend.settings.model_copy(update={"log_format": "json"}), stream=stream)
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+async def test_log_lines_carry_request_id_operation_and_principal(
+    json_logs: io.StringIO, client: GraphQLClient
+) -> None:
+    await client.login("gold001")
+    response = await client.http.post(
+        "/graphql",
+        json={"query": "query Broken { me { nosuchfield } }", "operationName": "Broken"},
+        headers={"authorization": f"Bearer {client.token}", "x-request-id": "req-42"},
+    )
+    assert response.headers["x-request-id"] == "req-42"
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line.startswith("{")]
+    refused = [line for line in lines if "refused" in line["event"]]
+    assert refused, lines
+    assert refused[0]["level"] == "info" and refused[0]["request_id"] == "req-42"
+    assert refused[0]["operation"] == "Broken" and refused[0]["principal"].startswith("client:")

@@ -1,0 +1,95 @@
+"""Operation limits (E1): each abusive document is refused before it runs, by the limit meant for it,
+with QUERY_TOO_COMPLEX naming the rule, the limit and the figure."""
+
+from __future__ import annotations
+
+from brokerql.container import Container
+from tests.api.conftest import GraphQLClient, serve_in_process
+
+
+async def post(client: GraphQLClient, query: str, variables: dict | None = None) -> tuple[int, dict]:
+    headers = {"authorization": f"Bearer {client.token}"} if client.token else {}
+    response = await client.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    return response.status_code, response.json()
+
+
+def refusal(body: dict) -> dict:
+    assert body.get("data") is None, body
+    assert len(body["errors"]) == 1, body
+    return body["errors"][0]["extensions"]
+
+
+async def test_duplicate_fields_are_refused_by_the_duplicate_field_limit(client: GraphQLClient) -> None:
+    status, body = await post(client, "query cop { " + "__typename \n" * 500 + "}")
+    assert status == 200
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "duplicateFields", "limit": 5, "value": 499}
+
+
+async def test_a_fragment_bomb_is_refused_by_the_fragment_spread_limit(client: GraphQLClient) -> None:
+    # Each fragment spreads the next one twice: 2^40 fields if expanded, 80 spreads written down.
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40)]
+    fragments.append("fragment F40 on Query { __typename }")
+    status, body = await post(client, "{ ...F0 }\n" + "\n".join(fragments))
+    assert status == 200
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "fragmentSpreads", "limit": 50, "value": 81}
+
+
+async def test_a_large_document_is_refused_by_the_body_limit(client: GraphQLClient) -> None:
+    spreads = " ".join("...F" for _ in range(20_000))
+    status, body = await post(client, "{ " + spreads + " } fragment F on Query { __typename }")
+    assert status == 413
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "bodyBytes", "limit": 65536}
+
+
+async def test_a_document_of_too_many_tokens_is_refused_by_the_token_limit(client: GraphQLClient) -> None:
+    status, body = await post(client, "{ " + " ".join(f"f{i}" for i in range(6000)) + " }")
+    assert status == 200
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "tokens", "limit": 2000, "value": ">2000"}
+
+
+async def test_too_deep_too_many_aliases_or_directives(client: GraphQLClient) -> None:
+    deep = "{ me { accounts { positions { symbol } } } }"
+    aliases = "query cop { " + "".join(f"alias{i}:__typename \n" for i in range(101)) + " }"
+    assert refusal((await post(client, aliases))[1]) == {
+        "code": "QUERY_TOO_COMPLEX",
+        "rule": "aliases",
+        "limit": 30,
+        "value": 101,
+    }
+    repeated = "query cop { __typename @aa@aa@aa@aa@aa@aa@aa@aa@aa@aa }"
+    assert refusal((await post(client, repeated))[1]) == {
+        "code": "QUERY_TOO_COMPLEX",
+        "rule": "repeatedDirectives",
+        "limit": 0,
+        "value": 9,
+    }
+    many = "query($a: Boolean!) { " + " ".join(f"f{i}: __typename @include(if: $a)" for i in range(11)) + " }"
+    assert refusal((await post(client, many, {"a": True}))[1])["rule"] == "directives"
+    settings = client.container.settings.model_copy(update={"query_max_depth": 2})
+    async with serve_in_process(settings, Container.build(settings)) as shallow:
+        assert refusal((await post(shallow, deep))[1]) == {
+            "code": "QUERY_TOO_COMPLEX",
+            "rule": "depth",
+            "limit": 2,
+            "value": 3,
+        }
+
+
+async def test_cost_is_reported_and_capped(client: GraphQLClient) -> None:
+    await client.login("gold001")
+    query = "query($n: Int) { instruments(first: $n) { edges { node { symbol } } } }"
+    status, body = await post(client, query, {"n": 10})
+    assert status == 200 and "errors" not in body, body
+    cost = body["extensions"]["cost"]
+    # instruments: 10 x (1 + edges (1 + node 1)) = 10 x 3
+    assert cost["requestedQueryCost"] == 30 and cost["maximumQueryCost"] == 5000
+    assert cost["throttleStatus"]["maximumAvailable"] > 0
+    settings = client.container.settings.model_copy(update={"query_max_cost": 20})
+    async with serve_in_process(settings, Container.build(settings)) as capped:
+        await capped.login("gold001")
+        assert refusal((await post(capped, query, {"n": 10}))[1]) == {
+            "code": "QUERY_TOO_COMPLEX",
+            "rule": "cost",
+            "limit": 20,
+            "value": 30,
+        }
