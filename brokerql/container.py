@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from brokerql.bus import Bus, create_bus
+from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
@@ -51,16 +52,22 @@ class Container:
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
+    clock: Clock
     exchange: Exchange | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
+    def build(cls, settings: Settings, *, with_exchange: bool | None = None, clock: Clock = SYSTEM_CLOCK) -> Container:
+        """`clock` is the one source of "now" for every part (tests pass a fake one)."""
         db = Database(settings.database_url)
         bus = create_bus(settings)
         passwords = make_passwords(settings)
-        access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
-        refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
+        access = AccessTokens(
+            settings.signing_key,
+            timedelta(minutes=settings.access_token_minutes),
+            cache_size=settings.token_cache_size,
+        )
+        refresh = RefreshTokens(timedelta(days=settings.refresh_token_days), clock)
         instruments = dict(DEMO_INSTRUMENTS)
         trading = TradingService(
             db,
@@ -87,7 +94,9 @@ class Container:
             else None
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
-        identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        identity = IdentityServices.build(
+            settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
+        )
         return cls(
             settings=settings,
             db=db,
@@ -103,6 +112,7 @@ class Container:
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             identity=identity,
+            clock=clock,
             exchange=exchange,
         )
 

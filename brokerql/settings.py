@@ -1,4 +1,4 @@
-"""One validated settings object, read from `BROKERQL_*` environment variables (CONTRACT.md)."""
+"""One validated settings object, read from `BROKERQL_*` environment variables (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
+    # Identity caches of each process (bounded LRU with expiry): tiers, operator roles and session rows
+    # are re-read from the database after their TTL; verified token signatures are kept until evicted.
+    identity_cache_size: int = Field(100_000, gt=0)
+    tier_cache_seconds: float = Field(1.0, gt=0)
+    roles_cache_seconds: float = Field(1.0, gt=0)
+    session_cache_seconds: float = Field(1.0, gt=0)
+    token_cache_size: int = Field(50_000, gt=0)
+    # Scaled (Redis): a process's hold on a subscription slot expires this long after its stream last
+    # renewed it (streams renew at every heartbeat), so a crashed process's slots come back by themselves.
+    subscription_slot_ttl_seconds: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from brokerql.schema.errors import CodedError, ErrorCode, unauthenticated
 from brokerql.services.tokens import Principal, TokenError
-from brokerql.store.columns import utcnow
 
 if TYPE_CHECKING:
     from brokerql.container import Container
@@ -66,7 +65,7 @@ class Context:
         if self._header_token is None:
             return
         try:
-            principal = self.container.access_tokens.verify(self._header_token, now=utcnow())
+            principal = self.container.access_tokens.verify(self._header_token, now=self.container.clock.now())
         except TokenError:
             return  # principal() reports it when a resolver asks
         identity = self.container.identity
@@ -84,7 +83,7 @@ class Context:
         if token is None:
             return None
         try:
-            principal = self.container.access_tokens.verify(token, now=utcnow())
+            principal = self.container.access_tokens.verify(token, now=self.container.clock.now())
         except TokenError as exc:
             raise unauthenticated(f"Access token {exc.reason}; log in again or refresh.") from None
         if self.container.identity.sessions.is_revoked(principal.session_id) or self.session_state == "REVOKED":

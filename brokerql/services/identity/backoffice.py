@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.partner_scopes import PARTNER_SCOPES
 from brokerql.domain.identity.tiers import TierCode
-from brokerql.services.identity import Clock
 from brokerql.services.identity.audit import client_log, operator_log
 from brokerql.services.identity.params import SystemParameters, validate_parameter
 from brokerql.services.identity.sessions import SessionGate
@@ -64,7 +64,7 @@ class BackOffice:
             if row is None:
                 row = SystemParameterRow(key=key, value=value)
                 uow.session.add(row)
-            row.value, row.updated_at = value, self.clock()
+            row.value, row.updated_at = value, self.clock.now()
             operator_log(uow, by, "parameter.set", key, before, {"value": value})
         self.params.forget()
         return row, []
@@ -176,7 +176,7 @@ class BackOffice:
             row = await uow.session.scalar(select(ApiClientRow).where(ApiClientRow.client_id == client_id))
             if row is None:
                 return [Rejection("NOT_FOUND", "No such API client.", "clientId")]
-            row.revoked_at = self.clock()
+            row.revoked_at = self.clock.now()
             await self.sessions.revoke_subject(uow, row.id, "partner")
             operator_log(uow, by, "api_client.revoke", client_id, {"revoked": False}, {"revoked": True})
         return []

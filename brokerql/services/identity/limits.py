@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.identity.rate_limit import (
     WINDOW_SECONDS,
     Decision,
@@ -28,7 +29,6 @@ from brokerql.domain.identity.rate_limit import (
 )
 from brokerql.domain.identity.tiers import TierCode, TierLimits
 from brokerql.services.auth import AuthService
-from brokerql.services.identity import Clock
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.tokens import Principal
 from brokerql.settings import Settings
@@ -74,7 +74,7 @@ class RateLimits:
     async def check_request(self, principal: Principal) -> Decision:
         """Count one HTTP GraphQL operation of the caller and say whether it may run."""
         limits = await self.limits_for(principal)
-        window = window_of(self.clock(), WINDOW_SECONDS)
+        window = window_of(self.clock.now(), WINDOW_SECONDS)
         key = f"{principal.kind}:{principal.subject_id}"
         count = await self._count(key, window.number)
         if count is None:
