@@ -106,7 +106,10 @@ class IdentityServices:
             await self.sessions.poll()
         except Exception:  # an unmigrated database: the built-in catalog serves until it is migrated
             log.exception("could not load identity state at start-up")
-        return [asyncio.create_task(self._refresh_loop(), name="identity-refresh")]
+        return [
+            asyncio.create_task(self._refresh_loop(), name="identity-refresh"),
+            asyncio.create_task(self.limits.slots.run(), name="subscription-slot-leases"),
+        ]
 
     async def _refresh_loop(self) -> None:
         interval = self.settings.revocation_poll_seconds
