@@ -76,6 +76,19 @@ class Context:
         if not decision.allowed:
             raise RequestRateLimited(decision.retry_after, decision.limit)
 
+    def connection_credentials_valid(self) -> bool:
+        """For a WebSocket's connection_init: no credentials (anonymous) or a bearer token that verifies
+        and whose session is live. A token that is malformed, expired or revoked is refused here, at
+        once, rather than per subscription."""
+        params = self.connection_params or {}
+        if self.token is None:
+            return not (params.get("authorization") or params.get("Authorization"))
+        try:
+            self.principal()
+        except CodedError:
+            return False
+        return True
+
     def principal(self, *, allow_locked: bool = False) -> Principal | None:
         """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token, a revoked
         session (checked in memory, so also at every subscription heartbeat) or an idle-locked one."""
