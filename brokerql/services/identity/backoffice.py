@@ -113,17 +113,18 @@ class BackOffice:
             operator_log(uow, by, "service.upsert", code, before, _row_dict(row, *names))
         return row, []
 
-    async def book(self, client_id: str, tier: str, code: str, note: str) -> tuple[ServiceBookingRow | None, list]:
+    async def book(self, client_id: str, code: str, note: str) -> tuple[ServiceBookingRow | None, list]:
+        """A client books a service its current tier reaches."""
         async with self.db.transaction() as uow:
             service = await uow.session.get(BookableServiceRow, code)
             if service is None or not service.enabled:
                 return None, [Rejection("NOT_FOUND", "No such service.", "serviceCode")]
-            if TierCode(tier).rank < TierCode(service.min_tier).rank:
+            client = await uow.session.get(ClientRow, client_id)
+            if client is None or TierCode(client.tier_code).rank < TierCode(service.min_tier).rank:
                 return None, [Rejection("NOT_ENTITLED", f"This service starts at {service.min_tier}.", "serviceCode")]
             booking = ServiceBookingRow(id=new_id("bkg"), client_id=client_id, service_code=code, note=note[:255])
             uow.session.add(booking)
-            client = await uow.session.get(ClientRow, client_id)
-            client_log(uow, "SERVICE_BOOKED", client.username if client else "", client_id, code)
+            client_log(uow, "SERVICE_BOOKED", client.username, client_id, code)
         return booking, []
 
     # -- servers (C10) -------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ class Grading:
             row = await session.get(GradingModelRow, 1)
         return (model_from_json(row.model), row.version) if row else (DEFAULT_GRADING_MODEL, 0)
 
-    async def set_model(self, by: str, data: dict[str, Any]) -> tuple[GradingModel | None, list[Rejection]]:
+    async def set_model(self, by: str, data: dict[str, Any]) -> tuple[tuple[GradingModel, int] | None, list[Rejection]]:
+        """Validate and store a new model; the model and its version, or the rejections."""
         try:
             model = model_from_json(data)
         except (KeyError, ValueError, ArithmeticError) as exc:
@@ -92,7 +93,7 @@ class Grading:
             row.model, row.version, row.updated_at = model_to_json(model), row.version + 1, self.clock.now()
             operator_log(uow, by, "grading.set_model", "model", model_to_json(current), row.model)
             domain_event(uow, "GradingModelChanged", "model", {"version": row.version})
-        return model, []
+        return (model, row.version), []
 
     # -- runs ----------------------------------------------------------------------------------------
     async def _dimensions(self, uow: UnitOfWork) -> dict[str, dict[Dimension, Decimal]]:
@@ -167,8 +168,14 @@ class Grading:
             return await session.scalar(select(GradingRunRow).order_by(GradingRunRow.id.desc()).limit(1))
 
     async def results(
-        self, run_id: str, status: str | None, client_id: str | None, after: str | None, limit: int
+        self, run_id: str | None, status: str | None, client_id: str | None, after: str | None, limit: int
     ) -> Sequence[GradingResultRow]:
+        """One page of a run's results (the latest run's when `run_id` is None; none before the first run)."""
+        if run_id is None:
+            latest = await self.latest_run()
+            if latest is None:
+                return []
+            run_id = latest.id
         query = select(GradingResultRow).where(GradingResultRow.run_id == run_id)
         if status:
             query = query.where(GradingResultRow.status == status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from cachetools import TTLCache
@@ -19,6 +20,12 @@ from brokerql.store.database import Database
 from brokerql.store.tables import OperatorRow
 
 _UNREAD: Any = object()
+
+
+class OperatorStanding(StrEnum):
+    ALLOWED = "ALLOWED"
+    FORBIDDEN = "FORBIDDEN"  # lacks the permission
+    GONE = "GONE"  # the operator was deleted
 
 
 class Operators:
@@ -41,9 +48,14 @@ class Operators:
         self._roles[operator_id] = roles
         return roles
 
-    async def allowed(self, operator_id: str, permission: Permission) -> bool:
+    async def standing(self, operator_id: str, permission: Permission | None) -> OperatorStanding:
+        """Whether the operator still exists and holds `permission` (any operator when None)."""
         roles = await self.roles_of(operator_id)
-        return roles is not None and has_permission(roles, permission)
+        if roles is None:
+            return OperatorStanding.GONE
+        if permission is not None and not has_permission(roles, permission):
+            return OperatorStanding.FORBIDDEN
+        return OperatorStanding.ALLOWED
 
     async def get(self, operator_id: str) -> OperatorRow | None:
         async with self.db.read() as session:
