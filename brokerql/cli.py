@@ -49,7 +49,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        ws="websockets",
+        ws="websockets-sansio",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
         log_level="info",

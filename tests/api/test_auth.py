@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from brokerql.domain.identity.certificates import challenge_message
-from brokerql.domain.identity.sms import RecordingSmsSender
 from brokerql.services.identity.guard import Captchas
 from tests.api.conftest import PASSWORD, GraphQLClient
+from tests.fakes import RecordingSmsSender
 
 LOGIN = """mutation($i: LoginInput!) { login(input: $i) {
   accessToken refreshToken expiresIn client { username tier { code } } errors { code message field } } }"""

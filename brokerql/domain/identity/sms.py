@@ -13,7 +13,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -174,18 +174,3 @@ class LoggingSmsSender:
         """Log that a code went to the (masked) phone, with the code only if revealing."""
         shown = code if self.reveal_codes else "[redacted]"
         self._log.info("SMS code for %s: %s", mask_phone(phone) if not self.reveal_codes else phone, shown)
-
-
-@dataclass
-class RecordingSmsSender:
-    """A fake for tests: remembers every (phone, code) sent, in order."""
-
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send_code(self, phone: str, code: str) -> None:
-        """Record the message instead of sending it."""
-        self.sent.append((phone, code))
-
-    def last_code(self, phone: str) -> str | None:
-        """The latest code sent to ``phone``, if any."""
-        return next((c for p, c in reversed(self.sent) if p == phone), None)

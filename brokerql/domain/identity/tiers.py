@@ -194,9 +194,9 @@ class TierCatalog:
 
 
 def _demo_catalog() -> TierCatalog:
-    """The demo mapping of CONTRACT.md.
+    """The demo mapping of tiers to entitlements (docs/api.md, Tiers and entitlement discovery).
 
-    Choices beyond the contract: TRIAL may only look (Level-1 quotes and basic research, no trading,
+    Choices: TRIAL may only look (Level-1 quotes and basic research, no trading,
     no HK or futures quotes) because a trial user has no trading account; STANDARD and up are trading
     users, so they get futures real-time and 15-minute delayed HK quotes (C9); VIP fast trading (D)
     starts at GOLD, alongside margin. Each tier is a superset of the one below it.

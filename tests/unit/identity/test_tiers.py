@@ -8,7 +8,7 @@ from brokerql.domain.common import Rejection
 from brokerql.domain.identity import tiers as t
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCatalog, TierCode, TierLimits
 
-# One line per demo mapping rule of CONTRACT.md (plus the documented choices for the rest).
+# One line per rule of the demo mapping (DEMO_TIER_CATALOG, described in docs/api.md).
 EXPECTED_LOWEST = {
     t.QUOTES_LEVEL1: TierCode.TRIAL,
     t.RESEARCH_BASIC: TierCode.TRIAL,
