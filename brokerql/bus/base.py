@@ -13,14 +13,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-Message = dict[str, Any]
-# Sent to every local subscriber when the upstream link was lost and re-established: what was published
-# meanwhile may be missing, so consumers with a durable source (the database) resynchronise from it.
-RESYNC: Message = {"_resync": True}
+from brokerql.bus import codec
+
+# A message is a typed object registered in the codec (commands, execution reports, account events), or a
+# market-data snapshot (a JSON-able dict built once by the exchange for every subscriber).
+Message = Any
 
 
 class SlowConsumer(Exception):
     """The subscriber's bounded buffer overflowed; it must resubscribe from its last known position."""
+
+
+class Resync(Exception):
+    """Out of band: the upstream link was lost and re-established, so what was published meanwhile may be
+    missing. Consumers with a durable source (the database) re-read from it; quote readers take the latest.
+
+    Raised by `Subscription.get` once per loss, never mixed into the data.
+    """
 
 
 class Subscription:
@@ -39,8 +48,19 @@ class Subscription:
         self.closed = False
         self.conflate = conflate
         self.superseded = 0  # conflation: unread messages replaced by a newer one of the same topic
+        self.resync_pending = False
         self._latest: dict[str, Message] = {}
         self._ready = asyncio.Event()
+        self._resync_event = asyncio.Event()
+
+    def signal_resync(self) -> None:
+        """The link was lost: the next `get` raises Resync (conflated: unread snapshots are dropped too,
+        since the reader re-reads the latest anyway)."""
+        self.resync_pending = True
+        if self.conflate:
+            self._latest.clear()
+            self._ready.set()
+        self._resync_event.set()
 
     def deliver(self, topic: str, message: Message) -> None:
         if self.conflate:
@@ -57,17 +77,34 @@ class Subscription:
             self.overflowed = True
 
     async def get(self, timeout: float | None = None) -> tuple[str, Message] | None:
-        """The next message, or None when `timeout` passes first. Raises SlowConsumer after overflow."""
+        """The next message, or None when `timeout` passes first.
+
+        Raises SlowConsumer after an overflow, and Resync (once) after the upstream link was lost."""
+        self._raise_resync()
         if self.conflate:
             return await self._next_latest(timeout)
         if self.overflowed:
             raise SlowConsumer()
+        if not self.queue.empty():
+            return self.queue.get_nowait()
+        getter = asyncio.ensure_future(self.queue.get())
+        signal = asyncio.ensure_future(self._resync_event.wait())
         try:
-            if timeout is None:
-                return await self.queue.get()
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            return None
+            await asyncio.wait({getter, signal}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            signal.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        self._raise_resync()
+        return None
+
+    def _raise_resync(self) -> None:
+        if self.resync_pending:
+            self.resync_pending = False
+            self._resync_event.clear()
+            raise Resync()
 
     async def _next_latest(self, timeout: float | None) -> tuple[str, Message] | None:
         while not self._latest:
@@ -76,6 +113,7 @@ class Subscription:
                 await asyncio.wait_for(self._ready.wait(), timeout)
             except TimeoutError:
                 return None
+            self._raise_resync()
         topic = next(iter(self._latest))
         return topic, self._latest.pop(topic)
 
@@ -132,13 +170,18 @@ class Hub:
         for subscription in tuple(self.by_topic.get(topic, ())):
             subscription.deliver(topic, message)
 
+    def resync(self, topic: str) -> None:
+        """Tell every local subscriber of `topic` that messages may have been lost (out of band)."""
+        for subscription in tuple(self.by_topic.get(topic, ())):
+            subscription.signal_resync()
+
     @property
     def subscriber_count(self) -> int:
         return len({s for subs in self.by_topic.values() for s in subs})
 
 
 class Bus(ABC):
-    """Publish/subscribe between processes. Messages are JSON-able dicts."""
+    """Publish/subscribe between processes: typed messages (see `codec`) and market-data snapshots."""
 
     def __init__(self, buffer_size: int = 1000) -> None:
         self.hub = Hub(self)
@@ -153,6 +196,12 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
         """Send `message` to every subscriber of `topic`; with `retain`, also keep it as the latest."""
+
+    async def publish_record(self, topic: str, record: codec.Record) -> None:
+        """Publish a message stored as a codec record (the outbox). Unreadable records are parked."""
+        message = codec.from_record(record)
+        if message is not None:
+            await self.publish(topic, message)
 
     @abstractmethod
     async def latest(self, topic: str) -> Message | None:

@@ -6,7 +6,9 @@ nothing published after a subscription starts is skipped. Quotes are plain pub/s
 matters, and the latest is also kept in a key (`retain`) for processes that join later.
 
 The database stays the source of truth: if Redis restarts (it keeps nothing on disk here) every local
-subscriber gets RESYNC and re-reads what it may have missed from the database.
+subscriber is told out of band (`Resync`) and re-reads what it may have missed from the database.
+
+Stream entries are codec envelopes (typed messages); pub/sub carries market-data snapshots as JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from brokerql.bus.base import RESYNC, Bus, Message
+from brokerql.bus import codec
+from brokerql.bus.base import Bus, Message
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,14 @@ class RedisBus(Bus):
         await self.client.aclose()
 
     async def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
-        data = json.dumps(message, separators=(",", ":"), default=str)
+        data = codec.encode(message) if is_stream(topic) else json.dumps(message, separators=(",", ":"), default=str)
+        await self._send(topic, data, retain=retain)
+
+    async def publish_record(self, topic: str, record: codec.Record) -> None:
+        """An outbox record is already an envelope: it goes out as it is, without decoding it first."""
+        await self._send(topic, json.dumps(record, separators=(",", ":")), retain=False)
+
+    async def _send(self, topic: str, data: str | bytes, *, retain: bool) -> None:
         key = self.key(topic)
         if is_stream(topic):
             await self.client.xadd(key, {"d": data}, maxlen=STREAM_MAXLEN, approximate=True)
@@ -135,7 +145,9 @@ class RedisBus(Bus):
                 for entry_id, fields in entries:
                     if topic in self._stream_positions:
                         self._stream_positions[topic] = entry_id.decode()
-                    self.hub.dispatch(topic, json.loads(fields[b"d"]))
+                    message = codec.decode(fields[b"d"])
+                    if message is not None:  # unreadable: parked by the codec
+                        self.hub.dispatch(topic, message)
 
     async def _read_pubsub(self) -> None:
         while True:
@@ -175,4 +187,4 @@ class RedisBus(Bus):
                 await self._pubsub.subscribe(*channels)
         for topic in list(self.hub.by_topic):
             if is_stream(topic) == (reader == "streams"):
-                self.hub.dispatch(topic, RESYNC)
+                self.hub.resync(topic)

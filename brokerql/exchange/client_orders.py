@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.trading.gateway import ExecutionReport, SubmitOrder
 
 log = logging.getLogger("brokerql.exchange.engine")
 
@@ -37,16 +38,26 @@ class WorkingOrder:
     cancel_requested: bool = False
     created_at: datetime | None = None  # when known (from the database): gives the order's trading day
 
+    @classmethod
+    def of(cls, command: SubmitOrder) -> WorkingOrder:
+        return cls(
+            order_id=command.order_id,
+            symbol=command.symbol,
+            side=command.side,
+            type=command.type,
+            price=command.price,
+            leaves_qty=command.quantity,
+            time_in_force=command.time_in_force,
+            created_at=command.created_at,
+        )
+
 
 class ExecutionBooker(Protocol):
     """Where the exchange's results for client orders go (the trading service)."""
 
-    async def book_fills(self, order_id: str, executions: list[tuple[str, Decimal, int, bool]]) -> None:
-        """Consecutive executions (exec_id, price, quantity, maker) of one order, booked in order."""
+    async def book(self, reports: Sequence[ExecutionReport]) -> None:
+        """Consecutive execution reports of one order, booked in order, each once (by exec_id)."""
 
-    async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None: ...
-    async def book_cancel_rejected(self, order_id: str, reason: str) -> None: ...
-    async def book_expired(self, order_id: str, quantity: int) -> None: ...
     async def working_orders(self) -> list[WorkingOrder]: ...
 
 
@@ -73,48 +84,39 @@ class RestingClientOrders:
         return sorted(o for o, s in self.symbols.items() if s == symbol and self.days[o] < day)
 
 
-Job = tuple[str, tuple[Any, ...]]  # ("fill" | "canceled" | "expired" | "cancel_rejected", arguments)
-
-
-async def run_bookings(jobs: asyncio.Queue[Job], booker: ExecutionBooker, after: Callable[[], Awaitable[None]]) -> None:
-    """Book the exchange's results in the order the books produced them, one worker.
+async def run_bookings(
+    jobs: asyncio.Queue[ExecutionReport], booker: ExecutionBooker, after: Callable[[], Awaitable[None]]
+) -> None:
+    """Book the exchange's reports in the order the books produced them, one worker.
 
     Consecutive fills of one order (a sweep of several levels) are booked in one transaction. `after`
     (quote publishing) runs after every booking except in the middle of a burst of fills.
     """
-    held: Job | None = None
+    held: ExecutionReport | None = None
     while True:
-        kind, args = held or await jobs.get()
+        first = held or await jobs.get()
         held = None
-        if kind == "fill":
-            executions = [args[1:]]
-            while held is None and not jobs.empty():
-                held = jobs.get_nowait()
-                if held[0] == "fill" and held[1][0] == args[0]:
-                    executions.append(held[1][1:])
-                    held = None
-            kind, args = "fills", (args[0], executions)
-        await _book(booker, kind, args)
-        if kind != "fills" or (held is None and jobs.empty()):
+        batch = [first]
+        while first.is_trade and not jobs.empty():
+            held = jobs.get_nowait()
+            if not (held.is_trade and held.order_id == first.order_id):
+                break
+            batch.append(held)
+            held = None
+        await _book(booker, batch)
+        if not first.is_trade or (held is None and jobs.empty()):
             await after()
 
 
-async def _book(booker: ExecutionBooker, kind: str, args: tuple[Any, ...]) -> None:
+async def _book(booker: ExecutionBooker, batch: list[ExecutionReport]) -> None:
     delay = 0.2
     while True:
         try:
-            if kind == "fills":
-                await booker.book_fills(*args)
-            elif kind == "canceled":
-                await booker.book_canceled(*args)
-            elif kind == "expired":
-                await booker.book_expired(*args)
-            else:
-                await booker.book_cancel_rejected(*args)
+            await booker.book(batch)
             return
         except asyncio.CancelledError:
             raise
         except Exception:  # the database is unreachable: a fill must not be dropped, so retry
-            log.exception("booking %s %s failed; retrying in %.1fs", kind, args, delay)
+            log.exception("booking %s failed; retrying in %.1fs", batch, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

@@ -18,12 +18,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from brokerql.bus import Bus, SlowConsumer
+from brokerql.bus import Bus, Resync, SlowConsumer
+from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.orders import Execution
 from brokerql.domain.market.sessions import TradingPhase, trading_day
 from brokerql.domain.market.simulator import MarketSimulator, executions_of
+from brokerql.domain.trading.events import Liquidity
+from brokerql.domain.trading.gateway import CancelOrder, ExecType, ExecutionReport, GatewayCommand, SubmitOrder
 from brokerql.exchange.client_orders import ExecutionBooker, RestingClientOrders, WorkingOrder, run_bookings
 from brokerql.exchange.desk import HK_DELAY, REFERENCE_TOPIC, QuoteDesk, bars_topic, quote_topic
 from brokerql.exchange.replay import Replay, play
@@ -42,8 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-COMMANDS_TOPIC = "exchange.commands"
 
 
 class Exchange:
@@ -76,7 +77,7 @@ class Exchange:
         self.client_orders = RestingClientOrders()  # resting client order id -> symbol, trading day
         self.seen: set[str] = set()
         self.run_id = secrets.token_hex(4)
-        self.jobs: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
+        self.jobs: asyncio.Queue[ExecutionReport] = asyncio.Queue()
         self.warmup_steps = warmup_steps
         self._bus_down = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -117,6 +118,10 @@ class Exchange:
             while True:
                 try:
                     _topic, message = await subscription.get()
+                except Resync:  # the bus may have lost commands: the database has every working order
+                    self.desk.mark_all_dirty()
+                    await self.reconcile()
+                    continue
                 except SlowConsumer:
                     log.error("exchange fell behind its command stream; resubscribing and reconciling")
                     await subscription.close()
@@ -128,25 +133,14 @@ class Exchange:
                 except Exception:  # one bad command must not stop the exchange
                     log.exception("exchange could not handle %s", message)
 
-    async def handle(self, message: dict[str, Any]) -> None:
-        if message.get("_resync"):
-            self.desk.mark_all_dirty()
-            await self.reconcile()
-        elif message.get("type") == "new":
-            price = Decimal(message["price"]) if message.get("price") else None
-            self.submit(
-                WorkingOrder(
-                    order_id=message["orderId"],
-                    symbol=message["symbol"],
-                    side=Side(message["side"]),
-                    type=OrderType(message["orderType"]),
-                    price=price,
-                    leaves_qty=int(message["quantity"]),
-                    time_in_force=TimeInForce(message.get("timeInForce", "DAY")),
-                )
-            )
-        elif message.get("type") == "cancel":
-            self.cancel(message["orderId"], message["symbol"])
+    async def handle(self, command: GatewayCommand) -> None:
+        match command:
+            case SubmitOrder():
+                self.submit(WorkingOrder.of(command))
+            case CancelOrder():
+                self.cancel(command.order_id, command.symbol)
+            case _:
+                log.error("exchange ignores %r: not a venue command", command)
 
     async def reconcile(self) -> None:
         """Put back on the book every working order the database has and this exchange does not;
@@ -154,7 +148,7 @@ class Exchange:
         for order in await self.booker.working_orders():
             if order.order_id not in self.seen and order.symbol in self.books and self._of_past_day(order):
                 self.seen.add(order.order_id)
-                self.jobs.put_nowait(("expired", (order.order_id, order.leaves_qty)))
+                self._report(order.order_id, order.symbol, ExecType.EXPIRED, order.leaves_qty)
                 continue
             if order.order_id in self.seen:
                 if order.cancel_requested:
@@ -175,16 +169,31 @@ class Exchange:
         self._after_executions(order.symbol, result.executions)
         if result.canceled_quantity:
             reason = "market order remainder" if order.type is OrderType.MARKET else f"{order.time_in_force} remainder"
-            self.jobs.put_nowait(("canceled", (order.order_id, result.canceled_quantity, reason)))
+            self._report(order.order_id, order.symbol, ExecType.CANCELED, result.canceled_quantity, text=reason)
 
     def cancel(self, order_id: str, symbol: str) -> None:
         book = self.books.get(symbol)
         removed = book.cancel(order_id) if book is not None else None
         self.client_orders.discard(order_id)
         if removed:
-            self.jobs.put_nowait(("canceled", (order_id, removed, "canceled by client")))
+            self._report(order_id, symbol, ExecType.CANCELED, removed, text="canceled by client")
         else:
-            self.jobs.put_nowait(("cancel_rejected", (order_id, "the order had already filled")))
+            self._report(order_id, symbol, ExecType.CANCEL_REJECTED, 0, text="the order had already filled")
+
+    def _report(self, order_id: str, symbol: str, exec_type: ExecType, quantity: int, *, text: str = "") -> None:
+        """Queue a non-trade execution report for booking (in order with the fills before it)."""
+        exec_id = f"{self.run_id}:{order_id}:{exec_type.value}"
+        self.jobs.put_nowait(
+            ExecutionReport(
+                exec_id=exec_id,
+                order_id=order_id,
+                symbol=symbol,
+                exec_type=exec_type,
+                last_qty=quantity,
+                text=text,
+                ts=self.clock(),
+            )
+        )
 
     def _day_of(self, order: WorkingOrder) -> date:
         board = self.instruments[order.symbol].board
@@ -201,7 +210,7 @@ class Exchange:
             removed = self.books[symbol].cancel(order_id)
             self.client_orders.discard(order_id)
             if removed:
-                self.jobs.put_nowait(("expired", (order_id, removed)))
+                self._report(order_id, symbol, ExecType.EXPIRED, removed, text="end of trading day")
 
     # -- the market ---------------------------------------------------------------------------------
 
@@ -235,8 +244,18 @@ class Exchange:
         for execution in executions:
             for order_id, maker in ((execution.taker_order_id, False), (execution.maker_order_id, True)):
                 if order_id in self.seen:
-                    exec_id = f"{self.run_id}:{symbol}:{execution.seq}:{'M' if maker else 'T'}"
-                    self.jobs.put_nowait(("fill", (order_id, exec_id, execution.price, execution.quantity, maker)))
+                    self.jobs.put_nowait(
+                        ExecutionReport(
+                            exec_id=f"{self.run_id}:{symbol}:{execution.seq}:{'M' if maker else 'T'}",
+                            order_id=order_id,
+                            symbol=symbol,
+                            exec_type=ExecType.TRADE,
+                            last_qty=execution.quantity,
+                            last_px=execution.price,
+                            liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
+                            ts=self.clock(),
+                        )
+                    )
             maker_id = execution.maker_order_id
             if maker_id in self.client_orders and self.books[symbol].remaining(maker_id) in (None, 0):
                 self.client_orders.discard(maker_id)

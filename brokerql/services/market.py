@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokerql.bus import Bus
+from brokerql.bus import Bus, Resync
 from brokerql.domain.market.instruments import Instrument, roll_day
 from brokerql.domain.market.quotes import Bar
 from brokerql.domain.market.sessions import TradingPhase, phase_at
@@ -90,8 +90,9 @@ class MarketData:
     async def _follow(self, subscription: Any) -> None:
         async with subscription:
             while True:
-                _topic, message = await subscription.get()
-                if message.get("_resync"):
+                try:
+                    _topic, message = await subscription.get()
+                except Resync:  # the link was lost: the retained copy is the latest
                     message = await self.bus.latest(REFERENCE_TOPIC) or {}
                 try:
                     self.apply_reference(message)

@@ -65,7 +65,7 @@ class OutboxRelay:
                         return total
                 rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(BATCH))).all()
                 for row in rows:
-                    await self.bus.publish(row.topic, row.payload)
+                    await self.bus.publish_record(row.topic, row.payload)
                 if rows:
                     await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])))
             total += len(rows)

@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from brokerql.bus import codec
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.sessions import WEEKENDS_ONLY, session_close, trading_day
+from brokerql.domain.trading.messages import AccountEvent
 from brokerql.domain.trading.orders import OrderStatus
 from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
@@ -230,8 +232,10 @@ class TradingQueries:
         if not self.db.is_sqlite:
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
-    async def events_after(self, account_id: str, after_seq: int, limit: int = 500) -> list[dict[str, Any]]:
-        """Stored events with seq > after_seq, oldest first: the replay half of a resumed stream."""
+    async def events_after(self, account_id: str, after_seq: int, limit: int = 500) -> list[AccountEvent]:
+        """Stored events with seq > after_seq, oldest first: the replay half of a resumed stream.
+
+        A stored event this process cannot read is parked by the codec and left out (logged)."""
         query = (
             select(AccountEventRow.payload)
             .where(AccountEventRow.account_id == account_id, AccountEventRow.seq > after_seq)
@@ -239,7 +243,8 @@ class TradingQueries:
             .limit(limit)
         )
         async with self.db.read() as session:
-            return list((await session.scalars(query)).all())
+            records = list((await session.scalars(query)).all())
+        return [e for e in map(codec.from_record, records) if isinstance(e, AccountEvent)]
 
     async def last_seq(self, account_id: str) -> int:
         async with self.db.read() as session:

@@ -11,17 +11,16 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from brokerql.bus import codec
+from brokerql.bus.topics import account_topic
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
-from brokerql.domain.trading.fees import FeeSchedule
+from brokerql.domain.trading.fees import Fees, FeeSchedule
 from brokerql.domain.trading.ledger import Funds, Position
+from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, OrderView
 from brokerql.domain.trading.orders import Order, OrderStatus
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
-
-
-def account_topic(account_id: str) -> str:
-    return f"account.{account_id}"
 
 
 def fee_schedule_of(row: AccountRow) -> FeeSchedule:
@@ -114,6 +113,22 @@ def order_from_row(row: OrderRow) -> Order:
     )
 
 
+def fill_view_of_row(row: FillRow) -> FillView:
+    """A stored fill as the read side sees it."""
+    return FillView(
+        id=row.id,
+        exec_id=row.exec_id,
+        order_id=row.order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        price=row.price,
+        quantity=row.quantity,
+        fees=Fees(row.commission, row.stamp_duty, row.transfer_fee),
+        liquidity=None,
+        at=row.created_at,
+    )
+
+
 def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     if row is None:
         row = OrderRow(
@@ -138,66 +153,45 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     return row
 
 
-def order_snapshot(row: OrderRow) -> dict[str, Any]:
-    """The order as carried in an event payload (strings for money, like the API)."""
-    return {
-        "id": row.id,
-        "accountId": row.account_id,
-        "clientOrderId": row.client_order_id,
-        "symbol": row.symbol,
-        "side": row.side,
-        "type": row.type,
-        "timeInForce": row.time_in_force,
-        "price": None if row.price is None else str(row.price),
-        "quantity": row.quantity,
-        "status": row.status,
-        "cumQty": row.cum_qty,
-        "leavesQty": row.leaves_qty,
-        "notional": str(row.notional),
-        "feesPaid": str(row.fees_paid),
-        "frozenCash": str(row.frozen_cash),
-        "rejectCode": row.reject_code,
-        "rejectReason": row.reject_reason,
-        "createdAt": row.created_at.isoformat(),
-        "updatedAt": row.updated_at.isoformat(),
-    }
-
-
 async def append_event(
     uow: UnitOfWork,
     account: AccountRow,
-    kind: str,
+    kind: AccountEventKind,
     *,
     now: datetime,
-    order: OrderRow | None = None,
-    fill: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> int:
+    order: Order | None = None,
+    fill: FillView | None = None,
+    code: str | None = None,
+    reason: str | None = None,
+    trading_day: str | None = None,
+) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
-    payload: dict[str, Any] = {
-        "accountId": account.id,
-        "seq": account.last_seq,
-        "kind": kind,
-        "at": now.isoformat(),
-        "order": order_snapshot(order) if order is not None else None,
-        "fill": fill,
-        **(extra or {}),
-    }
+    event = AccountEvent(
+        account_id=account.id,
+        seq=account.last_seq,
+        kind=kind,
+        at=now,
+        order=OrderView.of(order) if order is not None else None,
+        fill=fill,
+        code=code,
+        reason=reason,
+        trading_day=trading_day,
+    )
     uow.session.add(
         AccountEventRow(
             account_id=account.id,
             seq=account.last_seq,
-            kind=kind,
+            kind=kind.value,
             order_id=order.id if order is not None else None,
-            fill_id=fill["id"] if fill else None,
-            payload=payload,
+            fill_id=fill.id if fill is not None else None,
+            payload=codec.to_record(event),
             created_at=now,
         )
     )
     uow.session.add(account)
-    uow.emit(account_topic(account.id), payload)
-    return account.last_seq
+    uow.emit(account_topic(account.id), event)
+    return event
 
 
 async def insert_fill(uow: UnitOfWork, fill: FillRow) -> bool:

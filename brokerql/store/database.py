@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from brokerql.bus import codec
 from brokerql.store.columns import utcnow
 from brokerql.store.tables import OutboxRow
 
@@ -105,9 +106,10 @@ class UnitOfWork:
         self.positions: dict[str, Any] = {}  # the PositionRows load_account read, by symbol
         self._outbox: list[dict[str, Any]] = []
 
-    def emit(self, topic: str, payload: dict[str, Any]) -> None:
-        """Queue a message; all of a unit of work's messages are inserted in one statement before commit."""
-        self._outbox.append({"topic": topic, "payload": payload, "created_at": utcnow()})
+    def emit(self, topic: str, message: object) -> None:
+        """Queue a typed message (see `bus.codec`); all of a unit of work's messages are inserted in one
+        statement before commit, and the relay publishes them after it."""
+        self._outbox.append({"topic": topic, "payload": codec.to_record(message), "created_at": utcnow()})
         self.emitted += 1
 
     async def write_outbox(self) -> None:

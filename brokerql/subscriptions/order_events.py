@@ -14,10 +14,11 @@ from typing import Any
 
 import strawberry
 
-from brokerql.bus import SlowConsumer
+from brokerql.bus import Resync, SlowConsumer
+from brokerql.bus.topics import account_topic
+from brokerql.domain.trading.messages import AccountEvent
 from brokerql.schema.errors import CodedError, ErrorCode, not_found
 from brokerql.schema.types.trading import Heartbeat, OrderEvent, OrderEventItem
-from brokerql.store.accounts import account_topic
 from brokerql.store.columns import utcnow
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
 
@@ -30,27 +31,25 @@ class EventCursor:
         self.account_id = account_id
         self.last_seq = last_seq
 
-    async def catch_up(self) -> list[dict[str, Any]]:
+    async def catch_up(self) -> list[AccountEvent]:
         """Everything stored after last_seq (in pages), oldest first."""
-        events: list[dict[str, Any]] = []
+        events: list[AccountEvent] = []
         while True:
-            page = await self.queries.events_after(self.account_id, self.last_seq + len(events))
+            after = events[-1].seq if events else self.last_seq
+            page = await self.queries.events_after(self.account_id, after)
             events.extend(page)
             if len(page) < 500:
                 return events
 
-    async def on_live(self, message: dict[str, Any]) -> list[dict[str, Any]]:
-        if message.get("_resync"):
-            return await self.catch_up()
-        seq = message["seq"]
-        if seq <= self.last_seq:
+    async def on_live(self, event: AccountEvent) -> list[AccountEvent]:
+        if event.seq <= self.last_seq:
             return []  # already sent (replay overlapped the live stream, or the bus delivered twice)
-        if seq == self.last_seq + 1:
-            return [message]
+        if event.seq == self.last_seq + 1:
+            return [event]
         return await self.catch_up()  # a gap: the store has what the bus lost
 
-    def sent(self, payload: dict[str, Any]) -> None:
-        self.last_seq = payload["seq"]
+    def sent(self, event: AccountEvent) -> None:
+        self.last_seq = event.seq
 
 
 async def order_events(
@@ -69,15 +68,28 @@ async def order_events(
         interval = container.settings.heartbeat_seconds
         subscription = await container.bus.subscribe([account_topic(account.id)])
         async with subscription:
-            start = after_seq if after_seq is not None else await container.trading_queries.last_seq(account.id)
-            cursor = EventCursor(container.trading_queries, account.id, start)
-            for payload in await cursor.catch_up() if after_seq is not None else []:
-                cursor.sent(payload)
-                yield OrderEvent.from_payload(payload)
+            last = await container.trading_queries.last_seq(account.id)
+            if after_seq is not None and after_seq > last:
+                # Resuming past the end (e.g. the client kept a seq from a database that was reset) would
+                # silently skip every event up to afterSeq: refuse, and say where the account really is.
+                raise CodedError(
+                    ErrorCode.BAD_USER_INPUT,
+                    f"afterSeq {after_seq} is beyond this account's last event ({last}); "
+                    f"resume with afterSeq <= {last}.",
+                    field="afterSeq",
+                    lastSeq=last,
+                )
+            cursor = EventCursor(container.trading_queries, account.id, last if after_seq is None else after_seq)
+            for event in await cursor.catch_up() if after_seq is not None else []:
+                cursor.sent(event)
+                yield OrderEvent.from_event(event)
             next_beat = time.monotonic() + interval
             while True:
+                timed_out = False
                 try:
                     item = await subscription.get(timeout=max(0.0, next_beat - time.monotonic()))
+                    timed_out = item is None
+                    pending = await cursor.on_live(item[1]) if item is not None else []
                 except SlowConsumer:
                     raise CodedError(
                         ErrorCode.RATE_LIMITED,
@@ -85,14 +97,15 @@ async def order_events(
                         reason="SLOW_CONSUMER",
                         lastSeq=cursor.last_seq,
                     ) from None
-                if item is None:
+                except Resync:  # the bus may have lost events: the store has them
+                    pending = await cursor.catch_up()
+                for event in pending:
+                    cursor.sent(event)
+                    yield OrderEvent.from_event(event)
+                if timed_out:
                     await ensure_live(info)  # revoked, expired or idle-locked: the stream ends here
                     next_beat = time.monotonic() + interval
                     yield Heartbeat(last_seq=cursor.last_seq, server_time=utcnow())
-                    continue
-                for payload in await cursor.on_live(item[1]):
-                    cursor.sent(payload)
-                    yield OrderEvent.from_payload(payload)
 
 
 async def heartbeat(info: strawberry.Info, account_id: strawberry.ID | None = None) -> AsyncGenerator[Heartbeat, None]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import strawberry
 
+from brokerql.bus import Resync
 from brokerql.domain.entitlement_rules import QuoteView
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.resolvers.market import entitled_view
@@ -67,16 +68,17 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
         topics = {market.topic(s, delayed=d): (s, d) for s in wanted for d in (False, True)}
         subscription = await container.bus.subscribe(list(topics), conflate=True)
         async with subscription:
-            for symbol, view in views.items():
-                delayed = view is QuoteView.DELAYED
-                snapshot = await market.snapshot(symbol, delayed=delayed)
-                if snapshot is not None:
-                    info.context.shared_event_key = await viewer_key(info)
-                    yield shared_quote(market.topic(symbol, delayed=delayed), snapshot)
+            async for topic, snapshot in _latest(info, views):
+                yield shared_quote(topic, snapshot)
             # Liveness costs a session read: check it once per heartbeat interval, not on every quote.
             loop, next_check = asyncio.get_running_loop(), 0.0
             while True:
-                item = await subscription.get()
+                try:
+                    item = await subscription.get()
+                except Resync:  # the upstream link was lost: whatever is latest now, for every symbol
+                    async for topic, snapshot in _latest(info, views):
+                        yield shared_quote(topic, snapshot)
+                    continue
                 assert item is not None
                 topic, snapshot = item
                 symbol, delayed = topics[topic]
@@ -86,10 +88,18 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
                 view = await entitled_view(info, symbol)
                 if (view is QuoteView.DELAYED) != delayed:
                     continue
-                if snapshot.get("_resync"):  # the upstream link was lost: whatever is latest now
-                    latest = await market.snapshot(symbol, delayed=delayed)
-                    if latest is None:
-                        continue
-                    snapshot = latest
                 info.context.shared_event_key = await viewer_key(info)
                 yield shared_quote(topic, snapshot)
+
+
+async def _latest(
+    info: strawberry.Info, views: dict[str, QuoteView]
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+    """The retained snapshot of each symbol at the view the caller is entitled to."""
+    market = info.context.container.market
+    for symbol, view in views.items():
+        delayed = view is QuoteView.DELAYED
+        snapshot = await market.snapshot(symbol, delayed=delayed)
+        if snapshot is not None:
+            info.context.shared_event_key = await viewer_key(info)
+            yield market.topic(symbol, delayed=delayed), snapshot

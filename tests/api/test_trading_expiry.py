@@ -25,6 +25,7 @@ from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, OrderRow, PositionRow
 from tests.api.conftest import wait_for
+from tests.reports import canceled, expired
 
 CASH = Decimal("100000")
 
@@ -80,7 +81,7 @@ async def assert_expired(db: Database, account_id: str, order_ids: tuple[str, st
     assert [e.seq for e in events] == list(range(1, account.last_seq + 1))  # gapless
     expired = [e for e in events if e.kind == "EXPIRED"]
     assert sorted(e.order_id for e in expired) == sorted(order_ids)
-    assert all(e.payload["order"]["status"] == "EXPIRED" for e in expired)
+    assert all(e.payload["data"]["order"]["status"] == "EXPIRED" for e in expired)
     assert [e.kind for e in events][-2:] == ["EXPIRED", "EXPIRED"]
 
 
@@ -143,10 +144,10 @@ async def test_an_expiry_repeated_after_a_cancel_changes_nothing(backend) -> Non
     service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
     client_id, account_id = await open_account(db)
     buy, sell = await place_resting(service, client_id, account_id)
-    await service.book_expired(buy, 200)
-    await service.book_expired(buy, 200)  # a retried booking: the order is no longer working
-    await service.book_canceled(sell, 200, "canceled by client")
-    await service.book_expired(sell, 200)
+    await service.book([expired(buy, 200)])
+    await service.book([expired(buy, 200)])  # a retried booking: the order is no longer working
+    await service.book([canceled(sell, 200, "canceled by client")])
+    await service.book([expired(sell, 200)])
     async with db.read() as session:
         kinds = (
             await session.scalars(

@@ -13,6 +13,7 @@ from brokerql.services.trading import OrderRequest, TradingService
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 from tests.api.test_trading_expiry import CASH, open_account
+from tests.reports import trade
 
 PRICE = Decimal("13.50")
 
@@ -26,10 +27,16 @@ async def test_a_sweep_is_booked_in_one_go_with_a_fill_event_each(backend) -> No
     )
     assert placed.order is not None, placed.errors
     order_id = placed.order.id
-    await service.book_fill(order_id, "e1", PRICE, 100, False)
+    await service.book([trade(order_id, "e1", PRICE, 100, False)])
     # e1 again (a retry) in the middle of a batch: the batch falls back to one by one, e1 stays single
-    await service.book_fills(order_id, [("e2", PRICE, 100, False), ("e1", PRICE, 100, False)])
-    await service.book_fills(order_id, [("e3", PRICE, 100, False), ("e4", PRICE, 200, True), ("e5", PRICE, 100, True)])
+    await service.book([trade(order_id, "e2", PRICE, 100, False), trade(order_id, "e1", PRICE, 100, False)])
+    await service.book(
+        [
+            trade(order_id, "e3", PRICE, 100, False),
+            trade(order_id, "e4", PRICE, 200, True),
+            trade(order_id, "e5", PRICE, 100, True),
+        ]
+    )
     async with db.read() as session:
         order = await session.get(OrderRow, order_id)
         fills = await session.scalar(select(func.count()).select_from(FillRow).where(FillRow.order_id == order_id))
@@ -40,7 +47,7 @@ async def test_a_sweep_is_booked_in_one_go_with_a_fill_event_each(backend) -> No
     assert fills == 5 and order.status == "FILLED" and order.cum_qty == 600 and order.frozen_cash == 0
     assert [e.kind for e in events] == ["ACCEPTED"] + ["FILL"] * 5
     assert [e.seq for e in events] == list(range(1, 7)) and account.last_seq == 6
-    assert [e.payload["order"]["cumQty"] for e in events[1:]] == [100, 200, 300, 500, 600]
+    assert [e.payload["data"]["order"]["cum_qty"] for e in events[1:]] == [100, 200, 300, 500, 600]
     assert position.quantity == 1100 and position.bought_today == 600
     assert account.frozen == 0 and account.balance == CASH - 600 * PRICE - order.fees_paid
     await db.dispose()

@@ -36,6 +36,7 @@ from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, FillRow, OrderRow, PositionRow
 from tests.api.trading_helpers import PLACE, trading_client
+from tests.reports import cancel_rejected, canceled, expired, trade
 
 SYMBOLS = ("600000", "000001")
 CASH = Decimal("300000")
@@ -141,14 +142,14 @@ class TradingMachine(RuleBasedStateMachine):
         price = Decimal(cents) / 100
         if parts > 1 and quantity >= parts:  # a sweep: consecutive executions booked together
             sizes = [quantity // parts] * (parts - 1) + [quantity - quantity // parts * (parts - 1)]
-            executions = [(f"e{next(exec_ids)}", price, q, maker) for q in sizes]
+            executions = [trade(order.id, f"e{next(exec_ids)}", price, q, maker) for q in sizes]
             for _ in range(2 if repeat else 1):  # a repeated batch falls back to one by one and books nothing
-                self.run(self.service.book_fills(order.id, executions))
+                self.run(self.service.book(executions))
             self._count_live()
             return
         exec_id = f"e{next(exec_ids)}"
         for _ in range(2 if repeat else 1):  # the exchange retrying a fill must not book it twice
-            self.run(self.service.book_fill(order.id, exec_id, price, quantity, maker))
+            self.run(self.service.book([trade(order.id, exec_id, price, quantity, maker)]))
         self._count_live()
 
     @precondition(lambda self: self.live)
@@ -158,7 +159,7 @@ class TradingMachine(RuleBasedStateMachine):
         order = self._pick(data, {"NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
         if order is not None:
             for _ in range(2):
-                self.run(self.service.book_expired(order.id, order.leaves_qty))
+                self.run(self.service.book([expired(order.id, order.leaves_qty)]))
         self._count_live()
 
     @rule(
@@ -185,10 +186,10 @@ class TradingMachine(RuleBasedStateMachine):
             return
         if fill_first:  # the fill won the race
             price = order.price or DEMO_INSTRUMENTS[order.symbol].prev_close
-            self.run(self.service.book_fill(order.id, f"e{next(exec_ids)}", price, order.leaves_qty, False))
-            self.run(self.service.book_cancel_rejected(order.id, "the order had already filled"))
+            self.run(self.service.book([trade(order.id, f"e{next(exec_ids)}", price, order.leaves_qty, False)]))
+            self.run(self.service.book([cancel_rejected(order.id, "the order had already filled")]))
         else:
-            self.run(self.service.book_canceled(order.id, order.leaves_qty, "canceled by client"))
+            self.run(self.service.book([canceled(order.id, order.leaves_qty, "canceled by client")]))
         self._count_live()
 
     @precondition(lambda self: self.live)
@@ -196,7 +197,7 @@ class TradingMachine(RuleBasedStateMachine):
     def exchange_cancels_remainder(self, data) -> None:  # type: ignore[no-untyped-def]
         order = self._pick(data, {"NEW", "PARTIALLY_FILLED"})
         if order is not None:
-            self.run(self.service.book_canceled(order.id, order.leaves_qty, "IOC remainder"))
+            self.run(self.service.book([canceled(order.id, order.leaves_qty, "IOC remainder")]))
         self._count_live()
 
     @rule()

@@ -8,13 +8,19 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
-from brokerql.bus import SlowConsumer, create_bus
-from brokerql.bus.base import RESYNC
+from brokerql.bus import Resync, SlowConsumer, create_bus
 from brokerql.bus.redis import RedisBus
+from brokerql.domain.trading.messages import AccountEvent, AccountEventKind
 from tests.conftest import REDIS_UP
+
+
+def event(seq: int) -> AccountEvent:
+    """A typed account event (streams carry codec messages)."""
+    return AccountEvent(account_id="a", seq=seq, kind=AccountEventKind.DAY_SETTLED, at=datetime(2026, 1, 5, tzinfo=UTC))
 
 
 async def test_fan_out_retain_and_order(backend) -> None:  # type: ignore[no-untyped-def]
@@ -24,11 +30,11 @@ async def test_fan_out_retain_and_order(backend) -> None:  # type: ignore[no-unt
         first = await bus.subscribe(["account.a", "quotes.X"])
         second = await bus.subscribe(["account.a"])
         for seq in range(1, 6):
-            await bus.publish("account.a", {"seq": seq})
+            await bus.publish("account.a", event(seq))
         await bus.publish("quotes.X", {"last": "1.00"}, retain=True)
         got_first = [(await first.get(timeout=5))[1] for _ in range(6)]
-        got_second = [(await second.get(timeout=5))[1]["seq"] for _ in range(5)]
-        assert [m["seq"] for m in got_first if "seq" in m] == [1, 2, 3, 4, 5]
+        got_second = [(await second.get(timeout=5))[1].seq for _ in range(5)]
+        assert [m.seq for m in got_first if isinstance(m, AccountEvent)] == [1, 2, 3, 4, 5]
         assert {"last": "1.00"} in got_first
         assert got_second == [1, 2, 3, 4, 5]
         assert await bus.latest("quotes.X") == {"last": "1.00"}
@@ -45,7 +51,7 @@ async def test_a_slow_consumer_is_cut_off_not_buffered_forever(backend) -> None:
     try:
         slow = await bus.subscribe(["account.slow"], maxsize=3)
         for seq in range(10):
-            await bus.publish("account.slow", {"seq": seq})
+            await bus.publish("account.slow", event(seq))
         await asyncio.sleep(0.6)  # let the Redis reader deliver; the queue stays bounded at 3
         assert slow.queue.qsize() <= 3
         with pytest.raises(SlowConsumer):
@@ -101,13 +107,15 @@ async def test_redis_restart_tells_subscribers_to_resync_and_delivery_resumes(pr
     try:
         stream = await bus.subscribe(["account.r"])
         quotes = await bus.subscribe(["quotes.R"])
-        await bus.publish("account.r", {"seq": 1})
-        assert (await stream.get(timeout=5))[1] == {"seq": 1}
+        await bus.publish("account.r", event(1))
+        assert (await stream.get(timeout=5))[1] == event(1)
         await asyncio.to_thread(restart)
-        assert (await stream.get(timeout=15))[1] == RESYNC
-        assert (await quotes.get(timeout=15))[1] == RESYNC
-        await bus.publish("account.r", {"seq": 2})
-        assert (await stream.get(timeout=5))[1] == {"seq": 2}
+        with pytest.raises(Resync):  # out of band, not a message in the data
+            await stream.get(timeout=15)
+        with pytest.raises(Resync):
+            await quotes.get(timeout=15)
+        await bus.publish("account.r", event(2))
+        assert (await stream.get(timeout=5))[1] == event(2)
         await bus.publish("quotes.R", {"last": "2"})
         assert (await quotes.get(timeout=5))[1] == {"last": "2"}
     finally:

@@ -13,6 +13,7 @@ from brokerql.bus.memory import MemoryBus
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.store.database import Database
 from brokerql.store.tables import ALL_TABLES, AccountRow, OutboxRow
+from tests.integration.test_bus_backends import event
 
 
 async def test_migrations_match_the_table_definitions(backend) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +42,7 @@ async def test_a_rolled_back_unit_of_work_leaves_nothing(backend) -> None:  # ty
     db = Database(backend.settings.database_url)
     with pytest.raises(RuntimeError):
         async with db.transaction() as uow:
-            uow.emit("account.x", {"seq": 1})
+            uow.emit("account.x", event(1))
             raise RuntimeError("boom")
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
@@ -53,12 +54,12 @@ async def test_outbox_left_by_a_crash_is_published_in_order_on_restart(backend) 
     # A process committed three messages and died before publishing them.
     async with db.transaction() as uow:
         for seq in (1, 2, 3):
-            uow.emit("account.crash", {"seq": seq})
+            uow.emit("account.crash", event(seq))
     bus = MemoryBus()
     subscription = await bus.subscribe(["account.crash"])
     relay = OutboxRelay(db, bus)  # the next process's relay
     assert await relay.flush() == 3
-    received = [(await subscription.get(timeout=1))[1]["seq"] for _ in range(3)]
+    received = [(await subscription.get(timeout=1))[1].seq for _ in range(3)]
     assert received == [1, 2, 3]
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
@@ -72,7 +73,7 @@ async def test_relay_keeps_messages_when_the_bus_is_down(backend) -> None:  # ty
 
     db = Database(backend.settings.database_url)
     async with db.transaction() as uow:
-        uow.emit("account.down", {"seq": 1})
+        uow.emit("account.down", event(1))
     with pytest.raises(ConnectionError):
         await OutboxRelay(db, DownBus()).flush()
     async with db.read() as session:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from brokerql.bus.base import RESYNC
+import pytest
+
+from brokerql.bus import Resync
 from brokerql.bus.memory import MemoryBus
 
 
@@ -55,7 +57,10 @@ async def test_resync_reaches_every_topic_of_a_conflated_reader() -> None:
     sub = await bus.subscribe(["quotes.A", "quotes.B"], conflate=True)
     await bus.publish("quotes.A", {"n": 1})
     for topic in ("quotes.A", "quotes.B"):  # what the Redis bus does after reconnecting
-        bus.hub.dispatch(topic, RESYNC)
-    got = [await sub.get(), await sub.get()]
-    assert got == [("quotes.A", RESYNC), ("quotes.B", RESYNC)]  # the resync supersedes A's unread snapshot
+        bus.hub.resync(topic)
+    with pytest.raises(Resync):  # once, out of band; it supersedes A's unread snapshot
+        await sub.get(timeout=1)
+    assert await sub.get(timeout=0.05) is None
+    await bus.publish("quotes.B", {"n": 2})
+    assert await sub.get(timeout=1) == ("quotes.B", {"n": 2})
     await sub.close()

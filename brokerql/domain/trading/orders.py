@@ -81,6 +81,13 @@ TRANSITIONS: dict[tuple[OrderStatus, EventKind], OrderStatus] = {
 del S, K
 
 
+def average_price(notional: Decimal, cum_qty: int) -> Decimal | None:
+    """Average fill price (FIX AvgPx) for display: notional / quantity, 4 decimals, half up; None unfilled."""
+    if cum_qty == 0:
+        return None
+    return (notional / cum_qty).quantize(AVG_PX_DISPLAY, rounding=ROUND_HALF_UP)
+
+
 class OrderError(Exception):
     """An event that cannot apply to the order: a bug or a corrupt feed, never a client mistake."""
 
@@ -162,8 +169,7 @@ class Order:
     @property
     def avg_px(self) -> Decimal | None:
         """Average fill price for display, 4 decimals; None before the first fill."""
-        exact = self.avg_px_exact
-        return None if exact is None else exact.quantize(AVG_PX_DISPLAY, rounding=ROUND_HALF_UP)
+        return average_price(self.notional, self.cum_qty)
 
     @property
     def avg_px_exact(self) -> Decimal | None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from brokerql.domain.common import OrderType as DomainOrderType
 from brokerql.domain.common import Side
+from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus as DomainOrderStatus
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
+from brokerql.store.accounts import fill_view_of_row, order_from_row
 from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
 
 First = Annotated[int | None, strawberry.argument(description="Page size: 20 by default, at most 100.")]
@@ -189,35 +191,31 @@ class Order:
     updated_at: datetime = strawberry.field(description="When the order last changed.")
 
     @classmethod
-    def from_snapshot(cls, s: dict[str, Any]) -> Order:
-        cum = s["cumQty"]
-        notional = Decimal(s["notional"])
+    def from_view(cls, v: OrderView) -> Order:
         return cls(
-            id=strawberry.ID(s["id"]),
-            account_id=strawberry.ID(s["accountId"]),
-            client_order_id=s.get("clientOrderId"),
-            symbol=s["symbol"],
-            side=OrderSide(s["side"]),
-            type=OrderType(s["type"]),
-            time_in_force=s.get("timeInForce", "DAY"),
-            price=None if s.get("price") is None else Decimal(s["price"]),
-            quantity=s["quantity"],
-            status=OrderStatus(s["status"]),
-            filled_quantity=cum,
-            leaves_quantity=s["leavesQty"],
-            average_price=(notional / cum).quantize(Decimal("0.0001")) if cum else None,
-            fees_paid=Decimal(s["feesPaid"]),
-            frozen_cash=Decimal(s["frozenCash"]),
-            reject_code=s.get("rejectCode"),
-            created_at=datetime.fromisoformat(s["createdAt"]),
-            updated_at=datetime.fromisoformat(s["updatedAt"]),
+            id=strawberry.ID(v.id),
+            account_id=strawberry.ID(v.account_id),
+            client_order_id=v.client_order_id,
+            symbol=v.symbol,
+            side=v.side,
+            type=v.type,
+            time_in_force=v.time_in_force.value,
+            price=v.price,
+            quantity=v.quantity,
+            status=v.status,
+            filled_quantity=v.cum_qty,
+            leaves_quantity=v.leaves_qty,
+            average_price=v.avg_px,
+            fees_paid=v.fees_paid,
+            frozen_cash=v.frozen_cash,
+            reject_code=v.reject_code,
+            created_at=v.created_at,
+            updated_at=v.updated_at,
         )
 
     @classmethod
     def from_row(cls, row: OrderRow) -> Order:
-        from brokerql.store.accounts import order_snapshot
-
-        return cls.from_snapshot(order_snapshot(row))
+        return cls.from_view(OrderView.of(order_from_row(row)))
 
 
 @strawberry.type(description="One execution (成交) of an order.")
@@ -234,25 +232,23 @@ class Fill:
     at: datetime = strawberry.field(description="When the fill was booked.")
 
     @classmethod
-    def from_snapshot(cls, s: dict[str, Any]) -> Fill:
+    def from_view(cls, v: FillView) -> Fill:
         return cls(
-            id=strawberry.ID(s["id"]),
-            order_id=strawberry.ID(s["orderId"]),
-            symbol=s["symbol"],
-            side=OrderSide(s["side"]),
-            price=Decimal(s["price"]),
-            quantity=s["quantity"],
-            commission=Decimal(s["commission"]),
-            stamp_duty=Decimal(s["stampDuty"]),
-            transfer_fee=Decimal(s["transferFee"]),
-            at=datetime.fromisoformat(s["at"]),
+            id=strawberry.ID(v.id),
+            order_id=strawberry.ID(v.order_id),
+            symbol=v.symbol,
+            side=v.side,
+            price=v.price,
+            quantity=v.quantity,
+            commission=v.fees.commission,
+            stamp_duty=v.fees.stamp_duty,
+            transfer_fee=v.fees.transfer_fee,
+            at=v.at,
         )
 
     @classmethod
     def from_row(cls, row: FillRow) -> Fill:
-        from brokerql.services.trading.requests import fill_snapshot
-
-        return cls.from_snapshot(fill_snapshot(row))
+        return cls.from_view(fill_view_of_row(row))
 
 
 @strawberry.type(description="A change to an account, numbered 1, 2, 3 ... per account with no gaps.")
@@ -268,15 +264,15 @@ class OrderEvent:
     code: str | None = strawberry.field(description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED.")
 
     @classmethod
-    def from_payload(cls, p: dict[str, Any]) -> OrderEvent:
+    def from_event(cls, e: AccountEvent) -> OrderEvent:
         return cls(
-            seq=p["seq"],
-            kind=p["kind"],
-            account_id=strawberry.ID(p["accountId"]),
-            at=datetime.fromisoformat(p["at"]),
-            order=Order.from_snapshot(p["order"]) if p.get("order") else None,
-            fill=Fill.from_snapshot(p["fill"]) if p.get("fill") else None,
-            code=p.get("code"),
+            seq=e.seq,
+            kind=e.kind.value,
+            account_id=strawberry.ID(e.account_id),
+            at=e.at,
+            order=Order.from_view(e.order) if e.order is not None else None,
+            fill=Fill.from_view(e.fill) if e.fill is not None else None,
+            code=e.code,
         )
 
 

@@ -19,7 +19,6 @@ from brokerql.services.trading.requests import (
     OrderRequest,
     PlaceOutcome,
     fee_basis,
-    fill_snapshot,
 )
 
 
@@ -36,5 +35,4 @@ __all__ = [
     "PreferencesOutcome",
     "TradingService",
     "fee_basis",
-    "fill_snapshot",
 ]

@@ -13,6 +13,7 @@ from brokerql.bus import Bus
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading.account import Account
+from brokerql.domain.trading.messages import AccountEventKind
 from brokerql.domain.trading.orders import Order
 from brokerql.store.accounts import append_event, load_account, order_from_row, save_account
 from brokerql.store.database import Database, UnitOfWork
@@ -57,7 +58,7 @@ class TradingBase:
             if row.trading_day:  # a brand-new account has nothing to settle
                 account.roll_day()
                 await save_account(uow, row, account, now)
-                await append_event(uow, row, "DAY_SETTLED", now=now, extra={"tradingDay": today})
+                await append_event(uow, row, AccountEventKind.DAY_SETTLED, now=now, trading_day=today)
             row.trading_day = today
         return row, account
 

@@ -6,12 +6,14 @@ Fills are booked in `filling.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.trading.gateway import ExecType, ExecutionReport
+from brokerql.domain.trading.messages import AccountEventKind
 from brokerql.domain.trading.orders import (
     Order,
     OrderCanceled,
@@ -30,6 +32,22 @@ _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, Ord
 
 
 class Booking(TradingBase):
+    async def book(self, reports: Sequence[ExecutionReport]) -> None:
+        """What the venue did to one order (consecutive reports of it), each booked once."""
+        first = reports[0]
+        if first.is_trade:
+            await self.book_fills(first.order_id, list(reports))
+            return
+        for report in reports:
+            if report.exec_type is ExecType.CANCELED:
+                await self.book_canceled(report.order_id, report.last_qty, report.text)
+            elif report.exec_type is ExecType.EXPIRED:
+                await self.book_expired(report.order_id, report.last_qty)
+            elif report.exec_type is ExecType.CANCEL_REJECTED:
+                await self.book_cancel_rejected(report.order_id, report.text)
+            else:
+                await self.book_fills(report.order_id, [report])
+
     async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None:
         """The rest of an order left the book: release what it held, CANCELED event."""
         await self._close(
@@ -75,7 +93,7 @@ class Booking(TradingBase):
                 return
             order_to_row(order, order_row)
             await save_account(uow, row, account, now)
-            await append_event(uow, row, event.kind.value, now=now, order=order_row, extra={"reason": reason})
+            await append_event(uow, row, AccountEventKind(event.kind.value), now=now, order=order, reason=reason)
 
     async def book_cancel_rejected(self, order_id: str, reason: str) -> None:
         """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
@@ -87,16 +105,11 @@ class Booking(TradingBase):
             order_row, order, row, _account = loaded
             if order.status is not OrderStatus.PENDING_CANCEL and order.status is not OrderStatus.FILLED:
                 return
-            order.apply(OrderCancelRejected(order_id=order.id, ts=now, reason=reason))
+            event = OrderCancelRejected(order_id=order.id, ts=now, reason=reason)
+            order.apply(event)
             order_to_row(order, order_row)
-            await append_event(
-                uow,
-                row,
-                "CANCEL_REJECTED",
-                now=now,
-                order=order_row,
-                extra={"code": "TOO_LATE_TO_CANCEL", "reason": reason},
-            )
+            kind = AccountEventKind.CANCEL_REJECTED
+            await append_event(uow, row, kind, now=now, order=order, code=event.code, reason=reason)
 
     async def working_orders(self) -> list[WorkingOrder]:
         """Every order the exchange must have on a book (its recovery source after a restart)."""

@@ -13,19 +13,21 @@ import asyncio
 
 from sqlalchemy import or_, select
 
-from brokerql.bus import SlowConsumer, Subscription
+from brokerql.bus import Resync, SlowConsumer, Subscription
+from brokerql.bus.topics import COMMANDS_TOPIC, account_topic
 from brokerql.domain.common import Rejection
 from brokerql.domain.trading.cancels import select_orders_to_cancel
+from brokerql.domain.trading.gateway import CancelOrder
+from brokerql.domain.trading.messages import AccountEvent, AccountEventKind
 from brokerql.domain.trading.orders import OrderCancelRequested, OrderStatus
-from brokerql.exchange.engine import COMMANDS_TOPIC
 from brokerql.services.trading.base import TradingBase
 from brokerql.services.trading.requests import CancelOutcome, CancelRequest
-from brokerql.store.accounts import account_topic, append_event, order_from_row, order_to_row
+from brokerql.store.accounts import append_event, order_from_row, order_to_row
 from brokerql.store.columns import utcnow
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import OrderRow
 
-_ANSWERS = frozenset({"CANCELED", "CANCEL_REJECTED", "EXPIRED"})
+_ANSWERS = frozenset({AccountEventKind.CANCELED, AccountEventKind.CANCEL_REJECTED, AccountEventKind.EXPIRED})
 _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
 
 
@@ -66,9 +68,9 @@ class Cancelling(TradingBase):
                 return CancelOutcome([rows[o.id] for o in chosen], errors)
             for order in chosen:
                 order.apply(OrderCancelRequested(order_id=order.id, ts=now))
-                order_row = order_to_row(order, rows[order.id])
-                await append_event(uow, row, "CANCEL_REQUESTED", now=now, order=order_row)
-                uow.emit(COMMANDS_TOPIC, {"type": "cancel", "orderId": order.id, "symbol": order.symbol})
+                order_to_row(order, rows[order.id])
+                await append_event(uow, row, AccountEventKind.CANCEL_REQUESTED, now=now, order=order)
+                uow.emit(COMMANDS_TOPIC, CancelOrder(order_id=order.id, symbol=order.symbol))
         return CancelOutcome([rows[o.id] for o in chosen], errors)
 
     async def _await_answers(self, subscription: Subscription, pending: set[str]) -> None:
@@ -81,17 +83,16 @@ class Cancelling(TradingBase):
                 return
             try:
                 item = await subscription.get(timeout=remaining)
-            except SlowConsumer:
+            except (SlowConsumer, Resync):
                 return  # the re-read below tells the truth anyway
             if item is None:
                 return
-            message = item[1]
-            if message.get("_resync"):
-                return
-            order = message.get("order") or {}
-            answered = message.get("kind") in _ANSWERS or order.get("status") == OrderStatus.FILLED.value
-            if order.get("id") in pending and answered:  # (an earlier ACCEPTED may still be on its way)
-                pending.discard(order["id"])
+            event: AccountEvent = item[1]
+            order = event.order
+            if order is None or order.id not in pending:
+                continue
+            if event.kind in _ANSWERS or order.status is OrderStatus.FILLED:  # (an earlier ACCEPTED may be late)
+                pending.discard(order.id)
 
     async def _settled(self, outcome: CancelOutcome) -> CancelOutcome:
         """Re-read the covered orders; a fill that won the race becomes TOO_LATE_TO_CANCEL."""

@@ -9,21 +9,19 @@ and seq each, in the exchange's order.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from brokerql.domain.trading.account import Account
-from brokerql.domain.trading.events import Liquidity
+from brokerql.domain.trading.gateway import ExecutionReport
+from brokerql.domain.trading.messages import AccountEventKind, FillView
 from brokerql.domain.trading.orders import Order, OrderError, OrderFilled
 from brokerql.services.trading.base import TradingBase, log
-from brokerql.services.trading.requests import fee_basis, fill_snapshot
+from brokerql.services.trading.requests import fee_basis
 from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountRow, FillRow, OrderRow
-
-Execution = tuple[str, Decimal, int, bool]  # exec_id, price, quantity, maker
 
 
 class _BookSeparately(Exception):
@@ -31,18 +29,18 @@ class _BookSeparately(Exception):
 
 
 class Filling(TradingBase):
-    async def book_fill(self, order_id: str, exec_id: str, price: Decimal, quantity: int, maker: bool) -> None:
+    async def book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
         now = utcnow()
         async with self.db.transaction() as uow:
             loaded = await self._order_and_account(uow, order_id, now)
             if loaded is not None:
-                await self._apply_fill(uow, *loaded, (exec_id, price, quantity, maker), now)
+                await self._apply_fill(uow, *loaded, execution, now)
 
-    async def book_fills(self, order_id: str, executions: list[Execution]) -> None:
+    async def book_fills(self, order_id: str, executions: list[ExecutionReport]) -> None:
         """Consecutive executions of one order in one transaction, a FILL event (and seq) each."""
         if len(executions) == 1:
-            await self.book_fill(order_id, *executions[0])
+            await self.book_fill(order_id, executions[0])
             return
         now = utcnow()
         try:
@@ -55,7 +53,7 @@ class Filling(TradingBase):
                         raise _BookSeparately
         except _BookSeparately:  # rare (a retry after a lost answer): each on its own, as book_fill does
             for execution in executions:
-                await self.book_fill(order_id, *execution)
+                await self.book_fill(order_id, execution)
 
     async def _apply_fill(
         self,
@@ -64,12 +62,13 @@ class Filling(TradingBase):
         order: Order,
         row: AccountRow,
         account: Account,
-        execution: Execution,
+        execution: ExecutionReport,
         now: datetime,
     ) -> bool:
         """Book one execution into the loaded order and account; False (nothing written) if it was
         already booked or the domain refused it."""
-        exec_id, price, quantity, maker = execution
+        exec_id, price, quantity = execution.exec_id, execution.last_px, execution.last_qty
+        assert price is not None, "a TRADE report carries its price"
         instrument = self.instruments[order.symbol]
         fees = account.fees_for_fill(order, price, quantity, fee_basis(instrument))
         fill = OrderFilled(
@@ -79,7 +78,7 @@ class Filling(TradingBase):
             price=price,
             quantity=quantity,
             fees=fees,
-            liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
+            liquidity=execution.liquidity,
         )
         fill_row = FillRow(
             id=fill.fill_id,
@@ -105,5 +104,6 @@ class Filling(TradingBase):
             return False  # already booked: the exchange retried after a lost answer
         order_to_row(order, order_row)
         await save_account(uow, row, account, now)
-        await append_event(uow, row, "FILL", now=now, order=order_row, fill=fill_snapshot(fill_row))
+        view = FillView.of(fill, exec_id=exec_id, symbol=order.symbol, side=order.side)
+        await append_event(uow, row, AccountEventKind.FILL, now=now, order=order, fill=view)
         return True

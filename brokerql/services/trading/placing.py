@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.instruments import Instrument, validate_order
 from brokerql.domain.market.sessions import phase_at
+from brokerql.domain.trading.messages import AccountEventKind
 from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
-from brokerql.exchange.engine import COMMANDS_TOPIC
 from brokerql.services.trading.base import TradingBase
-from brokerql.services.trading.requests import OrderRequest, PlaceOutcome, fee_basis
+from brokerql.services.trading.requests import OrderRequest, PlaceOutcome, fee_basis, submit_command
 from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import UnitOfWork
@@ -77,8 +78,8 @@ class Placing(TradingBase):
             order_row = order_to_row(order)
             uow.session.add(order_row)
             await save_account(uow, row, account, now)
-            await append_event(uow, row, "ACCEPTED", now=now, order=order_row)
-            uow.emit(COMMANDS_TOPIC, self._command(order_row))
+            await append_event(uow, row, AccountEventKind.ACCEPTED, now=now, order=order)
+            uow.emit(COMMANDS_TOPIC, submit_command(order))
         return PlaceOutcome(order_row)
 
     async def _repeated(self, uow: UnitOfWork, account_id: str, request: OrderRequest) -> PlaceOutcome | None:
@@ -113,16 +114,3 @@ class Placing(TradingBase):
             return instrument.limit_up
         reference = request.reference_price or instrument.prev_close
         return instrument.price_up(reference * Decimal("1.5"))
-
-    @staticmethod
-    def _command(order: OrderRow) -> dict[str, object]:
-        return {
-            "type": "new",
-            "orderId": order.id,
-            "symbol": order.symbol,
-            "side": order.side,
-            "orderType": order.type,
-            "price": None if order.price is None else str(order.price),
-            "quantity": order.leaves_qty,
-            "timeInForce": order.time_in_force,
-        }

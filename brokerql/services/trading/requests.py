@@ -10,7 +10,9 @@ from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading.cancels import CancelCondition, CancelScope
 from brokerql.domain.trading.fees import FeeBasis
-from brokerql.store.tables import FillRow, OrderRow
+from brokerql.domain.trading.gateway import SubmitOrder
+from brokerql.domain.trading.orders import Order
+from brokerql.store.tables import OrderRow
 
 _EXCHANGE_OF_BOARD = {
     Board.SSE_MAIN: "SSE",
@@ -73,17 +75,16 @@ class PlaceOutcome:
     errors: list[Rejection] = field(default_factory=list)
 
 
-def fill_snapshot(row: FillRow) -> dict[str, object]:
-    """A fill as carried in event payloads (strings for money, like the API)."""
-    return {
-        "id": row.id,
-        "orderId": row.order_id,
-        "symbol": row.symbol,
-        "side": row.side,
-        "price": str(row.price),
-        "quantity": row.quantity,
-        "commission": str(row.commission),
-        "stampDuty": str(row.stamp_duty),
-        "transferFee": str(row.transfer_fee),
-        "at": row.created_at.isoformat(),
-    }
+def submit_command(order: Order) -> SubmitOrder:
+    """The venue command for an accepted order: what is left of it, as it stands."""
+    return SubmitOrder(
+        order_id=order.id,
+        account_id=order.account_id,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        price=order.price,
+        quantity=order.leaves_qty,
+        time_in_force=order.time_in_force,
+        created_at=order.created_at,
+    )

@@ -1,0 +1,10 @@
+"""The names of the bus topics that carry typed messages (market data topics live with the exchange desk)."""
+
+from __future__ import annotations
+
+COMMANDS_TOPIC = "exchange.commands"  # SubmitOrder / CancelOrder for the execution venue, in commit order
+
+
+def account_topic(account_id: str) -> str:
+    """One account's event log (AccountEvent, gapless seq)."""
+    return f"account.{account_id}"

@@ -1,0 +1,132 @@
+"""What an account's event log holds and what its subscribers receive: typed, immutable, Decimal money.
+
+`AccountEvent` is one entry of the per-account log (gapless `seq`). It carries the order as it stands
+after the change (`OrderView`) and, for a FILL, the execution (`FillView`), so a push needs no database
+read. These are built from the domain's own objects (`OrderView.of(order)`), in one place; the GraphQL
+mapping reads them and nothing else builds or parses an order snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.trading.events import Liquidity, OrderFilled
+from brokerql.domain.trading.fees import Fees
+from brokerql.domain.trading.orders import Order, OrderStatus, average_price
+
+
+class AccountEventKind(StrEnum):
+    """The `kind` of an entry in an account's event log (order events, and the daily settlement)."""
+
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    FILL = "FILL"
+    CANCEL_REQUESTED = "CANCEL_REQUESTED"
+    CANCELED = "CANCELED"
+    CANCEL_REJECTED = "CANCEL_REJECTED"
+    EXPIRED = "EXPIRED"
+    DAY_SETTLED = "DAY_SETTLED"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderView:
+    """An order as it stands after a change: an immutable copy of the domain `Order`'s state."""
+
+    id: str
+    account_id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
+    price: Decimal | None
+    quantity: int
+    status: OrderStatus
+    cum_qty: int
+    leaves_qty: int
+    notional: Decimal
+    fees_paid: Decimal
+    frozen_cash: Decimal
+    reject_code: str | None
+    reject_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderView:
+        return cls(
+            id=order.id,
+            account_id=order.account_id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            time_in_force=order.time_in_force,
+            price=order.price,
+            quantity=order.quantity,
+            status=order.status,
+            cum_qty=order.cum_qty,
+            leaves_qty=order.leaves_qty,
+            notional=order.notional,
+            fees_paid=order.fees_paid,
+            frozen_cash=order.frozen_cash,
+            reject_code=order.reject_code,
+            reject_reason=order.reason,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+    @property
+    def avg_px(self) -> Decimal | None:
+        """The domain's average fill price (the same rounding as `Order.avg_px`)."""
+        return average_price(self.notional, self.cum_qty)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillView:
+    """One execution booked against an order: its price, quantity, fees and liquidity."""
+
+    id: str
+    exec_id: str
+    order_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    quantity: int
+    fees: Fees
+    liquidity: Liquidity | None  # None: booked before liquidity was recorded
+    at: datetime
+
+    @classmethod
+    def of(cls, fill: OrderFilled, *, exec_id: str, symbol: str, side: Side) -> FillView:
+        return cls(
+            id=fill.fill_id,
+            exec_id=exec_id,
+            order_id=fill.order_id,
+            symbol=symbol,
+            side=side,
+            price=fill.price,
+            quantity=fill.quantity,
+            fees=fill.fees,
+            liquidity=fill.liquidity,
+            at=fill.ts,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountEvent:
+    """One entry of an account's event log, as stored and as pushed on `orderEvents`."""
+
+    account_id: str
+    seq: int
+    kind: AccountEventKind
+    at: datetime
+    order: OrderView | None = None
+    fill: FillView | None = None
+    code: str | None = None
+    reason: str | None = None
+    trading_day: str | None = None  # DAY_SETTLED: the trading day that began
