@@ -19,7 +19,6 @@ from brokerql.bus.topics import account_topic
 from brokerql.domain.trading.messages import AccountEvent
 from brokerql.schema.errors import CodedError, ErrorCode, not_found
 from brokerql.schema.types.trading import Heartbeat, OrderEvent, OrderEventItem
-from brokerql.store.columns import utcnow
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
 
 
@@ -105,7 +104,7 @@ async def order_events(
                 if timed_out:
                     await ensure_live(info)  # revoked, expired or idle-locked: the stream ends here
                     next_beat = time.monotonic() + interval
-                    yield Heartbeat(last_seq=cursor.last_seq, server_time=utcnow())
+                    yield Heartbeat(last_seq=cursor.last_seq, server_time=container.clock.now())
 
 
 async def heartbeat(info: strawberry.Info, account_id: strawberry.ID | None = None) -> AsyncGenerator[Heartbeat, None]:
@@ -121,5 +120,5 @@ async def heartbeat(info: strawberry.Info, account_id: strawberry.ID | None = No
         while True:
             await ensure_live(info)  # revoked, expired or idle-locked: the stream ends here
             last = await container.trading_queries.last_seq(str(account_id)) if account_id is not None else 0
-            yield Heartbeat(last_seq=last, server_time=utcnow())
+            yield Heartbeat(last_seq=last, server_time=container.clock.now())
             await asyncio.sleep(container.settings.heartbeat_seconds)
