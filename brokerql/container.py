@@ -14,6 +14,9 @@ from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.replay import Replay
+from brokerql.monitor.controls import OperatorControls
+from brokerql.monitor.figures import FillCounter
+from brokerql.monitor.service import Monitor
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
@@ -23,6 +26,7 @@ from brokerql.services.queries import TradingQueries
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
+from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
@@ -52,7 +56,12 @@ class Container:
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
+<<<<<<< HEAD
     clock: Clock
+=======
+    monitor: Monitor
+    controls: OperatorControls
+>>>>>>> main
     exchange: Exchange | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -77,11 +86,12 @@ class Container:
             cancel_wait_seconds=settings.cancel_confirm_seconds,
         )
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
+        fills = FillCounter(trading)  # counts executions for the monitor (E3), books through trading
         exchange = (
             Exchange(
                 instruments,
                 bus,
-                trading,
+                fills,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
                 warmup_steps=settings.market_warmup_steps,
@@ -94,9 +104,16 @@ class Container:
             else None
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
+<<<<<<< HEAD
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
+=======
+        identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
+        monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.attach(trading, exchange, fills)
+>>>>>>> main
         return cls(
             settings=settings,
             db=db,
@@ -112,7 +129,12 @@ class Container:
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             identity=identity,
+<<<<<<< HEAD
             clock=clock,
+=======
+            monitor=monitor,
+            controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
+>>>>>>> main
             exchange=exchange,
         )
 
@@ -124,8 +146,10 @@ class Container:
         if self.exchange is not None:
             await self.exchange.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
+        await self.monitor.start()  # reports this process on the board, follows operators' controls
 
     async def stop(self) -> None:
+        await self.monitor.stop()
         await self.market.stop()
         if self.exchange is not None:
             await self.exchange.stop()

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # renewed it (streams renew at every heartbeat), so a crashed process's slots come back by themselves.
     subscription_slot_ttl_seconds: float = Field(30.0, gt=0)
 
+    # E3: every process reports its figures this often; one that misses its TTL is shown as gone. The TTL
+    # is five reports: a process starved of CPU (measured: 4 workers on 2 busy cores) reports late.
+    monitor_interval_seconds: float = Field(2.0, gt=0)
+    monitor_ttl_seconds: float = Field(10.0, gt=0)
+    # C10: the URL other clients reach this process at (liveServers); default http://host:port/graphql.
+    public_url: str | None = None
+    # C10: connections one API process is sized for; liveServers' load is connections / this.
+    server_capacity: int = Field(10000, gt=0)
+
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         if self.env is Environment.PRODUCTION:

@@ -80,6 +80,7 @@ class Exchange:
         self.jobs: asyncio.Queue[ExecutionReport] = asyncio.Queue()
         self.warmup_steps = warmup_steps
         self._bus_down = False
+        self.paused = False  # operators pause the simulator (E3): books and client orders keep working
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -268,7 +269,8 @@ class Exchange:
     async def _run_simulator(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self._simulate_once(self.clock())
+            if not self.paused:
+                self._simulate_once(self.clock())
             await self.publish_quotes()
 
     async def publish_quotes(self) -> None:
