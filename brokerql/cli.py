@@ -75,17 +75,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         app = create_app(settings)
     uvicorn.run(
         app,
-<<<<<<< HEAD
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        ws="websockets-sansio",
-=======
         factory=args.workers > 1,
         workers=args.workers if args.workers > 1 else None,
         host=host,
         port=port,
-        ws="websockets",
->>>>>>> main
+        ws="websockets-sansio",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
         log_level="info",

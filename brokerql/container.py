@@ -26,7 +26,6 @@ from brokerql.services.queries import TradingQueries
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
-from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
@@ -56,12 +55,9 @@ class Container:
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
-<<<<<<< HEAD
     clock: Clock
-=======
     monitor: Monitor
     controls: OperatorControls
->>>>>>> main
     exchange: Exchange | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -104,16 +100,12 @@ class Container:
             else None
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
-<<<<<<< HEAD
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
-=======
-        identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
-        monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.verify_token = lambda token: access.verify(token, now=clock.now())
         monitor.attach(trading, exchange, fills)
->>>>>>> main
         return cls(
             settings=settings,
             db=db,
@@ -129,12 +121,9 @@ class Container:
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             identity=identity,
-<<<<<<< HEAD
             clock=clock,
-=======
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
->>>>>>> main
             exchange=exchange,
         )
 
