@@ -23,6 +23,7 @@ from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
+from brokerql.services.research.wiring import ResearchServices
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
@@ -58,6 +59,7 @@ class Container:
     clock: Clock
     monitor: Monitor
     controls: OperatorControls
+    research: ResearchServices
     exchange: Exchange | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -124,6 +126,7 @@ class Container:
             clock=clock,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
+            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
             exchange=exchange,
         )
 
@@ -132,6 +135,7 @@ class Container:
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
+        self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
         if self.exchange is not None:
             await self.exchange.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)

@@ -25,10 +25,15 @@ class RecordingSmsSender:
     """A `brokerql.domain.identity.sms.SmsSender` that remembers every (phone, code) sent, in order."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
 
     async def send_code(self, phone: str, code: str) -> None:
         """Record the message instead of sending it."""
         self.sent.append((phone, code))
+
+    async def send_text(self, phone: str, text: str) -> None:
+        """Record the notification instead of sending it."""
+        self.texts.append((phone, text))
 
     def last_code(self, phone: str) -> str | None:
         """The latest code sent to ``phone``, if any."""

@@ -157,6 +157,10 @@ class SmsSender(Protocol):
         """Deliver ``code`` to ``phone``."""
         ...
 
+    async def send_text(self, phone: str, text: str) -> None:
+        """Deliver a notification ``text`` to ``phone`` (B4 info express)."""
+        ...
+
 
 class LoggingSmsSender:
     """The default sender in development: logs instead of sending.
@@ -174,3 +178,7 @@ class LoggingSmsSender:
         """Log that a code went to the (masked) phone, with the code only if revealing."""
         shown = code if self.reveal_codes else "[redacted]"
         self._log.info("SMS code for %s: %s", mask_phone(phone) if not self.reveal_codes else phone, shown)
+
+    async def send_text(self, phone: str, text: str) -> None:
+        """Log that a notification went to the (masked) phone."""
+        self._log.info("SMS notice for %s: %s", mask_phone(phone), text)
