@@ -126,7 +126,7 @@ class Container:
             clock=clock,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
-            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
+            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
             exchange=exchange,
         )
 
