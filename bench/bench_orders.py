@@ -18,13 +18,28 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from brokerql.domain.clock import SYSTEM_CLOCK
 from brokerql.domain.common import OrderType, Side
+from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.services.trading import OrderRequest, TradingService
+from brokerql.domain.trading.commands import PlaceOrder
+from brokerql.domain.trading.gateway import ExecType, ExecutionReport
+from brokerql.services.trading import ExecutionBooking, PlaceOrderService
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import Database
 from brokerql.store.migrate import upgrade_async
 from brokerql.store.tables import AccountRow, ClientRow, OrderRow
+
+
+class NoQuotes:
+    """No market data: the bench's orders are plain limits, priced by the client."""
+
+    async def snapshot(self, symbol: str, *, delayed: bool = False) -> None:
+        return None
+
+
+async def gold(client_id: str) -> str:
+    return "GOLD"
 
 
 async def main(url: str, n: int) -> None:
@@ -39,8 +54,15 @@ async def main(url: str, n: int) -> None:
         await uow.session.flush()
         cash = Decimal("100000000")
         uow.session.add(AccountRow(id=account_id, client_id=client_id, type="CASH", balance=cash, available=cash))
-    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
-    request = OrderRequest(account_id, "600000", Side.BUY, OrderType.LIMIT, 100, Decimal("13.50"))
+    instruments = dict(DEMO_INSTRUMENTS)
+    place = PlaceOrderService(
+        db, instruments, NoQuotes(), DEMO_TIER_CATALOG, gold, SYSTEM_CLOCK, market_always_open=True
+    )
+    booking = ExecutionBooking(db, instruments, SYSTEM_CLOCK)
+    price = Decimal("13.50")
+    command = PlaceOrder(
+        account_id=account_id, symbol="600000", side=Side.BUY, type=OrderType.LIMIT, quantity=100, price=price
+    )
 
     statements = [0]
 
@@ -55,9 +77,13 @@ async def main(url: str, n: int) -> None:
         size = min(chunk, n - start)
         before, cpu, started = statements[0], time.process_time(), time.perf_counter()
         for i in range(start, start + size):
-            outcome = await service.place_order(client_id, request)
+            outcome = await place.place(client_id, command)
             assert outcome.order is not None, outcome.errors
-            await service.book_fill(outcome.order.id, f"{account_id}:{i}", Decimal("13.50"), 100, False)
+            fill = ExecutionReport(
+                exec_id=f"{account_id}:{i}", order_id=outcome.order.id, symbol="600000", exec_type=ExecType.TRADE,
+                last_qty=100, last_px=price, ts=utcnow(),
+            )  # fmt: skip
+            await booking.book([fill])
         trading_s += time.perf_counter() - started
         trading_cpu += time.process_time() - cpu
         counted += statements[0] - before

@@ -21,11 +21,19 @@ from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
+from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
+from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.research.wiring import ResearchServices
 from brokerql.services.tokens import AccessTokens, RefreshTokens
-from brokerql.services.trading import TradingService
+from brokerql.services.trading import (
+    CancelOrdersService,
+    ExecutionBooking,
+    PlaceOrderService,
+    PreferencesService,
+    TradingServices,
+)
 from brokerql.settings import Settings
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
@@ -51,16 +59,18 @@ class Container:
     catalog: TierCatalog | TierCatalogStore  # the store: loaded from the tier table, swapped on edit
     instruments: dict[str, Instrument]
     auth: AuthService
-    trading: TradingService
+    trading: TradingServices
     trading_queries: TradingQueries
+    order_stream: AccountEventStream
     market: MarketData
+    quote_stream: QuoteStream
     relay: OutboxRelay
     identity: IdentityServices
-    clock: Clock
     monitor: Monitor
     controls: OperatorControls
     research: ResearchServices
     exchange: Exchange | None = None
+    clock: Clock = SYSTEM_CLOCK
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -76,15 +86,11 @@ class Container:
         )
         refresh = RefreshTokens(timedelta(days=settings.refresh_token_days), clock)
         instruments = dict(DEMO_INSTRUMENTS)
-        trading = TradingService(
-            db,
-            instruments,
-            market_always_open=settings.market_always_open,
-            bus=bus,
-            cancel_wait_seconds=settings.cancel_confirm_seconds,
-        )
+        market = MarketData(bus, instruments, clock, always_open=settings.market_always_open)
+        booking = ExecutionBooking(db, instruments, clock)
+        queries = TradingQueries(db, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
-        fills = FillCounter(trading)  # counts executions for the monitor (E3), books through trading
+        fills = FillCounter(booking)  # counts executions for the monitor (E3), books through the booking
         exchange = (
             Exchange(
                 instruments,
@@ -105,9 +111,24 @@ class Container:
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
+        trading = TradingServices(
+            place=PlaceOrderService(
+                db,
+                instruments,
+                market,
+                identity.tiers,
+                identity.auth.tier_of,
+                clock,
+                market_always_open=settings.market_always_open,
+            ),
+            cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
+            booking=booking,
+            preferences=PreferencesService(db, clock),
+        )
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
         monitor.verify_token = lambda token: access.verify(token, now=clock.now())
-        monitor.attach(trading, exchange, fills)
+        monitor.attach(trading.place, exchange, fills)  # halts read by order placement, the fill count
+        trading.place.on_placed = monitor.order_placed
         return cls(
             settings=settings,
             db=db,
@@ -119,15 +140,17 @@ class Container:
             instruments=instruments,
             auth=identity.auth,
             trading=trading,
-            trading_queries=TradingQueries(db),
-            market=MarketData(bus, instruments, always_open=settings.market_always_open),
+            trading_queries=queries,
+            order_stream=AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds),
+            market=market,
+            quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             relay=OutboxRelay(db, bus),
             identity=identity,
-            clock=clock,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
             exchange=exchange,
+            clock=clock,
         )
 
     async def start(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 class FakeClock:
@@ -38,3 +39,19 @@ class RecordingSmsSender:
     def last_code(self, phone: str) -> str | None:
         """The latest code sent to ``phone``, if any."""
         return next((c for p, c in reversed(self.sent) if p == phone), None)
+
+
+class NoQuotes:
+    """Market data before the first quote (the `snapshot` of `services.market.MarketData`): always None."""
+
+    async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
+        return None
+
+
+def fixed_tier(code: str):  # type: ignore[no-untyped-def]
+    """A `tier_of` that answers `code` for every client (the tests' accounts are created without the API)."""
+
+    async def tier_of(client_id: str) -> str:
+        return code
+
+    return tier_of

@@ -15,9 +15,8 @@ from brokerql.schema.entitlements import forbidden_for
 from brokerql.schema.errors import CodedError, ErrorCode, bad_input
 from brokerql.schema.types.market import Board, Quote
 from brokerql.schema.types.market_reference import Bar, BarInterval, BarSeries, Instrument, InstrumentConnection
-from brokerql.schema.types.market_reference import InstrumentEdge as Edge
 from brokerql.schema.types.pagination import PageRequest, page_of
-from brokerql.store.columns import utcnow
+from brokerql.schema.types.paging import Edge
 
 
 async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
@@ -77,25 +76,9 @@ async def instruments(
     symbols: Annotated[list[str] | None, strawberry.argument(description="Only these symbols.")] = None,
 ) -> InstrumentConnection:
     require_any(info, partner_scope=QUOTES_READ)
-    page = PageRequest.of("instrument", first, after)
-    market = info.context.container.market
+    request = PageRequest.of("instrument", first, after)
     wanted = set(symbols) if symbols is not None else None
-    matching = sorted(
-        (
-            i
-            for i in market.instruments.values()
-            if (board is None or i.board == board) and (wanted is None or i.symbol in wanted)
-        ),
-        key=lambda i: i.symbol,
-    )
-    rest = [i for i in matching if page.after_key is None or i.symbol > page.after_key]
-    now = utcnow()
-    edges, page_info = page_of(
-        rest,
-        page,
-        "instrument",
-        lambda i: i.symbol,
-        lambda i: Instrument.of(i, market.phase(i, now), market.trading_days.get(i.symbol)),
-        Edge,
-    )
-    return InstrumentConnection(edges=edges, page_info=page_info, total_count=len(matching))
+    market = info.context.container.market
+    listed, total = market.listing(board, wanted, after_symbol=request.after_key, limit=request.fetch)
+    edges, page_info = page_of(listed, request, "instrument", lambda i: i.instrument.symbol, Instrument.of, Edge)
+    return InstrumentConnection(edges=edges, page_info=page_info, total_count=total)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from brokerql.bus import Bus, Resync
+from brokerql.domain.clock import Clock
+from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument, roll_day
 from brokerql.domain.market.quotes import Bar
 from brokerql.domain.market.sessions import TradingPhase, phase_at
@@ -28,12 +32,22 @@ log = logging.getLogger(__name__)
 MAX_BARS = 600
 
 
+@dataclass(frozen=True, slots=True)
+class ListedInstrument:
+    """An instrument with where its board is in the trading day now, and its current trading day."""
+
+    instrument: Instrument
+    phase: TradingPhase
+    trading_day: date | None
+
+
 class MarketData:
     """Snapshots, bars and the instruments' current day, read from the bus."""
 
-    def __init__(self, bus: Bus, instruments: dict[str, Instrument], *, always_open: bool = True) -> None:
+    def __init__(self, bus: Bus, instruments: dict[str, Instrument], clock: Clock, *, always_open: bool = True) -> None:
         self.bus = bus
         self.instruments = instruments
+        self.clock = clock
         self.always_open = always_open
         self.trading_days: dict[str, date] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -47,6 +61,24 @@ class MarketData:
     def phase(self, instrument: Instrument, now: datetime) -> TradingPhase:
         """Where the instrument's board is in its trading day (always CONTINUOUS in demo mode)."""
         return phase_at(instrument.board, now, always_open=self.always_open)
+
+    def listing(
+        self, board: Board | None, symbols: Collection[str] | None, *, after_symbol: str | None, limit: int
+    ) -> tuple[list[ListedInstrument], int]:
+        """Up to `limit` instruments after `after_symbol` by symbol, of `board` and `symbols` when given,
+        and how many match over all pages."""
+        matching = sorted(
+            (
+                i
+                for i in self.instruments.values()
+                if (board is None or i.board == board) and (symbols is None or i.symbol in symbols)
+            ),
+            key=lambda i: i.symbol,
+        )
+        now = self.clock.now()
+        rest = [i for i in matching if after_symbol is None or i.symbol > after_symbol][:limit]
+        listed = [ListedInstrument(i, self.phase(i, now), self.trading_days.get(i.symbol)) for i in rest]
+        return listed, len(matching)
 
     async def bars(self, symbol: str, interval: BarInterval, first: int, *, delayed: bool) -> tuple[list[Bar], Any]:
         """The newest `first` bars of the view and the snapshot they end with (None before any quote)."""

@@ -5,8 +5,10 @@ for `limit` rows after a key and gets at most that many. A snapshot (`account_sn
 account, its positions, working orders, today's fills and lastSeq in one consistent read (REPEATABLE
 READ on PostgreSQL, one WAL read transaction on SQLite), so lastSeq matches exactly what it shows.
 
-An account not yet touched on a new trading day still carries yesterday's T+1 parts in its rows; the
-read model shows them as the settlement will make them (today's buys sellable), without writing.
+Figures are the domain's: an account is read into the `Account` aggregate and shown through its
+`Funds` and `Position` values, so withdrawable cash, average cost, market value and P&L have one
+definition. An account not yet touched on a new trading day still carries yesterday's T+1 parts in
+its rows; the read model applies the domain's settlement (`as_of_day`) in memory, without writing.
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerql.bus import codec
+from brokerql.domain.clock import Clock
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.sessions import WEEKENDS_ONLY, session_close, trading_day
-from brokerql.domain.trading.messages import AccountEvent
+from brokerql.domain.trading.account import Account, as_of_day
+from brokerql.domain.trading.ledger import Funds, Position
+from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus
-from brokerql.store.columns import utcnow
+from brokerql.store.accounts import account_of, fill_view_of_row, order_from_row
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, FillRow, OrderRow, PositionRow
 
@@ -57,14 +61,28 @@ class FillFilter:
     until: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account as the API shows it: who owns it, its last seq, and the domain's funds and realised P&L
+    as of today (settled in memory if the first change of the day has not happened yet)."""
+
+    id: str
+    client_id: str
+    type: str
+    currency: str
+    last_seq: int
+    funds: Funds
+    realised_pnl: Decimal
+
+
 @dataclass
 class AccountSnapshot:
     """Everything the D1 "complex mode" view and a manual refresh show, as of `last_seq`."""
 
-    account: AccountRow
-    positions: list[PositionRow]
-    working_orders: list[OrderRow]
-    todays_fills: list[FillRow]
+    account: AccountState
+    positions: list[Position]
+    working_orders: list[OrderView]
+    todays_fills: list[FillView]
     last_seq: int
     as_of: datetime
     complete: bool = True
@@ -79,51 +97,55 @@ def start_of_trading_day(now: datetime) -> datetime:
     return datetime.combine(day, session_close(Board.SSE_MAIN), tzinfo=SHANGHAI)
 
 
-def settled_view(account: AccountRow, positions: Sequence[PositionRow], now: datetime) -> list[PositionRow]:
-    """Positions as the first change of a new trading day will settle them (T+1 buys sellable)."""
-    if not account.trading_day or account.trading_day == trading_day(now).isoformat():
-        return list(positions)
-    return [
-        PositionRow(**{**p.model_dump(), "sellable_quantity": p.sellable_quantity + p.bought_today, "bought_today": 0})
-        for p in positions
-        if p.quantity or p.frozen_quantity
-    ]
+def today_of(row: AccountRow, positions: Sequence[PositionRow], now: datetime) -> Account:
+    """The stored account as the domain sees it on the trading day of `now`."""
+    return as_of_day(account_of(row, positions), row.trading_day, trading_day(now).isoformat())
 
 
-def settled_account(account: AccountRow, now: datetime) -> AccountRow:
-    """The account row with today's proceeds withdrawable when a new trading day has begun."""
-    if not account.trading_day or account.trading_day == trading_day(now).isoformat():
-        return account
-    return replace_row(account, unsettled=Decimal(0))
+def state_of(row: AccountRow, account: Account) -> AccountState:
+    return AccountState(
+        id=row.id,
+        client_id=row.client_id,
+        type=row.type,
+        currency=row.currency,
+        last_seq=row.last_seq,
+        funds=account.funds,
+        realised_pnl=account.realised_pnl,
+    )
 
 
-def replace_row(row: AccountRow, **changes: Any) -> AccountRow:
-    return AccountRow(**{**row.model_dump(), **changes})
+def by_symbol(account: Account) -> list[Position]:
+    return [account.positions[s] for s in sorted(account.positions)]
 
 
 class TradingQueries:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
 
     async def client(self, client_id: str) -> ClientRow | None:
         async with self.db.read() as session:
             return await session.get(ClientRow, client_id)
 
-    async def accounts_of(self, client_id: str) -> Sequence[AccountRow]:
+    async def accounts_of(self, client_id: str) -> list[AccountState]:
         async with self.db.read() as session:
             query = select(AccountRow).where(AccountRow.client_id == client_id).order_by(AccountRow.id)
-            return [settled_account(r, utcnow()) for r in (await session.scalars(query)).all()]
+            rows = (await session.scalars(query)).all()
+        now = self.clock.now()
+        return [state_of(r, today_of(r, (), now)) for r in rows]
 
-    async def account_of(self, client_id: str, account_id: str) -> AccountRow | None:
+    async def account_of(self, client_id: str, account_id: str) -> AccountState | None:
         """The account if it belongs to the client: row-level access lives here, not in resolvers."""
         async with self.db.read() as session:
             row = await session.get(AccountRow, account_id)
-        return settled_account(row, utcnow()) if row is not None and row.client_id == client_id else None
+        if row is None or row.client_id != client_id:
+            return None
+        return state_of(row, today_of(row, (), self.clock.now()))
 
     async def positions(
         self, account_id: str, *, after_symbol: str | None = None, limit: int | None = None
-    ) -> Sequence[PositionRow]:
-        """Holdings by symbol (all of them without `limit`)."""
+    ) -> list[Position]:
+        """Holdings by symbol (all of them without `limit`), as of today."""
         query = select(PositionRow).where(PositionRow.account_id == account_id)
         if after_symbol:
             query = query.where(PositionRow.symbol > after_symbol)
@@ -133,12 +155,12 @@ class TradingQueries:
         async with self.db.read() as session:
             account = await session.get(AccountRow, account_id)
             rows = (await session.scalars(query)).all()
-        return settled_view(account, rows, utcnow()) if account is not None else []
+        return by_symbol(today_of(account, rows, self.clock.now())) if account is not None else []
 
-    async def order(self, account_id: str, order_id: str) -> OrderRow | None:
+    async def order(self, account_id: str, order_id: str) -> OrderView | None:
         async with self.db.read() as session:
             row = await session.get(OrderRow, order_id)
-        return row if row is not None and row.account_id == account_id else None
+        return OrderView.of(order_from_row(row)) if row is not None and row.account_id == account_id else None
 
     async def orders(
         self,
@@ -148,7 +170,7 @@ class TradingQueries:
         limit: int,
         statuses: list[str] | None = None,
         where: OrderFilter | None = None,
-    ) -> Sequence[OrderRow]:
+    ) -> list[OrderView]:
         """Newest first; ids are time-ordered, so keyset pagination on the id is stable."""
         where = where or OrderFilter(statuses=tuple(statuses or ()))
         query = select(OrderRow).where(OrderRow.account_id == account_id)
@@ -165,11 +187,12 @@ class TradingQueries:
         if where.until:
             query = query.where(OrderRow.created_at < where.until)
         async with self.db.read() as session:
-            return (await session.scalars(query.order_by(OrderRow.id.desc()).limit(limit))).all()
+            rows = (await session.scalars(query.order_by(OrderRow.id.desc()).limit(limit))).all()
+        return [OrderView.of(order_from_row(r)) for r in rows]
 
     async def fills(
         self, account_id: str, *, before_id: str | None, limit: int, where: FillFilter | None = None
-    ) -> Sequence[FillRow]:
+    ) -> list[FillView]:
         """Newest first, keyset on the time-ordered id."""
         where = where or FillFilter()
         query = select(FillRow).where(FillRow.account_id == account_id)
@@ -186,11 +209,12 @@ class TradingQueries:
         if where.until:
             query = query.where(FillRow.created_at < where.until)
         async with self.db.read() as session:
-            return (await session.scalars(query.order_by(FillRow.id.desc()).limit(limit))).all()
+            rows = (await session.scalars(query.order_by(FillRow.id.desc()).limit(limit))).all()
+        return [fill_view_of_row(r) for r in rows]
 
     async def account_snapshot(self, client_id: str, account_id: str) -> AccountSnapshot | None:
         """The account's whole visible state and the seq it corresponds to, read consistently."""
-        now = utcnow()
+        now = self.clock.now()
         async with self.db.read() as session:
             await self._repeatable_read(session)
             account = await session.get(AccountRow, account_id)
@@ -217,11 +241,12 @@ class TradingQueries:
                     .limit(SNAPSHOT_LIMIT + 1)
                 )
             ).all()
+        today = today_of(account, positions, now)
         return AccountSnapshot(
-            account=settled_account(account, now),
-            positions=settled_view(account, positions, now),
-            working_orders=list(working[:SNAPSHOT_LIMIT]),
-            todays_fills=list(fills[:SNAPSHOT_LIMIT]),
+            account=state_of(account, today),
+            positions=by_symbol(today),
+            working_orders=[OrderView.of(order_from_row(r)) for r in working[:SNAPSHOT_LIMIT]],
+            todays_fills=[fill_view_of_row(r) for r in fills[:SNAPSHOT_LIMIT]],
             last_seq=account.last_seq,
             as_of=now,
             complete=len(working) <= SNAPSHOT_LIMIT and len(fills) <= SNAPSHOT_LIMIT,
@@ -251,4 +276,4 @@ class TradingQueries:
             return await session.scalar(select(AccountRow.last_seq).where(AccountRow.id == account_id)) or 0
 
 
-__all__ = ["AccountSnapshot", "FillFilter", "OrderFilter", "TradingQueries"]
+__all__ = ["AccountSnapshot", "AccountState", "FillFilter", "OrderFilter", "TradingQueries"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,14 +29,44 @@ def fee_schedule_of(row: AccountRow) -> FeeSchedule:
     return FeeSchedule(**overrides) if overrides else FeeSchedule()
 
 
+@dataclass(eq=False)
+class LoadedAccount:
+    """An account read for a change: the locked row, the domain aggregate, and the position rows the
+    aggregate was built from (`save_account` compares against them to write back only what changed)."""
+
+    row: AccountRow
+    account: Account
+    position_rows: dict[str, PositionRow] = field(default_factory=dict)
+
+
+def funds_of(row: AccountRow) -> Funds:
+    return Funds(row.balance, row.available, row.frozen, row.unsettled)
+
+
+def position_of(p: PositionRow) -> Position:
+    return Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
+
+
+def account_of(row: AccountRow, positions: Iterable[PositionRow]) -> Account:
+    """The domain aggregate of stored rows (for a change, or for the read side to apply the domain's rules)."""
+    return Account(
+        id=row.id,
+        type=AccountType(row.type),
+        funds=funds_of(row),
+        positions={p.symbol: position_of(p) for p in positions},
+        fee_schedule=fee_schedule_of(row),
+        realised_pnl=row.realized_pnl,
+    )
+
+
 async def load_account(
     uow: UnitOfWork,
     account_id: str | ColumnElement[Any],
     symbols: Iterable[str] | None = None,
     *,
     today: str | None = None,
-) -> tuple[AccountRow, Account] | None:
-    """The account row (locked for this transaction) and its domain aggregate.
+) -> LoadedAccount | None:
+    """The account row (locked for this transaction), its domain aggregate and the rows it came from.
 
     `account_id` may be a scalar subquery (e.g. an order's account). With `symbols` only those
     positions are loaded (one change touches one symbol) unless the account's `trading_day` is not
@@ -49,35 +80,22 @@ async def load_account(
     if wanted is not None:
         query = query.where(PositionRow.symbol.in_(wanted))
     stored = {p.symbol: p for p in (await uow.session.scalars(query)).all()} if wanted != [] else {}
-    uow.positions = stored
-    account = Account(
-        id=row.id,
-        type=AccountType(row.type),
-        funds=Funds(row.balance, row.available, row.frozen, row.unsettled),
-        positions={s: _position_of(p) for s, p in stored.items()},
-        fee_schedule=fee_schedule_of(row),
-        realised_pnl=row.realized_pnl,
-    )
-    return row, account
+    return LoadedAccount(row, account_of(row, stored.values()), stored)
 
 
-def _position_of(p: PositionRow) -> Position:
-    return Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
-
-
-async def save_account(uow: UnitOfWork, row: AccountRow, account: Account, now: datetime) -> None:
+async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
     """Write the aggregate back: funds on the row; only changed positions written, closed-out lines deleted.
 
     Positions not loaded by `load_account` are untouched: the aggregate only holds what was loaded
     plus what this change created.
     """
+    row, account, stored = loaded.row, loaded.account, loaded.position_rows
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
     row.realized_pnl = account.realised_pnl
-    stored = uow.positions
     for symbol, position in account.positions.items():
         target = stored.get(symbol)
-        if target is not None and _position_of(target) == position:
+        if target is not None and position_of(target) == position:
             continue
         if target is None:
             target = stored[symbol] = PositionRow(account_id=row.id, symbol=symbol)

@@ -103,7 +103,6 @@ class UnitOfWork:
         self.session = session
         self.is_sqlite = is_sqlite
         self.emitted = 0
-        self.positions: dict[str, Any] = {}  # the PositionRows load_account read, by symbol
         self._outbox: list[dict[str, Any]] = []
 
     def emit(self, topic: str, message: object) -> None:

@@ -19,12 +19,14 @@ from brokerql.bus.memory import MemoryBus
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.exchange.engine import Exchange
-from brokerql.services.trading import OrderRequest, TradingService
+from brokerql.services.trading import ExecutionBooking, TradingServices
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, OrderRow, PositionRow
 from tests.api.conftest import wait_for
+from tests.api.trading_helpers import trading_services
 from tests.reports import canceled, expired
 
 CASH = Decimal("100000")
@@ -55,13 +57,15 @@ async def open_account(db: Database) -> tuple[str, str]:
     return client_id, account_id
 
 
-async def place_resting(service: TradingService, client_id: str, account_id: str) -> tuple[str, str]:
+async def place_resting(services: TradingServices, client_id: str, account_id: str) -> tuple[str, str]:
     """A buy at the limit-down price and a sell at the limit-up price: both rest all day."""
     instrument = DEMO_INSTRUMENTS["600000"]
     ids = []
     for side, price in ((Side.BUY, instrument.limit_down), (Side.SELL, instrument.limit_up)):
-        request = OrderRequest(account_id, "600000", side, OrderType.LIMIT, 200, price)
-        outcome = await service.place_order(client_id, request)
+        command = PlaceOrder(
+            account_id=account_id, symbol="600000", side=side, type=OrderType.LIMIT, quantity=200, price=price
+        )
+        outcome = await services.place.place(client_id, command)
         assert outcome.order is not None, outcome.errors
         ids.append(outcome.order.id)
     return ids[0], ids[1]
@@ -91,17 +95,17 @@ async def all_expired(db: Database, order_ids: tuple[str, str]) -> bool:
     return set(statuses) == {"EXPIRED"}
 
 
-def exchange_for(service: TradingService, clock: Clock) -> Exchange:
-    return Exchange(DEMO_INSTRUMENTS, MemoryBus(), service, seed=3, tick_seconds=0.01, warmup_steps=5, clock=clock)
+def exchange_for(booking: ExecutionBooking, clock: Clock) -> Exchange:
+    return Exchange(DEMO_INSTRUMENTS, MemoryBus(), booking, seed=3, tick_seconds=0.01, warmup_steps=5, clock=clock)
 
 
 async def test_resting_day_orders_expire_when_the_desk_rolls_to_the_next_trading_day(backend) -> None:  # type: ignore[no-untyped-def]
     db = Database(backend.settings.database_url)
-    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+    services = trading_services(db)
     client_id, account_id = await open_account(db)
-    order_ids = await place_resting(service, client_id, account_id)
+    order_ids = await place_resting(services, client_id, account_id)
     clock = Clock(utcnow())
-    exchange = exchange_for(service, clock)
+    exchange = exchange_for(services.booking, clock)
     await exchange.start()
     try:
         await wait_for(lambda: asyncio.sleep(0, all(o in exchange.client_orders for o in order_ids)))
@@ -121,12 +125,12 @@ async def test_resting_day_orders_expire_when_the_desk_rolls_to_the_next_trading
 
 async def test_orders_left_working_from_a_past_day_expire_at_reconcile(backend) -> None:  # type: ignore[no-untyped-def]
     db = Database(backend.settings.database_url)
-    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+    services = trading_services(db)
     client_id, account_id = await open_account(db)
-    order_ids = await place_resting(service, client_id, account_id)  # no exchange ran that day
+    order_ids = await place_resting(services, client_id, account_id)  # no exchange ran that day
     clock = Clock(utcnow())
     clock.next_trading_day()
-    exchange = exchange_for(service, clock)
+    exchange = exchange_for(services.booking, clock)
     await exchange.start()
     try:
         await wait_for(lambda: all_expired(db, order_ids))
@@ -141,13 +145,13 @@ async def test_orders_left_working_from_a_past_day_expire_at_reconcile(backend) 
 
 async def test_an_expiry_repeated_after_a_cancel_changes_nothing(backend) -> None:  # type: ignore[no-untyped-def]
     db = Database(backend.settings.database_url)
-    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+    services = trading_services(db)
     client_id, account_id = await open_account(db)
-    buy, sell = await place_resting(service, client_id, account_id)
-    await service.book([expired(buy, 200)])
-    await service.book([expired(buy, 200)])  # a retried booking: the order is no longer working
-    await service.book([canceled(sell, 200, "canceled by client")])
-    await service.book([expired(sell, 200)])
+    buy, sell = await place_resting(services, client_id, account_id)
+    await services.booking.book([expired(buy, 200)])
+    await services.booking.book([expired(buy, 200)])  # a retried booking: the order is no longer working
+    await services.booking.book([canceled(sell, 200, "canceled by client")])
+    await services.booking.book([expired(sell, 200)])
     async with db.read() as session:
         kinds = (
             await session.scalars(

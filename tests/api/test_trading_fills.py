@@ -1,5 +1,6 @@
-"""Consecutive executions of one order booked together (`book_fills`): one FILL event and seq each, in
-order, and a batch holding an already-booked execution books only the new ones (both backends)."""
+"""Consecutive executions of one order booked together (one `ExecutionBooking.book` call): one FILL event
+and seq each, in order, and a batch holding an already-booked execution books only the new ones (both
+backends)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from brokerql.domain.common import OrderType, Side
-from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.services.trading import OrderRequest, TradingService
+from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 from tests.api.test_trading_expiry import CASH, open_account
+from tests.api.trading_helpers import trading_services
 from tests.reports import trade
 
 PRICE = Decimal("13.50")
@@ -20,17 +21,18 @@ PRICE = Decimal("13.50")
 
 async def test_a_sweep_is_booked_in_one_go_with_a_fill_event_each(backend) -> None:  # type: ignore[no-untyped-def]
     db = Database(backend.settings.database_url)
-    service = TradingService(db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+    services = trading_services(db)
     client_id, account_id = await open_account(db)
-    placed = await service.place_order(
-        client_id, OrderRequest(account_id, "600000", Side.BUY, OrderType.LIMIT, 600, PRICE)
+    command = PlaceOrder(
+        account_id=account_id, symbol="600000", side=Side.BUY, type=OrderType.LIMIT, quantity=600, price=PRICE
     )
+    placed = await services.place.place(client_id, command)
     assert placed.order is not None, placed.errors
     order_id = placed.order.id
-    await service.book([trade(order_id, "e1", PRICE, 100, False)])
+    await services.booking.book([trade(order_id, "e1", PRICE, 100, False)])
     # e1 again (a retry) in the middle of a batch: the batch falls back to one by one, e1 stays single
-    await service.book([trade(order_id, "e2", PRICE, 100, False), trade(order_id, "e1", PRICE, 100, False)])
-    await service.book(
+    await services.booking.book([trade(order_id, "e2", PRICE, 100, False), trade(order_id, "e1", PRICE, 100, False)])
+    await services.booking.book(
         [
             trade(order_id, "e3", PRICE, 100, False),
             trade(order_id, "e4", PRICE, 200, True),

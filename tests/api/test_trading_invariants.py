@@ -30,12 +30,12 @@ from brokerql.domain.common import OrderType, Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.trading.account import check_invariants
 from brokerql.domain.trading.cancels import CancelScope
-from brokerql.services.trading import CancelRequest, OrderRequest, TradingService
+from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
 from brokerql.store.accounts import load_account, order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, FillRow, OrderRow, PositionRow
-from tests.api.trading_helpers import PLACE, trading_client
+from tests.api.trading_helpers import PLACE, trading_client, trading_services
 from tests.reports import cancel_rejected, canceled, expired, trade
 
 SYMBOLS = ("600000", "000001")
@@ -53,7 +53,7 @@ class TradingMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.db = Database(self.url)
-        self.service = TradingService(self.db, dict(DEMO_INSTRUMENTS), market_always_open=True)
+        self.services = trading_services(self.db)
         self.client_id = new_id("cli")
         self.account_id = new_id("acc")
         self.live = 0  # orders that may still trade (kept by the rules, so preconditions need no query)
@@ -111,7 +111,7 @@ class TradingMachine(RuleBasedStateMachine):
     def place(self, symbol, side, market, ticks, lots, odd, client_order_id) -> None:  # type: ignore[no-untyped-def]
         instrument = DEMO_INSTRUMENTS[symbol]
         price = instrument.prev_close + Decimal("0.01") * ticks
-        request = OrderRequest(
+        command = PlaceOrder(
             account_id=self.account_id,
             symbol=symbol,
             side=side,
@@ -120,7 +120,7 @@ class TradingMachine(RuleBasedStateMachine):
             price=None if market else price,
             client_order_id=client_order_id,
         )
-        outcome = self.run(self.service.place_order(self.client_id, request))
+        outcome = self.run(self.services.place.place(self.client_id, command))
         assert (outcome.order is None) == bool(outcome.errors)
         self._count_live()
 
@@ -144,12 +144,12 @@ class TradingMachine(RuleBasedStateMachine):
             sizes = [quantity // parts] * (parts - 1) + [quantity - quantity // parts * (parts - 1)]
             executions = [trade(order.id, f"e{next(exec_ids)}", price, q, maker) for q in sizes]
             for _ in range(2 if repeat else 1):  # a repeated batch falls back to one by one and books nothing
-                self.run(self.service.book(executions))
+                self.run(self.services.booking.book(executions))
             self._count_live()
             return
         exec_id = f"e{next(exec_ids)}"
         for _ in range(2 if repeat else 1):  # the exchange retrying a fill must not book it twice
-            self.run(self.service.book([trade(order.id, exec_id, price, quantity, maker)]))
+            self.run(self.services.booking.book([trade(order.id, exec_id, price, quantity, maker)]))
         self._count_live()
 
     @precondition(lambda self: self.live)
@@ -159,7 +159,7 @@ class TradingMachine(RuleBasedStateMachine):
         order = self._pick(data, {"NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
         if order is not None:
             for _ in range(2):
-                self.run(self.service.book([expired(order.id, order.leaves_qty)]))
+                self.run(self.services.booking.book([expired(order.id, order.leaves_qty)]))
         self._count_live()
 
     @rule(
@@ -169,13 +169,13 @@ class TradingMachine(RuleBasedStateMachine):
         order = (
             self._pick(data, {"NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED"}) if scope is CancelScope.ONE else None
         )
-        request = CancelRequest(
+        command = CancelOrders(
             account_id=self.account_id,
             scope=scope,
-            order_ids=[order.id] if order else ["nope"],
+            order_ids=(order.id,) if order else ("nope",),
             symbol=data.draw(st.sampled_from(SYMBOLS)),
         )
-        self.run(self.service.cancel_orders(self.client_id, request))
+        self.run(self.services.cancel.cancel(self.client_id, command))
         self._count_live()
 
     @precondition(lambda self: self.live)
@@ -186,10 +186,12 @@ class TradingMachine(RuleBasedStateMachine):
             return
         if fill_first:  # the fill won the race
             price = order.price or DEMO_INSTRUMENTS[order.symbol].prev_close
-            self.run(self.service.book([trade(order.id, f"e{next(exec_ids)}", price, order.leaves_qty, False)]))
-            self.run(self.service.book([cancel_rejected(order.id, "the order had already filled")]))
+            self.run(
+                self.services.booking.book([trade(order.id, f"e{next(exec_ids)}", price, order.leaves_qty, False)])
+            )
+            self.run(self.services.booking.book([cancel_rejected(order.id, "the order had already filled")]))
         else:
-            self.run(self.service.book([canceled(order.id, order.leaves_qty, "canceled by client")]))
+            self.run(self.services.booking.book([canceled(order.id, order.leaves_qty, "canceled by client")]))
         self._count_live()
 
     @precondition(lambda self: self.live)
@@ -197,7 +199,7 @@ class TradingMachine(RuleBasedStateMachine):
     def exchange_cancels_remainder(self, data) -> None:  # type: ignore[no-untyped-def]
         order = self._pick(data, {"NEW", "PARTIALLY_FILLED"})
         if order is not None:
-            self.run(self.service.book([canceled(order.id, order.leaves_qty, "IOC remainder")]))
+            self.run(self.services.booking.book([canceled(order.id, order.leaves_qty, "IOC remainder")]))
         self._count_live()
 
     @rule()
@@ -207,8 +209,9 @@ class TradingMachine(RuleBasedStateMachine):
                 await uow.session.execute(
                     update(AccountRow).where(AccountRow.id == self.account_id).values(trading_day="2000-01-03")
                 )
-            touch = CancelRequest(account_id=self.account_id, scope=CancelScope.ALL, dry_run=True)
-            await self.service.cancel_orders(self.client_id, touch)
+            # The first change of the day settles it: a cancel of an unknown order changes nothing else.
+            touch = CancelOrders(account_id=self.account_id, scope=CancelScope.ONE, order_ids=("nope",))
+            await self.services.cancel.cancel(self.client_id, touch)
 
         self.run(roll())
 
@@ -221,7 +224,7 @@ class TradingMachine(RuleBasedStateMachine):
             loaded = await load_account(uow, self.account_id)
             if loaded is None:  # before initialize
                 return
-            row, account = loaded
+            row, account = loaded.row, loaded.account
             orders = [order_from_row(o) for o in await self._orders()]
             fills = (await uow.session.scalars(select(FillRow).where(FillRow.account_id == self.account_id))).all()
             seqs = (
@@ -284,7 +287,7 @@ async def test_concurrent_orders_on_one_account_accept_exactly_the_affordable_on
         refused = [e["code"] for p in payloads for e in p["errors"]]
         assert len(accepted) == 7 and refused == ["INSUFFICIENT_FUNDS"] * 33
         async with client.container.db.transaction() as uow:
-            _row, stored = await load_account(uow, account)
+            stored = (await load_account(uow, account)).account  # type: ignore[union-attr]
             rows = (await uow.session.scalars(select(OrderRow).where(OrderRow.account_id == account))).all()
         assert stored.funds.available == cash - 7 * Decimal("13005.13") >= 0
         assert check_invariants(stored, [order_from_row(r) for r in rows]) == []

@@ -182,8 +182,8 @@ async def test_cancel_without_confirmation_stays_pending_and_a_fill_that_won_is_
         result = await client.execute(CANCEL, {"i": {"accountId": account, "scope": "ONE", "orderIds": [order["id"]]}})
         assert result["data"]["cancelOrders"]["canceled"][0]["status"] == "PENDING_CANCEL"
         # The exchange answers late: the order had filled before the cancel reached the book.
-        await client.container.trading.book([trade(order["id"], "x1", Decimal("12.50"), 200, True)])
-        await client.container.trading.book([cancel_rejected(order["id"], "the order had already filled")])
+        await client.container.trading.booking.book([trade(order["id"], "x1", Decimal("12.50"), 200, True)])
+        await client.container.trading.booking.book([cancel_rejected(order["id"], "the order had already filled")])
         again = await client.execute(CANCEL, {"i": {"accountId": account, "scope": "ONE", "orderIds": [order["id"]]}})
         assert [e["code"] for e in again["data"]["cancelOrders"]["errors"]] == ["TOO_LATE_TO_CANCEL"]
         events = await client.container.trading_queries.events_after(account, 0)
@@ -207,7 +207,7 @@ async def test_cancel_answers_too_late_when_the_fill_wins_while_it_waits(backend
         from tests.api.conftest import wait_for
 
         await wait_for(requested)
-        await client.container.trading.book([trade(order["id"], "x2", Decimal("12.50"), 200, False)])
-        await client.container.trading.book([cancel_rejected(order["id"], "the order had already filled")])
+        await client.container.trading.booking.book([trade(order["id"], "x2", Decimal("12.50"), 200, False)])
+        await client.container.trading.booking.book([cancel_rejected(order["id"], "the order had already filled")])
         payload = (await pending)["data"]["cancelOrders"]
         assert payload["canceled"] == [] and [e["code"] for e in payload["errors"]] == ["TOO_LATE_TO_CANCEL"]

@@ -10,8 +10,20 @@ from typing import Any
 from sqlalchemy import update
 
 from brokerql.container import Container
+from brokerql.domain.clock import SYSTEM_CLOCK, Clock
+from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
+from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
+from brokerql.services.trading import (
+    CancelOrdersService,
+    ExecutionBooking,
+    PlaceOrderService,
+    PreferencesService,
+    TradingServices,
+)
+from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow
 from tests.api.conftest import GraphQLClient, Stream, serve_in_process
+from tests.fakes import NoQuotes, fixed_tier
 
 PLACE = """mutation($i: PlaceOrderInput!) { placeOrder(input: $i) {
   order { id status clientOrderId filledQuantity leavesQuantity price }
@@ -38,6 +50,20 @@ async def trading_client(backend: Any, **overrides: Any) -> AsyncIterator[GraphQ
     container = Container.build(settings, with_exchange=with_exchange)
     async with serve_in_process(settings, container) as client:
         yield client
+
+
+def trading_services(db: Database, clock: Clock = SYSTEM_CLOCK, *, tier: str = "GOLD") -> TradingServices:
+    """The trading use cases on `db` without an app: no quotes yet, every client of `tier`, no bus."""
+    instruments = dict(DEMO_INSTRUMENTS)
+    place = PlaceOrderService(
+        db, instruments, NoQuotes(), DEMO_TIER_CATALOG, fixed_tier(tier), clock, market_always_open=True
+    )
+    return TradingServices(
+        place=place,
+        cancel=CancelOrdersService(db, None, clock),
+        booking=ExecutionBooking(db, instruments, clock),
+        preferences=PreferencesService(db, clock),
+    )
 
 
 def order_input(account: str, **fields: Any) -> dict[str, Any]:

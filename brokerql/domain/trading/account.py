@@ -188,6 +188,23 @@ class Account:
             raise ValueError(f"order {order.id} belongs to account {order.account_id}, not {self.id}")
 
 
+def settlement_due(last_settled_day: str | None, today: str) -> bool:
+    """Whether an account last settled on `last_settled_day` owes the daily settlement (`Account.roll_day`)
+    on `today`. A brand-new account (no day yet) owes none. The write side settles before the first
+    change of the day; the read side shows an untouched account as that settlement will make it."""
+    return bool(last_settled_day) and last_settled_day != today
+
+
+def as_of_day(account: Account, last_settled_day: str | None, today: str) -> Account:
+    """The account as it stands on `today`: settled if the settlement is due (the stored one is unchanged)."""
+    if not settlement_due(last_settled_day, today):
+        return account
+    settled = Account(account.id, account.type, account.funds, dict(account.positions), account.fee_schedule)
+    settled.realised_pnl = account.realised_pnl
+    settled.roll_day()
+    return settled
+
+
 def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str]:
     """Every broken ledger rule, as text ([] = healthy). With `orders`, also checks that what is
     frozen matches exactly what the working orders hold.

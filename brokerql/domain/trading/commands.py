@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.cancels import CancelCondition, CancelScope
-from brokerql.domain.trading.preferences import TradingPreferences
 from brokerql.domain.trading.price_levels import PriceLevel
 
 
@@ -40,7 +39,13 @@ class CancelOrders:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdatePreferences:
-    """Replace a client's trading preferences (D2), after `validate_preferences` accepts them."""
+    """Change some of a client's trading preferences (D2): None leaves a setting as it is; `hotkeys`
+    (chord, action) pairs, when given, replace the whole map. `preferences.updated` applies it."""
 
-    client_id: str
-    preferences: TradingPreferences
+    confirm_on_order: bool | None = None
+    confirm_on_cancel: bool | None = None
+    default_price_level: PriceLevel | None = None
+    default_price: Decimal | None = None
+    default_quantity_ratio: Decimal | None = None
+    default_quantity_shares: int | None = None
+    hotkeys: tuple[tuple[str, str], ...] | None = None

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from brokerql.domain.common import Side, to_decimal
+from brokerql.domain.rounding import MONEY
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
+CENT = MONEY
 # Rounding of fee components can push a later cumulative shortfall up by at most one cent per
 # rounded component (stamp duty and transfer fee); two cents cover it (see sell_fee_buffer).
 _ROUNDING_SLACK = Decimal("0.02")

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from brokerql.domain.rounding import average
 from brokerql.domain.trading.fees import CENT, ZERO, Fees
-
-AVG_COST_DISPLAY = Decimal("0.0001")
 
 
 class LedgerError(Exception):
@@ -121,10 +120,10 @@ class Position:
 
     @property
     def avg_cost(self) -> Decimal | None:
-        """Cost per share for display, 4 decimals; None when flat."""
+        """Cost per share for display (`rounding.average`); None when flat."""
         if self.quantity == 0:
             return None
-        return (self.cost / self.quantity).quantize(AVG_COST_DISPLAY, rounding=ROUND_HALF_UP)
+        return average(self.cost / self.quantity)
 
     def market_value(self, price: Decimal) -> Decimal:
         """Value at `price` (the last price, or the close for statements)."""

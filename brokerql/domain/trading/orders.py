@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from brokerql.domain.common import OrderType, Rejection, Side, TimeInForce, to_decimal
+from brokerql.domain.rounding import average
 from brokerql.domain.trading.events import (
     AnyOrderEvent,
     EventKind,
@@ -21,8 +22,6 @@ from brokerql.domain.trading.events import (
     OrderRejected,
 )
 from brokerql.domain.trading.fees import ZERO
-
-AVG_PX_DISPLAY = Decimal("0.0001")
 
 
 class OrderStatus(StrEnum):
@@ -82,10 +81,10 @@ del S, K
 
 
 def average_price(notional: Decimal, cum_qty: int) -> Decimal | None:
-    """Average fill price (FIX AvgPx) for display: notional / quantity, 4 decimals, half up; None unfilled."""
+    """Average fill price (FIX AvgPx) for display: notional / quantity (`rounding.average`); None unfilled."""
     if cum_qty == 0:
         return None
-    return (notional / cum_qty).quantize(AVG_PX_DISPLAY, rounding=ROUND_HALF_UP)
+    return average(notional / cum_qty)
 
 
 class OrderError(Exception):

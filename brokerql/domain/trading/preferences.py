@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from brokerql.domain.common import Rejection, Side
+from brokerql.domain.trading.commands import UpdatePreferences
 from brokerql.domain.trading.fees import A_SHARE, DEFAULT_SCHEDULE, FeeBasis, FeeSchedule, estimate_buy_freeze
 from brokerql.domain.trading.hotkeys import MAX_HOTKEYS, HotkeyAction, normalize_chord
 from brokerql.domain.trading.price_levels import PriceLevel
@@ -60,6 +61,33 @@ def validate_preferences(prefs: TradingPreferences) -> list[Rejection]:
         problems.append(Rejection("INVALID_QUANTITY", "default quantity must be positive", "defaultQuantity"))
     problems.extend(_hotkey_problems(prefs.hotkeys))
     return problems
+
+
+def updated(current: TradingPreferences, change: UpdatePreferences) -> TradingPreferences | list[Rejection]:
+    """`current` with `change` applied, if the result is valid as a whole; otherwise every problem."""
+    if change.default_price_level is not None and change.default_price is not None:
+        return [Rejection("INVALID_ARGUMENT", "give defaultPriceLevel or defaultPrice, not both", "defaultPrice")]
+    if change.default_quantity_ratio is not None and change.default_quantity_shares is not None:
+        return [Rejection("INVALID_ARGUMENT", "give a ratio or a number of shares, not both", "defaultQuantity")]
+    chords = [chord for chord, _action in change.hotkeys or ()]
+    if len(set(chords)) != len(chords):
+        return [Rejection("DUPLICATE_HOTKEY", "the same chord is given twice", "hotkeys")]
+    prefs = current
+    if change.confirm_on_order is not None:
+        prefs = replace(prefs, confirm_on_order=change.confirm_on_order)
+    if change.confirm_on_cancel is not None:
+        prefs = replace(prefs, confirm_on_cancel=change.confirm_on_cancel)
+    price = change.default_price_level if change.default_price_level is not None else change.default_price
+    if price is not None:
+        prefs = replace(prefs, default_price_level=price)
+    if change.default_quantity_ratio is not None:
+        prefs = replace(prefs, default_quantity=PositionRatio(change.default_quantity_ratio))
+    if change.default_quantity_shares is not None:
+        prefs = replace(prefs, default_quantity=FixedQuantity(change.default_quantity_shares))
+    if change.hotkeys is not None:
+        prefs = replace(prefs, hotkeys=dict(change.hotkeys))  # type: ignore[arg-type] - validated next
+    problems = validate_preferences(prefs)
+    return problems or prefs
 
 
 def _hotkey_problems(hotkeys: Mapping[str, HotkeyAction | str]) -> list[Rejection]:

@@ -115,8 +115,7 @@ class Client:
 
     @strawberry.field(description="The client's trading accounts (CASH, MARGIN, FUTURES).")
     async def accounts(self, info: strawberry.Info) -> list[Account]:
-        rows = await info.context.container.trading_queries.accounts_of(str(self.id))
-        return [Account.from_row(r) for r in rows]
+        return [Account.of(a) for a in await info.context.container.trading_queries.accounts_of(str(self.id))]
 
     async def _profile(self, info: strawberry.Info) -> ClientProfileRow:
         return await info.context.container.identity.clients.profile(str(self.id))

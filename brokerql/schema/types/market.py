@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.permission import PermissionExtension
 
+from brokerql.domain import rounding
 from brokerql.domain.common import Side
 from brokerql.domain.identity.tiers import QUOTES_LEVEL2
 from brokerql.domain.market import boards, sessions
@@ -29,6 +30,11 @@ TradingPhase = strawberry.enum(
 
 def _d(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def _price(value: str | None, board: boards.Board) -> Decimal | None:
+    """A published price at its tick's decimals (`rounding.price`)."""
+    return None if value is None else rounding.price(Decimal(value), board)
 
 
 @strawberry.type(description="One price level of the order book.")
@@ -97,8 +103,8 @@ class Quote:
         if key not in self._cache:  # built once per snapshot, shared by every subscriber
             bids, asks = self._book
             self._cache[key] = Depth(
-                bids=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in bids[:levels]],
-                asks=[DepthLevel(price=Decimal(p), quantity=q, orders=n) for p, q, n in asks[:levels]],
+                bids=[DepthLevel(price=_price(p, self.board), quantity=q, orders=n) for p, q, n in bids[:levels]],
+                asks=[DepthLevel(price=_price(p, self.board), quantity=q, orders=n) for p, q, n in asks[:levels]],
             )
         return self._cache[key]
 
@@ -114,32 +120,33 @@ class Quote:
             raise bad_input(f"first must be between 0 and {MAX_TRADES}.", "first")
         if "trades" not in self._cache:
             self._cache["trades"] = [
-                Trade(seq=seq, price=Decimal(price), quantity=qty, side=OrderSide(Side(side).value) if side else None,
-                      at=datetime.fromisoformat(at))
+                Trade(seq=seq, price=_price(price, self.board), quantity=qty,
+                      side=OrderSide(Side(side).value) if side else None, at=datetime.fromisoformat(at))
                 for seq, price, qty, side, at in self._trades
             ]  # fmt: skip
         return self._cache["trades"][:first]
 
     @classmethod
     def from_snapshot(cls, s: dict[str, Any]) -> Quote:
+        board = boards.Board(s["board"])
         return cls(
             symbol=s["symbol"],
             name=s["name"],
-            board=boards.Board(s["board"]),
+            board=board,
             currency=s["currency"],
-            last=_d(s["last"]),
-            open=_d(s["open"]),
-            high=_d(s["high"]),
-            low=_d(s["low"]),
-            prev_close=Decimal(s["prevClose"]),
-            limit_up=_d(s["limitUp"]),
-            limit_down=_d(s["limitDown"]),
-            bid=_d(s["bid"]),
-            ask=_d(s["ask"]),
+            last=_price(s["last"], board),
+            open=_price(s["open"], board),
+            high=_price(s["high"], board),
+            low=_price(s["low"], board),
+            prev_close=rounding.price(Decimal(s["prevClose"]), board),
+            limit_up=_price(s["limitUp"], board),
+            limit_down=_price(s["limitDown"], board),
+            bid=_price(s["bid"], board),
+            ask=_price(s["ask"], board),
             bid_size=s["bidSize"],
             ask_size=s["askSize"],
             volume=s["volume"],
-            turnover=Decimal(s["turnover"]),
+            turnover=rounding.money(Decimal(s["turnover"])),
             iopv=_d(s.get("iopv")),
             premium_discount=_d(s.get("premiumDiscount")),
             phase=sessions.TradingPhase(s.get("phase") or "CONTINUOUS"),

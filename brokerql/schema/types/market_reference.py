@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import strawberry
 
-from brokerql.domain.market import instruments as domain
 from brokerql.domain.market import quotes, tape
-from brokerql.domain.market.sessions import TradingPhase as DomainPhase
 from brokerql.schema.types.market import Board, TradingPhase
-from brokerql.schema.types.pagination import PageInfo
+from brokerql.schema.types.paging import Connection
+from brokerql.services.market import ListedInstrument
 
 BarInterval = strawberry.enum(tape.BarInterval, description="Length of one bar.")
 
@@ -47,7 +46,8 @@ class Instrument:
     pcf: list[PcfLine] = strawberry.field(description="ETFs: the portfolio composition file; empty otherwise.")
 
     @classmethod
-    def of(cls, i: domain.Instrument, phase: DomainPhase, trading_day: date | None) -> Instrument:
+    def of(cls, listed: ListedInstrument) -> Instrument:
+        i, phase, trading_day = listed.instrument, listed.phase, listed.trading_day
         return cls(
             symbol=i.symbol, name=i.name, board=i.board, currency=i.currency.value, lot_size=i.lot_size,
             buy_increment=i.buy_increment, tick_size=i.tick_size, prev_close=i.prev_close, limit_up=i.limit_up,
@@ -57,16 +57,8 @@ class Instrument:
         )  # fmt: skip
 
 
-@strawberry.type(description="An instrument and its cursor.")
-class InstrumentEdge:
-    node: Instrument = strawberry.field(description="The instrument.")
-    cursor: str = strawberry.field(description="Opaque cursor of this edge.")
-
-
-@strawberry.type(description="A page of instruments, ordered by symbol.")
-class InstrumentConnection:
-    edges: list[InstrumentEdge] = strawberry.field(description="The instruments of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether more instruments follow.")
+@strawberry.type(description="A page of instruments, ordered by symbol, and how many match over all pages.")
+class InstrumentConnection(Connection[Instrument]):
     total_count: int = strawberry.field(description="How many instruments match, over all pages.")
 
 

@@ -8,25 +8,28 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from brokerql.domain import rounding
 from brokerql.domain.common import OrderType as DomainOrderType
 from brokerql.domain.common import Side
+from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
+from brokerql.domain.trading import ledger
 from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus as DomainOrderStatus
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
-from brokerql.store.accounts import fill_view_of_row, order_from_row
-from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
+from brokerql.schema.types.paging import Connection
+from brokerql.services.queries import AccountState
 
 First = Annotated[int | None, strawberry.argument(description="Page size: 20 by default, at most 100.")]
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
-    from brokerql.schema.types.trading_pages import (
-        FillConnection,
-        FillFilterInput,
-        OrderConnection,
-        OrderFilterInput,
-        PositionConnection,
-    )
+    from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
+
+
+def price_of(symbol: str, value: Decimal | None) -> Decimal | None:
+    """A price of `symbol` at its board's tick decimals (`rounding.price`); the instrument set is static."""
+    instrument = DEMO_INSTRUMENTS.get(symbol)
+    return value if value is None or instrument is None else rounding.price(value, instrument.board)
 
 
 OrderSide = strawberry.enum(Side, name="OrderSide", description="Buy or sell.")
@@ -59,9 +62,13 @@ class Funds:
     withdrawable: Decimal = strawberry.field(description="Cash that may leave today (today's sale proceeds excluded).")
 
     @classmethod
-    def from_row(cls, row: AccountRow) -> Funds:
-        withdrawable = max(Decimal(0), row.available - row.unsettled)
-        return cls(balance=row.balance, available=row.available, frozen=row.frozen, withdrawable=withdrawable)
+    def of(cls, funds: ledger.Funds) -> Funds:
+        return cls(
+            balance=rounding.money(funds.balance),
+            available=rounding.money(funds.available),
+            frozen=rounding.money(funds.frozen),
+            withdrawable=rounding.money(funds.withdrawable),
+        )
 
 
 @strawberry.type(description="Holding of one instrument in one account (持仓).")
@@ -72,35 +79,38 @@ class Position:
     frozen_quantity: int = strawberry.field(description="Shares held by working sell orders.")
     bought_today: int = strawberry.field(description="Shares bought today, sellable from the next trading day.")
     cost: Decimal = strawberry.field(description="Total cost of the holding, buy fees included.")
+    average_cost: Decimal | None = strawberry.field(description="Cost per share, 4 decimals (null when flat).")
+    _position: strawberry.Private[ledger.Position]
 
-    @strawberry.field(description="Cost per share, 4 decimals (null when flat).")
-    def average_cost(self) -> Decimal | None:
-        return (self.cost / self.quantity).quantize(Decimal("0.0001")) if self.quantity else None
-
-    @strawberry.field(description="Latest trade price of the instrument (null before the first quote).")
-    async def last_price(self, info: strawberry.Info) -> Decimal | None:
+    async def _last(self, info: strawberry.Info) -> Decimal | None:
         snapshot = await info.context.container.market.snapshot(self.symbol)
         return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
 
+    @strawberry.field(description="Latest trade price of the instrument (null before the first quote).")
+    async def last_price(self, info: strawberry.Info) -> Decimal | None:
+        return price_of(self.symbol, await self._last(info))
+
     @strawberry.field(description="quantity x lastPrice (null before the first quote).")
     async def market_value(self, info: strawberry.Info) -> Decimal | None:
-        last = await self.last_price(info)
-        return None if last is None else last * self.quantity
+        last = await self._last(info)
+        return None if last is None else rounding.money(self._position.market_value(last))
 
     @strawberry.field(description="marketValue - cost: the gain if everything were sold at lastPrice, before fees.")
     async def unrealised_pnl(self, info: strawberry.Info) -> Decimal | None:
-        value = await self.market_value(info)
-        return None if value is None else value - self.cost
+        last = await self._last(info)
+        return None if last is None else rounding.money(self._position.unrealised_pnl(last))
 
     @classmethod
-    def from_row(cls, row: PositionRow) -> Position:
+    def of(cls, p: ledger.Position) -> Position:
         return cls(
-            symbol=row.symbol,
-            quantity=row.quantity,
-            sellable_quantity=row.sellable_quantity,
-            frozen_quantity=row.frozen_quantity,
-            bought_today=row.bought_today,
-            cost=row.cost,
+            symbol=p.symbol,
+            quantity=p.quantity,
+            sellable_quantity=p.sellable_quantity,
+            frozen_quantity=p.frozen_quantity,
+            bought_today=p.bought_today,
+            cost=rounding.money(p.cost),
+            average_cost=p.avg_cost,
+            _position=p,
         )
 
 
@@ -110,29 +120,22 @@ class Account:
     type: str = strawberry.field(description="CASH, MARGIN or FUTURES.")
     currency: str = strawberry.field(description="Settlement currency.")
     last_seq: int = strawberry.field(description="Sequence number of the account's latest order event.")
-    _row: strawberry.Private[AccountRow]
-
-    @strawberry.field(description="The account's cash.")
-    def cash(self) -> Funds:
-        row = self._row
-        return Funds.from_row(row)
-
-    @strawberry.field(description="Realised profit and loss since the account opened, after fees (average cost).")
-    def realised_pnl(self) -> Decimal:
-        return self._row.realized_pnl
+    cash: Funds = strawberry.field(description="The account's cash.")
+    realised_pnl: Decimal = strawberry.field(
+        description="Realised profit and loss since the account opened, after fees (average cost)."
+    )
 
     @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
-        rows = await info.context.container.trading_queries.positions(self._row.id)
-        return [Position.from_row(r) for r in rows]
+        return [Position.of(p) for p in await info.context.container.trading_queries.positions(str(self.id))]
 
     @strawberry.field(description="Holdings as a Relay connection, by symbol.")
     async def positions_connection(
         self, info: strawberry.Info, first: First = None, after: After = None
-    ) -> Annotated[PositionConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+    ) -> Connection[Position]:
         from brokerql.schema.types.trading_pages import position_connection
 
-        return await position_connection(info, self._row.id, first, after)
+        return await position_connection(info, str(self.id), first, after)
 
     @strawberry.field(description="Orders, newest first, filtered by status, symbol, side and placing time.")
     async def orders(
@@ -144,10 +147,10 @@ class Account:
             Annotated[OrderFilterInput, strawberry.lazy("brokerql.schema.types.trading_pages")] | None,
             strawberry.argument(description="Only orders matching this."),
         ] = None,
-    ) -> Annotated[OrderConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+    ) -> Connection[Order]:
         from brokerql.schema.types.trading_pages import order_connection
 
-        return await order_connection(info, self._row.id, first, after, filter)
+        return await order_connection(info, str(self.id), first, after, filter)
 
     @strawberry.field(description="Fills, newest first, filtered by symbol, side, order and booking time.")
     async def fills(
@@ -159,14 +162,21 @@ class Account:
             Annotated[FillFilterInput, strawberry.lazy("brokerql.schema.types.trading_pages")] | None,
             strawberry.argument(description="Only fills matching this."),
         ] = None,
-    ) -> Annotated[FillConnection, strawberry.lazy("brokerql.schema.types.trading_pages")]:
+    ) -> Connection[Fill]:
         from brokerql.schema.types.trading_pages import fill_connection
 
-        return await fill_connection(info, self._row.id, first, after, filter)
+        return await fill_connection(info, str(self.id), first, after, filter)
 
     @classmethod
-    def from_row(cls, row: AccountRow) -> Account:
-        return cls(id=strawberry.ID(row.id), type=row.type, currency=row.currency, last_seq=row.last_seq, _row=row)
+    def of(cls, a: AccountState) -> Account:
+        return cls(
+            id=strawberry.ID(a.id),
+            type=a.type,
+            currency=a.currency,
+            last_seq=a.last_seq,
+            cash=Funds.of(a.funds),
+            realised_pnl=rounding.money(a.realised_pnl),
+        )
 
 
 @strawberry.type(description="An order (委托) with its running execution totals (FIX CumQty/LeavesQty/AvgPx).")
@@ -200,22 +210,18 @@ class Order:
             side=v.side,
             type=v.type,
             time_in_force=v.time_in_force.value,
-            price=v.price,
+            price=price_of(v.symbol, v.price),
             quantity=v.quantity,
             status=v.status,
             filled_quantity=v.cum_qty,
             leaves_quantity=v.leaves_qty,
             average_price=v.avg_px,
-            fees_paid=v.fees_paid,
-            frozen_cash=v.frozen_cash,
+            fees_paid=rounding.money(v.fees_paid),
+            frozen_cash=rounding.money(v.frozen_cash),
             reject_code=v.reject_code,
             created_at=v.created_at,
             updated_at=v.updated_at,
         )
-
-    @classmethod
-    def from_row(cls, row: OrderRow) -> Order:
-        return cls.from_view(OrderView.of(order_from_row(row)))
 
 
 @strawberry.type(description="One execution (成交) of an order.")
@@ -238,17 +244,13 @@ class Fill:
             order_id=strawberry.ID(v.order_id),
             symbol=v.symbol,
             side=v.side,
-            price=v.price,
+            price=price_of(v.symbol, v.price),
             quantity=v.quantity,
-            commission=v.fees.commission,
-            stamp_duty=v.fees.stamp_duty,
-            transfer_fee=v.fees.transfer_fee,
+            commission=rounding.money(v.fees.commission),
+            stamp_duty=rounding.money(v.fees.stamp_duty),
+            transfer_fee=rounding.money(v.fees.transfer_fee),
             at=v.at,
         )
-
-    @classmethod
-    def from_row(cls, row: FillRow) -> Fill:
-        return cls.from_view(fill_view_of_row(row))
 
 
 @strawberry.type(description="A change to an account, numbered 1, 2, 3 ... per account with no gaps.")

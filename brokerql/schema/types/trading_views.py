@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from brokerql.domain.trading.commands import UpdatePreferences
 from brokerql.domain.trading.hotkeys import HotkeyAction as DomainHotkeyAction
 from brokerql.domain.trading.preferences import FixedQuantity, PositionRatio, TradingPreferences
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
@@ -32,13 +33,13 @@ class AccountSnapshot:
     @classmethod
     def of(cls, snapshot: SnapshotModel) -> AccountSnapshot:
         return cls(
-            account=Account.from_row(snapshot.account),
+            account=Account.of(snapshot.account),
             last_seq=snapshot.last_seq,
             as_of=snapshot.as_of,
-            funds=Funds.from_row(snapshot.account),
-            positions=[Position.from_row(p) for p in snapshot.positions],
-            working_orders=[Order.from_row(o) for o in snapshot.working_orders],
-            todays_fills=[Fill.from_row(f) for f in snapshot.todays_fills],
+            funds=Funds.of(snapshot.account.funds),
+            positions=[Position.of(p) for p in snapshot.positions],
+            working_orders=[Order.from_view(o) for o in snapshot.working_orders],
+            todays_fills=[Fill.from_view(f) for f in snapshot.todays_fills],
             complete=snapshot.complete,
         )
 
@@ -100,6 +101,18 @@ class UpdatePreferencesInput:
     default_quantity_ratio: Decimal | None = strawberry.field(default=None, description="Share (0-1] of the maximum.")
     default_quantity_shares: int | None = strawberry.field(default=None, description="Fixed number of shares.")
     hotkeys: list[HotkeyInput] | None = strawberry.field(default=None, description="The complete new hotkey map.")
+
+    def to_command(self) -> UpdatePreferences:
+        hotkeys = self.hotkeys
+        return UpdatePreferences(
+            confirm_on_order=self.confirm_on_order,
+            confirm_on_cancel=self.confirm_on_cancel,
+            default_price_level=DomainPriceLevel(self.default_price_level.value) if self.default_price_level else None,
+            default_price=self.default_price,
+            default_quantity_ratio=self.default_quantity_ratio,
+            default_quantity_shares=self.default_quantity_shares,
+            hotkeys=tuple((h.chord, h.action.value) for h in hotkeys) if hotkeys is not None else None,
+        )
 
 
 @strawberry.type(description="Result of updatePreferences.")

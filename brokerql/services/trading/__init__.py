@@ -1,38 +1,38 @@
-"""Placing orders and booking what the exchange did with them: the one place orders and accounts change.
+"""The trading use cases: one service each, built with exactly what it needs.
 
 Every change runs in one transaction that also appends the account's next event (gapless seq) and
 puts it in the outbox, so "acknowledged" always means "durable", and subscribers see exactly the
-committed history. One module per use case; `TradingService` puts them together.
+committed history.
 """
 
 from __future__ import annotations
 
-from brokerql.services.trading.booking import Booking
-from brokerql.services.trading.cancelling import Cancelling
-from brokerql.services.trading.filling import Filling
-from brokerql.services.trading.placing import Placing
-from brokerql.services.trading.preferences import Preferences as _Preferences
-from brokerql.services.trading.preferences import PreferencesChange, PreferencesOutcome
-from brokerql.services.trading.requests import (
-    CancelOutcome,
-    CancelRequest,
-    OrderRequest,
-    PlaceOutcome,
-    fee_basis,
-)
+from dataclasses import dataclass
+
+from brokerql.services.trading.booking import ExecutionBooking
+from brokerql.services.trading.cancel_orders import CancelOrdersService
+from brokerql.services.trading.outcomes import CancelOutcome, PlaceOutcome
+from brokerql.services.trading.place_order import PlaceOrderService
+from brokerql.services.trading.preferences import PreferencesOutcome, PreferencesService
 
 
-class TradingService(Placing, Cancelling, Filling, Booking, _Preferences):
-    """placeOrder, cancelOrders, preferences, and the ExecutionBooker the exchange reports to."""
+@dataclass(frozen=True, slots=True)
+class TradingServices:
+    """The trading use cases of one process (`container.trading`)."""
+
+    place: PlaceOrderService
+    cancel: CancelOrdersService
+    booking: ExecutionBooking  # the ExecutionBooker the exchange reports to
+    preferences: PreferencesService
 
 
 __all__ = [
+    "CancelOrdersService",
     "CancelOutcome",
-    "CancelRequest",
-    "OrderRequest",
+    "ExecutionBooking",
+    "PlaceOrderService",
     "PlaceOutcome",
-    "PreferencesChange",
     "PreferencesOutcome",
-    "TradingService",
-    "fee_basis",
+    "PreferencesService",
+    "TradingServices",
 ]

@@ -1,7 +1,10 @@
-"""Booking what the exchange did with client orders (the ExecutionBooker the exchange calls).
+"""Booking what the venue did with client orders: the `ExecutionBooker` the exchange reports to.
 
 Each booking is one transaction: the order, the funds, the position and the account's next event.
-Fills are booked in `filling.py`.
+`exec_id` makes fill booking idempotent (a unique column written with INSERT ... ON CONFLICT DO
+NOTHING), so the exchange may retry after a lost answer. Consecutive executions of one order (a
+marketable order sweeping several price levels) are booked in one transaction, still one FILL event
+and seq each, in the exchange's order.
 """
 
 from __future__ import annotations
@@ -11,105 +14,55 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading.gateway import ExecType, ExecutionReport
-from brokerql.domain.trading.messages import AccountEventKind
+from brokerql.domain.trading.messages import AccountEventKind, FillView
 from brokerql.domain.trading.orders import (
     Order,
     OrderCanceled,
     OrderCancelRejected,
     OrderError,
     OrderExpired,
+    OrderFilled,
     OrderStatus,
 )
 from brokerql.exchange.engine import WorkingOrder
-from brokerql.services.trading.base import TradingBase, log
-from brokerql.store.accounts import append_event, order_to_row, save_account
-from brokerql.store.columns import utcnow
-from brokerql.store.tables import OrderRow
+from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
+from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
+from brokerql.store.columns import new_id
+from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables import FillRow, OrderRow
 
 _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
 
 
-class Booking(TradingBase):
+class _BookSeparately(Exception):
+    """One execution of a batch was a repeat or refused: roll the batch back and book them one by one."""
+
+
+class ExecutionBooking:
+    """Books execution reports (fills, cancels, expiries, cancel rejects) and lists the working orders."""
+
+    def __init__(self, db: Database, instruments: dict[str, Instrument], clock: Clock) -> None:
+        self.db, self.instruments, self.clock = db, instruments, clock
+
     async def book(self, reports: Sequence[ExecutionReport]) -> None:
         """What the venue did to one order (consecutive reports of it), each booked once."""
         first = reports[0]
         if first.is_trade:
-            await self.book_fills(first.order_id, list(reports))
+            await self._book_fills(first.order_id, list(reports))
             return
         for report in reports:
             if report.exec_type is ExecType.CANCELED:
-                await self.book_canceled(report.order_id, report.last_qty, report.text)
+                await self._book_canceled(report.order_id, report.last_qty, report.text)
             elif report.exec_type is ExecType.EXPIRED:
-                await self.book_expired(report.order_id, report.last_qty)
+                await self._book_expired(report.order_id, report.last_qty)
             elif report.exec_type is ExecType.CANCEL_REJECTED:
-                await self.book_cancel_rejected(report.order_id, report.text)
+                await self._book_cancel_rejected(report.order_id, report.text)
             else:
-                await self.book_fills(report.order_id, [report])
-
-    async def book_canceled(self, order_id: str, quantity: int, reason: str) -> None:
-        """The rest of an order left the book: release what it held, CANCELED event."""
-        await self._close(
-            order_id,
-            lambda order, now: OrderCanceled(order_id=order.id, ts=now, canceled_quantity=quantity, reason=reason),
-            reason,
-        )
-
-    async def book_expired(self, order_id: str, quantity: int) -> None:
-        """A DAY order's trading day ended with `quantity` left: release what it held, EXPIRED event."""
-        await self._close(
-            order_id,
-            lambda order, now: OrderExpired(order_id=order.id, ts=now),
-            "end of trading day",
-            expected_left=quantity,
-        )
-
-    async def _close(
-        self,
-        order_id: str,
-        make_event: Callable[[Order, datetime], OrderCanceled | OrderExpired],
-        reason: str,
-        expected_left: int | None = None,
-    ) -> None:
-        """End an order without further fills, in one transaction with its event; a repeat changes nothing."""
-        now = utcnow()
-        async with self.db.transaction() as uow:
-            loaded = await self._order_and_account(uow, order_id, now)
-            if loaded is None:
-                return
-            order_row, order, row, account = loaded
-            if not order.status.is_working:
-                return  # already finished (e.g. its cancel or its last fill was booked first)
-            if expected_left is not None and expected_left != order.leaves_qty:
-                log.warning(
-                    "%s of %s reports %d left, the order has %d", reason, order_id, expected_left, order.leaves_qty
-                )
-            event = make_event(order, now)
-            try:
-                account.close_order(order, event)
-            except (OrderError, ValueError) as exc:
-                log.error("%s of %s refused by the domain: %s", event.kind, order_id, exc)
-                return
-            order_to_row(order, order_row)
-            await save_account(uow, row, account, now)
-            await append_event(uow, row, AccountEventKind(event.kind.value), now=now, order=order, reason=reason)
-
-    async def book_cancel_rejected(self, order_id: str, reason: str) -> None:
-        """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
-        now = utcnow()
-        async with self.db.transaction() as uow:
-            loaded = await self._order_and_account(uow, order_id, now)
-            if loaded is None:
-                return
-            order_row, order, row, _account = loaded
-            if order.status is not OrderStatus.PENDING_CANCEL and order.status is not OrderStatus.FILLED:
-                return
-            event = OrderCancelRejected(order_id=order.id, ts=now, reason=reason)
-            order.apply(event)
-            order_to_row(order, order_row)
-            kind = AccountEventKind.CANCEL_REJECTED
-            await append_event(uow, row, kind, now=now, order=order, code=event.code, reason=reason)
+                await self._book_fills(report.order_id, [report])
 
     async def working_orders(self) -> list[WorkingOrder]:
         """Every order the exchange must have on a book (its recovery source after a restart)."""
@@ -131,3 +84,144 @@ class Booking(TradingBase):
             for r in rows
             if r.leaves_qty > 0
         ]
+
+    # -- fills ---------------------------------------------------------------------------------------
+
+    async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
+        """One execution in one transaction with its FILL event."""
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            found = await order_and_account(uow, order_id, now)
+            if found is not None:
+                await self._apply_fill(uow, found, execution, now)
+
+    async def _book_fills(self, order_id: str, executions: list[ExecutionReport]) -> None:
+        """Consecutive executions of one order in one transaction, a FILL event (and seq) each."""
+        if len(executions) == 1:
+            await self._book_fill(order_id, executions[0])
+            return
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as uow:
+                found = await order_and_account(uow, order_id, now)
+                if found is None:
+                    return
+                for execution in executions:
+                    if not await self._apply_fill(uow, found, execution, now):
+                        raise _BookSeparately
+        except _BookSeparately:  # rare (a retry after a lost answer): each on its own, as _book_fill does
+            for execution in executions:
+                await self._book_fill(order_id, execution)
+
+    async def _apply_fill(
+        self, uow: UnitOfWork, found: OrderInAccount, execution: ExecutionReport, now: datetime
+    ) -> bool:
+        """Book one execution into the loaded order and account; False (nothing written) if it was
+        already booked or the domain refused it."""
+        order, account, row = found.order, found.loaded.account, found.loaded.row
+        exec_id, price, quantity = execution.exec_id, execution.last_px, execution.last_qty
+        assert price is not None, "a TRADE report carries its price"
+        instrument = self.instruments[order.symbol]
+        fees = account.fees_for_fill(order, price, quantity, fee_basis(instrument))
+        fill = OrderFilled(
+            order_id=order.id,
+            ts=now,
+            fill_id=new_id("fil"),
+            price=price,
+            quantity=quantity,
+            fees=fees,
+            liquidity=execution.liquidity,
+        )
+        fill_row = FillRow(
+            id=fill.fill_id,
+            exec_id=exec_id,
+            order_id=order.id,
+            account_id=row.id,
+            symbol=order.symbol,
+            side=order.side.value,
+            price=price,
+            quantity=quantity,
+            commission=fees.commission,
+            stamp_duty=fees.stamp_duty,
+            transfer_fee=fees.transfer_fee,
+            created_at=now,
+        )
+        try:  # the domain changes only the in-memory order and account: nothing is written yet
+            account.book_fill(order, fill, t_plus=instrument.t_plus)
+        except (OrderError, ValueError) as exc:
+            if not await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == exec_id)):
+                log.error("fill %s for order %s refused by the domain: %s", exec_id, order.id, exc)
+            return False
+        if not await insert_fill(uow, fill_row):
+            return False  # already booked: the exchange retried after a lost answer
+        order_to_row(order, found.row)
+        await save_account(uow, found.loaded, now)
+        view = FillView.of(fill, exec_id=exec_id, symbol=order.symbol, side=order.side)
+        await append_event(uow, row, AccountEventKind.FILL, now=now, order=order, fill=view)
+        return True
+
+    # -- an order's end without a fill ------------------------------------------------------------------
+
+    async def _book_canceled(self, order_id: str, quantity: int, reason: str) -> None:
+        """The rest of an order left the book: release what it held, CANCELED event."""
+        await self._close(
+            order_id,
+            lambda order, now: OrderCanceled(order_id=order.id, ts=now, canceled_quantity=quantity, reason=reason),
+            reason,
+        )
+
+    async def _book_expired(self, order_id: str, quantity: int) -> None:
+        """A DAY order's trading day ended with `quantity` left: release what it held, EXPIRED event."""
+        await self._close(
+            order_id,
+            lambda order, now: OrderExpired(order_id=order.id, ts=now),
+            "end of trading day",
+            expected_left=quantity,
+        )
+
+    async def _close(
+        self,
+        order_id: str,
+        make_event: Callable[[Order, datetime], OrderCanceled | OrderExpired],
+        reason: str,
+        expected_left: int | None = None,
+    ) -> None:
+        """End an order without further fills, in one transaction with its event; a repeat changes nothing."""
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            found = await order_and_account(uow, order_id, now)
+            if found is None:
+                return
+            order = found.order
+            if not order.status.is_working:
+                return  # already finished (e.g. its cancel or its last fill was booked first)
+            if expected_left is not None and expected_left != order.leaves_qty:
+                log.warning(
+                    "%s of %s reports %d left, the order has %d", reason, order_id, expected_left, order.leaves_qty
+                )
+            event = make_event(order, now)
+            try:
+                found.loaded.account.close_order(order, event)
+            except (OrderError, ValueError) as exc:
+                log.error("%s of %s refused by the domain: %s", event.kind, order_id, exc)
+                return
+            order_to_row(order, found.row)
+            await save_account(uow, found.loaded, now)
+            kind = AccountEventKind(event.kind.value)
+            await append_event(uow, found.loaded.row, kind, now=now, order=order, reason=reason)
+
+    async def _book_cancel_rejected(self, order_id: str, reason: str) -> None:
+        """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            found = await order_and_account(uow, order_id, now)
+            if found is None:
+                return
+            order = found.order
+            if order.status is not OrderStatus.PENDING_CANCEL and order.status is not OrderStatus.FILLED:
+                return
+            event = OrderCancelRejected(order_id=order.id, ts=now, reason=reason)
+            order.apply(event)
+            order_to_row(order, found.row)
+            kind = AccountEventKind.CANCEL_REJECTED
+            await append_event(uow, found.loaded.row, kind, now=now, order=order, code=event.code, reason=reason)

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import dataclass, field
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
+from brokerql.domain.trading.commands import UpdatePreferences
 from brokerql.domain.trading.hotkeys import HotkeyAction, normalize_chord
-from brokerql.domain.trading.preferences import (
-    FixedQuantity,
-    PositionRatio,
-    TradingPreferences,
-    validate_preferences,
-)
+from brokerql.domain.trading.preferences import FixedQuantity, PositionRatio, TradingPreferences, updated
 from brokerql.domain.trading.price_levels import PriceLevel
-from brokerql.services.trading.base import TradingBase
-from brokerql.store.columns import utcnow
+from brokerql.store.database import Database
 from brokerql.store.tables_trading import TradingPreferencesRow
-
-
-@dataclass(frozen=True, slots=True)
-class PreferencesChange:
-    """A partial update: None leaves a setting as it is; `hotkeys` (when given) replaces the whole map."""
-
-    confirm_on_order: bool | None = None
-    confirm_on_cancel: bool | None = None
-    default_price_level: PriceLevel | None = None
-    default_price: Decimal | None = None
-    default_quantity_ratio: Decimal | None = None
-    default_quantity_shares: int | None = None
-    hotkeys: dict[str, str] | None = None
 
 
 @dataclass
 class PreferencesOutcome:
     preferences: TradingPreferences | None = None
-    errors: list[Rejection] | None = None
+    errors: list[Rejection] = field(default_factory=list)
 
 
 def preferences_of(row: TradingPreferencesRow | None) -> TradingPreferences:
@@ -54,44 +36,24 @@ def preferences_of(row: TradingPreferencesRow | None) -> TradingPreferences:
     )
 
 
-def _merged(current: TradingPreferences, change: PreferencesChange) -> TradingPreferences | list[Rejection]:
-    if change.default_price_level is not None and change.default_price is not None:
-        return [Rejection("INVALID_ARGUMENT", "give defaultPriceLevel or defaultPrice, not both", "defaultPrice")]
-    if change.default_quantity_ratio is not None and change.default_quantity_shares is not None:
-        return [Rejection("INVALID_ARGUMENT", "give a ratio or a number of shares, not both", "defaultQuantity")]
-    prefs = current
-    if change.confirm_on_order is not None:
-        prefs = replace(prefs, confirm_on_order=change.confirm_on_order)
-    if change.confirm_on_cancel is not None:
-        prefs = replace(prefs, confirm_on_cancel=change.confirm_on_cancel)
-    price = change.default_price_level if change.default_price_level is not None else change.default_price
-    if price is not None:
-        prefs = replace(prefs, default_price_level=price)
-    if change.default_quantity_ratio is not None:
-        prefs = replace(prefs, default_quantity=PositionRatio(change.default_quantity_ratio))
-    if change.default_quantity_shares is not None:
-        prefs = replace(prefs, default_quantity=FixedQuantity(change.default_quantity_shares))
-    if change.hotkeys is not None:
-        prefs = replace(prefs, hotkeys=dict(change.hotkeys))  # type: ignore[arg-type] - validated next
-    return prefs
+class PreferencesService:
+    """D2: read a client's preferences and apply a partial change (`preferences.updated`: the domain's rule)."""
 
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
 
-class Preferences(TradingBase):
-    async def preferences(self, client_id: str) -> TradingPreferences:
+    async def get(self, client_id: str) -> TradingPreferences:
         """The client's preferences, or the defaults."""
         async with self.db.read() as session:
             return preferences_of(await session.get(TradingPreferencesRow, client_id))
 
-    async def update_preferences(self, client_id: str, change: PreferencesChange) -> PreferencesOutcome:
+    async def update(self, client_id: str, change: UpdatePreferences) -> PreferencesOutcome:
         """Apply a partial change; nothing is stored unless the result is valid as a whole."""
         async with self.db.transaction() as uow:
             row = await uow.session.get(TradingPreferencesRow, client_id, with_for_update=not uow.is_sqlite)
-            merged = _merged(preferences_of(row), change)
+            merged = updated(preferences_of(row), change)
             if isinstance(merged, list):
                 return PreferencesOutcome(errors=merged)
-            problems = validate_preferences(merged)
-            if problems:
-                return PreferencesOutcome(errors=problems)
             row = row or TradingPreferencesRow(client_id=client_id)
             price = merged.default_price_level
             row.confirm_on_order, row.confirm_on_cancel = merged.confirm_on_order, merged.confirm_on_cancel
@@ -101,6 +63,6 @@ class Preferences(TradingBase):
             row.default_quantity_ratio = quantity.value if isinstance(quantity, PositionRatio) else None
             row.default_quantity_shares = quantity.shares if isinstance(quantity, FixedQuantity) else None
             row.hotkeys = {normalize_chord(c) or c: str(a) for c, a in merged.hotkeys.items()}
-            row.updated_at = utcnow()
+            row.updated_at = self.clock.now()
             uow.session.add(row)
         return PreferencesOutcome(preferences_of(row), [])

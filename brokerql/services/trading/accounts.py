@@ -1,0 +1,96 @@
+"""Opening an account for a change (with the daily settlement), and what every trading use case shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+
+from brokerql.domain.market.boards import Board
+from brokerql.domain.market.instruments import Instrument
+from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.trading.account import settlement_due
+from brokerql.domain.trading.fees import FeeBasis
+from brokerql.domain.trading.gateway import SubmitOrder
+from brokerql.domain.trading.messages import AccountEventKind
+from brokerql.domain.trading.orders import Order
+from brokerql.store.accounts import LoadedAccount, append_event, load_account, order_from_row, save_account
+from brokerql.store.database import UnitOfWork
+from brokerql.store.tables import OrderRow
+
+log = logging.getLogger("brokerql.services.trading")
+
+_EXCHANGE_OF_BOARD = {
+    Board.SSE_MAIN: "SSE",
+    Board.STAR: "SSE",
+    Board.ETF: "SSE",
+    Board.SZSE_MAIN: "SZSE",
+    Board.CHINEXT: "SZSE",
+    Board.HK: "HKEX",
+    Board.CFFEX_INDEX_FUTURE: "CFFEX",
+}
+
+
+def fee_basis(instrument: Instrument) -> FeeBasis:
+    """ETFs and futures pay no stamp duty; the transfer fee depends on the exchange."""
+    exempt = instrument.board in (Board.ETF, Board.CFFEX_INDEX_FUTURE)
+    return FeeBasis(exchange=_EXCHANGE_OF_BOARD[instrument.board], stamp_duty_exempt=exempt)
+
+
+def submit_command(order: Order) -> SubmitOrder:
+    """The venue command for an accepted order: what is left of it, as it stands."""
+    return SubmitOrder(
+        order_id=order.id,
+        account_id=order.account_id,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        price=order.price,
+        quantity=order.leaves_qty,
+        time_in_force=order.time_in_force,
+        created_at=order.created_at,
+    )
+
+
+async def open_account(
+    uow: UnitOfWork, account_id: str | ColumnElement[Any], now: datetime, symbols: Iterable[str] | None = None
+) -> LoadedAccount | None:
+    """Load and lock an account (with the positions of `symbols`, default all), running the daily
+    settlement first if a new trading day began (`settlement_due`: the domain's rule)."""
+    today = trading_day(now).isoformat()
+    loaded = await load_account(uow, account_id, symbols, today=today)
+    if loaded is None:
+        return None
+    row = loaded.row
+    if settlement_due(row.trading_day, today):
+        loaded.account.roll_day()
+        await save_account(uow, loaded, now)
+        await append_event(uow, row, AccountEventKind.DAY_SETTLED, now=now, trading_day=today)
+    if row.trading_day != today:
+        row.trading_day = today
+    return loaded
+
+
+@dataclass(eq=False)
+class OrderInAccount:
+    """An order read under its account's lock, for booking what the venue did with it."""
+
+    row: OrderRow
+    order: Order
+    loaded: LoadedAccount
+
+
+async def order_and_account(uow: UnitOfWork, order_id: str, now: datetime) -> OrderInAccount | None:
+    """Lock the order's account first, then read the order under that lock (two statements)."""
+    owner = select(OrderRow.account_id).where(OrderRow.id == order_id).scalar_subquery()
+    symbol = select(OrderRow.symbol).where(OrderRow.id == order_id).scalar_subquery()
+    loaded = await open_account(uow, owner, now, [symbol])  # type: ignore[list-item]
+    order_row = await uow.session.get(OrderRow, order_id) if loaded is not None else None
+    if loaded is None or order_row is None:
+        log.error("exchange reported on unknown order %s", order_id)
+        return None
+    return OrderInAccount(order_row, order_from_row(order_row), loaded)
