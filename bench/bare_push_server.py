@@ -103,7 +103,9 @@ def main() -> int:
     with open(args.template, encoding="utf-8") as f:
         template = json.load(f)
     app = make_app(template, args.tick, args.per_tick)
-    uvicorn.run(app, host=args.host, port=args.port, ws="websockets", ws_per_message_deflate=False, log_level="warning")
+    uvicorn.run(
+        app, host=args.host, port=args.port, ws="websockets-sansio", ws_per_message_deflate=False, log_level="warning"
+    )
     return 0
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a 
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.book import OrderBook
-from brokerql.domain.market.reference_book import ReferenceBook
+from tests.reference_book import ReferenceBook
 
 TICK = Decimal("0.01")
 Op = tuple  # ("submit", id, side, type, qty, price, tif) or ("cancel", id)

@@ -85,7 +85,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         ssl_certfile=args.ssl_certfile,  # TLS in the process itself when no proxy ends it (E1)
         ssl_keyfile=args.ssl_keyfile,
         log_config=None,  # our structured logging (brokerql/logs.py), not uvicorn's own formatters
-        ws="websockets",
+        ws="websockets-sansio",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
         log_level="info",

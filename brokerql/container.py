@@ -35,7 +35,6 @@ from brokerql.services.trading import (
     TradingServices,
 )
 from brokerql.settings import Settings
-from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
@@ -76,11 +75,16 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings, *, with_exchange: bool | None = None, clock: Clock = SYSTEM_CLOCK) -> Container:
+        """`clock` is the one source of "now" for every part (tests pass a fake one)."""
         db = Database(settings.database_url)
         bus = create_bus(settings)
         passwords = make_passwords(settings)
-        access = AccessTokens(settings.signing_key, timedelta(minutes=settings.access_token_minutes))
-        refresh = RefreshTokens(timedelta(days=settings.refresh_token_days))
+        access = AccessTokens(
+            settings.signing_key,
+            timedelta(minutes=settings.access_token_minutes),
+            cache_size=settings.token_cache_size,
+        )
+        refresh = RefreshTokens(timedelta(days=settings.refresh_token_days), clock)
         instruments = dict(DEMO_INSTRUMENTS)
         market = MarketData(bus, instruments, clock, always_open=settings.market_always_open)
         booking = ExecutionBooking(db, instruments, clock)
@@ -104,7 +108,9 @@ class Container:
             else None
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
-        identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        identity = IdentityServices.build(
+            settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
+        )
         trading = TradingServices(
             place=PlaceOrderService(
                 db,
@@ -120,7 +126,7 @@ class Container:
             preferences=PreferencesService(db, clock),
         )
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
-        monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.verify_token = lambda token: access.verify(token, now=clock.now())
         monitor.attach(trading.place, exchange, fills)  # halts read by order placement, the fill count
         trading.place.on_placed = monitor.order_placed
         return cls(
@@ -142,7 +148,7 @@ class Container:
             identity=identity,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
-            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
+            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
             exchange=exchange,
             clock=clock,
         )

@@ -1,4 +1,4 @@
-"""One validated settings object, read from `BROKERQL_*` environment variables (CONTRACT.md)."""
+"""One validated settings object, read from `BROKERQL_*` environment variables (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,16 @@ class Settings(BaseSettings):
     connection_init_timeout_seconds: float = Field(5.0, gt=0)
     # "json" (one JSON object a line) or "console"; unset: json in production, console otherwise.
     log_format: str | None = None
+    # Identity caches of each process (bounded LRU with expiry): tiers, operator roles and session rows
+    # are re-read from the database after their TTL; verified token signatures are kept until evicted.
+    identity_cache_size: int = Field(100_000, gt=0)
+    tier_cache_seconds: float = Field(1.0, gt=0)
+    roles_cache_seconds: float = Field(1.0, gt=0)
+    session_cache_seconds: float = Field(1.0, gt=0)
+    token_cache_size: int = Field(50_000, gt=0)
+    # Scaled (Redis): a process's hold on a subscription slot expires this long after its stream last
+    # renewed it (streams renew at every heartbeat), so a crashed process's slots come back by themselves.
+    subscription_slot_ttl_seconds: float = Field(30.0, gt=0)
 
     # E3: every process reports its figures this often; one that misses its TTL is shown as gone. The TTL
     # is five reports: a process starved of CPU (measured: 4 workers on 2 busy cores) reports late.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,26 @@ class FakeClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self.current += delta if delta is not None else timedelta(**kwargs)
         return self.current
+
+
+@dataclass
+class RecordingSmsSender:
+    """A `brokerql.domain.identity.sms.SmsSender` that remembers every (phone, code) sent, in order."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send_code(self, phone: str, code: str) -> None:
+        """Record the message instead of sending it."""
+        self.sent.append((phone, code))
+
+    async def send_text(self, phone: str, text: str) -> None:
+        """Record the notification instead of sending it."""
+        self.texts.append((phone, text))
+
+    def last_code(self, phone: str) -> str | None:
+        """The latest code sent to ``phone``, if any."""
+        return next((c for p, c in reversed(self.sent) if p == phone), None)
 
 
 class NoQuotes:

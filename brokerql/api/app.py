@@ -12,7 +12,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from brokerql.api import consoles, metrics
 from brokerql.api.client_version import ClientVersionMiddleware
@@ -35,6 +37,12 @@ class BrokerGraphQL(HardenedGraphQL):
     def __init__(self, container: Container, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.container = container
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: credentials that do not verify close the socket with 4403 Forbidden."""
+        if not context.connection_credentials_valid():
+            raise ConnectionRejectionError()
+        return UNSET
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context = Context(self.container, request, response, edge=self.edge)

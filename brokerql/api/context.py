@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from brokerql.schema.errors import CodedError, ErrorCode, unauthenticated
 from brokerql.services.tokens import Principal, TokenError
-from brokerql.store.columns import utcnow
 
 if TYPE_CHECKING:
     from brokerql.container import Container
@@ -67,7 +66,7 @@ class Context:
         if self._header_token is None:
             return
         try:
-            principal = self.container.access_tokens.verify(self._header_token, now=utcnow())
+            principal = self.container.access_tokens.verify(self._header_token, now=self.container.clock.now())
         except TokenError:
             return  # principal() reports it when a resolver asks
         identity = self.container.identity
@@ -78,6 +77,19 @@ class Context:
         if not decision.allowed:
             raise RequestRateLimited(decision.retry_after, decision.limit)
 
+    def connection_credentials_valid(self) -> bool:
+        """For a WebSocket's connection_init: no credentials (anonymous) or a bearer token that verifies
+        and whose session is live. A token that is malformed, expired or revoked is refused here, at
+        once, rather than per subscription."""
+        params = self.connection_params or {}
+        if self.token is None:
+            return not (params.get("authorization") or params.get("Authorization"))
+        try:
+            self.principal()
+        except CodedError:
+            return False
+        return True
+
     def principal(self, *, allow_locked: bool = False) -> Principal | None:
         """The verified caller, or None when anonymous. Raises UNAUTHENTICATED for a bad token, a revoked
         session (checked in memory, so also at every subscription heartbeat) or an idle-locked one."""
@@ -85,7 +97,7 @@ class Context:
         if token is None:
             return None
         try:
-            principal = self.container.access_tokens.verify(token, now=utcnow())
+            principal = self.container.access_tokens.verify(token, now=self.container.clock.now())
         except TokenError as exc:
             raise unauthenticated(f"Access token {exc.reason}; log in again or refresh.") from None
         if self.container.identity.sessions.is_revoked(principal.session_id) or self.session_state == "REVOKED":

@@ -182,8 +182,7 @@ async def upsert_bookable_service(info: strawberry.Info, input: BookableServiceI
 
 async def book_service(info: strawberry.Info, service_code: str, note: str = "") -> ResultPayload:
     principal = info.context.require_client()
-    tier = await info.context.container.auth.tier_of(principal.subject_id)
-    _row, errors = await _svc(info).backoffice.book(principal.subject_id, tier, service_code, note)
+    _row, errors = await _svc(info).backoffice.book(principal.subject_id, service_code, note)
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 

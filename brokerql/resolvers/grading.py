@@ -6,7 +6,6 @@ import strawberry
 
 from brokerql.domain.identity.grading import GradingModel as DomainModel
 from brokerql.domain.identity.roles import Permission as P
-from brokerql.domain.identity.tiers import TierLimits
 from brokerql.resolvers.guards import require_operator
 from brokerql.schema.errors import UserError, bad_input
 from brokerql.schema.types.client import Tier, tier_of
@@ -54,16 +53,10 @@ def _model(model: DomainModel, version: int) -> GradingModel:
 
 async def edit_tier(info: strawberry.Info, input: EditTierInput) -> Tier:
     op = await require_operator(info, P.TIERS_EDIT)
-    store = info.context.container.identity.tiers
-    limits = None
-    if input.requests_per_minute is not None or input.max_subscriptions is not None:
-        current = store.tier(input.code).limits if input.code in {t.code.value for t in store.tiers} else None
-        if current is not None:
-            limits = TierLimits(
-                input.requests_per_minute if input.requests_per_minute is not None else current.requests_per_minute,
-                input.max_subscriptions if input.max_subscriptions is not None else current.max_subscriptions,
-            )
-    errors = await store.edit(op.subject_id, input.code, grant=input.grant, revoke=input.revoke, limits=limits)
+    errors = await info.context.container.identity.tiers.edit(
+        op.subject_id, input.code, grant=input.grant, revoke=input.revoke,
+        requests_per_minute=input.requests_per_minute, max_subscriptions=input.max_subscriptions,
+    )  # fmt: skip
     if errors:
         raise bad_input("; ".join(e.message for e in errors), errors[0].field)
     return tier_of(info, input.code)
@@ -81,10 +74,8 @@ async def set_grading_model(info: strawberry.Info, input: GradingModelInput) -> 
         "scorers": {d.dimension: [[str(b.raw), str(b.score)] for b in d.breakpoints] for d in input.dimensions},
         "thresholds": [[t.tier, str(t.min_score)] for t in input.thresholds],
     }
-    model, errors = await _grading(info).set_model(op.subject_id, data)
-    if model is None:
-        return GradingModelPayload(model=None, errors=_errors(errors))
-    return GradingModelPayload(model=_model(*await _grading(info).model()), errors=[])
+    saved, errors = await _grading(info).set_model(op.subject_id, data)
+    return GradingModelPayload(model=_model(*saved) if saved else None, errors=_errors(errors))
 
 
 async def run_grading(info: strawberry.Info) -> GradingRun:
@@ -109,10 +100,7 @@ async def grading_results(
     """The A3 lists: status ELIGIBLE_NOT_APPLIED, APPLIED, PENDING_DOWNGRADE, DOWNGRADE_DUE, TRIAL_EXPIRED."""
     await require_operator(info, P.GRADING_RUN)
     request = page("grading-results", first, after)
-    run = str(run_id) if run_id else getattr(await _grading(info).latest_run(), "id", None)
-    if run is None:
-        return connection("grading-results", [], request, lambda r: r.client_id, GradingResult.from_row)
-    cid = str(client_id) if client_id else None
+    run, cid = (str(run_id) if run_id else None), (str(client_id) if client_id else None)
     rows = await _grading(info).results(run, status, cid, request.after_key, request.fetch)
     return connection("grading-results", rows, request, lambda r: r.client_id, GradingResult.from_row)
 

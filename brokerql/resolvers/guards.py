@@ -6,6 +6,7 @@ import strawberry
 
 from brokerql.domain.identity.roles import Permission
 from brokerql.schema.errors import forbidden, unauthenticated
+from brokerql.services.identity.operators import OperatorStanding
 from brokerql.services.tokens import Principal
 
 
@@ -14,12 +15,10 @@ async def require_operator(info: strawberry.Info, permission: Permission | None 
     principal = info.context.principal()
     if principal is None or principal.kind != "operator":
         raise unauthenticated("Log in as an operator (operatorLogin) first.")
-    operators = info.context.container.identity.operators
-    if permission is None:
-        if await operators.roles_of(principal.subject_id) is None:
-            raise unauthenticated("This operator no longer exists.")
-        return principal
-    if not await operators.allowed(principal.subject_id, permission):
+    standing = await info.context.container.identity.operators.standing(principal.subject_id, permission)
+    if standing is OperatorStanding.GONE:
+        raise unauthenticated("This operator no longer exists.")
+    if standing is OperatorStanding.FORBIDDEN and permission is not None:
         raise forbidden(f"Your roles do not include {permission.value}.", permission=permission.value)
     return principal
 

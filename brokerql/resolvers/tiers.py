@@ -38,20 +38,16 @@ def tiers(info: strawberry.Info) -> list[Tier]:
 
 
 def entitlement_catalog(info: strawberry.Info) -> list[EntitlementInfo]:
-    catalog = info.context.container.catalog
     fields = _guarded(info.schema._schema)
-    out = []
-    for key in sorted(catalog.known_keys):
-        lowest = catalog.lowest_tier_granting(key)
-        out.append(
-            EntitlementInfo(
-                key=key,
-                lowest_tier=lowest.value if lowest else None,
-                tiers=[t.code.value for t in catalog.tiers if key in t.entitlements],
-                fields=sorted(fields.get(key, [])),
-            )
+    return [
+        EntitlementInfo(
+            key=key,
+            lowest_tier=lowest.value if lowest else None,
+            tiers=[t.value for t in holders],
+            fields=sorted(fields.get(key, [])),
         )
-    return out
+        for key, lowest, holders in info.context.container.catalog.entitlement_table()
+    ]
 
 
 async def my_login_history(

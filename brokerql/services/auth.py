@@ -10,29 +10,26 @@ they get the same error, the same captcha and the same lock as a wrong password.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
-from brokerql.domain.identity.login_policy import record_success
+from brokerql.domain.identity.login_policy import INVALID_CREDENTIALS, conclude_attempt, screen_attempt
 from brokerql.domain.identity.otp import check_otp
 from brokerql.domain.identity.passwords import Passwords
-from brokerql.services.identity import Clock
+from brokerql.domain.identity.sms import trial_is_active
 from brokerql.services.identity.audit import client_log
-from brokerql.services.identity.guard import Captchas, after_failure, gate, load_guard, store_guard
+from brokerql.services.identity.guard import Captchas, load_guard, store_guard
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.sessions import SessionGate
 from brokerql.services.tokens import AccessTokens, Principal, RefreshTokens, TokenError
-from brokerql.store.columns import utcnow
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import AccountRow, ClientRow, OperatorRow
 from brokerql.store.tables_identity import AuthSessionRow, ClientProfileRow, CredentialRow
-
-TIER_CACHE_SECONDS = 1.0
-INVALID_CREDENTIALS = Rejection("INVALID_CREDENTIALS", "Wrong username or password.", "password")
 
 
 @dataclass
@@ -61,44 +58,44 @@ class AuthService:
         access: AccessTokens,
         refresh: RefreshTokens,
         *,
-        sessions: SessionGate | None = None,
-        params: SystemParameters | None = None,
-        captchas: Captchas | None = None,
-        clock: Clock = utcnow,
+        sessions: SessionGate,
+        params: SystemParameters,
+        captchas: Captchas,
+        clock: Clock,
+        tier_cache: TTLCache[str, str],
     ) -> None:
         self.db = db
         self.passwords = passwords
         self.access = access
         self.refresh = refresh
         self.clock = clock
-        self.sessions = sessions or SessionGate(db, clock, access.lifetime)
-        self.params = params or SystemParameters(db)
-        self.captchas = captchas or Captchas(db, clock)
-        self._tiers: dict[str, tuple[float, str]] = {}
+        self.sessions = sessions
+        self.params = params
+        self.captchas = captchas
+        self._tiers = tier_cache
         self._tier_reads: dict[str, asyncio.Future[str]] = {}
 
     async def tier_of(self, client_id: str) -> str:
-        """The client's tier, cached for a second: fresh enough that a downgrade reaches open streams
-        within one heartbeat, cheap enough for per-event checks on busy quote streams."""
-        now = time.monotonic()
+        """The client's tier, cached briefly (settings.tier_cache_seconds): fresh enough that a downgrade
+        reaches open streams within one heartbeat, cheap enough for per-event checks on busy quote streams."""
         cached = self._tiers.get(client_id)
-        if cached is not None and now - cached[0] < TIER_CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         # Single flight: when the entry expires, every stream of this client woken by the same tick would
         # otherwise query the database at once. The first caller reads; the others await its answer.
         pending = self._tier_reads.get(client_id)
         if pending is None:
-            pending = asyncio.ensure_future(self._read_tier(client_id, now))
+            pending = asyncio.ensure_future(self._read_tier(client_id))
             self._tier_reads[client_id] = pending
             pending.add_done_callback(lambda _f: self._tier_reads.pop(client_id, None))
         return await asyncio.shield(pending)
 
-    async def _read_tier(self, client_id: str, now: float) -> str:
+    async def _read_tier(self, client_id: str) -> str:
         async with self.db.read() as session:
             tier = await session.scalar(select(ClientRow.tier_code).where(ClientRow.id == client_id))
         if tier is None:
             raise LookupError(client_id)
-        self._tiers[client_id] = (now, tier)
+        self._tiers[client_id] = tier
         return tier
 
     def forget_tier(self, client_id: str) -> None:
@@ -143,11 +140,12 @@ class AuthService:
         async with self.db.transaction() as uow:
             guard_row, state = await load_guard(uow, kind, username)
             captcha_ok = await self.captchas.consume(uow, captcha_id, captcha_answer)
-            verdict = gate(state, policy, self.clock(), captcha_ok)
-            if verdict.rejection is not None:
-                store_guard(guard_row, verdict.state)
-                self._log_refusal(uow, kind, username, verdict.rejection.code, verdict.newly_locked)
-                return LoginOutcome(errors=[verdict.rejection])
+            screened = screen_attempt(state, policy, self.clock.now(), captcha_ok=captcha_ok)
+            if screened is not None:
+                store_guard(guard_row, screened.state)
+                assert screened.rejection is not None
+                self._log_refusal(uow, kind, username, screened.rejection.code, screened.newly_locked)
+                return LoginOutcome(errors=screened.errors)
         # 2. the password, off the event loop
         table = _subject_table(kind)
         async with self.db.read() as session:
@@ -156,33 +154,32 @@ class AuthService:
         password_ok = await asyncio.to_thread(self.passwords.verify, stored, password) and subject is not None
         # 3. apply the outcome
         async with self.db.transaction() as uow:
-            now = self.clock()
+            now = self.clock.now()
             guard_row, state = await load_guard(uow, kind, username)
             if not password_ok:
-                failed = after_failure(state, policy, now, INVALID_CREDENTIALS)
+                failed = conclude_attempt(state, policy, now, secret_ok=False, hint_captcha=True)
                 store_guard(guard_row, failed.state)
                 self._log_refusal(uow, kind, username, "LOGIN_FAILED", failed.newly_locked, subject)
-                errors = [failed.rejection] if failed.rejection else []
-                if failed.state.captcha_required and not failed.newly_locked:
-                    errors.append(Rejection("CAPTCHA_REQUIRED", "The next attempt needs a captcha.", "captchaAnswer"))
-                return LoginOutcome(errors=errors)
+                return LoginOutcome(errors=failed.errors)
             assert subject is not None
             credential = await uow.session.get(CredentialRow, (kind, subject.id), with_for_update=not uow.is_sqlite)
             secret = credential.totp_secret if credential else None
             step, otp_rejection = check_otp(secret, otp, now, credential.totp_last_step if credential else None)
-            if otp_rejection is not None:
-                if otp_rejection.code == "OTP_REQUIRED":
-                    return LoginOutcome(errors=[otp_rejection])
-                failed = after_failure(state, policy, now, otp_rejection)
-                store_guard(guard_row, failed.state)
-                self._log_refusal(uow, kind, username, "OTP_FAILED", failed.newly_locked, subject)
-                return LoginOutcome(errors=[failed.rejection] if failed.rejection else [])
+            if otp_rejection is not None and otp_rejection.code == "OTP_REQUIRED":
+                return LoginOutcome(errors=[otp_rejection])
+            decision = conclude_attempt(
+                state, policy, now, secret_ok=otp_rejection is None, wrong=otp_rejection or INVALID_CREDENTIALS
+            )
+            store_guard(guard_row, decision.state)
+            if not decision.allowed:
+                event = "OTP_FAILED" if otp_rejection is not None else "ACCOUNT_LOCKED"
+                self._log_refusal(uow, kind, username, event, decision.newly_locked, subject)
+                return LoginOutcome(errors=decision.errors)
             refused = await self._refuse_subject(uow, kind, subject, account_type)
             if isinstance(refused, Rejection):
                 return LoginOutcome(errors=[refused])
             if credential is not None and step is not None:
                 credential.totp_last_step = step
-            store_guard(guard_row, record_success(state, now))
             return await self.start_session(uow, kind, subject, refused, "TOTP" if step is not None else "PASSWORD")
 
     async def _refuse_subject(
@@ -195,7 +192,8 @@ class AuthService:
             return Rejection("ACCOUNT_LOCKED", "This login is locked; contact your branch.", "username")
         if subject.tier_code == "TRIAL":
             profile = await uow.session.get(ClientProfileRow, subject.id)
-            if profile is not None and profile.trial_expires_at and profile.trial_expires_at <= self.clock():
+            expires = profile.trial_expires_at if profile is not None else None
+            if expires is not None and not trial_is_active(expires, self.clock.now()):
                 return Rejection("TRIAL_EXPIRED", "Your trial has ended; open an account to continue.", "username")
         types = list(
             (await uow.session.scalars(select(AccountRow.type).where(AccountRow.client_id == subject.id))).all()
@@ -222,7 +220,7 @@ class AuthService:
         session = await self.sessions.open(uow, subject.id, kind, account_type, method)
         refresh = await self.refresh.issue(uow, subject.id, kind, family_id=session.id)
         access, expires_at = self.access.issue(
-            subject.id, kind, now=self.clock(), account_type=account_type, session_id=session.id
+            subject.id, kind, now=self.clock.now(), account_type=account_type, session_id=session.id
         )
         if kind == "client":
             client_log(uow, "LOGIN_OK", subject.username, subject.id, method)
@@ -254,7 +252,7 @@ class AuthService:
         assert subject is not None
         account_type = session.account_type if session is not None else None
         access, expires_at = self.access.issue(
-            subject.id, row.subject_kind, now=self.clock(), account_type=account_type, session_id=row.family_id
+            subject.id, row.subject_kind, now=self.clock.now(), account_type=account_type, session_id=row.family_id
         )
         return LoginOutcome(
             client=subject if row.subject_kind == "client" else None,
@@ -281,4 +279,4 @@ class AuthService:
         return bool(ids)
 
     def _seconds(self, expires_at) -> int:  # type: ignore[no-untyped-def]
-        return max(0, int((expires_at - self.clock()).total_seconds()))
+        return max(0, int((expires_at - self.clock.now()).total_seconds()))

@@ -1,4 +1,4 @@
-"""Demo data (CONTRACT.md): clients, operators, accounts with cash and positions from earlier days."""
+"""Demo data (the demo users of the README): clients, operators, accounts with cash and positions from earlier days."""
 
 from __future__ import annotations
 

@@ -7,17 +7,18 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cachetools import LRUCache
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from sqlalchemy import select, update
 
-from brokerql.store.columns import new_id, utcnow
+from brokerql.domain.clock import Clock
+from brokerql.store.columns import new_id
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import RefreshTokenRow
 
 ALGORITHM = "HS256"
-VERIFIED_CACHE_SIZE = 50_000
 ISSUER = "brokerql"
 
 
@@ -47,10 +48,11 @@ class Principal:
 class AccessTokens:
     """Issues and verifies HS256 JWTs. Verification needs no database: that is the point of them."""
 
-    def __init__(self, signing_key: str, lifetime: timedelta) -> None:
+    def __init__(self, signing_key: str, lifetime: timedelta, *, cache_size: int = 50_000) -> None:
         self._key = OctKey.import_key(signing_key.encode())
         self.lifetime = lifetime
-        self._verified: dict[str, Principal] = {}
+        # Bounded: a token evicted costs one more signature check when it comes back.
+        self._verified: LRUCache[str, Principal] = LRUCache(maxsize=cache_size)
 
     def issue(
         self,
@@ -85,8 +87,6 @@ class AccessTokens:
         principal = self._verified.get(token)
         if principal is None:
             principal = self._decode(token, now)
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                self._verified.clear()  # bounded; a cold cache only costs one signature check per token
             self._verified[token] = principal
         if principal.expires_at <= now:
             raise TokenError("expired")
@@ -122,12 +122,13 @@ def _digest(token: str) -> str:
 class RefreshTokens:
     """Opaque refresh tokens stored as hashes. Each use rotates; reusing a spent one revokes its family."""
 
-    def __init__(self, lifetime: timedelta) -> None:
+    def __init__(self, lifetime: timedelta, clock: Clock) -> None:
         self.lifetime = lifetime
+        self.clock = clock
 
     async def issue(self, uow: UnitOfWork, subject_id: str, kind: str, family_id: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
-        now = utcnow()
+        now = self.clock.now()
         uow.session.add(
             RefreshTokenRow(
                 id=new_id("rt"),
@@ -142,7 +143,7 @@ class RefreshTokens:
 
     async def rotate(self, uow: UnitOfWork, token: str) -> tuple[RefreshTokenRow, str]:
         """Spend `token` and return its row and a fresh token of the same family."""
-        now = utcnow()
+        now = self.clock.now()
         row = await uow.session.scalar(
             uow.lock(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == _digest(token)))
         )
@@ -164,7 +165,7 @@ class RefreshTokens:
         await uow.session.execute(
             update(RefreshTokenRow)
             .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=self.clock.now())
         )
 
     async def revoke_token(self, uow: UnitOfWork, token: str) -> str | None:
@@ -184,5 +185,5 @@ class RefreshTokens:
                 RefreshTokenRow.subject_kind == kind,
                 RefreshTokenRow.revoked_at.is_(None),
             )
-            .values(revoked_at=utcnow())
+            .values(revoked_at=self.clock.now())
         )

@@ -18,7 +18,7 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-# Reference data every deployment needs (not demo data): the tier catalog of CONTRACT.md and the
+# Reference data every deployment needs (not demo data): the demo tier catalog and the
 # default system parameters. Frozen here as literals: a migration must not change when code does.
 TIERS = [
     {'code': 'TRIAL', 'name': 'Trial 体验', 'rank': 0, 'entitlements': ['quotes.level1', 'research.basic'], 'requests_per_minute': 30, 'max_subscriptions': 5},

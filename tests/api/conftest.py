@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 
 from brokerql.api.app import create_app
 from brokerql.container import Container
+from tests.fakes import FakeClock
 
 PASSWORD = "Demo#2026"
 
@@ -53,8 +55,9 @@ class GraphQLClient:
     @contextlib.asynccontextmanager
     async def subscribe(self, query: str, variables: dict | None = None, token: str | None = None):
         async with aconnect_ws("http://test/graphql", self.http, subprotocols=["graphql-transport-ws"]) as ws:
+            bearer = token or self.token  # none: an anonymous connection
             await ws.send_json(
-                {"type": "connection_init", "payload": {"authorization": f"Bearer {token or self.token}"}}
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {bearer}"} if bearer else {}}
             )
             ack = await asyncio.wait_for(ws.receive_json(), 5)
             assert ack["type"] == "connection_ack", ack
@@ -80,7 +83,9 @@ class Stream:
 
 @pytest.fixture
 async def app_container(backend) -> AsyncIterator[Container]:
-    container = Container.build(backend.settings)
+    """The app's parts, with a fake clock that starts at the real time and moves only when a test moves
+    it (`client.container.clock.advance(...)`)."""
+    container = Container.build(backend.settings, clock=FakeClock(datetime.now(UTC)))
     yield container
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from brokerql.domain.identity.sms import RecordingSmsSender
 from brokerql.domain.research.articles import ArticleContent
 from brokerql.services.research.editorial import EditorialDesk
 from brokerql.services.research.notices import MAX_ATTEMPTS, ArticleNotices
@@ -12,6 +11,7 @@ from brokerql.store.database import Database
 from brokerql.store.tables import ClientRow
 from brokerql.store.tables_identity import ClientProfileRow
 from brokerql.store.tables_research import ArticleNoticeRow
+from tests.fakes import RecordingSmsSender
 
 ROLES = {"ed": ["EDITOR"], "rv": ["REVIEWER"]}
 

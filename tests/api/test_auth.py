@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from brokerql.domain.identity.certificates import challenge_message
-from brokerql.domain.identity.sms import RecordingSmsSender
 from brokerql.services.identity.guard import Captchas
 from tests.api.conftest import PASSWORD, GraphQLClient
+from tests.fakes import RecordingSmsSender
 
 LOGIN = """mutation($i: LoginInput!) { login(input: $i) {
   accessToken refreshToken expiresIn client { username tier { code } } errors { code message field } } }"""
@@ -52,7 +52,7 @@ def know_captchas(client: GraphQLClient) -> KnownCaptchas:
 async def test_password_login_and_account_type(client: GraphQLClient) -> None:
     ok = await login(client, username="vip001", accountType="FUTURES")
     assert ok["errors"] == [] and ok["client"]["tier"]["code"] == "DIAMOND"
-    principal = client.container.access_tokens.verify(ok["accessToken"], now=client.container.identity.clock())
+    principal = client.container.access_tokens.verify(ok["accessToken"], now=client.container.clock.now())
     assert principal.account_type == "FUTURES" and principal.session_id
     missing = await login(client, username="std001", accountType="FUTURES")
     assert codes(missing) == ["NO_SUCH_ACCOUNT_TYPE"] and missing["accessToken"] is None
@@ -80,8 +80,7 @@ async def test_twelve_wrong_passwords_lock_std002(client: GraphQLClient) -> None
 
 
 async def test_lock_ends_and_the_next_one_is_longer(client: GraphQLClient) -> None:
-    clock = client.container.identity.clock
-    clock.set(clock())
+    clock = client.container.clock
     for n in range(5):
         await login(client, username="std002", password=f"Wrong#{n}")
     assert codes(await login(client, username="std002")) == ["ACCOUNT_LOCKED"]
@@ -105,7 +104,7 @@ async def test_captcha_is_required_after_failures_and_single_use(client: GraphQL
     captcha = (await client.execute("mutation { requestCaptcha { id } }"))["data"]["requestCaptcha"]
     wrong = await login(client, username="std001", captchaId=captcha["id"], captchaAnswer="WRONG")
     assert codes(wrong) == ["ACCOUNT_LOCKED"]  # 5th counted attempt: the wrong answer counted too
-    client.container.identity.clock.advance(timedelta(minutes=2))
+    client.container.clock.advance(timedelta(minutes=2))
     captcha = (await client.execute("mutation { requestCaptcha { id } }"))["data"]["requestCaptcha"]
     right = {"captchaId": captcha["id"], "captchaAnswer": known.answers[-1].lower()}
     assert (await login(client, username="std001", **right))["errors"] == []
@@ -114,24 +113,25 @@ async def test_captcha_is_required_after_failures_and_single_use(client: GraphQL
 
 
 async def test_totp_enrol_login_and_replay(client: GraphQLClient) -> None:
-    clock = client.container.identity.clock
-    clock.set(clock())
+    clock = client.container.clock
     await client.login("gold001")
     enrol = await client.execute("mutation { enrolTotp { secret provisioningUri errors { code } } }")
     secret = enrol["data"]["enrolTotp"]["secret"]
     assert enrol["data"]["enrolTotp"]["provisioningUri"].startswith("otpauth://totp/")
     totp = pyotp.TOTP(secret)
-    confirm = await client.execute("mutation($c: String!) { confirmTotp(code: $c) { ok } }", {"c": totp.at(clock())})
+    confirm = await client.execute(
+        "mutation($c: String!) { confirmTotp(code: $c) { ok } }", {"c": totp.at(clock.now())}
+    )
     assert confirm["data"]["confirmTotp"]["ok"]
     assert codes(await login(client, username="gold001")) == ["OTP_REQUIRED"]
     clock.advance(timedelta(seconds=30))
-    code = totp.at(clock())
+    code = totp.at(clock.now())
     assert (await login(client, username="gold001", otp=code))["errors"] == []
     assert codes(await login(client, username="gold001", otp=code)) == ["OTP_INVALID"]  # replay refused
     clock.advance(timedelta(seconds=30))
-    previous_step = totp.at(clock() - timedelta(seconds=30))
+    previous_step = totp.at(clock.now() - timedelta(seconds=30))
     assert codes(await login(client, username="gold001", otp=previous_step)) == ["OTP_INVALID"]  # not older either
-    assert (await login(client, username="gold001", otp=totp.at(clock() + timedelta(seconds=30))))["errors"] == []
+    assert (await login(client, username="gold001", otp=totp.at(clock.now() + timedelta(seconds=30))))["errors"] == []
 
 
 async def test_operator_login_is_a_separate_principal(client: GraphQLClient) -> None:
@@ -166,7 +166,7 @@ async def test_trial_registration_by_sms(client: GraphQLClient) -> None:
     replay = await client.execute(register, {"c": sender.last_code("13900001234")})
     assert replay["data"]["registerTrial"]["errors"][0]["code"] == "SMS_CODE_USED"
     assert (await login(client, username="13900001234", password="Trial#2026"))["errors"] == []
-    client.container.identity.clock.advance(timedelta(days=15))
+    client.container.clock.advance(timedelta(days=15))
     assert codes(await login(client, username="13900001234", password="Trial#2026")) == ["TRIAL_EXPIRED"]
 
 

@@ -93,9 +93,9 @@ async def test_idle_lock_is_lifted_only_by_the_communication_password(client: Gr
     token = session["accessToken"]
     setq = 'mutation($c: String!) { setCommunicationPassword(password: "Demo#2026", communicationPassword: $c) { ok } }'
     assert (await client.execute(setq, {"c": "Comm#2026x"}, token=token))["data"]["setCommunicationPassword"]["ok"]
-    principal = client.container.access_tokens.verify(token, now=client.container.identity.clock())
+    principal = client.container.access_tokens.verify(token, now=client.container.clock.now())
     async with client.container.db.transaction() as uow:  # the session was last used 20 minutes ago
-        stale = client.container.identity.clock() - timedelta(minutes=20)
+        stale = client.container.clock.now() - timedelta(minutes=20)
         await uow.session.execute(
             update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
         )
@@ -118,7 +118,7 @@ async def test_partner_client_credentials(client: GraphQLClient) -> None:
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["token_type"] == "Bearer" and body["scope"] == "tiers.read" and body["expires_in"] > 0
-    principal = client.container.access_tokens.verify(body["access_token"], now=client.container.identity.clock())
+    principal = client.container.access_tokens.verify(body["access_token"], now=client.container.clock.now())
     assert principal.kind == "partner" and principal.scopes == {"tiers.read"}
     tiers = await client.execute("{ tiers { code } }", token=body["access_token"])
     assert tiers["data"]["tiers"][0]["code"] == "TRIAL"

@@ -8,7 +8,6 @@ import pytest
 
 from brokerql.schema import build_schema
 from brokerql.services.tokens import AccessTokens
-from brokerql.store.columns import utcnow
 from tests.api.conftest import GraphQLClient
 
 
@@ -40,7 +39,7 @@ async def test_garbage_and_expired_tokens_are_unauthenticated(client: GraphQLCli
     assert codes(await client.execute("{ me { name } }", token="not-a-jwt")) == ["UNAUTHENTICATED"]
     settings = client.container.settings
     expired = AccessTokens(settings.signing_key, lifetime=-timedelta(seconds=1))
-    token, _ = expired.issue("cli_x", "client", now=utcnow())
+    token, _ = expired.issue("cli_x", "client", now=client.container.clock.now())
     result = await client.execute("{ me { name } }", token=token)
     assert codes(result) == ["UNAUTHENTICATED"]
     assert "expired" in result["errors"][0]["message"]

@@ -18,28 +18,27 @@ async def operator_login(client: GraphQLClient, otp: str | None = None) -> dict:
 
 
 async def test_operator_totp_enrol_login_and_disable(client: GraphQLClient) -> None:
-    clock = client.container.identity.clock
-    clock.set(clock())  # type: ignore[attr-defined]
+    clock = client.container.clock
     token = (await operator_login(client))["accessToken"]
     enrol = await client.execute("mutation { enrolTotp { secret errors { code } } }", token=token)
     totp = pyotp.TOTP(enrol["data"]["enrolTotp"]["secret"])
     confirm = "mutation($c: String!) { confirmTotp(code: $c) { ok errors { code } } }"
-    assert (await client.execute(confirm, {"c": totp.at(clock())}, token=token))["data"]["confirmTotp"]["ok"]
+    assert (await client.execute(confirm, {"c": totp.at(clock.now())}, token=token))["data"]["confirmTotp"]["ok"]
     assert (await operator_login(client))["errors"] == [{"code": "OTP_REQUIRED"}]
-    clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
-    assert (await operator_login(client, "000000" if totp.at(clock()) != "000000" else "111111"))["errors"] == [
+    clock.advance(timedelta(seconds=30))
+    assert (await operator_login(client, "000000" if totp.at(clock.now()) != "000000" else "111111"))["errors"] == [
         {"code": "OTP_INVALID"}
     ]
-    with_otp = await operator_login(client, totp.at(clock()))
+    with_otp = await operator_login(client, totp.at(clock.now()))
     assert with_otp["errors"] == [] and with_otp["accessToken"]
     disable = "mutation($c: String!) { disableTotp(code: $c) { ok errors { code } } }"
-    used = await client.execute(disable, {"c": totp.at(clock())}, token=with_otp["accessToken"])
+    used = await client.execute(disable, {"c": totp.at(clock.now())}, token=with_otp["accessToken"])
     assert used["data"]["disableTotp"]["errors"] == [{"code": "OTP_INVALID"}]  # that code was spent on login
-    clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
-    off = await client.execute(disable, {"c": totp.at(clock())}, token=with_otp["accessToken"])
+    clock.advance(timedelta(seconds=30))
+    off = await client.execute(disable, {"c": totp.at(clock.now())}, token=with_otp["accessToken"])
     assert off["data"]["disableTotp"] == {"ok": True, "errors": []}
     assert (await operator_login(client))["errors"] == []  # no dynamic password any more
-    again = await client.execute(disable, {"c": totp.at(clock())}, token=with_otp["accessToken"])
+    again = await client.execute(disable, {"c": totp.at(clock.now())}, token=with_otp["accessToken"])
     assert again["data"]["disableTotp"]["errors"] == [{"code": "TOTP_NOT_ENABLED"}]
 
 

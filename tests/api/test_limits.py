@@ -11,6 +11,7 @@ import pytest
 
 from brokerql.container import Container
 from tests.api.conftest import GraphQLClient, serve_in_process
+from tests.fakes import FakeClock
 
 ME = {"query": "{ me { username } }"}
 HEARTBEAT = "subscription { heartbeat { lastSeq } }"
@@ -25,8 +26,7 @@ def minute_start() -> datetime:
 
 @contextlib.asynccontextmanager
 async def process(settings, at: datetime) -> AsyncIterator[GraphQLClient]:  # type: ignore[no-untyped-def]
-    container = Container.build(settings, with_exchange=False)
-    container.identity.clock.set(at)  # type: ignore[attr-defined]
+    container = Container.build(settings, with_exchange=False, clock=FakeClock(at))
     async with serve_in_process(settings, container) as graphql_client:
         yield graphql_client
 
@@ -60,7 +60,7 @@ async def test_requests_beyond_the_tier_budget_get_429_until_the_next_minute(str
         assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 60, "limit": 3}
         other = await client.login("std002")  # the budget is per client
         assert (await client.execute(ME["query"], token=other))["data"]["me"]["username"] == "std002"
-        client.container.identity.clock.advance(timedelta(seconds=60))  # type: ignore[attr-defined]
+        client.container.clock.advance(timedelta(seconds=60))
         assert (await client.http.post("/graphql", json=ME, headers=headers)).status_code == 200
 
 

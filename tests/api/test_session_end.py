@@ -83,9 +83,9 @@ async def test_a_password_change_ends_every_other_session(client: GraphQLClient)
 async def make_idle(client: GraphQLClient, token: str) -> None:
     """The session's last HTTP request was 20 minutes ago (idle lock: 15)."""
     container = client.container
-    principal = container.access_tokens.verify(token, now=container.identity.clock())
+    principal = container.access_tokens.verify(token, now=container.clock.now())
     async with container.db.transaction() as uow:
-        stale = container.identity.clock() - timedelta(minutes=20)
+        stale = container.clock.now() - timedelta(minutes=20)
         await uow.session.execute(
             update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
         )

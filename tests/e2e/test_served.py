@@ -67,6 +67,7 @@ def test_tour_in_a_served_process(served_factory) -> None:  # type: ignore[no-un
     assert [(e["seq"], e["kind"]) for e in events[:2]] == [(1, "ACCEPTED"), (2, "FILL")]
     metrics = httpx.get(served.url.replace("/graphql", "/metrics")).text
     assert "brokerql_graphql_operations_total" in metrics
+    assert "deprecat" not in served.log_path.read_text().lower()  # uvicorn's websockets-sansio, no warning
 
 
 def test_killed_right_after_acknowledge_loses_nothing(served_factory) -> None:  # type: ignore[no-untyped-def]

@@ -1,10 +1,14 @@
 """A6: captcha after failures, lockout with growing waits, and the idle lock — a pure state machine.
 
-The service loads a :class:`LoginGuardState` per user, calls :func:`evaluate_attempt` with whether
-the password (and captcha) checked out, stores the returned state and reports the rejection, if any.
+The service loads a :class:`LoginGuardState` per user and runs an attempt in two steps, so that no
+secret is checked for a locked login: :func:`screen_attempt` (lock, captcha), then, after the secret
+was checked, :func:`conclude_attempt`. :func:`evaluate_attempt` is both at once, for checks whose
+result is known up front (second secrets). The service stores the returned state and reports the
+rejection, if any.
 
 Sequence with the default :class:`LoginPolicy`: failures 1-2 only say INVALID_CREDENTIALS; from the
-3rd the captcha is required; the 5th locks the account for 1 minute (ACCOUNT_LOCKED). Attempts
+3rd the captcha is required, and an attempt without it (or with a wrong one) counts as a failure;
+the 5th locks the account for 1 minute (ACCOUNT_LOCKED). Attempts
 while locked are refused without checking anything and change nothing — a lock can be neither
 extended nor lifted by hammering it. Once a lock has expired, failures keep counting, so the next
 failure locks again at once, for twice as long (2, 4, 8 ... minutes, capped at 24 h). A success
@@ -48,16 +52,27 @@ class LoginGuardState:
 
 @dataclass(frozen=True, slots=True)
 class LoginDecision:
-    """The outcome of one attempt: whether to let the user in, the new state, and why not."""
+    """The outcome of one attempt: whether to let the user in, the new state, and why not.
+
+    ``newly_locked`` says that this attempt started a lock (the service logs it); ``hints`` are extra
+    rejections shown alongside (the captcha the next attempt will need).
+    """
 
     allowed: bool
     state: LoginGuardState
     rejection: Rejection | None = None
+    newly_locked: bool = False
+    hints: tuple[Rejection, ...] = ()
 
     @property
     def locked_until(self) -> datetime | None:
         """When the lock ends, for ACCOUNT_LOCKED payloads (Rejection carries no timestamp)."""
         return self.state.locked_until if self.rejection and self.rejection.code == "ACCOUNT_LOCKED" else None
+
+    @property
+    def errors(self) -> list[Rejection]:
+        """The rejection followed by its hints: what a payload's `errors` lists."""
+        return ([self.rejection] if self.rejection else []) + list(self.hints)
 
 
 def lock_duration(policy: LoginPolicy, lock_number: int) -> timedelta:
@@ -67,9 +82,15 @@ def lock_duration(policy: LoginPolicy, lock_number: int) -> timedelta:
     return min(policy.first_lock * (2**doublings), policy.max_lock)
 
 
-def _locked(state: LoginGuardState) -> Rejection:
+def locked_rejection(state: LoginGuardState) -> Rejection:
+    """ACCOUNT_LOCKED, naming when the lock ends."""
     until = state.locked_until.isoformat() if state.locked_until else "later"
-    return Rejection("ACCOUNT_LOCKED", f"too many failed logins; try again after {until}", None)
+    return Rejection("ACCOUNT_LOCKED", f"Too many failed attempts; this login is locked until {until}.", "username")
+
+
+CAPTCHA_REQUIRED = Rejection("CAPTCHA_REQUIRED", "Enter the captcha (requestCaptcha) to continue.", "captchaAnswer")
+CAPTCHA_NEXT = Rejection("CAPTCHA_REQUIRED", "The next attempt needs a captcha.", "captchaAnswer")
+INVALID_CREDENTIALS = Rejection("INVALID_CREDENTIALS", "Wrong username or password.", "password")
 
 
 def check_attempt(state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool) -> Rejection | None:
@@ -80,9 +101,9 @@ def check_attempt(state: LoginGuardState, policy: LoginPolicy, now: datetime, ca
     """
     require_aware(now)
     if state.is_locked(now):
-        return _locked(state)
+        return locked_rejection(state)
     if state.captcha_required and not captcha_ok:
-        return Rejection("CAPTCHA_REQUIRED", "enter the captcha to continue", "captchaAnswer")
+        return CAPTCHA_REQUIRED
     return None
 
 
@@ -113,27 +134,73 @@ def unlock(state: LoginGuardState) -> LoginGuardState:
     return replace(state, failures=0, locked_until=None, locks=0, captcha_required=True)
 
 
-def evaluate_attempt(
-    state: LoginGuardState, policy: LoginPolicy, now: datetime, *, password_ok: bool, captcha_ok: bool = False
-) -> LoginDecision:
-    """Run one login attempt through the guard.
-
-    ``password_ok`` is the result of verifying the password (False for unknown users too, so both
-    get the same error; see ``passwords.Passwords.verify``). Verify only when
-    :func:`check_attempt` passes, or call this with the result and let it ignore it when blocked.
-    A missing or wrong captcha is refused without counting as a failure.
-    Rejection codes: ACCOUNT_LOCKED, CAPTCHA_REQUIRED, INVALID_CREDENTIALS.
-    """
-    blocked = check_attempt(state, policy, now, captcha_ok)
-    if blocked is not None:
-        return LoginDecision(False, state, blocked)
-    if password_ok:
-        return LoginDecision(True, record_success(state, now))
+def _failed(state: LoginGuardState, policy: LoginPolicy, now: datetime, wrong: Rejection) -> LoginDecision:
     new = record_failure(state, policy, now)
     if new.is_locked(now):
-        return LoginDecision(False, new, _locked(new))
-    wrong = Rejection("INVALID_CREDENTIALS", "wrong username or password", "password")
+        return LoginDecision(False, new, locked_rejection(new), newly_locked=True)
     return LoginDecision(False, new, wrong)
+
+
+def screen_attempt(
+    state: LoginGuardState, policy: LoginPolicy, now: datetime, *, captcha_ok: bool
+) -> LoginDecision | None:
+    """The first step of an attempt, before any secret is checked: None lets it go on to the secret.
+
+    While locked the attempt is refused and changes nothing. An attempt that should have carried a
+    captcha and did not (or carried a wrong one) counts as a failure: a script that cannot read
+    captchas is walked into the lock instead of retrying for ever.
+    """
+    blocked = check_attempt(state, policy, now, captcha_ok)
+    if blocked is None:
+        return None
+    if blocked.code == "ACCOUNT_LOCKED":
+        return LoginDecision(False, state, blocked)
+    return _failed(state, policy, now, CAPTCHA_REQUIRED)
+
+
+def conclude_attempt(
+    state: LoginGuardState,
+    policy: LoginPolicy,
+    now: datetime,
+    *,
+    secret_ok: bool,
+    wrong: Rejection = INVALID_CREDENTIALS,
+    hint_captcha: bool = False,
+) -> LoginDecision:
+    """The second step, once the secret (password, OTP, signature...) has been checked.
+
+    Right: everything resets. Wrong: one more failure, which may lock (ACCOUNT_LOCKED replaces
+    ``wrong``); with ``hint_captcha`` the decision also says when the next attempt needs a captcha.
+    """
+    if secret_ok:
+        if state.is_locked(now):  # the lock began between the two steps (a concurrent attempt)
+            return LoginDecision(False, state, locked_rejection(state))
+        return LoginDecision(True, record_success(state, now))
+    decision = _failed(state, policy, now, wrong)
+    if hint_captcha and decision.state.captcha_required and not decision.newly_locked:
+        return replace(decision, hints=(CAPTCHA_NEXT,))
+    return decision
+
+
+def evaluate_attempt(
+    state: LoginGuardState,
+    policy: LoginPolicy,
+    now: datetime,
+    *,
+    password_ok: bool,
+    captcha_ok: bool = False,
+    wrong: Rejection = INVALID_CREDENTIALS,
+) -> LoginDecision:
+    """Run one attempt through the guard when the secret's check is already known (both steps).
+
+    ``password_ok`` is the result of verifying the secret (False for unknown users too, so both
+    get the same error; see ``passwords.Passwords.verify``); it is ignored when the attempt is
+    screened out. Rejection codes: ACCOUNT_LOCKED, CAPTCHA_REQUIRED, INVALID_CREDENTIALS (or ``wrong``).
+    """
+    screened = screen_attempt(state, policy, now, captcha_ok=captcha_ok)
+    if screened is not None:
+        return screened
+    return conclude_attempt(state, policy, now, secret_ok=password_ok, wrong=wrong)
 
 
 def session_is_idle_locked(last_activity: datetime, now: datetime, idle_minutes: int) -> bool:

@@ -13,7 +13,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -182,23 +182,3 @@ class LoggingSmsSender:
     async def send_text(self, phone: str, text: str) -> None:
         """Log that a notification went to the (masked) phone."""
         self._log.info("SMS notice for %s: %s", mask_phone(phone), text)
-
-
-@dataclass
-class RecordingSmsSender:
-    """A fake for tests: remembers every (phone, code) sent, in order."""
-
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    texts: list[tuple[str, str]] = field(default_factory=list)
-
-    async def send_code(self, phone: str, code: str) -> None:
-        """Record the message instead of sending it."""
-        self.sent.append((phone, code))
-
-    async def send_text(self, phone: str, text: str) -> None:
-        """Record the notification instead of sending it."""
-        self.texts.append((phone, text))
-
-    def last_code(self, phone: str) -> str | None:
-        """The latest code sent to ``phone``, if any."""
-        return next((c for p, c in reversed(self.sent) if p == phone), None)

@@ -9,7 +9,7 @@ that already holds one never sees a half-applied edit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -74,6 +74,13 @@ class TierLimits:
 
     requests_per_minute: int
     max_subscriptions: int
+
+    def changed(self, requests_per_minute: int | None = None, max_subscriptions: int | None = None) -> TierLimits:
+        """These limits with the given ones replaced (None keeps the current value)."""
+        return TierLimits(
+            self.requests_per_minute if requests_per_minute is None else requests_per_minute,
+            self.max_subscriptions if max_subscriptions is None else max_subscriptions,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,15 +185,18 @@ class TierCatalog:
         )
         return TierCatalog((edited if t.code is code else t for t in self._tiers.values()), self._known_keys)
 
-    def as_mapping(self) -> Mapping[TierCode, frozenset[str]]:
-        """Tier code -> entitlements, for display and persistence."""
-        return {code: tier.entitlements for code, tier in self._tiers.items()}
+    def entitlement_table(self) -> list[tuple[str, TierCode | None, list[TierCode]]]:
+        """Every known entitlement key (sorted), the lowest tier granting it and every tier that does."""
+        return [
+            (key, self.lowest_tier_granting(key), [t.code for t in self.tiers if key in t.entitlements])
+            for key in sorted(self._known_keys)
+        ]
 
 
 def _demo_catalog() -> TierCatalog:
-    """The demo mapping of CONTRACT.md.
+    """The demo mapping of tiers to entitlements (docs/api.md, Tiers and entitlement discovery).
 
-    Choices beyond the contract: TRIAL may only look (Level-1 quotes and basic research, no trading,
+    Choices: TRIAL may only look (Level-1 quotes and basic research, no trading,
     no HK or futures quotes) because a trial user has no trading account; STANDARD and up are trading
     users, so they get futures real-time and 15-minute delayed HK quotes (C9); VIP fast trading (D)
     starts at GOLD, alongside margin. Each tier is a superset of the one below it.

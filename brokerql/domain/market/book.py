@@ -122,14 +122,6 @@ class OrderBook:
             level.compact()
         return removed
 
-    def expire_all(self) -> list[tuple[str, int]]:
-        """End of day: drop every resting order, returning (order_id, quantity) in arrival order."""
-        expired = [(o.order_id, o.remaining) for o in self._orders.values()]
-        self._orders.clear()
-        self._bids.clear()
-        self._asks.clear()
-        return expired
-
     def resting_order(self, order_id: str) -> RestingOrder | None:
         """Side, price and open quantity of a resting order, None if it is not resting."""
         order = self._orders.get(order_id)

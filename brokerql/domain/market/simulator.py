@@ -81,11 +81,6 @@ class MarketSimulator:
             state = self._states[instrument.symbol] = _State(rng, instrument.prev_close)
         return state
 
-    def fair_value(self, symbol: str) -> Decimal:
-        """Current centre of the simulated quotes (prev_close before the first step)."""
-        state = self._states.get(symbol)
-        return state.fair if state else self.instruments[symbol].prev_close
-
     def create_book(self, instrument: Instrument) -> OrderBook:
         """A new book for `instrument`, already seeded with depth on both sides."""
         book = OrderBook(instrument.symbol, instrument.tick_size)

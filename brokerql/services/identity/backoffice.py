@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.partner_scopes import PARTNER_SCOPES
 from brokerql.domain.identity.tiers import TierCode
-from brokerql.services.identity import Clock
 from brokerql.services.identity.audit import client_log, operator_log
 from brokerql.services.identity.params import SystemParameters, validate_parameter
 from brokerql.services.identity.sessions import SessionGate
@@ -64,7 +64,7 @@ class BackOffice:
             if row is None:
                 row = SystemParameterRow(key=key, value=value)
                 uow.session.add(row)
-            row.value, row.updated_at = value, self.clock()
+            row.value, row.updated_at = value, self.clock.now()
             operator_log(uow, by, "parameter.set", key, before, {"value": value})
         self.params.forget()
         return row, []
@@ -113,17 +113,18 @@ class BackOffice:
             operator_log(uow, by, "service.upsert", code, before, _row_dict(row, *names))
         return row, []
 
-    async def book(self, client_id: str, tier: str, code: str, note: str) -> tuple[ServiceBookingRow | None, list]:
+    async def book(self, client_id: str, code: str, note: str) -> tuple[ServiceBookingRow | None, list]:
+        """A client books a service its current tier reaches."""
         async with self.db.transaction() as uow:
             service = await uow.session.get(BookableServiceRow, code)
             if service is None or not service.enabled:
                 return None, [Rejection("NOT_FOUND", "No such service.", "serviceCode")]
-            if TierCode(tier).rank < TierCode(service.min_tier).rank:
+            client = await uow.session.get(ClientRow, client_id)
+            if client is None or TierCode(client.tier_code).rank < TierCode(service.min_tier).rank:
                 return None, [Rejection("NOT_ENTITLED", f"This service starts at {service.min_tier}.", "serviceCode")]
             booking = ServiceBookingRow(id=new_id("bkg"), client_id=client_id, service_code=code, note=note[:255])
             uow.session.add(booking)
-            client = await uow.session.get(ClientRow, client_id)
-            client_log(uow, "SERVICE_BOOKED", client.username if client else "", client_id, code)
+            client_log(uow, "SERVICE_BOOKED", client.username, client_id, code)
         return booking, []
 
     # -- servers (C10) -------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class BackOffice:
             row = await uow.session.scalar(select(ApiClientRow).where(ApiClientRow.client_id == client_id))
             if row is None:
                 return [Rejection("NOT_FOUND", "No such API client.", "clientId")]
-            row.revoked_at = self.clock()
+            row.revoked_at = self.clock.now()
             await self.sessions.revoke_subject(uow, row.id, "partner")
             operator_log(uow, by, "api_client.revoke", client_id, {"revoked": False}, {"revoked": True})
         return []

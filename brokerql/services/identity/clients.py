@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.login_policy import LoginGuardState, unlock
 from brokerql.services.auth import AuthService
-from brokerql.services.identity import Clock
 from brokerql.services.identity.audit import client_log, operator_log
 from brokerql.services.identity.guard import load_guard, store_guard
 from brokerql.store.columns import new_id
@@ -154,7 +154,7 @@ class ClientDirectory:
                 target = client if key in ("name", "status") else profile
                 before[key] = getattr(target, key)
                 setattr(target, key, value)
-            profile.updated_at = self.clock()
+            profile.updated_at = self.clock.now()
             if operator_id:
                 operator_log(uow, operator_id, "client.update", client_id, _jsonable(before), _jsonable(given))
                 if given.get("status") in ("LOCKED", "CLOSED") and before.get("status") != given["status"]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.grading import DEFAULT_GRADING_MODEL, Dimension, GradingModel, PiecewiseLinear
 from brokerql.domain.identity.level_workflow import (
@@ -23,7 +24,6 @@ from brokerql.domain.identity.level_workflow import (
 )
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.services.auth import AuthService
-from brokerql.services.identity import Clock
 from brokerql.services.identity.audit import domain_event, operator_log, tier_changed
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.tiers import TierCatalogStore
@@ -76,7 +76,8 @@ class Grading:
             row = await session.get(GradingModelRow, 1)
         return (model_from_json(row.model), row.version) if row else (DEFAULT_GRADING_MODEL, 0)
 
-    async def set_model(self, by: str, data: dict[str, Any]) -> tuple[GradingModel | None, list[Rejection]]:
+    async def set_model(self, by: str, data: dict[str, Any]) -> tuple[tuple[GradingModel, int] | None, list[Rejection]]:
+        """Validate and store a new model; the model and its version, or the rejections."""
         try:
             model = model_from_json(data)
         except (KeyError, ValueError, ArithmeticError) as exc:
@@ -89,10 +90,10 @@ class Grading:
             if row is None:
                 row = GradingModelRow(id=1, model={}, version=0)
                 uow.session.add(row)
-            row.model, row.version, row.updated_at = model_to_json(model), row.version + 1, self.clock()
+            row.model, row.version, row.updated_at = model_to_json(model), row.version + 1, self.clock.now()
             operator_log(uow, by, "grading.set_model", "model", model_to_json(current), row.model)
             domain_event(uow, "GradingModelChanged", "model", {"version": row.version})
-        return model, []
+        return (model, row.version), []
 
     # -- runs ----------------------------------------------------------------------------------------
     async def _dimensions(self, uow: UnitOfWork) -> dict[str, dict[Dimension, Decimal]]:
@@ -115,7 +116,7 @@ class Grading:
         """Grade every client with the current model; repeatable (same data, same scores)."""
         model, version = await self.model()
         grace_days = await self.params.integer("grading.grace_days")
-        now = self.clock()
+        now = self.clock.now()
         async with self.db.transaction() as uow:
             run = GradingRunRow(id=new_id("grd"), operator_id=by, model_version=version, at=now)
             uow.session.add(run)
@@ -167,8 +168,14 @@ class Grading:
             return await session.scalar(select(GradingRunRow).order_by(GradingRunRow.id.desc()).limit(1))
 
     async def results(
-        self, run_id: str, status: str | None, client_id: str | None, after: str | None, limit: int
+        self, run_id: str | None, status: str | None, client_id: str | None, after: str | None, limit: int
     ) -> Sequence[GradingResultRow]:
+        """One page of a run's results (the latest run's when `run_id` is None; none before the first run)."""
+        if run_id is None:
+            latest = await self.latest_run()
+            if latest is None:
+                return []
+            run_id = latest.id
         query = select(GradingResultRow).where(GradingResultRow.run_id == run_id)
         if status:
             query = query.where(GradingResultRow.status == status)
@@ -205,7 +212,7 @@ class Grading:
             )
             if exists:
                 return None, [Rejection("APPLICATION_OPEN", "You already have an open application.", "tier")]
-            row = LevelApplicationRow(id=new_id("lap"), client_id=client_id, tier=tier, applied_at=self.clock())
+            row = LevelApplicationRow(id=new_id("lap"), client_id=client_id, tier=tier, applied_at=self.clock.now())
             uow.session.add(row)
             domain_event(uow, "LevelApplied", client_id, {"tier": tier})
         return row, []
@@ -229,11 +236,11 @@ class Grading:
             if approve:
                 eligible = await self._eligible(uow, client.id) or current
                 application = LevelApplication(client.id, TierCode(app.tier), app.applied_at)
-                change = approve_application(client.id, current, application, eligible, by, self.clock())
+                change = approve_application(client.id, current, application, eligible, by, self.clock.now())
                 if isinstance(change, Rejection):
                     return [change]
                 await self._change_tier(uow, client, change.to_tier, change.reason.value, by, "")
-            app.status, app.decided_at, app.decided_by = ("APPROVED" if approve else "REJECTED"), self.clock(), by
+            app.status, app.decided_at, app.decided_by = ("APPROVED" if approve else "REJECTED"), self.clock.now(), by
             operator_log(uow, by, "level.decide", application_id, {"status": "OPEN"}, {"status": app.status})
         return []
 
@@ -244,7 +251,7 @@ class Grading:
             client = await uow.session.get(ClientRow, client_id)
             if client is None:
                 return [Rejection("NOT_FOUND", "No such client.", "clientId")]
-            change = force_level(client.id, TierCode(client.tier_code), TierCode(tier), by, reason, self.clock())
+            change = force_level(client.id, TierCode(client.tier_code), TierCode(tier), by, reason, self.clock.now())
             if isinstance(change, Rejection):
                 return [change]
             before = {"tier": client.tier_code}
@@ -266,7 +273,7 @@ class Grading:
                 profile = await uow.session.get(ClientProfileRow, result.client_id)
                 if client is None or client.tier_code != result.current_tier or client.status == "EXPIRED":
                     continue
-                current, now = TierCode(client.tier_code), self.clock()
+                current, now = TierCode(client.tier_code), self.clock.now()
                 outcome = classify(
                     current=current, eligible=TierCode(result.eligible_tier), applications=[],
                     below_since=profile.below_since if profile else None, now=now, grace_days=grace_days,

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from brokerql.domain.common import Rejection
+from brokerql.domain.clock import Clock
 from brokerql.domain.identity.captcha_challenge import check_captcha_answer, hash_captcha_answer, new_captcha
-from brokerql.domain.identity.login_policy import LoginGuardState, LoginPolicy, check_attempt, record_failure
-from brokerql.services.identity import Clock
+from brokerql.domain.identity.login_policy import LoginGuardState
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables_identity import CaptchaRow, LoginGuardRow
 
 CAPTCHA_TTL = timedelta(minutes=5)
-
-
-def locked_rejection(state: LoginGuardState) -> Rejection:
-    until = state.locked_until.isoformat() if state.locked_until else "later"
-    return Rejection("ACCOUNT_LOCKED", f"Too many failed attempts; this login is locked until {until}.", "username")
-
-
-CAPTCHA_REQUIRED = Rejection("CAPTCHA_REQUIRED", "Enter the captcha (requestCaptcha) to continue.", "captchaAnswer")
 
 
 async def load_guard(uow: UnitOfWork, kind: str, username: str) -> tuple[LoginGuardRow, LoginGuardState]:
@@ -48,37 +38,6 @@ def store_guard(row: LoginGuardRow, state: LoginGuardState) -> None:
     row.captcha_required, row.last_activity = state.captcha_required, state.last_activity
 
 
-@dataclass
-class GateResult:
-    """The guard's answer before any secret is checked: go on, or the rejection (state already updated)."""
-
-    rejection: Rejection | None
-    state: LoginGuardState
-    newly_locked: bool = False
-
-
-def gate(state: LoginGuardState, policy: LoginPolicy, now: datetime, captcha_ok: bool) -> GateResult:
-    """Lock and captcha check. An attempt that should have carried a captcha and did not counts as a
-    failure: a script that cannot read captchas is walked into the lock instead of retrying for ever."""
-    blocked = check_attempt(state, policy, now, captcha_ok)
-    if blocked is None:
-        return GateResult(None, state)
-    if blocked.code != "CAPTCHA_REQUIRED":
-        return GateResult(locked_rejection(state), state)
-    new = record_failure(state, policy, now)
-    if new.is_locked(now):
-        return GateResult(locked_rejection(new), new, newly_locked=True)
-    return GateResult(CAPTCHA_REQUIRED, new)
-
-
-def after_failure(state: LoginGuardState, policy: LoginPolicy, now: datetime, wrong: Rejection) -> GateResult:
-    """The state and rejections after a wrong secret; the captcha hint rides along once it is needed."""
-    new = record_failure(state, policy, now)
-    if new.is_locked(now):
-        return GateResult(locked_rejection(new), new, newly_locked=True)
-    return GateResult(wrong, new)
-
-
 class Captchas:
     """Issues image captchas and checks answers once (the row is deleted on the first check)."""
 
@@ -90,9 +49,9 @@ class Captchas:
     async def issue(self) -> tuple[str, bytes, datetime]:
         answer, png = await asyncio.to_thread(self.generate)
         captcha_id = new_id("cap")
-        expires_at = self.clock() + CAPTCHA_TTL
+        expires_at = self.clock.now() + CAPTCHA_TTL
         async with self.db.transaction() as uow:
-            await uow.session.execute(delete(CaptchaRow).where(CaptchaRow.expires_at < self.clock()))
+            await uow.session.execute(delete(CaptchaRow).where(CaptchaRow.expires_at < self.clock.now()))
             uow.session.add(CaptchaRow(id=captcha_id, answer_hash=hash_captcha_answer(answer), expires_at=expires_at))
         return captcha_id, png, expires_at
 
@@ -108,4 +67,6 @@ class Captchas:
         if row is None:
             return False
         await uow.session.delete(row)
-        return bool(answer) and row.expires_at > self.clock() and check_captcha_answer(row.answer_hash, answer or "")
+        return (
+            bool(answer) and row.expires_at > self.clock.now() and check_captcha_answer(row.answer_hash, answer or "")
+        )

@@ -6,21 +6,22 @@ the generous limits of the settings. Every limit is multiplied by `rate_limit_sc
 Request counts live in this process, or on Redis when a Redis bus is configured, so that every API
 process draws on one budget per client: one key per client per one-minute window, INCR then EXPIRE
 (two windows). If Redis fails the process counts locally until it answers again (fail open: a
-Redis outage must not refuse every request). Subscriptions are counted per process: a stream lives in
-exactly one process, and a crashed process must not leave counts behind on a shared store.
+Redis outage must not refuse every request). Subscription slots are shared the same way, as leases
+that a crashed process's slots outlive by at most one lease (services/identity/slots.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from brokerql.domain.clock import Clock
 from brokerql.domain.identity.rate_limit import (
     WINDOW_SECONDS,
     Decision,
-    SlotCounts,
     WindowCounts,
     decide,
     scaled,
@@ -28,7 +29,7 @@ from brokerql.domain.identity.rate_limit import (
 )
 from brokerql.domain.identity.tiers import TierCode, TierLimits
 from brokerql.services.auth import AuthService
-from brokerql.services.identity import Clock
+from brokerql.services.identity.slots import SubscriptionSlots
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.tokens import Principal
 from brokerql.settings import Settings
@@ -58,7 +59,9 @@ class RateLimits:
         self.redis = redis
         self.prefix = f"{settings.redis_prefix}:ratelimit"
         self._requests = WindowCounts()
-        self._subscriptions = SlotCounts()
+        self.slots = SubscriptionSlots(
+            redis, prefix=settings.redis_prefix, lease_seconds=settings.subscription_slot_ttl_seconds
+        )
 
     async def limits_for(self, principal: Principal) -> TierLimits:
         s = self.settings
@@ -74,7 +77,7 @@ class RateLimits:
     async def check_request(self, principal: Principal) -> Decision:
         """Count one HTTP GraphQL operation of the caller and say whether it may run."""
         limits = await self.limits_for(principal)
-        window = window_of(self.clock(), WINDOW_SECONDS)
+        window = window_of(self.clock.now(), WINDOW_SECONDS)
         key = f"{principal.kind}:{principal.subject_id}"
         count = await self._count(key, window.number)
         if count is None:
@@ -100,9 +103,10 @@ class RateLimits:
         """Hold one of the caller's subscription slots while the stream is open."""
         limit = (await self.limits_for(principal)).max_subscriptions
         key = f"{principal.kind}:{principal.subject_id}"
-        if not self._subscriptions.acquire(key, limit):
+        slot = await self.slots.acquire(key, limit)
+        if slot is None:
             raise TooManySubscriptions(limit)
         try:
             yield
         finally:
-            self._subscriptions.release(key)
+            await asyncio.shield(self.slots.release(slot))  # also when the stream is cancelled

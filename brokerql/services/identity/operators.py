@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from brokerql.domain.common import Rejection
@@ -17,31 +19,43 @@ from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import OperatorRow
 
-ROLES_CACHE_SECONDS = 1.0
+_UNREAD: Any = object()
+
+
+class OperatorStanding(StrEnum):
+    ALLOWED = "ALLOWED"
+    FORBIDDEN = "FORBIDDEN"  # lacks the permission
+    GONE = "GONE"  # the operator was deleted
 
 
 class Operators:
-    def __init__(self, db: Database, passwords: Passwords, sessions: SessionGate) -> None:
+    def __init__(
+        self, db: Database, passwords: Passwords, sessions: SessionGate, roles: TTLCache[str, list[str] | None]
+    ) -> None:
         self.db = db
         self.passwords = passwords
         self.sessions = sessions
-        self._roles: dict[str, tuple[float, list[str] | None]] = {}
+        self._roles = roles
 
     async def roles_of(self, operator_id: str) -> list[str] | None:
-        """The operator's roles (None if the operator no longer exists), cached for a second."""
-        now = time.monotonic()
-        cached = self._roles.get(operator_id)
-        if cached is not None and now - cached[0] < ROLES_CACHE_SECONDS:
-            return cached[1]
+        """The operator's roles (None if the operator no longer exists), cached briefly (roles_cache_seconds)."""
+        cached = self._roles.get(operator_id, _UNREAD)
+        if cached is not _UNREAD:
+            return cached
         async with self.db.read() as session:
             row = await session.get(OperatorRow, operator_id)
         roles = list(row.roles) if row is not None else None
-        self._roles[operator_id] = (now, roles)
+        self._roles[operator_id] = roles
         return roles
 
-    async def allowed(self, operator_id: str, permission: Permission) -> bool:
+    async def standing(self, operator_id: str, permission: Permission | None) -> OperatorStanding:
+        """Whether the operator still exists and holds `permission` (any operator when None)."""
         roles = await self.roles_of(operator_id)
-        return roles is not None and has_permission(roles, permission)
+        if roles is None:
+            return OperatorStanding.GONE
+        if permission is not None and not has_permission(roles, permission):
+            return OperatorStanding.FORBIDDEN
+        return OperatorStanding.ALLOWED
 
     async def get(self, operator_id: str) -> OperatorRow | None:
         async with self.db.read() as session:

@@ -19,7 +19,7 @@ from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from sqlalchemy import select
 
-from brokerql.services.identity import Clock
+from brokerql.domain.clock import Clock
 from brokerql.services.identity.backoffice import PARTNER_SCOPES, secret_digest
 from brokerql.services.identity.sessions import SessionGate
 from brokerql.services.tokens import AccessTokens
@@ -129,9 +129,9 @@ class Partners:
             session_id = new_id("ses")
             pending.append((session_id, client.row.id))
             token, expires_at = self.access.issue(
-                client.row.id, "partner", now=self.clock(), scopes=frozenset(granted.split()), session_id=session_id
+                client.row.id, "partner", now=self.clock.now(), scopes=frozenset(granted.split()), session_id=session_id
             )
-            seconds = int((expires_at - self.clock()).total_seconds())
+            seconds = int((expires_at - self.clock.now()).total_seconds())
             return {"access_token": token, "token_type": "Bearer", "expires_in": seconds, "scope": granted}
 
         server = _Server(clients, generate)
@@ -139,7 +139,7 @@ class Partners:
         if pending:
             async with self.db.transaction() as uow:
                 for session_id, subject in pending:
-                    now = self.clock()
+                    now = self.clock.now()
                     uow.session.add(
                         AuthSessionRow(
                             id=session_id, subject_id=subject, subject_kind="partner", method="CLIENT_CREDENTIALS",

@@ -12,12 +12,12 @@ from sqlalchemy import delete, select
 
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.certificates import load_public_key, new_challenge, verify_challenge_signature
-from brokerql.domain.identity.login_policy import record_success
+from brokerql.domain.identity.login_policy import conclude_attempt, evaluate_attempt, screen_attempt
 from brokerql.domain.identity.otp import new_secret, provisioning_uri, verify_totp
 from brokerql.domain.identity.passwords import check_password_policy
 from brokerql.services.auth import AuthService, LoginOutcome, _subject_table
 from brokerql.services.identity.audit import client_log
-from brokerql.services.identity.guard import after_failure, gate, load_guard, store_guard
+from brokerql.services.identity.guard import load_guard, store_guard
 from brokerql.services.tokens import Principal
 from brokerql.store.columns import new_id
 from brokerql.store.database import UnitOfWork
@@ -58,17 +58,12 @@ class SecondFactors:
         subject = await self._subject(uow, principal)
         policy = await self.auth.params.login_policy()
         guard_row, state = await load_guard(uow, principal.kind, subject.username)
-        verdict = gate(state, policy, self.clock(), captcha_ok=True)
-        if verdict.rejection is not None:
-            return verdict.rejection
-        if ok:
-            store_guard(guard_row, record_success(state, self.clock()))
-            return None
-        failed = after_failure(state, policy, self.clock(), wrong)
-        store_guard(guard_row, failed.state)
-        if failed.newly_locked and principal.kind == "client":
+        # The caller is logged in already: a captcha is not asked for, but the lock applies.
+        decision = evaluate_attempt(state, policy, self.clock.now(), password_ok=ok, captcha_ok=True, wrong=wrong)
+        store_guard(guard_row, decision.state)
+        if decision.newly_locked and principal.kind == "client":
             client_log(uow, "LOGIN_LOCKED", subject.username, subject.id, "wrong second secret")
-        return failed.rejection
+        return decision.rejection
 
     # -- TOTP ---------------------------------------------------------------------------------------
     async def enrol_totp(self, principal: Principal) -> TotpEnrolment:
@@ -85,7 +80,7 @@ class SecondFactors:
             credential = await _credential(uow, principal.kind, principal.subject_id)
             if credential.totp_pending_secret is None:
                 return [Rejection("NO_TOTP_ENROLMENT", "Call enrolTotp first.", "code")]
-            ok, step = verify_totp(credential.totp_pending_secret, code, self.clock(), None)
+            ok, step = verify_totp(credential.totp_pending_secret, code, self.clock.now(), None)
             if not ok:
                 return [Rejection("OTP_INVALID", "The code is wrong.", "code")]
             credential.totp_secret, credential.totp_pending_secret = credential.totp_pending_secret, None
@@ -97,7 +92,7 @@ class SecondFactors:
             credential = await _credential(uow, principal.kind, principal.subject_id)
             if credential.totp_secret is None:
                 return [Rejection("TOTP_NOT_ENABLED", "The dynamic password is not enabled.", "code")]
-            ok, step = verify_totp(credential.totp_secret, code, self.clock(), credential.totp_last_step)
+            ok, step = verify_totp(credential.totp_secret, code, self.clock.now(), credential.totp_last_step)
             wrong = Rejection("OTP_INVALID", "The dynamic password is wrong or already used.", "code")
             rejection = await self._check_secret(uow, principal, ok, wrong)
             if rejection is None:
@@ -162,12 +157,12 @@ class SecondFactors:
                 client_log(uow, "SESSION_UNLOCKED" if ok else "UNLOCK_FAILED", subject.username, subject.id)
         if rejection is not None:
             return [rejection]
-        await self.auth.sessions.touch(principal.session_id, self.clock())
+        await self.auth.sessions.touch(principal.session_id, self.clock.now())
         return []
 
     # -- certificates (USB-Key) ----------------------------------------------------------------------
     async def register_certificate(self, principal: Principal, pem: str, label: str) -> tuple[str | None, list]:
-        key = load_public_key(pem, self.clock())
+        key = load_public_key(pem, self.clock.now())
         if isinstance(key, Rejection):
             return None, [key]
         cert_id = new_id("crt")
@@ -177,10 +172,10 @@ class SecondFactors:
 
     async def challenge(self, username: str) -> tuple[str, str, datetime]:
         """A fresh challenge for any login name (unknown names get one too, and simply fail later)."""
-        issued = new_challenge(self.clock())
+        issued = new_challenge(self.clock.now())
         challenge_id = new_id("chl")
         async with self.db.transaction() as uow:
-            await uow.session.execute(delete(LoginChallengeRow).where(LoginChallengeRow.expires_at < self.clock()))
+            await uow.session.execute(delete(LoginChallengeRow).where(LoginChallengeRow.expires_at < self.clock.now()))
             uow.session.add(
                 LoginChallengeRow(id=challenge_id, username=username, nonce=issued.nonce, expires_at=issued.expires_at)
             )
@@ -193,11 +188,11 @@ class SecondFactors:
             if challenge is None:
                 return LoginOutcome(errors=[Rejection("BAD_CHALLENGE", "Unknown or spent challenge.", "challengeId")])
             await uow.session.delete(challenge)  # single use, whatever happens next
-            now = self.clock()
+            now = self.clock.now()
             guard_row, state = await load_guard(uow, "client", challenge.username)
-            verdict = gate(state, policy, now, captcha_ok=True)
-            if verdict.rejection is not None:
-                return LoginOutcome(errors=[verdict.rejection])
+            # The signed challenge stands in for the captcha (a script cannot sign without the key).
+            if (screened := screen_attempt(state, policy, now, captcha_ok=True)) is not None:
+                return LoginOutcome(errors=screened.errors)
             client = await uow.session.scalar(select(ClientRow).where(ClientRow.username == challenge.username))
             keys = (
                 (
@@ -211,13 +206,12 @@ class SecondFactors:
                 else []
             )
             ok = any(verify_challenge_signature(k, challenge.nonce, signature, now, challenge.expires_at) for k in keys)
-            if not ok:
-                failed = after_failure(state, policy, now, BAD_SIGNATURE)
-                store_guard(guard_row, failed.state)
+            decision = conclude_attempt(state, policy, now, secret_ok=ok, wrong=BAD_SIGNATURE)
+            store_guard(guard_row, decision.state)
+            if not decision.allowed:
                 client_log(uow, "CERT_LOGIN_FAILED", challenge.username, client.id if client else None)
-                return LoginOutcome(errors=[failed.rejection] if failed.rejection else [])
+                return LoginOutcome(errors=decision.errors)
             refused = await self.auth._refuse_subject(uow, "client", client, account_type)
             if isinstance(refused, Rejection):
                 return LoginOutcome(errors=[refused])
-            store_guard(guard_row, record_success(state, now))
             return await self.auth.start_session(uow, "client", client, refused, "CERTIFICATE")

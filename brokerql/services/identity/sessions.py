@@ -6,7 +6,8 @@ Every access token carries its session id (`sid`, also the refresh-token family)
   every request and at every subscription heartbeat. The set is filled at once by revocations made in
   this process and, for revocations made by other processes, by `poll()` every second. Only sessions
   revoked within one access-token lifetime matter (older tokens have expired anyway), so it stays small.
-- Idle lock. `activity(sid)` (HTTP requests) reads the session row through a one-second cache, says
+- Idle lock. `activity(sid)` (HTTP requests) reads the session row through a bounded TTL cache
+  (settings.session_cache_seconds, identity_cache_size), says
   whether it is idle-locked, and moves `last_seen_at` on at most every TOUCH_SECONDS so that a busy
   session does not write on every request. `state(sid)` is the same check without recording activity:
   open streams call it at each heartbeat (a stream alone is not activity, see settings.idle_lock_streams).
@@ -14,23 +15,23 @@ Every access token carries its session id (`sid`, also the refresh-token family)
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select, update
 
-from brokerql.services.identity import Clock
+from brokerql.domain.clock import Clock
+from brokerql.domain.identity.login_policy import session_is_idle_locked
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import RefreshTokenRow
 from brokerql.store.tables_identity import AuthSessionRow
 
 log = logging.getLogger(__name__)
-CACHE_SECONDS = 1.0
+_UNREAD: Any = object()
 TOUCH_SECONDS = 30.0
 
 
@@ -41,19 +42,17 @@ class SessionState(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-@dataclass
-class _Cached:
-    at: float
-    row: AuthSessionRow | None
-
-
 class SessionGate:
-    def __init__(self, db: Database, clock: Clock, token_lifetime: timedelta) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, token_lifetime: timedelta, rows: TTLCache[str, AuthSessionRow | None]
+    ) -> None:
         self.db = db
         self.clock = clock
         self.token_lifetime = token_lifetime
+        # Bounded by time, not size: poll() drops what is older than a token lifetime. Evicting by size
+        # would let a revoked session's token work again, so this is deliberately not an LRU cache.
         self._revoked: dict[str, datetime] = {}
-        self._rows: dict[str, _Cached] = {}
+        self._rows = rows
 
     # -- revocation -------------------------------------------------------------------------------
     def is_revoked(self, session_id: str) -> bool:
@@ -62,7 +61,7 @@ class SessionGate:
     async def open(
         self, uow: UnitOfWork, subject_id: str, kind: str, account_type: str | None, method: str
     ) -> AuthSessionRow:
-        now = self.clock()
+        now = self.clock.now()
         row = AuthSessionRow(
             id=new_id("ses"),
             subject_id=subject_id,
@@ -79,7 +78,7 @@ class SessionGate:
         """Revoke sessions and their refresh-token families (in the caller's transaction)."""
         if not session_ids:
             return
-        now = self.clock()
+        now = self.clock.now()
         await uow.session.execute(
             update(AuthSessionRow)
             .where(AuthSessionRow.id.in_(session_ids), AuthSessionRow.revoked_at.is_(None))
@@ -121,7 +120,7 @@ class SessionGate:
 
     async def poll(self) -> None:
         """Pick up sessions revoked by other processes; forget those whose tokens have all expired."""
-        horizon = self.clock() - self.token_lifetime - timedelta(seconds=5)
+        horizon = self.clock.now() - self.token_lifetime - timedelta(seconds=5)
         async with self.db.read() as session:
             rows = (
                 await session.execute(
@@ -130,14 +129,6 @@ class SessionGate:
             ).all()
         fresh = {sid: at for sid, at in rows}
         self._revoked = {sid: at for sid, at in {**self._revoked, **fresh}.items() if at >= horizon}
-
-    async def run(self, interval: float = 1.0) -> None:
-        while True:
-            try:
-                await self.poll()
-            except Exception:  # a failed poll must not end the loop; the next one catches up
-                log.exception("session revocation poll failed")
-            await asyncio.sleep(interval)
 
     # -- idle lock --------------------------------------------------------------------------------
     def forget(self, session_id: str | None = None) -> None:
@@ -148,13 +139,12 @@ class SessionGate:
             self._rows.pop(session_id, None)
 
     async def _row(self, session_id: str) -> AuthSessionRow | None:
-        now = time.monotonic()
-        cached = self._rows.get(session_id)
-        if cached is not None and now - cached.at < CACHE_SECONDS:
-            return cached.row
+        cached = self._rows.get(session_id, _UNREAD)
+        if cached is not _UNREAD:
+            return cached
         async with self.db.read() as session:
             row = await session.get(AuthSessionRow, session_id)
-        self._rows[session_id] = _Cached(now, row)
+        self._rows[session_id] = row
         return row
 
     async def state(self, session_id: str, idle_minutes: int) -> SessionState:
@@ -164,7 +154,7 @@ class SessionGate:
             return SessionState.UNKNOWN
         if row.revoked_at is not None:
             return SessionState.REVOKED
-        if self.clock() - row.last_seen_at > timedelta(minutes=idle_minutes):
+        if session_is_idle_locked(row.last_seen_at, self.clock.now(), idle_minutes):
             return SessionState.IDLE_LOCKED
         return SessionState.ACTIVE
 
@@ -173,7 +163,7 @@ class SessionGate:
         state = await self.state(session_id, idle_minutes)
         if state is not SessionState.ACTIVE:
             return state
-        now = self.clock()
+        now = self.clock.now()
         row = await self._row(session_id)
         assert row is not None
         if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
@@ -186,5 +176,5 @@ class SessionGate:
                 update(AuthSessionRow).where(AuthSessionRow.id == session_id).values(last_seen_at=now)
             )
         cached = self._rows.get(session_id)
-        if cached is not None and cached.row is not None:
-            cached.row.last_seen_at = now
+        if cached is not None:
+            cached.last_seen_at = now

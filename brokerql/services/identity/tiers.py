@@ -59,6 +59,9 @@ class TierCatalogStore:
         return self._catalog.lowest_tier_granting(key)
 
     # -- loading and editing --------------------------------------------------------------------------
+    def entitlement_table(self) -> list[tuple[str, TierCode | None, list[TierCode]]]:
+        return self._catalog.entitlement_table()
+
     async def refresh(self) -> None:
         """Reload if the table changed since the last load (cheap: one aggregate query)."""
         async with self.db.read() as session:
@@ -91,11 +94,16 @@ class TierCatalogStore:
         *,
         grant: list[str],
         revoke: list[str],
-        limits: TierLimits | None = None,
+        requests_per_minute: int | None = None,
+        max_subscriptions: int | None = None,
         name: str | None = None,
     ) -> list[Rejection]:
-        """Operator edit of one tier's entitlements and limits; logged and recorded as an event."""
+        """Operator edit of one tier's entitlements and limits (None keeps a limit); logged and recorded
+        as an event."""
         await self.refresh()
+        limits = None
+        if (requests_per_minute, max_subscriptions) != (None, None) and code in {t.code.value for t in self.tiers}:
+            limits = self.tier(TierCode(code)).limits.changed(requests_per_minute, max_subscriptions)
         edited = self._catalog.edit(code, grant=grant, revoke=revoke, limits=limits)
         if isinstance(edited, list):
             return edited

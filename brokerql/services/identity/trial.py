@@ -47,7 +47,7 @@ class TrialRegistration:
         if bad is not None:
             return [bad]
         phone = normalise_phone(raw_phone)
-        now = self.clock()
+        now = self.clock.now()
         async with self.db.transaction() as uow:
             row = await uow.session.get(SmsCodeRow, phone, with_for_update=not uow.is_sqlite)
             previous = (
@@ -76,7 +76,7 @@ class TrialRegistration:
         async with self.db.transaction() as uow:
             row = await uow.session.get(SmsOutboxRow, outbox_id)
             if row is not None:
-                row.status, row.sent_at = status, self.clock()
+                row.status, row.sent_at = status, self.clock.now()
 
     async def register(self, raw_phone: str, sms_code: str, password: str, name: str) -> LoginOutcome:
         phone = normalise_phone(raw_phone)
@@ -91,7 +91,7 @@ class TrialRegistration:
             if row is None:
                 return LoginOutcome(errors=[Rejection("SMS_CODE_INVALID", "Request a code first.", "smsCode")])
             issued = IssuedSmsCode(row.phone, row.code_hash, row.issued_at, row.attempts, row.consumed)
-            now = self.clock()
+            now = self.clock.now()
             after, rejection = verify_sms_code(issued, sms_code, now)
             row.attempts, row.consumed = after.attempts, after.consumed
             if rejection is not None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.sms import LoggingSmsSender, SmsSender
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
 from brokerql.services.auth import AuthService
-from brokerql.services.identity import Clock, ControlledClock
 from brokerql.services.identity.backoffice import BackOffice
+from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
 from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
 from brokerql.services.identity.guard import Captchas
@@ -49,7 +50,7 @@ class IdentityServices:
     grading: Grading
     partners: Partners
     limits: RateLimits
-    clock: Clock = field(default_factory=ControlledClock)
+    clock: Clock
 
     @classmethod
     def build(
@@ -60,16 +61,23 @@ class IdentityServices:
         access: AccessTokens,
         refresh: RefreshTokens,
         *,
-        clock: Clock | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         sms_sender: SmsSender | None = None,
         redis: Any = None,
     ) -> IdentityServices:
-        clock = clock or ControlledClock()
-        sessions = SessionGate(db, clock, access.lifetime)
+        sessions = SessionGate(db, clock, access.lifetime, session_cache(settings))
         params = SystemParameters(db)
         captchas = Captchas(db, clock)
         auth = AuthService(
-            db, passwords, access, refresh, sessions=sessions, params=params, captchas=captchas, clock=clock
+            db,
+            passwords,
+            access,
+            refresh,
+            sessions=sessions,
+            params=params,
+            captchas=captchas,
+            clock=clock,
+            tier_cache=tier_cache(settings),
         )
         sender = sms_sender or LoggingSmsSender(reveal_codes=settings.env is Environment.DEVELOPMENT)
         tiers = TierCatalogStore(db, DEMO_TIER_CATALOG)
@@ -81,7 +89,7 @@ class IdentityServices:
             captchas=captchas,
             second_factors=SecondFactors(auth),
             trial=TrialRegistration(auth, sender),
-            operators=Operators(db, passwords, sessions),
+            operators=Operators(db, passwords, sessions, roles_cache(settings)),
             tiers=tiers,
             clients=ClientDirectory(db, auth, clock),
             backoffice=BackOffice(db, params, sessions, clock),
@@ -98,7 +106,10 @@ class IdentityServices:
             await self.sessions.poll()
         except Exception:  # an unmigrated database: the built-in catalog serves until it is migrated
             log.exception("could not load identity state at start-up")
-        return [asyncio.create_task(self._refresh_loop(), name="identity-refresh")]
+        return [
+            asyncio.create_task(self._refresh_loop(), name="identity-refresh"),
+            asyncio.create_task(self.limits.slots.run(), name="subscription-slot-leases"),
+        ]
 
     async def _refresh_loop(self) -> None:
         interval = self.settings.revocation_poll_seconds

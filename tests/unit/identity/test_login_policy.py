@@ -8,13 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from brokerql.domain.common import Rejection
 from brokerql.domain.identity.login_policy import (
+    CAPTCHA_REQUIRED,
     LoginGuardState,
     LoginPolicy,
+    conclude_attempt,
     evaluate_attempt,
     lock_duration,
     record_failure,
     record_success,
+    screen_attempt,
     session_is_idle_locked,
     touch,
     unlock,
@@ -37,15 +41,40 @@ def test_failures_then_captcha_then_lock() -> None:
     assert state.locked_until == T0 + timedelta(seconds=4) + timedelta(minutes=1)
 
 
-def test_captcha_required_after_three_failures_without_counting_missing_captcha() -> None:
+def test_a_missing_captcha_counts_as_a_failure_once_required() -> None:
     state = LoginGuardState()
     for _ in range(3):
         state = evaluate_attempt(state, POLICY, T0, password_ok=False).state
-    assert state.captcha_required
+    assert state.captcha_required and state.failures == 3
     decision = evaluate_attempt(state, POLICY, T0, password_ok=True, captcha_ok=False)
     assert not decision.allowed and decision.rejection and decision.rejection.code == "CAPTCHA_REQUIRED"
-    assert decision.state == state  # not counted as a failure, not a success
+    assert decision.state.failures == 4  # even with the right password: a script is walked into the lock
+    locked = evaluate_attempt(decision.state, POLICY, T0, password_ok=True, captcha_ok=False)
+    assert locked.rejection is not None and locked.rejection.code == "ACCOUNT_LOCKED" and locked.newly_locked
     assert evaluate_attempt(state, POLICY, T0, password_ok=True, captcha_ok=True).allowed
+
+
+def test_screening_checks_no_secret_and_concluding_applies_it() -> None:
+    state = LoginGuardState()
+    assert screen_attempt(state, POLICY, T0, captcha_ok=False) is None  # nothing required yet: go on
+    for _ in range(2):
+        state = conclude_attempt(state, POLICY, T0, secret_ok=False).state
+    third = conclude_attempt(state, POLICY, T0, secret_ok=False, hint_captcha=True)
+    assert [e.code for e in third.errors] == ["INVALID_CREDENTIALS", "CAPTCHA_REQUIRED"]  # the hint rides along
+    screened = screen_attempt(third.state, POLICY, T0, captcha_ok=False)
+    assert screened is not None and screened.errors == [CAPTCHA_REQUIRED] and screened.state.failures == 4
+    wrong_otp = Rejection("OTP_INVALID", "wrong code", "otp")
+    assert conclude_attempt(LoginGuardState(), POLICY, T0, secret_ok=False, wrong=wrong_otp).rejection == wrong_otp
+    assert conclude_attempt(third.state, POLICY, T0, secret_ok=True).state == LoginGuardState(last_activity=T0)
+
+
+def test_a_lock_begun_between_the_two_steps_refuses_the_right_secret() -> None:
+    state = LoginGuardState()
+    for _ in range(5):
+        state = record_failure(state, POLICY, T0)
+    late = conclude_attempt(state, POLICY, T0, secret_ok=True)
+    assert not late.allowed and late.rejection is not None and late.rejection.code == "ACCOUNT_LOCKED"
+    assert late.state == state
 
 
 def test_twelve_wrong_passwords_at_once_end_locked() -> None:

@@ -11,7 +11,6 @@ import pytest
 from brokerql.domain.identity.sms import (
     IssuedSmsCode,
     LoggingSmsSender,
-    RecordingSmsSender,
     SmsCodePolicy,
     can_send,
     generate_sms_code,
@@ -97,14 +96,6 @@ def test_custom_policy() -> None:
     _, rejection = verify_sms_code(issued, code, T0 + timedelta(seconds=61), policy)
     assert rejection is not None and rejection.code == "SMS_CODE_EXPIRED"
     assert "1分钟" in sms_text(code, policy)
-
-
-def test_recording_sender() -> None:
-    sender = RecordingSmsSender()
-    asyncio.run(sender.send_code(PHONE, "123456"))
-    asyncio.run(sender.send_code(PHONE, "654321"))
-    assert sender.sent == [(PHONE, "123456"), (PHONE, "654321")]
-    assert sender.last_code(PHONE) == "654321" and sender.last_code("13900139000") is None
 
 
 def test_logging_sender_redacts_unless_told(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,7 +8,7 @@ from brokerql.domain.common import Rejection
 from brokerql.domain.identity import tiers as t
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCatalog, TierCode, TierLimits
 
-# One line per demo mapping rule of CONTRACT.md (plus the documented choices for the rest).
+# One line per rule of the demo mapping (DEMO_TIER_CATALOG, described in docs/api.md).
 EXPECTED_LOWEST = {
     t.QUOTES_LEVEL1: TierCode.TRIAL,
     t.RESEARCH_BASIC: TierCode.TRIAL,
@@ -119,3 +119,17 @@ def test_catalog_construction_guards() -> None:
         TierCatalog(tiers[:-1])
     with pytest.raises(ValueError, match="twice"):
         TierCatalog([*tiers, tiers[0]])
+
+
+def test_limits_change_one_at_a_time() -> None:
+    limits = TierLimits(60, 20)
+    assert limits.changed(requests_per_minute=90) == TierLimits(90, 20)
+    assert limits.changed(max_subscriptions=0) == TierLimits(60, 0)
+    assert limits.changed() == limits
+
+
+def test_entitlement_table_names_the_lowest_tier_and_every_holder() -> None:
+    table = {key: (lowest, holders) for key, lowest, holders in DEMO_TIER_CATALOG.entitlement_table()}
+    assert list(table) == sorted(DEMO_TIER_CATALOG.known_keys)
+    lowest, holders = table[t.QUOTES_LEVEL2]
+    assert lowest is TierCode.GOLD and holders == [TierCode.GOLD, TierCode.PLATINUM, TierCode.DIAMOND]

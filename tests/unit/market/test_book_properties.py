@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.book import OrderBook
-from brokerql.domain.market.reference_book import ReferenceBook
+from tests.reference_book import ReferenceBook
 
 TICK = Decimal("0.01")
 prices = st.integers(min_value=990, max_value=1010).map(lambda n: n * TICK)
