@@ -12,7 +12,11 @@ from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
+from brokerql.exchange.host import VenueHost
+from brokerql.exchange.liveness import VenueWatch
 from brokerql.exchange.replay import Replay
+from brokerql.exchange.reports import ReportJournal
+from brokerql.exchange.wiring import build_venue_host
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
@@ -51,8 +55,14 @@ class Container:
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
-    exchange: Exchange | None = None
+    venue_watch: VenueWatch
+    venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def exchange(self) -> Exchange | None:
+        """The venue this process runs now (None when it runs none, or waits as a standby)."""
+        return self.venue_host.venue if self.venue_host is not None else None
 
     @classmethod
     def build(cls, settings: Settings, *, with_exchange: bool | None = None) -> Container:
@@ -70,11 +80,11 @@ class Container:
             cancel_wait_seconds=settings.cancel_confirm_seconds,
         )
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
-        exchange = (
-            Exchange(
+
+        def venue() -> Exchange:  # a fresh one each time this process takes the lease
+            return Exchange(
                 instruments,
                 bus,
-                trading,
                 seed=settings.market_seed,
                 tick_seconds=settings.market_tick_seconds,
                 warmup_steps=settings.market_warmup_steps,
@@ -83,8 +93,12 @@ class Container:
                 if settings.market_replay_file
                 else None,
             )
-            if run_exchange
-            else None
+
+        host = build_venue_host(settings, db, bus, trading, venue) if run_exchange else None
+        watch = VenueWatch(
+            host.journal if host else ReportJournal(db),
+            stale_after=settings.exchange_stale_seconds,
+            local_role=(lambda: host.role.value) if host else None,
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
         identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
@@ -103,7 +117,8 @@ class Container:
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             identity=identity,
-            exchange=exchange,
+            venue_watch=watch,
+            venue_host=host,
         )
 
     async def start(self) -> None:
@@ -111,14 +126,16 @@ class Container:
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
-        if self.exchange is not None:
-            await self.exchange.start()
+        if self.venue_host is not None:
+            await self.venue_host.start()  # active (market live) or a standby when another holds the lease
+        await self.venue_watch.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
 
     async def stop(self) -> None:
         await self.market.stop()
-        if self.exchange is not None:
-            await self.exchange.stop()
+        await self.venue_watch.stop()
+        if self.venue_host is not None:
+            await self.venue_host.stop()
         await stop_tasks(self._tasks)
         self._tasks.clear()
         await self.bus.close()
