@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import text
 
@@ -60,7 +60,7 @@ class ProcessLease:
     """One holder per name within this process."""
 
     kind = "process"
-    _held: set[str] = set()
+    _held: ClassVar[set[str]] = set()
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -112,6 +112,4 @@ class VenueWatch:
 
         heartbeat_age = age(heartbeat_at)
         live = heartbeat_age is not None and heartbeat_age <= self.stale_after
-        return VenueStatus(
-            live, str(role), holder, heartbeat_age, age(match_at), age(quote_at), self.stale_after
-        )
+        return VenueStatus(live, str(role), holder, heartbeat_age, age(match_at), age(quote_at), self.stale_after)

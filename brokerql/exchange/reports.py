@@ -162,7 +162,9 @@ class ReportJournal:
             fills = dict(
                 (
                     await session.execute(
-                        select(FillRow.order_id, func.count()).where(FillRow.order_id.in_(ids)).group_by(FillRow.order_id)
+                        select(FillRow.order_id, func.count())
+                        .where(FillRow.order_id.in_(ids))
+                        .group_by(FillRow.order_id)
                     )
                 ).all()
             )
