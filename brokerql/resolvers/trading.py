@@ -13,6 +13,7 @@ from brokerql.domain.entitlement_rules import trading_entitlement
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.domain.trading.cancels import CancelCondition
 from brokerql.domain.trading.cancels import CancelScope as DomainCancelScope
+from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
 from brokerql.schema.errors import UserError
@@ -68,6 +69,8 @@ async def place_order(
         if price is None:
             return _rejected(no_quote_at_level(level))
         order_type = OrderType.LIMIT
+    if (no_venue := refuse_without_venue(order_type, container.venue_watch.status().live)) is not None:
+        return _rejected(no_venue)
     if order_type is OrderType.LIMIT and (price is None or price <= 0):
         return _rejected(Rejection("BAD_PRICE", "A limit order needs a positive price (or a priceLevel).", "price"))
     request = OrderRequest(

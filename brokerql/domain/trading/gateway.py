@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.common import OrderType, Rejection, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity
 
 
@@ -139,3 +139,16 @@ class ExecutionVenue(Protocol):
 
     def on_reports(self, listener: Callable[[], Awaitable[None]]) -> None:
         """Call `listener` when the venue's own activity (the market) produced reports to take."""
+
+
+EXCHANGE_UNAVAILABLE = "EXCHANGE_UNAVAILABLE"
+
+
+def refuse_without_venue(order_type: OrderType, venue_live: bool) -> Rejection | None:
+    """With no live venue a LIMIT order is accepted and waits queued for one; a MARKET order is refused:
+    it would execute at whatever price the market has when a venue comes back, which nobody asked for."""
+    if venue_live or order_type is not OrderType.MARKET:
+        return None
+    return Rejection(
+        EXCHANGE_UNAVAILABLE, "No exchange is live: MARKET orders are refused, LIMIT orders wait queued.", "type"
+    )
