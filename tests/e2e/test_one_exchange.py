@@ -130,8 +130,9 @@ def fills_by_order(dsn: str, order_ids: list[str]) -> dict[str, list[asyncpg.Rec
     return result
 
 
-def assert_each_filled_once(dsn: str, order_ids: list[str]) -> None:
-    """Every order FILLED; its fills add up to its quantity, one fill row per journalled TRADE report."""
+def assert_each_filled_once(dsn: str, order_ids: list[str], *, journal_pruned: bool = False) -> None:
+    """Every order FILLED; its fills add up to its quantity, one fill row per journalled TRADE report
+    (a new lease holder prunes the reports of finished orders: then only the fills are compared)."""
     orders = {r["id"]: r for r in sql(dsn, "SELECT * FROM orders WHERE id = ANY($1::text[])", order_ids)}
     fills = fills_by_order(dsn, order_ids)
     journal = sql(
@@ -147,8 +148,9 @@ def assert_each_filled_once(dsn: str, order_ids: list[str]) -> None:
         assert order["status"] == "FILLED", dict(order)
         assert sum(f["quantity"] for f in fills[order_id]) == order["cum_qty"] == order["quantity"]
         exec_ids = [f["exec_id"] for f in fills[order_id]]
-        assert len(exec_ids) == len(set(exec_ids)) == len(journalled[order_id])
-        assert set(exec_ids) == journalled[order_id]
+        assert len(exec_ids) == len(set(exec_ids))
+        if not journal_pruned:
+            assert set(exec_ids) == journalled[order_id]
         assert exec_ids and all(e.startswith(f"{order_id}:") for e in exec_ids)  # stable ids, no run id
 
 
@@ -220,7 +222,7 @@ def test_one_exchange_among_three_candidates_and_a_takeover(cluster: dict[str, A
     wait_until(lambda: all(f for f in fills_by_order(cluster["dsn"], meanwhile).values()), what="queued orders filled")
     time.sleep(1)
     assert_each_filled_once(cluster["dsn"], meanwhile)
-    assert_each_filled_once(cluster["dsn"], placed)
+    assert_each_filled_once(cluster["dsn"], placed, journal_pruned=True)
 
 
 def test_killed_between_match_and_booking(cluster: dict[str, Any]) -> None:
