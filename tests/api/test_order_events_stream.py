@@ -72,3 +72,21 @@ async def test_a_slow_consumer_gets_a_coded_close_then_resumes_from_the_store(ba
         async with client.subscribe(EVENTS, {"a": account, "s": 2}) as stream:
             resumed = [(await stream.next_data())["data"]["orderEvents"]["seq"] for _ in range(3)]
         assert resumed == [3, 4, 5]
+
+
+async def test_after_seq_beyond_the_account_is_refused_naming_the_real_last_seq(backend) -> None:
+    async with trading_client(backend, with_exchange=False) as client:
+        await client.login("gold001")
+        account = await client.account_id()
+        last = await client.container.trading_queries.last_seq(account)
+        async with client.subscribe(EVENTS, {"a": account, "s": 999}) as stream:
+            message = await stream.next()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert errors[0]["extensions"]["field"] == "afterSeq" and errors[0]["extensions"]["lastSeq"] == last
+        await place(client, account, price="12.50", clientOrderId="after-refusal")
+        async with client.subscribe(EVENTS, {"a": account, "s": last}) as stream:
+            replayed = (await stream.next_data())["data"]["orderEvents"]
+            beat = (await stream.next_data())["data"]["orderEvents"]
+        assert (replayed["seq"], replayed["kind"]) == (last + 1, "ACCEPTED")
+        assert beat == {"__typename": "Heartbeat", "lastSeq": last + 1}  # the server's last seq, not an echo
