@@ -211,3 +211,24 @@ async def test_no_live_exchange_limit_orders_queue_market_orders_are_refused(bac
                 assert quote["data"]["quote"]["stale"] is False and quote["data"]["quote"]["ageSeconds"] >= 0
         finally:
             await exchange.stop()
+
+
+async def test_the_redis_lease_gives_one_holder_and_a_takeover(backend) -> None:  # type: ignore[no-untyped-def]
+    if not backend.settings.redis_url:
+        pytest.skip("the Redis lease needs Redis (runs on the postgres-redis backend)")
+    settings = backend.settings.model_copy(update={"exchange_lease": "redis"})
+    first, second = Container.build(settings), Container.build(settings)
+    assert first.venue_host.lease.kind == "redis"
+    await first.start()
+    try:
+        await second.start()
+        try:
+            assert (first.venue_host.role, second.venue_host.role) == ("active", "standby")
+            token = first.venue_host.token
+            await first.stop()
+            await wait_for(lambda: _true(second.venue_host.role == "active"), timeout=20)
+            assert second.venue_host.token > token
+        finally:
+            await second.stop()
+    finally:
+        await first.stop()
