@@ -7,9 +7,9 @@
                heartbeats (lease renewed, fenced heartbeat in the database)
     lease lost -> stop the venue, never acknowledge or journal again; wait as a standby
 
-Without the lease a host is a hot standby: it polls for the lease, says so in its log and in /healthz,
-and neither matches nor publishes quotes. Reports are journalled in the order the venue produced them
-(one lock around venue, journal and command handling), and booked in that order by one worker.
+Without the lease a host is a hot standby (log, /healthz): it polls for the lease, never matches or
+publishes quotes. Reports are journalled in the venue's order (one lock around venue, journal and
+commands), and booked in that order by one worker.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from brokerql.exchange.reports import ReportJournal
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 300  # heartbeats between two prunings of the journal (5 minutes at the default 1 s)
 
 
 class Role(StrEnum):
@@ -223,12 +225,10 @@ class VenueHost:
             case SubmitOrder() if not venue.knows(command.order_id):
                 for order, executions in await self.journal.working_orders([command.order_id]):
                     await venue.accept(order, executions)
-            case SubmitOrder():
+            case SubmitOrder() | None:  # held already / unreadable (parked by the codec)
                 pass
             case CancelOrder():
                 await venue.cancel(command)
-            case None:
-                pass  # unreadable: parked by the codec
             case _:
                 log.error("venue ignores %r: not a venue command", command)
 
@@ -317,10 +317,14 @@ class VenueHost:
         )
 
     async def _heartbeat(self) -> None:
+        beats = 0
         while True:
             await self.lease.keep()
             try:
                 await self._touch()
+                beats += 1
+                if beats % PRUNE_EVERY == 0:  # the journal keeps only what working orders need
+                    await self.journal.prune()
             except LeaseLost:
                 raise
             except Exception as exc:  # the database is down: nothing can be journalled anyway
