@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import StrEnum
 
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
@@ -26,7 +26,7 @@ from brokerql.exchange.client_orders import ExecutionBooker
 from brokerql.exchange.commands import CommandsLost, CommandSource
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.lease import Lease, LeaseLost
-from brokerql.exchange.reports import ReportJournal
+from brokerql.exchange.reports import ReportJournal, booking_batches, unique_reports
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class VenueHost:
         self._lock = asyncio.Lock()
         self._bookings: asyncio.Queue[list[ExecutionReport]] = asyncio.Queue()
         self._unjournaled: list[ExecutionReport] = []
+        self._booked_trades: list[ExecutionReport] = []
         self._lost: asyncio.Event = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
 
@@ -150,8 +151,9 @@ class VenueHost:
         leftovers = await self.journal.unbooked()
         if leftovers:
             log.warning("booking %d journalled reports left unbooked by the previous holder", len(leftovers))
-            for batch in _batches(leftovers):
+            for batch in booking_batches(leftovers):
                 await self._book(batch)
+            await self._flush_booked()
         await self.journal.prune()
         self.commands = self.commands_factory()
         await self.commands.open()
@@ -272,7 +274,7 @@ class VenueHost:
         venue = self.venue
         if venue is None or self.token is None:
             return
-        self._unjournaled = _unique([*self._unjournaled, *venue.take_reports()])
+        self._unjournaled = unique_reports([*self._unjournaled, *venue.take_reports()])
         delay = 0.2
         while self._unjournaled:
             try:
@@ -285,7 +287,7 @@ class VenueHost:
                 delay = min(delay * 2, 5.0)
                 continue
             self._unjournaled = []
-            for batch in _batches(fresh):
+            for batch in booking_batches(fresh):
                 self._bookings.put_nowait(batch)
 
     async def _run_bookings(self) -> None:
@@ -298,7 +300,10 @@ class VenueHost:
         while True:
             try:
                 await self.booker.book(batch)
-                await self.journal.mark_booked(batch)
+                if batch[0].is_trade:  # marked lazily: a trade booked twice is one fill (exec_id unique)
+                    self._booked_trades.extend(batch)
+                else:
+                    await self.journal.mark_booked(batch)
                 return
             except asyncio.CancelledError:
                 raise
@@ -316,12 +321,18 @@ class VenueHost:
             self.token, self.clock.now(), last_match_at=venue.last_match_at, last_quote_at=venue.last_quote_at
         )
 
+    async def _flush_booked(self) -> None:
+        booked, self._booked_trades = self._booked_trades, []
+        if booked:
+            await self.journal.mark_booked(booked)
+
     async def _heartbeat(self) -> None:
         beats = 0
         while True:
             await self.lease.keep()
             try:
                 await self._touch()
+                await self._flush_booked()
                 beats += 1
                 if beats % PRUNE_EVERY == 0:  # the journal keeps only what working orders need
                     await self.journal.prune()
@@ -330,20 +341,3 @@ class VenueHost:
             except Exception as exc:  # the database is down: nothing can be journalled anyway
                 log.warning("venue heartbeat not written (%s)", exc)
             await asyncio.sleep(self.heartbeat_seconds)
-
-
-def _unique(reports: Sequence[ExecutionReport]) -> list[ExecutionReport]:
-    seen: set[str] = set()
-    return [r for r in reports if not (r.exec_id in seen or seen.add(r.exec_id))]  # type: ignore[func-returns-value]
-
-
-def _batches(reports: Sequence[ExecutionReport]) -> list[list[ExecutionReport]]:
-    """Consecutive trades of one order go together (one booking transaction); anything else alone."""
-    batches: list[list[ExecutionReport]] = []
-    for report in reports:
-        last = batches[-1] if batches else None
-        if last and report.is_trade and last[0].is_trade and last[0].order_id == report.order_id:
-            last.append(report)
-        else:
-            batches.append([report])
-    return batches

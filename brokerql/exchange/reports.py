@@ -197,9 +197,20 @@ class ReportJournal:
             result.append((replace(order, leaves_qty=leaves), max(trades[r.id], int(fills.get(r.id, 0)))))
         return result
 
-    async def count(self) -> int:
-        async with self.db.read() as session:
-            return int(await session.scalar(select(func.count()).select_from(ExecutionReportRow)) or 0)
+
+def unique_reports(reports: Sequence[ExecutionReport]) -> list[ExecutionReport]:
+    """Each exec_id once, first occurrence kept (a journal insert must not see one twice)."""
+    seen: set[str] = set()
+    return [r for r in reports if not (r.exec_id in seen or seen.add(r.exec_id))]  # type: ignore[func-returns-value]
 
 
-__all__ = ["VENUE", "ReportJournal"]
+def booking_batches(reports: Sequence[ExecutionReport]) -> list[list[ExecutionReport]]:
+    """Consecutive trades of one order go together (one booking transaction); anything else alone."""
+    batches: list[list[ExecutionReport]] = []
+    for report in reports:
+        last = batches[-1] if batches else None
+        if last and report.is_trade and last[0].is_trade and last[0].order_id == report.order_id:
+            last.append(report)
+        else:
+            batches.append([report])
+    return batches
