@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+from typing import Any
 
 from brokerql.settings import Environment, Settings, load_settings
 
@@ -32,23 +34,51 @@ async def _seed(settings: Settings) -> bool:
         await db.dispose()
 
 
+def _workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why `--workers N` cannot run with these settings (N processes must share Redis and one exchange)."""
+    if workers <= 1:
+        return None
+    if not settings.redis_url:
+        return "--workers > 1 needs BROKERQL_REDIS_URL: the worker processes talk through Redis"
+    if settings.embedded_exchange:
+        return "--workers > 1 needs BROKERQL_EMBEDDED_EXCHANGE=0 and one `brokerql exchange` process"
+    if settings.is_sqlite:
+        return "--workers > 1 needs PostgreSQL (BROKERQL_DATABASE_URL=postgresql+asyncpg://...)"
+    return None
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from brokerql.api.app import create_app
 
+    if refusal := _workers_refusal(settings, args.workers):
+        print(refusal, file=sys.stderr)
+        return 2
     _migrate(settings)
     if settings.demo and asyncio.run(_seed(settings)):
         log.info("seeded demo data into the empty database")
-    app = create_app(settings)
-    where = f"http://{args.host or settings.host}:{args.port or settings.port}/graphql"
+    host, port = args.host or settings.host, args.port or settings.port
+    where = f"http://{host}:{port}/graphql"
     log.info(
-        "BrokerQL on %s (GraphiQL in a browser) - %s", where, "Redis bus" if settings.redis_url else "in-process bus"
+        "BrokerQL on %s (GraphiQL in a browser) - %s, %d worker process(es)",
+        where,
+        "Redis bus" if settings.redis_url else "in-process bus",
+        args.workers,
     )
+    if args.workers > 1:
+        # uvicorn's workers: one listening socket, N processes, each building its app from the
+        # environment (so CLI flags go there too), restarted by the supervisor if one dies.
+        os.environ.update(BROKERQL_HOST=host, BROKERQL_PORT=str(port))
+        app: Any = "brokerql.api.app:create_app"
+    else:
+        app = create_app(settings)
     uvicorn.run(
         app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        factory=args.workers > 1,
+        workers=args.workers if args.workers > 1 else None,
+        host=host,
+        port=port,
         ws="websockets",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
@@ -62,6 +92,7 @@ async def _run_exchange(settings: Settings) -> None:
     from brokerql.container import Container
 
     container = Container.build(settings, with_exchange=True)
+    container.monitor.role = "exchange"  # serves no API: reports as the exchange on the monitor board
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -122,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="migrate, seed demo data if asked and empty, serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes on the same port (scaled deployment: one per core)"
+    )
     exchange = sub.add_parser("exchange", help="run the simulated exchange as its own process")
     exchange.add_argument("--replay", metavar="FILE.csv", help="also play recorded trades from this CSV file")
     exchange.add_argument("--speed", type=float, default=1.0, help="replay speed: 10 = ten times faster (default 1)")

@@ -16,7 +16,10 @@ from brokerql.exchange.host import VenueHost
 from brokerql.exchange.liveness import VenueWatch
 from brokerql.exchange.replay import Replay
 from brokerql.exchange.reports import ReportJournal
-from brokerql.exchange.wiring import build_venue_host
+from brokerql.exchange.wiring import SimulatorSwitch, build_venue_host
+from brokerql.monitor.controls import OperatorControls
+from brokerql.monitor.figures import FillCounter
+from brokerql.monitor.service import Monitor
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
@@ -26,6 +29,7 @@ from brokerql.services.queries import TradingQueries
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
+from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
@@ -55,6 +59,8 @@ class Container:
     market: MarketData
     relay: OutboxRelay
     identity: IdentityServices
+    monitor: Monitor
+    controls: OperatorControls
     venue_watch: VenueWatch
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -80,21 +86,25 @@ class Container:
             cancel_wait_seconds=settings.cancel_confirm_seconds,
         )
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
+        fills = FillCounter(trading)  # counts executions for the monitor (E3), books through trading
+        simulator = SimulatorSwitch()  # operators' pause, applied to whichever venue runs here
 
         def venue() -> Exchange:  # a fresh one each time this process takes the lease
-            return Exchange(
-                instruments,
-                bus,
-                seed=settings.market_seed,
-                tick_seconds=settings.market_tick_seconds,
-                warmup_steps=settings.market_warmup_steps,
-                always_open=settings.market_always_open,
-                replay=Replay.from_file(settings.market_replay_file, settings.market_replay_speed)
-                if settings.market_replay_file
-                else None,
+            return simulator.applied_to(
+                Exchange(
+                    instruments,
+                    bus,
+                    seed=settings.market_seed,
+                    tick_seconds=settings.market_tick_seconds,
+                    warmup_steps=settings.market_warmup_steps,
+                    always_open=settings.market_always_open,
+                    replay=Replay.from_file(settings.market_replay_file, settings.market_replay_speed)
+                    if settings.market_replay_file
+                    else None,
+                )
             )
 
-        host = build_venue_host(settings, db, bus, trading, venue) if run_exchange else None
+        host = build_venue_host(settings, db, bus, fills, venue) if run_exchange else None
         watch = VenueWatch(
             host.journal if host else ReportJournal(db),
             stale_after=settings.exchange_stale_seconds,
@@ -102,6 +112,9 @@ class Container:
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
         identity = IdentityServices.build(settings, db, passwords, access, refresh, redis=getattr(bus, "client", None))
+        monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
+        monitor.verify_token = lambda token: access.verify(token, now=utcnow())
+        monitor.attach(trading, simulator if host else None, fills)
         return cls(
             settings=settings,
             db=db,
@@ -117,6 +130,8 @@ class Container:
             market=MarketData(bus, instruments, always_open=settings.market_always_open),
             relay=OutboxRelay(db, bus),
             identity=identity,
+            monitor=monitor,
+            controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             venue_watch=watch,
             venue_host=host,
         )
@@ -130,8 +145,10 @@ class Container:
             await self.venue_host.start()  # active (market live) or a standby when another holds the lease
         await self.venue_watch.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
+        await self.monitor.start()  # reports this process on the board, follows operators' controls
 
     async def stop(self) -> None:
+        await self.monitor.stop()
         await self.market.stop()
         await self.venue_watch.stop()
         if self.venue_host is not None:

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
 
+    # E3: every process reports its figures this often; one that misses its TTL is shown as gone. The TTL
+    # is five reports: a process starved of CPU (measured: 4 workers on 2 busy cores) reports late.
+    monitor_interval_seconds: float = Field(2.0, gt=0)
+    monitor_ttl_seconds: float = Field(10.0, gt=0)
+    # C10: the URL other clients reach this process at (liveServers); default http://host:port/graphql.
+    public_url: str | None = None
+    # C10: connections one API process is sized for; liveServers' load is connections / this.
+    server_capacity: int = Field(10000, gt=0)
+
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         if self.env is Environment.PRODUCTION:

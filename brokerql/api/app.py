@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,11 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from brokerql.api import metrics
+from brokerql.api import consoles, metrics
 from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context, RequestRateLimited
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
+from brokerql.monitor.connections import ConnectionRegistry
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
 
@@ -38,28 +37,30 @@ class BrokerGraphQL(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context = Context(self.container, request, response)
+        connection = ConnectionRegistry.of(request)
+        if connection is not None:  # a WebSocket: the monitor may close it (drain, force-close)
+            connection.context = context
         await context.prepare()  # session idle lock and activity (HTTP only)
         return context
 
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return consoles.graphiql_response()  # our page and assets, served from the app (no CDN)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
-            metrics.WEBSOCKETS_OPEN.inc()
+            registry = self.container.monitor.connections
+            connection = registry.track(scope, receive, send)
             try:
-                await super().__call__(scope, receive, send)
+                await super().__call__(scope, connection.receive, connection.send)
             finally:
-                metrics.WEBSOCKETS_OPEN.dec()
+                registry.untrack(connection)
             return
-        started = time.perf_counter()
-        outcome = "done"
-        try:
+        try:  # operations are counted by the schema's OperationMetrics extension, not here
             await super().__call__(scope, receive, send)
         except RequestRateLimited as limited:  # raised before anything was sent (in get_context)
-            outcome = "rate_limited"
+            metrics.record_operation("unknown", "http", ["RATE_LIMITED"], None)
             headers = {"Retry-After": str(limited.retry_after)}
             await JSONResponse(limited.body(), status_code=429, headers=headers)(scope, receive, send)
-        finally:
-            metrics.GRAPHQL_LATENCY.observe(time.perf_counter() - started)
-            metrics.GRAPHQL_REQUESTS.labels(outcome).inc()
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
@@ -86,12 +87,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         venue = container.venue_watch.status()  # no live exchange degrades every process (operations.md)
         healthy = all(v == "ok" for v in checks.values()) and venue.live and not venue.quotes_stale
         body = {"status": "ok" if healthy else "degraded", **checks, "exchange": venue.as_json()}
-        return JSONResponse(body, status_code=200 if healthy else 503)
+        if container.monitor.draining:  # a load balancer takes a draining process out of rotation
+            body["status"] = "draining"
+        return JSONResponse(body, status_code=200 if healthy and not container.monitor.draining else 503)
 
     async def metrics_endpoint(_request: Request) -> Response:
-        metrics.BUS_SUBSCRIBERS.set(container.bus.hub.subscriber_count)
-        metrics.OUTBOX_PUBLISHED.set(container.relay.published)
-        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return metrics.metrics_response(container)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/oauth/token", token_endpoint(container), methods=["POST"]),
+            *consoles.console_routes(),
         ],
         lifespan=lifespan,
         middleware=[

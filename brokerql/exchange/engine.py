@@ -84,6 +84,7 @@ class Exchange:
         self.last_match_at: datetime | None = None
         self.last_quote_at: datetime | None = None
         self._bus_down = False
+        self.paused = False  # operators pause the simulator (E3): books and client orders keep working
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -255,7 +256,8 @@ class Exchange:
     async def _run_simulator(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self._simulate_once(self.clock.now())
+            if not self.paused:
+                self._simulate_once(self.clock.now())
             if self._reports and self._listener is not None:
                 await self._listener()  # resting client orders traded: the host journals and books them
             await self.publish_quotes()

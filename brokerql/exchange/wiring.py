@@ -44,3 +44,27 @@ def build_venue_host(
         poll_seconds=settings.exchange_standby_poll_seconds,
         reconcile_seconds=LOCAL_RECONCILE_SECONDS if shared_file else None,
     )
+
+
+class SimulatorSwitch:
+    """Operators' simulator pause (E3): kept here, applied to whichever venue this process runs now
+    (a new one after each takeover starts paused if the switch is on)."""
+
+    def __init__(self) -> None:
+        self._paused = False
+        self._venue: Exchange | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        self._paused = value
+        if self._venue is not None:
+            self._venue.paused = value
+
+    def applied_to(self, venue: Exchange) -> Exchange:
+        self._venue = venue
+        venue.paused = self._paused
+        return venue

@@ -85,6 +85,7 @@ async def place_order(
         reference_price=reference,
     )
     outcome = await container.trading.place_order(principal.subject_id, request)
+    container.monitor.order_placed(accepted=outcome.order is not None and not outcome.errors)
     return PlaceOrderPayload(
         order=Order.from_row(outcome.order) if outcome.order else None,
         errors=[UserError.of(e) for e in outcome.errors],

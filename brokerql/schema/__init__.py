@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, ParserCache, ValidationCache
 from strawberry.extensions.query_depth_limiter import create_validator
 
+from brokerql.monitor.extension import OperationMetrics
 from brokerql.resolvers import exchange, identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
@@ -16,17 +17,19 @@ from brokerql.schema.base import BrokerSchema
 from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
+from brokerql.schema.monitor_root import MonitorMutation, MonitorQuery
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
+from brokerql.schema.types.monitor import MonitorStats
 from brokerql.schema.types.trading import Account, Heartbeat, OrderEventItem
 from brokerql.schema.types.trading_views import AccountSnapshot, TradingPreferencesView, UpdatePreferencesPayload
-from brokerql.subscriptions import order_events, quotes
+from brokerql.subscriptions import monitor, order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query(IdentityQuery, BackOfficeQuery):
+class Query(IdentityQuery, BackOfficeQuery, MonitorQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
@@ -57,7 +60,7 @@ class Query(IdentityQuery, BackOfficeQuery):
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
-class Mutation(IdentityMutation, BackOfficeMutation):
+class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."
@@ -106,6 +109,10 @@ class Subscription:
     ) -> AsyncGenerator[Heartbeat, None]:
         return order_events.heartbeat(info, account_id)
 
+    @strawberry.subscription(description="Operators (ops, admin): monitorStats now, then on every report and alert.")
+    def monitor_stats(self, info: strawberry.Info) -> AsyncGenerator[MonitorStats, None]:
+        return monitor.monitor_stats(info)
+
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30) -> BrokerSchema:
     """Validation rules are built once and cached with the documents: validation is most of a small
@@ -120,5 +127,6 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> BrokerSchema:
             ValidationCache(maxsize=1000),
             AddValidationRules([create_validator(max_depth, None, None)]),
             MaxAliasesLimiter(max_aliases),
+            OperationMetrics,
         ],
     )

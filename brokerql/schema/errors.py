@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    UNAVAILABLE = "UNAVAILABLE"  # this process is draining: reconnect elsewhere (extensions.servers)
     INTERNAL = "INTERNAL"
 
 

@@ -178,3 +178,4 @@ ALL_TABLES = SQLModel.metadata
 from brokerql.store import tables_identity  # noqa: E402, F401, I001 - identity, back-office and grading tables
 from brokerql.store import tables_trading  # noqa: E402, F401 - trading preferences
 from brokerql.store import tables_exchange  # noqa: E402, F401 - the venue journal and lease fence
+from brokerql.store import tables_operations  # noqa: E402, F401 - halts, alert rules, alerts

@@ -16,10 +16,23 @@ from brokerql.services.tokens import Principal
 
 @contextlib.asynccontextmanager
 async def subscription_slot(info: strawberry.Info, principal: Principal) -> AsyncIterator[None]:
-    """Hold one of the caller's concurrent subscriptions; RATE_LIMITED beyond the tier's maximum."""
+    """Hold one of the caller's concurrent subscriptions; RATE_LIMITED beyond the tier's maximum, and
+    UNAVAILABLE (with the other live servers) while this process drains. Counted in the monitor."""
+    monitor = info.context.container.monitor
+    if monitor.draining:
+        live = await monitor.board.processes()
+        servers = [p.url for p in live if p.serves_api and p.url and not p.draining and p.id != monitor.process_id]
+        raise CodedError(
+            ErrorCode.UNAVAILABLE,
+            "This server is draining and takes no new subscriptions; reconnect to another one.",
+            reason="DRAINING",
+            servers=servers,
+        )
+    client_id = principal.subject_id if principal.kind == "client" else None
     try:
         async with info.context.container.identity.limits.subscription(principal):
-            yield
+            with monitor.figures.stream(info.field_name, client_id):
+                yield
     except TooManySubscriptions as exc:
         raise CodedError(
             ErrorCode.RATE_LIMITED,

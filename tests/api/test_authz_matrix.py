@@ -65,6 +65,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Query.apiClients": op(P.API_CLIENTS_MANAGE), "Query.gradingModel": op(P.GRADING_RUN),
     "Query.latestGradingRun": op(P.GRADING_RUN), "Query.gradingResults": op(P.GRADING_RUN),
     "Query.levelApplications": op(P.LEVELS_FORCE),
+    "Query.monitorStats": op(P.MONITOR_READ), "Query.liveServers": PUBLIC,
     # Mutation
     "Mutation.login": PUBLIC, "Mutation.refreshSession": PUBLIC, "Mutation.operatorLogin": PUBLIC,
     "Mutation.requestCaptcha": PUBLIC, "Mutation.certificateChallenge": PUBLIC, "Mutation.certificateLogin": PUBLIC,
@@ -84,9 +85,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.setGradingModel": op(P.GRADING_EDIT), "Mutation.runGrading": op(P.GRADING_RUN),
     "Mutation.applyDueLevelChanges": op(P.GRADING_RUN), "Mutation.decideLevelApplication": op(P.LEVELS_FORCE),
     "Mutation.forceLevel": op(P.LEVELS_FORCE),
+    "Mutation.haltTrading": op(P.MONITOR_CONTROL), "Mutation.resumeTrading": op(P.MONITOR_CONTROL),
+    "Mutation.pauseSimulator": op(P.MONITOR_CONTROL), "Mutation.resumeSimulator": op(P.MONITOR_CONTROL),
+    "Mutation.drainProcess": op(P.MONITOR_CONTROL), "Mutation.forceCloseClient": op(P.MONITOR_CONTROL),
+    "Mutation.setAlertRule": op(P.MONITOR_CONTROL), "Mutation.acknowledgeAlert": op(P.MONITOR_CONTROL),
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
-    "Subscription.heartbeat": CLIENT,
+    "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),
 }  # fmt: skip
 # Operations that end the caller's session run last, so they do not spoil the others.
 LAST = ("Mutation.logout",)

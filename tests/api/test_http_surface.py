@@ -19,13 +19,13 @@ async def test_healthz_checks_database_and_bus(client: GraphQLClient) -> None:
 
 async def test_metrics_count_graphql_requests(client: GraphQLClient) -> None:
     def requests_done(text: str) -> float:
-        prefix = 'brokerql_graphql_requests_total{outcome="done"}'
+        prefix = 'brokerql_graphql_operations_total{operation="liveServers",outcome="OK",type="query"}'
         lines = [x for x in text.splitlines() if x.startswith(prefix)]
         return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
 
     before = requests_done((await client.http.get("/metrics")).text)
-    await client.execute("{ __typename }")
-    await client.execute("{ __typename }")
+    await client.execute("{ liveServers { url } }")
+    await client.execute("{ liveServers { url } }")
     after = (await client.http.get("/metrics")).text
     assert requests_done(after) == before + 2
     assert "brokerql_websockets_open" in after

@@ -66,7 +66,7 @@ def test_tour_in_a_served_process(served_factory) -> None:  # type: ignore[no-un
     events = asyncio.run(collect_events(served.url, token, account, 0, 2))
     assert [(e["seq"], e["kind"]) for e in events[:2]] == [(1, "ACCEPTED"), (2, "FILL")]
     metrics = httpx.get(served.url.replace("/graphql", "/metrics")).text
-    assert "brokerql_graphql_requests_total" in metrics
+    assert "brokerql_graphql_operations_total" in metrics
 
 
 def test_killed_right_after_acknowledge_loses_nothing(served_factory) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 from brokerql.bus import Bus
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.operations.halts import Halts
 from brokerql.domain.trading.account import Account
 from brokerql.domain.trading.messages import AccountEventKind
 from brokerql.domain.trading.orders import Order
@@ -39,6 +40,7 @@ class TradingBase:
         self.always_open = market_always_open
         self.bus = bus
         self.cancel_wait_seconds = cancel_wait_seconds
+        self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
 
     async def open_account(
         self,

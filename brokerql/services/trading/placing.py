@@ -26,6 +26,8 @@ class Placing(TradingBase):
         instrument = self.instruments.get(request.symbol)
         if instrument is None:
             return PlaceOutcome(errors=[Rejection("UNKNOWN_SYMBOL", f"No instrument {request.symbol}.", "symbol")])
+        if (halted := self.halts().refusal(request.symbol)) is not None:  # an operator halted it (E3)
+            return PlaceOutcome(errors=[halted])
         now = utcnow()
         async with self.db.transaction() as uow:
             # Buys never touch a position before they fill: only a sell loads the one it sells from.

@@ -1,0 +1,1 @@
+"""Operations rules (E3): alert thresholds over the monitor's figures, and trading halts."""
