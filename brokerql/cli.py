@@ -1,4 +1,4 @@
-"""`brokerql serve | exchange | db upgrade | seed --demo | export-schema`."""
+"""`brokerql serve | exchange | db upgrade | seed --demo | import FORMAT FILE | export-schema`."""
 
 from __future__ import annotations
 
@@ -140,6 +140,18 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from brokerql.services.research.imports import print_import
+
+    try:
+        text = open(args.file, encoding="utf-8-sig").read()  # noqa: SIM115 - before any loop runs
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    _migrate(settings)
+    return asyncio.run(print_import(settings.database_url, args.format, text, args.source, not args.draft))
+
+
 def cmd_export_schema(_settings: Settings | None, _args: argparse.Namespace) -> int:
     from brokerql.schema import build_schema
 
@@ -163,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     seed = sub.add_parser("seed", help="insert demo data into an empty database")
     seed.add_argument("--demo", action="store_true")
+    feed = sub.add_parser("import", help="import a feed file into articles (idempotent by source and item id)")
+    feed.add_argument("format", choices=["vendor", "json", "markdown", "announcements"])
+    feed.add_argument("file")
+    feed.add_argument("--source", help="source name of the items (default: the format's name)")
+    feed.add_argument("--draft", action="store_true", help="land new items as drafts instead of publishing them")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -173,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed}
+    handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed, "import": cmd_import}
     return handlers[args.command](settings, args)
 
 

@@ -26,6 +26,7 @@ from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.outbox_relay import OutboxRelay
 from brokerql.services.queries import TradingQueries
+from brokerql.services.research.wiring import ResearchServices
 from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import TradingService
 from brokerql.settings import Settings
@@ -61,6 +62,7 @@ class Container:
     identity: IdentityServices
     monitor: Monitor
     controls: OperatorControls
+    research: ResearchServices
     venue_watch: VenueWatch
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -132,6 +134,7 @@ class Container:
             identity=identity,
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
+            research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender),
             venue_watch=watch,
             venue_host=host,
         )
@@ -141,6 +144,7 @@ class Container:
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
+        self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
         if self.venue_host is not None:
             await self.venue_host.start()  # active (market live) or a standby when another holds the lease
         await self.venue_watch.start()

@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         connection_init_wait_timeout=timedelta(seconds=5),
         allowed_origins=settings.allowed_origins,
+        multipart_uploads_enabled=True,  # importArticles takes a feed file (GraphQL multipart request spec)
     )
 
     async def healthz(_request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
 from brokerql.domain.trading.messages import AccountEvent
 
@@ -31,6 +32,7 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     "SubmitOrder": (SubmitOrder, 1),
     "CancelOrder": (CancelOrder, 1),
     "ExecutionReport": (ExecutionReport, 1),
+    "ArticlePublished": (ArticlePublished, 1),
 }
 _NAMES: dict[type, str] = {cls: name for name, (cls, _v) in MESSAGE_TYPES.items()}
 _DECODERS = {name: msgspec.json.Decoder(cls) for name, (cls, _v) in MESSAGE_TYPES.items()}

@@ -18,18 +18,20 @@ from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.monitor_root import MonitorMutation, MonitorQuery
+from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.monitor import MonitorStats
+from brokerql.schema.types.research import Article
 from brokerql.schema.types.trading import Account, Heartbeat, OrderEventItem
 from brokerql.schema.types.trading_views import AccountSnapshot, TradingPreferencesView, UpdatePreferencesPayload
-from brokerql.subscriptions import monitor, order_events, quotes
+from brokerql.subscriptions import articles, monitor, order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query(IdentityQuery, BackOfficeQuery, MonitorQuery):
+class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
@@ -60,7 +62,7 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery):
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
-class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation):
+class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMutation):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."
@@ -112,6 +114,16 @@ class Subscription:
     @strawberry.subscription(description="Operators (ops, admin): monitorStats now, then on every report and alert.")
     def monitor_stats(self, info: strawberry.Info) -> AsyncGenerator[MonitorStats, None]:
         return monitor.monitor_stats(info)
+
+    @strawberry.subscription(description="Info express (B4): each newly published article you may read.")
+    def article_published(
+        self,
+        info: strawberry.Info,
+        columns: Annotated[
+            list[str] | None, strawberry.argument(description="Only these columns (and sub-columns); omit for all.")
+        ] = None,
+    ) -> AsyncGenerator[Article, None]:
+        return articles.article_published(info, columns)
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30) -> BrokerSchema:

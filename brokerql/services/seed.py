@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.services.identity.demo import seed_identity_demo
+from brokerql.services.research.demo import seed_research_demo
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow, ClientRow, OperatorRow, PositionRow
@@ -89,4 +90,5 @@ async def seed_demo(db: Database, passwords: Passwords) -> bool:
                 OperatorRow(id=new_id("op"), username=username, name=name, password_hash=operator_hash, roles=roles)
             )
         await seed_identity_demo(uow)
+    await seed_research_demo(db)  # articles, F10, stock pool (B1-B5)
     return True

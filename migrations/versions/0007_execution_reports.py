@@ -1,7 +1,7 @@
 """execution report journal and venue lease fence
 
 Revision ID: 0007_execution_reports
-Revises: 0006_operations
+Revises: 0004_articles
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import brokerql.store.columns
 
 
 revision = '0007_execution_reports'
-down_revision = '0006_operations'
+down_revision = '0004_articles'
 branch_labels = None
 depends_on = None
 

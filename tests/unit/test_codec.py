@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from brokerql.bus import codec
 from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.events import Liquidity
 from brokerql.domain.trading.fees import Fees
 from brokerql.domain.trading.gateway import CancelOrder, ExecType, ExecutionReport, SubmitOrder
@@ -96,6 +97,16 @@ MESSAGES = {
         liquidity=st.sampled_from(Liquidity),
         text=st.text(max_size=40),
         ts=times,
+    ),
+    "ArticlePublished": st.builds(
+        ArticlePublished,
+        article_id=ids,
+        column=ids,
+        entitlement=ids,
+        title=st.text(max_size=40),
+        summary=st.text(max_size=80),
+        symbols=st.lists(ids, max_size=3).map(tuple),
+        published_at=times,
     ),
 }
 

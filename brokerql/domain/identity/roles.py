@@ -20,7 +20,7 @@ class Role(StrEnum):
 
     ADMIN = "ADMIN"
     EDITOR = "EDITOR"  # collects and edits articles (采编)
-    REVIEWER = "REVIEWER"  # reviews and publishes articles (审核/发布)
+    REVIEWER = "REVIEWER"  # reviews articles (审核); editors publish what was approved (发布)
     RISK = "RISK"  # risk officer: reviews risk-control information, watches client logins
     OPS = "OPS"  # operations: servers, services, monitoring, API clients
     BRANCH_MANAGER = "BRANCH_MANAGER"  # 营业部: manages the branch's clients and their levels
@@ -53,12 +53,13 @@ class Permission(StrEnum):
 _P = Permission
 
 # Configuration that changes what every client gets (tiers, grading model, parameters, dictionary,
-# operators) stays with ADMIN alone. Editors cannot publish their own work: review is a second pair
-# of eyes (B2). Risk officers read client logs because lockouts and failed logins are their signal.
+# operators) stays with ADMIN alone. Editors publish, but only what a reviewer (or RISK) approved: review
+# is a second pair of eyes (B2), enforced by the transition table in domain/research/workflow.py.
+# Risk officers read client logs because lockouts and failed logins are their signal.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.EDITOR: frozenset({_P.ARTICLES_EDIT}),
-    Role.REVIEWER: frozenset({_P.ARTICLES_REVIEW, _P.ARTICLES_PUBLISH}),
+    Role.EDITOR: frozenset({_P.ARTICLES_EDIT, _P.ARTICLES_PUBLISH}),
+    Role.REVIEWER: frozenset({_P.ARTICLES_REVIEW}),
     Role.RISK: frozenset({_P.RISK_INFO_REVIEW, _P.CLIENTS_READ, _P.LOGS_READ}),
     Role.OPS: frozenset(
         {

@@ -157,6 +157,10 @@ class SmsSender(Protocol):
         """Deliver ``code`` to ``phone``."""
         ...
 
+    async def send_text(self, phone: str, text: str) -> None:
+        """Deliver a notification ``text`` to ``phone`` (B4 info express)."""
+        ...
+
 
 class LoggingSmsSender:
     """The default sender in development: logs instead of sending.
@@ -175,16 +179,25 @@ class LoggingSmsSender:
         shown = code if self.reveal_codes else "[redacted]"
         self._log.info("SMS code for %s: %s", mask_phone(phone) if not self.reveal_codes else phone, shown)
 
+    async def send_text(self, phone: str, text: str) -> None:
+        """Log that a notification went to the (masked) phone."""
+        self._log.info("SMS notice for %s: %s", mask_phone(phone), text)
+
 
 @dataclass
 class RecordingSmsSender:
     """A fake for tests: remembers every (phone, code) sent, in order."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
 
     async def send_code(self, phone: str, code: str) -> None:
         """Record the message instead of sending it."""
         self.sent.append((phone, code))
+
+    async def send_text(self, phone: str, text: str) -> None:
+        """Record the notification instead of sending it."""
+        self.texts.append((phone, text))
 
     def last_code(self, phone: str) -> str | None:
         """The latest code sent to ``phone``, if any."""

@@ -25,7 +25,7 @@ grading.run            X     .      .        .    .   X
 levels.force           X     .      .        .    .   X
 articles.edit          X     X      .        .    .   .
 articles.review        X     .      X        .    .   .
-articles.publish       X     .      X        .    .   .
+articles.publish       X     X      .        .    .   .
 risk_info.review       X     .      .        X    .   .
 params.edit            X     .      .        .    .   .
 dictionary.edit        X     .      .        .    .   .
