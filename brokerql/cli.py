@@ -105,7 +105,8 @@ async def _run_exchange(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await container.start()
-    log.info("exchange running (%d instruments)", len(container.instruments))
+    role = container.venue_host.role.value if container.venue_host is not None else "off"
+    log.info("exchange process up (%d instruments): %s", len(container.instruments), role)
     try:
         await stop.wait()
     finally:

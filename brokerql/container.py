@@ -13,7 +13,11 @@ from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
+from brokerql.exchange.host import VenueHost
+from brokerql.exchange.liveness import VenueWatch
 from brokerql.exchange.replay import Replay
+from brokerql.exchange.reports import ReportJournal
+from brokerql.exchange.wiring import SimulatorSwitch, build_venue_host
 from brokerql.monitor.controls import OperatorControls
 from brokerql.monitor.figures import FillCounter
 from brokerql.monitor.service import Monitor
@@ -69,9 +73,15 @@ class Container:
     monitor: Monitor
     controls: OperatorControls
     research: ResearchServices
-    exchange: Exchange | None = None
+    venue_watch: VenueWatch
     clock: Clock = SYSTEM_CLOCK
+    venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def exchange(self) -> Exchange | None:
+        """The venue this process runs now (None when it runs none, or waits as a standby)."""
+        return self.venue_host.venue if self.venue_host is not None else None
 
     @classmethod
     def build(cls, settings: Settings, *, with_exchange: bool | None = None, clock: Clock = SYSTEM_CLOCK) -> Container:
@@ -91,21 +101,28 @@ class Container:
         queries = TradingQueries(db, clock)
         run_exchange = settings.embedded_exchange if with_exchange is None else with_exchange
         fills = FillCounter(booking)  # counts executions for the monitor (E3), books through the booking
-        exchange = (
-            Exchange(
-                instruments,
-                bus,
-                fills,
-                seed=settings.market_seed,
-                tick_seconds=settings.market_tick_seconds,
-                warmup_steps=settings.market_warmup_steps,
-                always_open=settings.market_always_open,
-                replay=Replay.from_file(settings.market_replay_file, settings.market_replay_speed)
-                if settings.market_replay_file
-                else None,
+        simulator = SimulatorSwitch()  # operators' pause, applied to whichever venue runs here
+
+        def venue() -> Exchange:  # a fresh one each time this process takes the lease
+            return simulator.applied_to(
+                Exchange(
+                    instruments,
+                    bus,
+                    seed=settings.market_seed,
+                    tick_seconds=settings.market_tick_seconds,
+                    warmup_steps=settings.market_warmup_steps,
+                    always_open=settings.market_always_open,
+                    replay=Replay.from_file(settings.market_replay_file, settings.market_replay_speed)
+                    if settings.market_replay_file
+                    else None,
+                )
             )
-            if run_exchange
-            else None
+
+        host = build_venue_host(settings, db, bus, fills, venue) if run_exchange else None
+        watch = VenueWatch(
+            host.journal if host else ReportJournal(db),
+            stale_after=settings.exchange_stale_seconds,
+            local_role=(lambda: host.role.value) if host else None,
         )
         # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
         identity = IdentityServices.build(
@@ -125,9 +142,10 @@ class Container:
             booking=booking,
             preferences=PreferencesService(db, clock),
         )
-        monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if exchange else "api")
+        trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
+        monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
         monitor.verify_token = lambda token: access.verify(token, now=clock.now())
-        monitor.attach(trading.place, exchange, fills)  # halts read by order placement, the fill count
+        monitor.attach(trading.place, simulator if host else None, fills)  # halts, the simulator switch, fills
         trading.place.on_placed = monitor.order_placed
         return cls(
             settings=settings,
@@ -149,8 +167,9 @@ class Container:
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
-            exchange=exchange,
             clock=clock,
+            venue_watch=watch,
+            venue_host=host,
         )
 
     async def start(self) -> None:
@@ -159,16 +178,18 @@ class Container:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
         self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
-        if self.exchange is not None:
-            await self.exchange.start()
+        if self.venue_host is not None:
+            await self.venue_host.start()  # active (market live) or a standby when another holds the lease
+        await self.venue_watch.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
         await self.monitor.start()  # reports this process on the board, follows operators' controls
 
     async def stop(self) -> None:
         await self.monitor.stop()
         await self.market.stop()
-        if self.exchange is not None:
-            await self.exchange.stop()
+        await self.venue_watch.stop()
+        if self.venue_host is not None:
+            await self.venue_host.stop()
         await stop_tasks(self._tasks)
         self._tasks.clear()
         await self.bus.close()

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     # Whether this process runs the simulated exchange. In the scaled deployment exactly one process
     # does (`brokerql exchange`, or one `serve` with this on) and the API processes set it off.
     embedded_exchange: bool = True
+    # Exactly one exchange matches at a time: the others wait as hot standbys (docs/operations.md).
+    # auto = PostgreSQL advisory lock on PostgreSQL, else a Redis lock with Redis, else a file lock
+    # beside a SQLite file, else an in-process guard.
+    exchange_lease: str = Field("auto", pattern="^(auto|postgres|redis|file|process)$")
+    # The lease holder's heartbeat; no heartbeat for exchange_stale_seconds = no live exchange.
+    exchange_heartbeat_seconds: float = Field(1.0, gt=0)
+    exchange_stale_seconds: float = Field(5.0, gt=0)
+    # How often a standby tries to take the lease over.
+    exchange_standby_poll_seconds: float = Field(0.5, gt=0)
     # The simulated market trades around the clock in demo/development unless told otherwise.
     market_always_open: bool = True
     market_seed: int = 20261125

@@ -97,8 +97,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 checks[name] = "ok"
             except Exception as exc:  # a health check reports, it does not raise
                 checks[name] = f"error: {type(exc).__name__}"
-        healthy = all(v == "ok" for v in checks.values())
-        body = {"status": "ok" if healthy else "degraded", **checks, "exchange": container.exchange is not None}
+        venue = container.venue_watch.status()  # no live exchange degrades every process (operations.md)
+        healthy = all(v == "ok" for v in checks.values()) and venue.live and not venue.quotes_stale
+        body = {"status": "ok" if healthy else "degraded", **checks, "exchange": venue.as_json()}
         if container.monitor.draining:  # a load balancer takes a draining process out of rotation
             body["status"] = "draining"
         return JSONResponse(body, status_code=200 if healthy and not container.monitor.draining else 503)

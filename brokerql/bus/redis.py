@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STREAM_PREFIXES = ("account.", "exchange.", "articles.")  # typed messages (codec envelopes)
 STREAM_MAXLEN = 10_000
+# Streams read through a consumer group are trimmed by their consumer, never past an unacknowledged entry.
+CONSUMER_TRIMMED = ("exchange.commands",)
 BLOCK_MS = 250
 
 
@@ -94,7 +96,8 @@ class RedisBus(Bus):
     async def _send(self, topic: str, data: str | bytes, *, retain: bool) -> None:
         key = self.key(topic)
         if is_stream(topic):
-            await self.client.xadd(key, {"d": data}, maxlen=STREAM_MAXLEN, approximate=True)
+            maxlen = None if topic in CONSUMER_TRIMMED else STREAM_MAXLEN
+            await self.client.xadd(key, {"d": data}, maxlen=maxlen, approximate=True)
         else:
             await self.client.publish(key, data)
         if retain:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from brokerql.monitor.extension import OperationMetrics
-from brokerql.resolvers import identity, market, trading, trading_reads
+from brokerql.resolvers import exchange, identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
@@ -22,6 +22,7 @@ from brokerql.schema.operation_limits import OperationLimits
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
+from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.monitor import MonitorStats
@@ -36,6 +37,9 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
+    )
+    exchange_status: ExchangeStatus = strawberry.field(
+        resolver=exchange.exchange_status, description="Whether an exchange is live or orders wait queued."
     )
     bars: BarSeries = strawberry.field(
         resolver=market.bars, description="Minute or daily bars of one instrument, in the view your tier allows."

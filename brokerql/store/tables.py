@@ -178,5 +178,6 @@ ALL_TABLES = SQLModel.metadata
 from brokerql.store import tables_identity  # noqa: E402, F401, I001 - identity, back-office and grading tables
 from brokerql.store import tables_trading  # noqa: E402, F401 - trading preferences
 from brokerql.store import tables_persisted  # noqa: E402, F401 - registered client operations
+from brokerql.store import tables_exchange  # noqa: E402, F401 - the venue journal and lease fence
 from brokerql.store import tables_operations  # noqa: E402, F401 - halts, alert rules, alerts
 from brokerql.store import tables_research  # noqa: E402, F401 - articles (information platform)

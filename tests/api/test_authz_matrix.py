@@ -65,7 +65,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Query.apiClients": op(P.API_CLIENTS_MANAGE), "Query.gradingModel": op(P.GRADING_RUN),
     "Query.latestGradingRun": op(P.GRADING_RUN), "Query.gradingResults": op(P.GRADING_RUN),
     "Query.levelApplications": op(P.LEVELS_FORCE),
-    "Query.monitorStats": op(P.MONITOR_READ), "Query.liveServers": PUBLIC,
+    "Query.monitorStats": op(P.MONITOR_READ), "Query.liveServers": PUBLIC, "Query.exchangeStatus": SELF,
     # Mutation
     "Mutation.login": PUBLIC, "Mutation.refreshSession": PUBLIC, "Mutation.operatorLogin": PUBLIC,
     "Mutation.requestCaptcha": PUBLIC, "Mutation.certificateChallenge": PUBLIC, "Mutation.certificateLogin": PUBLIC,

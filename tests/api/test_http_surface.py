@@ -11,8 +11,10 @@ from tests.api.conftest import GraphQLClient, serve_in_process
 
 async def test_healthz_checks_database_and_bus(client: GraphQLClient) -> None:
     response = await client.http.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "bus": "ok", "exchange": True}
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {k: body[k] for k in ("status", "database", "bus")} == {"status": "ok", "database": "ok", "bus": "ok"}
+    assert body["exchange"]["live"] is True and body["exchange"]["role"] == "active"
 
 
 async def test_metrics_count_graphql_requests(client: GraphQLClient) -> None:

@@ -10,7 +10,7 @@ event is EXPIRED.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,29 +21,26 @@ from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.exchange.engine import Exchange
+from brokerql.exchange.host import VenueHost
 from brokerql.services.trading import ExecutionBooking, TradingServices
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, OrderRow, PositionRow
 from tests.api.conftest import wait_for
 from tests.api.trading_helpers import trading_services
+from tests.fakes import FakeClock
 from tests.reports import canceled, expired
+from tests.venues import venue_host
 
 CASH = Decimal("100000")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
+class Clock(FakeClock):
     def next_trading_day(self) -> None:
         """Move to the same time of day on a later trading day (weekends skipped by trading_day)."""
-        today = trading_day(self.now)
-        while trading_day(self.now) == today:
-            self.now += timedelta(hours=6)
+        today = trading_day(self.current)
+        while trading_day(self.current) == today:
+            self.current += timedelta(hours=6)
 
 
 async def open_account(db: Database) -> tuple[str, str]:
@@ -95,8 +92,14 @@ async def all_expired(db: Database, order_ids: tuple[str, str]) -> bool:
     return set(statuses) == {"EXPIRED"}
 
 
-def exchange_for(booking: ExecutionBooking, clock: Clock) -> Exchange:
-    return Exchange(DEMO_INSTRUMENTS, MemoryBus(), booking, seed=3, tick_seconds=0.01, warmup_steps=5, clock=clock)
+def exchange_for(booking: ExecutionBooking, clock: Clock) -> VenueHost:
+    bus = MemoryBus()
+    return venue_host(
+        booking.db,
+        bus,
+        booking,
+        lambda: Exchange(DEMO_INSTRUMENTS, bus, seed=3, tick_seconds=0.01, warmup_steps=5, clock=clock),
+    )
 
 
 async def test_resting_day_orders_expire_when_the_desk_rolls_to_the_next_trading_day(backend) -> None:  # type: ignore[no-untyped-def]
@@ -105,8 +108,9 @@ async def test_resting_day_orders_expire_when_the_desk_rolls_to_the_next_trading
     client_id, account_id = await open_account(db)
     order_ids = await place_resting(services, client_id, account_id)
     clock = Clock(utcnow())
-    exchange = exchange_for(services.booking, clock)
-    await exchange.start()
+    host = exchange_for(services.booking, clock)
+    await host.start()
+    exchange = host.venue
     try:
         await wait_for(lambda: asyncio.sleep(0, all(o in exchange.client_orders for o in order_ids)))
         async with db.read() as session:
@@ -118,7 +122,7 @@ async def test_resting_day_orders_expire_when_the_desk_rolls_to_the_next_trading
         book = exchange.books["600000"]
         assert all(book.remaining(o) in (None, 0) for o in order_ids)
     finally:
-        await exchange.stop()
+        await host.stop()
     await assert_expired(db, account_id, order_ids)
     await db.dispose()
 
@@ -130,15 +134,16 @@ async def test_orders_left_working_from_a_past_day_expire_at_reconcile(backend) 
     order_ids = await place_resting(services, client_id, account_id)  # no exchange ran that day
     clock = Clock(utcnow())
     clock.next_trading_day()
-    exchange = exchange_for(services.booking, clock)
-    await exchange.start()
+    host = exchange_for(services.booking, clock)
+    await host.start()
+    exchange = host.venue
     try:
         await wait_for(lambda: all_expired(db, order_ids))
         assert not any(o in exchange.client_orders for o in order_ids)
-        await exchange.reconcile()  # nothing working is left, so nothing comes back on the book
+        await host.reconcile()  # nothing working is left, so nothing comes back on the book
         assert not any(o in exchange.client_orders for o in order_ids)
     finally:
-        await exchange.stop()
+        await host.stop()
     await assert_expired(db, account_id, order_ids)
     await db.dispose()
 

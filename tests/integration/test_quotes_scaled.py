@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from brokerql.container import Container
+from brokerql.store.tables import OrderRow
 from tests.api.conftest import serve_in_process, wait_for
 from tests.conftest import REDIS_URL
 
@@ -64,7 +65,9 @@ async def test_an_api_process_without_exchange_serves_the_exchange_containers_qu
             exchange = exchange_container.exchange
 
             async def matched_over_there() -> bool:
-                return placed["order"]["id"] in exchange.seen and placed["order"]["id"] not in exchange.client_orders
+                async with exchange_container.db.read() as session:
+                    order = await session.get(OrderRow, placed["order"]["id"])
+                return order.status in ("FILLED", "CANCELED") and placed["order"]["id"] not in exchange.client_orders
 
             await wait_for(matched_over_there, timeout=20)
 

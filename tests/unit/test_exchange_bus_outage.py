@@ -6,7 +6,7 @@ import asyncio
 
 from brokerql.bus.memory import MemoryBus
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.exchange.engine import Exchange, WorkingOrder, quote_topic
+from brokerql.exchange.engine import Exchange, quote_topic
 
 
 class FlakyBus(MemoryBus):
@@ -26,17 +26,9 @@ class FlakyBus(MemoryBus):
         self.down = False
 
 
-class NoClientOrders:
-    """The exchange's booker with no client activity: this test is about the market alone."""
-
-    async def book(self, *args: object) -> None: ...
-    async def working_orders(self) -> list[WorkingOrder]:
-        return []
-
-
 async def test_quotes_resume_in_full_after_the_bus_comes_back() -> None:
     bus = FlakyBus()
-    exchange = Exchange(DEMO_INSTRUMENTS, bus, NoClientOrders(), seed=7, tick_seconds=0.01, warmup_steps=5)
+    exchange = Exchange(DEMO_INSTRUMENTS, bus, seed=7, tick_seconds=0.01, warmup_steps=5)
     await exchange.start()
     try:
         assert await bus.latest(quote_topic("600000")) is not None

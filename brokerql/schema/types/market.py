@@ -91,6 +91,22 @@ class Quote:
     _cache: strawberry.Private[dict[Any, Any]]
 
     @strawberry.field(
+        description="True when this quote may no longer be the market: no exchange is live (no heartbeat for "
+        "BROKERQL_EXCHANGE_STALE_SECONDS) or none published market data for that long. The figures are then "
+        "the last known ones, however recent asOf looks."
+    )
+    def stale(self, info: strawberry.Info) -> bool:
+        return bool(info.context.container.venue_watch.status().quotes_stale)
+
+    @strawberry.field(
+        description="Seconds from asOf to this answer: how old the figures are (at least 900 for a 15-minute "
+        "delayed view; a snapshot is republished only when the instrument changes)."
+    )
+    def age_seconds(self, info: strawberry.Info) -> float:
+        now = info.context.container.venue_watch.clock.now()
+        return round(max(0.0, (now - self.as_of).total_seconds()), 3)
+
+    @strawberry.field(
         description="Level-2 depth, 5 or 10 levels a side. Needs the quotes.level2 entitlement.",
         extensions=[PermissionExtension(permissions=[Entitled(QUOTES_LEVEL2)])],
     )

@@ -24,6 +24,7 @@ from brokerql.domain.market.sessions import phase_at
 from brokerql.domain.operations.halts import Halts
 from brokerql.domain.trading.account import AccountType
 from brokerql.domain.trading.commands import PlaceOrder
+from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
@@ -75,6 +76,7 @@ class PlaceOrderService:
         self.tier_of, self.clock, self.always_open = tier_of, clock, market_always_open
         self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
+        self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
 
     async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
         outcome = await self._place(client_id, command)
@@ -98,6 +100,8 @@ class PlaceOrderService:
             if refused is None:
                 refused = self.halts().refusal(command.symbol)  # an operator halted it (E3)
             priced = refused or self._priced(command, snapshot)
+            if not isinstance(priced, Rejection):  # LIMIT orders wait queued for an exchange; MARKET ones need one
+                priced = refuse_without_venue(priced.type, self.venue_live()) or priced
             if isinstance(priced, Rejection):
                 return PlaceOutcome(errors=[priced])
             assert instrument is not None

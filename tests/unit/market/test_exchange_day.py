@@ -1,7 +1,6 @@
 """The running exchange's market data: trading sessions, the day roll, the tape and published bars.
 
-The exchange runs with an in-process bus and a settable clock; no client orders are involved, so the
-booker is a fake that has none (the ExecutionBooker interface, not a database stand-in).
+The exchange runs with an in-process bus and a settable clock; no client orders are involved.
 """
 
 from __future__ import annotations
@@ -12,46 +11,26 @@ from decimal import Decimal
 from brokerql.bus.memory import MemoryBus
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.market.sessions import EXCHANGE_TZ
-from brokerql.exchange.engine import REFERENCE_TOPIC, Exchange, WorkingOrder, bars_topic, quote_topic
+from brokerql.exchange.engine import REFERENCE_TOPIC, Exchange, bars_topic, quote_topic
+from tests.fakes import FakeClock
 
 MONDAY_10AM = datetime(2026, 5, 11, 10, 0, tzinfo=EXCHANGE_TZ)
 
 
-class NoClientOrders:
-    async def book_fills(self, *args: object) -> None:
-        raise AssertionError("no client orders here")
-
-    async def book_canceled(self, *args: object) -> None:
-        raise AssertionError("no client orders here")
-
-    async def book_cancel_rejected(self, *args: object) -> None:
-        raise AssertionError("no client orders here")
-
-    async def book_expired(self, *args: object) -> None:
-        raise AssertionError("no client orders here")
-
-    async def working_orders(self) -> list[WorkingOrder]:
-        return []
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+class Clock(FakeClock):
+    pass
 
 
 def exchange(clock: Clock, *, always_open: bool = True) -> tuple[Exchange, MemoryBus]:
     bus = MemoryBus()
-    return Exchange(DEMO_INSTRUMENTS, bus, NoClientOrders(), seed=7, tick_seconds=1, warmup_steps=30,
+    return Exchange(DEMO_INSTRUMENTS, bus, seed=7, tick_seconds=1, warmup_steps=30,
                     always_open=always_open, clock=clock), bus  # fmt: skip
 
 
 def trade_for(ex: Exchange, clock: Clock, minutes: int) -> None:
     for _ in range(minutes * 6):
-        clock.now += timedelta(seconds=10)
-        ex._simulate_once(clock.now)
+        clock.current += timedelta(seconds=10)
+        ex._simulate_once(clock.current)
 
 
 async def test_at_a_new_trading_day_yesterdays_last_becomes_prev_close() -> None:
@@ -65,7 +44,7 @@ async def test_at_a_new_trading_day_yesterdays_last_becomes_prev_close() -> None
     assert len((await bus.latest(bars_topic("600000", "MINUTE")))["bars"]) >= 10
     close = ex.quotes["600000"].last
 
-    clock.now = MONDAY_10AM + timedelta(days=1)
+    clock.current = MONDAY_10AM + timedelta(days=1)
     trade_for(ex, clock, 1)
     await ex.publish_quotes()
     tuesday = await bus.latest(quote_topic("600000"))
@@ -93,7 +72,7 @@ async def test_outside_the_sessions_nothing_trades_unless_demo_mode() -> None:
     ex, bus = exchange(lunch, always_open=False)
     await ex.publish_quotes()
     assert (await bus.latest(quote_topic("600000")))["phase"] == "LUNCH_BREAK"
-    demo = Clock(saturday.now)
+    demo = Clock(saturday.current)
     ex, bus = exchange(demo)
     trade_for(ex, demo, 5)
     await ex.publish_quotes()

@@ -54,7 +54,7 @@ async def test_replayed_prices_drive_the_quotes_and_the_book_follows() -> None:
                                                           recorded[-1].side.value)  # fmt: skip
     bid, ask = Decimal(snapshot["bid"]), Decimal(snapshot["ask"])
     assert bid <= recorded[-1].price < ask  # the simulated book re-centred on the recording
-    ex._simulate_once(clock.now)  # replayed symbols are requoted, not walked or traded by the simulator
+    ex._simulate_once(clock.now())  # replayed symbols are requoted, not walked or traded by the simulator
     assert ex.quotes["600000"].last == recorded[-1].price
 
 

@@ -1,0 +1,216 @@
+"""The venue's durable state: the fence, the execution report journal, and what must be on the book.
+
+Every execution report is written to `execution_report` (fenced: only by the current lease holder) before
+it is booked; `booked` is set once the trading service booked it. After a crash between the two, the next
+holder books the journal's unbooked reports first, so each is booked once (booking is idempotent by
+`exec_id` as well). Reports of orders still working are kept: they number the next executions, and they
+tell a re-delivered SubmitOrder that part of the order already traded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from brokerql.bus import codec
+from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.trading.gateway import ExecType, ExecutionReport
+from brokerql.domain.trading.orders import OrderStatus
+from brokerql.exchange.client_orders import WorkingOrder
+from brokerql.exchange.lease import LeaseLost
+from brokerql.store.database import Database
+from brokerql.store.tables import FillRow, OrderRow
+from brokerql.store.tables_exchange import ExecutionReportRow, VenueLeaseRow
+
+VENUE = "exchange"
+_WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
+_CLOSING = (ExecType.CANCELED.value, ExecType.EXPIRED.value)
+
+
+class ReportJournal:
+    """Fenced writes of execution reports, and the venue's view of the durable state."""
+
+    def __init__(self, db: Database, venue: str = VENUE) -> None:
+        self.db = db
+        self.venue = venue
+
+    # -- the fence ----------------------------------------------------------------------------------
+
+    async def claim(self, candidate: int, holder: str, now: datetime) -> int:
+        """Become the current holder: a token above every earlier one (and at least `candidate`)."""
+        async with self.db.transaction() as uow:
+            row = await uow.session.get(VenueLeaseRow, self.venue, with_for_update=not self.db.is_sqlite)
+            if row is None:
+                row = VenueLeaseRow(name=self.venue, token=0, acquired_at=now, heartbeat_at=now)
+                uow.session.add(row)
+            row.token = max(row.token + 1, candidate)
+            row.holder, row.acquired_at, row.heartbeat_at = holder, now, now
+            row.last_match_at = row.last_quote_at = None
+            return row.token
+
+    async def _fence(self, session: object, token: int, now: datetime, **values: object) -> None:
+        statement = (
+            update(VenueLeaseRow)
+            .where(VenueLeaseRow.name == self.venue, VenueLeaseRow.token == token)
+            .values(heartbeat_at=now, **values)
+        )
+        if (await session.execute(statement)).rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(f"fencing token {token} is no longer the current one")
+
+    async def touch(
+        self, token: int, now: datetime, *, last_match_at: datetime | None, last_quote_at: datetime | None
+    ) -> None:
+        """A fenced heartbeat: raises LeaseLost when a newer holder has claimed the venue."""
+        async with self.db.transaction() as uow:
+            await self._fence(uow.session, token, now, last_match_at=last_match_at, last_quote_at=last_quote_at)
+
+    async def lease_row(self) -> VenueLeaseRow | None:
+        """The current holder, its token and its last heartbeat (what every process reads for liveness)."""
+        async with self.db.read() as session:
+            return await session.get(VenueLeaseRow, self.venue)
+
+    # -- the journal --------------------------------------------------------------------------------
+
+    async def append(self, token: int, reports: Sequence[ExecutionReport], now: datetime) -> list[ExecutionReport]:
+        """Make `reports` durable, fenced by `token`; returns those that were new (a report journalled
+        before, e.g. by a previous holder, is kept as it was and is booked from there)."""
+        if not reports:
+            return []
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        rows = [
+            {
+                "exec_id": r.exec_id,
+                "order_id": r.order_id,
+                "exec_type": r.exec_type.value,
+                "last_qty": r.last_qty,
+                "report": codec.to_record(r),
+                "token": token,
+                "booked": False,
+                "created_at": now,
+            }
+            for r in reports
+        ]
+        async with self.db.transaction() as uow:
+            await self._fence(uow.session, token, now)
+            statement = (
+                dialect_insert(ExecutionReportRow)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["exec_id"])
+                .returning(ExecutionReportRow.exec_id)
+            )
+            new = set((await uow.session.scalars(statement)).all())
+        return [r for r in reports if r.exec_id in new]
+
+    async def mark_booked(self, reports: Sequence[ExecutionReport]) -> None:
+        """Not fenced: booking is idempotent, so whoever booked a report may say so."""
+        ids = [r.exec_id for r in reports]
+        async with self.db.transaction() as uow:
+            await uow.session.execute(
+                update(ExecutionReportRow).where(ExecutionReportRow.exec_id.in_(ids)).values(booked=True)
+            )
+
+    async def unbooked(self) -> list[ExecutionReport]:
+        """Journalled but not (known to be) booked, in journal order."""
+        async with self.db.read() as session:
+            query = select(ExecutionReportRow.report).where(ExecutionReportRow.booked.is_(False))
+            records = (await session.scalars(query.order_by(ExecutionReportRow.seq))).all()
+        return [r for record in records if isinstance(r := codec.from_record(record), ExecutionReport)]
+
+    async def prune(self) -> int:
+        """Forget booked reports of orders that are no longer working (their numbering is finished)."""
+        finished = select(OrderRow.id).where(OrderRow.status.not_in(_WORKING))
+        async with self.db.transaction() as uow:
+            result = await uow.session.execute(
+                delete(ExecutionReportRow).where(
+                    ExecutionReportRow.booked.is_(True), ExecutionReportRow.order_id.in_(finished)
+                )
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- what must be on the book -------------------------------------------------------------------
+
+    async def working_orders(self, order_ids: Sequence[str] | None = None) -> list[tuple[WorkingOrder, int]]:
+        """Client orders the venue must hold, with how many executions each already had.
+
+        The database's working orders, less what the journal says already left them (an unbooked
+        trade, a cancel or an expiry the booking has not caught up with yet).
+        """
+        async with self.db.read() as session:
+            query = select(OrderRow).where(OrderRow.status.in_(_WORKING), OrderRow.leaves_qty > 0)
+            if order_ids is not None:
+                query = query.where(OrderRow.id.in_(list(order_ids)))
+            rows = (await session.scalars(query.order_by(OrderRow.id))).all()
+            if not rows:
+                return []
+            ids = [r.id for r in rows]
+            journal = (
+                await session.execute(
+                    select(
+                        ExecutionReportRow.order_id,
+                        ExecutionReportRow.exec_type,
+                        ExecutionReportRow.last_qty,
+                        ExecutionReportRow.booked,
+                    ).where(ExecutionReportRow.order_id.in_(ids))
+                )
+            ).all()
+            fills = dict(
+                (
+                    await session.execute(
+                        select(FillRow.order_id, func.count())
+                        .where(FillRow.order_id.in_(ids))
+                        .group_by(FillRow.order_id)
+                    )
+                ).all()
+            )
+        trades: dict[str, int] = defaultdict(int)
+        pending_qty: dict[str, int] = defaultdict(int)
+        closed: set[str] = set()
+        for order_id, exec_type, qty, booked in journal:
+            if exec_type == ExecType.TRADE.value:
+                trades[order_id] += 1
+                if not booked:
+                    pending_qty[order_id] += qty
+            elif exec_type in _CLOSING:
+                closed.add(order_id)
+        result = []
+        for r in rows:
+            leaves = r.leaves_qty - pending_qty[r.id]
+            if r.id in closed or leaves <= 0:
+                continue
+            order = WorkingOrder(
+                order_id=r.id,
+                symbol=r.symbol,
+                side=Side(r.side),
+                type=OrderType(r.type),
+                price=r.price,
+                leaves_qty=r.leaves_qty,
+                time_in_force=TimeInForce(r.time_in_force),
+                cancel_requested=r.status == OrderStatus.PENDING_CANCEL.value,
+                created_at=r.created_at,
+            )
+            result.append((replace(order, leaves_qty=leaves), max(trades[r.id], int(fills.get(r.id, 0)))))
+        return result
+
+
+def unique_reports(reports: Sequence[ExecutionReport]) -> list[ExecutionReport]:
+    """Each exec_id once, first occurrence kept (a journal insert must not see one twice)."""
+    seen: set[str] = set()
+    return [r for r in reports if not (r.exec_id in seen or seen.add(r.exec_id))]  # type: ignore[func-returns-value]
+
+
+def booking_batches(reports: Sequence[ExecutionReport]) -> list[list[ExecutionReport]]:
+    """Consecutive trades of one order go together (one booking transaction); anything else alone."""
+    batches: list[list[ExecutionReport]] = []
+    for report in reports:
+        last = batches[-1] if batches else None
+        if last and report.is_trade and last[0].is_trade and last[0].order_id == report.order_id:
+            last.append(report)
+        else:
+            batches.append([report])
+    return batches
