@@ -13,6 +13,7 @@ from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.tiers import TierCatalog
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
+from brokerql.exchange.host import Role as VenueRole
 from brokerql.exchange.host import VenueHost
 from brokerql.exchange.liveness import VenueWatch
 from brokerql.exchange.replay import Replay
@@ -145,6 +146,7 @@ class Container:
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
         monitor.verify_token = lambda token: access.verify(token, now=clock.now())
+        monitor.venue_active = (lambda: host.role is VenueRole.ACTIVE) if host else None
         monitor.attach(trading.place, simulator if host else None, fills)  # halts, the simulator switch, fills
         trading.place.on_placed = monitor.order_placed
         return cls(

@@ -28,7 +28,7 @@ class ProcessStats(msgspec.Struct, frozen=True):
     """One process's live figures, published every few seconds (the MPM agent's report)."""
 
     id: str
-    role: str  # "api", "exchange" or "api+exchange"
+    role: str  # "api", "exchange", "api+exchange"; a hot-standby exchange reports "standby" for "exchange"
     version: str
     started_at: float  # epoch seconds
     published_at: float

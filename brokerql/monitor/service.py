@@ -55,6 +55,9 @@ class Monitor:
         self.bus = bus
         self.instruments = instruments
         self.role = role
+        # Set when this process hosts an exchange: False while it waits as a hot standby, so the board (and the
+        # EXCHANGE_DOWN alert) counts only the exchange that actually matches.
+        self.venue_active: Callable[[], bool] | None = None
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         self.started_at = time.time()
         self.version = _version()
@@ -129,12 +132,18 @@ class Monitor:
         checked_out = getattr(pool, "checkedout", None)
         return int(checked_out()) if callable(checked_out) else None
 
+    def reported_role(self) -> str:
+        """The role on the board: a standby exchange reports `standby` in place of `exchange`."""
+        if self.venue_active is None or self.venue_active():
+            return self.role
+        return "+".join("standby" if part == "exchange" else part for part in self.role.split("+"))
+
     async def snapshot(self) -> ProcessStats:
         figures = self.figures
         online, trading, quote_only = figures.clients()
         return ProcessStats(
             id=self.process_id,
-            role=self.role,
+            role=self.reported_role(),
             version=self.version,
             started_at=self.started_at,
             published_at=time.time(),

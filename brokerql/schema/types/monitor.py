@@ -47,7 +47,9 @@ class OperationStat:
 @strawberry.type(description="One live process of the cluster and its figures, as it last reported them.")
 class MonitoredProcess:
     id: str = strawberry.field(description="Process id: host:pid:random.")
-    role: str = strawberry.field(description="api, exchange, or api+exchange (embedded).")
+    role: str = strawberry.field(
+        description="api, exchange, or api+exchange (embedded); a hot-standby exchange shows standby for exchange."
+    )
     version: str = strawberry.field(description="BrokerQL version it runs.")
     started_at: datetime = strawberry.field(description="When it started.")
     last_seen: datetime = strawberry.field(description="When it last reported (every few seconds).")

@@ -58,3 +58,16 @@ def test_halts_refuse_a_symbol_or_the_whole_market() -> None:
     market = Halts(frozenset({MARKET}))
     assert market.market_halted and market.refusal("000001").code == TRADING_HALTED
     assert scope_of(None) == MARKET and scope_of("  ") == MARKET and scope_of("600000") == "600000"
+
+
+def test_a_standby_exchange_reports_standby_so_the_exchange_alert_counts_only_the_active_one() -> None:
+    from brokerql.monitor.service import Monitor
+    from tests.conftest import base_settings
+
+    monitor = Monitor(base_settings(), None, None, [], role="api+exchange")  # type: ignore[arg-type]
+    assert monitor.reported_role() == "api+exchange"  # no venue host attached: as configured
+    active = False
+    monitor.venue_active = lambda: active
+    assert monitor.reported_role() == "api+standby"
+    active = True
+    assert monitor.reported_role() == "api+exchange"
