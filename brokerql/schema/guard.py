@@ -27,6 +27,7 @@ from graphql.validation import specified_rules
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from brokerql.logs import bind
 from brokerql.schema.cost import Measure, estimate
@@ -132,6 +133,17 @@ def inspect(
     return None, measured, figures.introspection
 
 
+def _subscription_over_http(context: Any) -> bool:
+    """A subscription document that arrived as an HTTP request rather than on a socket."""
+    request = getattr(context.context, "request", None)
+    if request is None or getattr(request, "scope", {}).get("type") != "http":
+        return False
+    try:
+        return context.operation_type is OperationType.SUBSCRIPTION
+    except Exception:  # no single operation to pick (validation reports that with its own code)
+        return False
+
+
 class OperationGuard(SchemaExtension):
     def __init__(self, limits: OperationLimits, edge: Edge | None = None) -> None:
         self.limits = limits
@@ -180,6 +192,12 @@ class OperationGuard(SchemaExtension):
         if frozen is not None:
             raise thaw(frozen)
         caller, edge = context.context, self.edge
+        if _subscription_over_http(context):
+            raise CodedError(
+                ErrorCode.BAD_USER_INPUT,
+                "Subscriptions run over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.",
+                reason="SUBSCRIPTION_OVER_HTTP",
+            )
         if edge is not None and caller is not None:
             bind(operation=context.operation_name, principal=edge.who(caller))
         production = edge is not None and edge.production
