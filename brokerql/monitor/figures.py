@@ -163,6 +163,3 @@ class FillCounter:
     async def book(self, reports: Sequence[Any]) -> None:
         await self.booker.book(reports)
         self.on_booked(sum(1 for report in reports if report.is_trade))
-
-    async def working_orders(self) -> list[Any]:
-        return await self.booker.working_orders()

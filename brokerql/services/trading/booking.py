@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
-from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading.gateway import ExecType, ExecutionReport
 from brokerql.domain.trading.messages import AccountEventKind, FillView
@@ -28,14 +27,11 @@ from brokerql.domain.trading.orders import (
     OrderFilled,
     OrderStatus,
 )
-from brokerql.exchange.engine import WorkingOrder
 from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
 from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.tables import FillRow, OrderRow
-
-_WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
+from brokerql.store.tables import FillRow
 
 
 class _BookSeparately(Exception):
@@ -63,29 +59,6 @@ class ExecutionBooking:
                 await self._book_cancel_rejected(report.order_id, report.text)
             else:
                 await self._book_fills(report.order_id, [report])
-
-    async def working_orders(self) -> list[WorkingOrder]:
-        """Every order the exchange must have on a book (its recovery source after a restart)."""
-        async with self.db.read() as session:
-            query = select(OrderRow).where(OrderRow.status.in_(_WORKING)).order_by(OrderRow.id)
-            rows = (await session.scalars(query)).all()
-        return [
-            WorkingOrder(
-                order_id=r.id,
-                symbol=r.symbol,
-                side=Side(r.side),
-                type=OrderType(r.type),
-                price=r.price,
-                leaves_qty=r.leaves_qty,
-                time_in_force=TimeInForce(r.time_in_force),
-                cancel_requested=r.status == OrderStatus.PENDING_CANCEL.value,
-                created_at=r.created_at,
-            )
-            for r in rows
-            if r.leaves_qty > 0
-        ]
-
-    # -- fills ---------------------------------------------------------------------------------------
 
     async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
