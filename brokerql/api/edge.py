@@ -22,7 +22,6 @@ from brokerql.domain.identity.rate_limit import Decision, scaled
 from brokerql.schema.operation_limits import OperationLimits
 from brokerql.services.tokens import Principal, TokenError
 from brokerql.settings import Environment, Settings
-from brokerql.store.columns import utcnow
 
 T = TypeVar("T")
 
@@ -85,7 +84,7 @@ class Edge:
         if not token:
             return None
         try:
-            principal = self.container.access_tokens.verify(token, now=utcnow())
+            principal = self.container.access_tokens.verify(token, now=self.container.clock.now())
         except TokenError:
             return None
         if self.container.identity.sessions.is_revoked(principal.session_id):
