@@ -78,6 +78,7 @@ class Container:
     clock: Clock = SYSTEM_CLOCK
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stopped: bool = False
 
     @property
     def exchange(self) -> Exchange | None:
@@ -187,6 +188,10 @@ class Container:
         await self.monitor.start()  # reports this process on the board, follows operators' controls
 
     async def stop(self) -> None:
+        """Stop everything start() started; a second call does nothing (shutdown paths may overlap)."""
+        if self._stopped:
+            return
+        self._stopped = True
         await self.monitor.stop()
         await self.market.stop()
         await self.venue_watch.stop()
