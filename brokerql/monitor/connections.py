@@ -49,6 +49,9 @@ class Connection:
         closer = asyncio.ensure_future(self._closed.wait())
         try:
             await asyncio.wait({reader, closer}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled while waiting: the read must not outlive this call
+            reader.cancel()
+            raise
         finally:
             closer.cancel()
         if reader.done():
