@@ -77,6 +77,8 @@ class VenueHost:
         self._booked_trades: list[ExecutionReport] = []
         self._lost: asyncio.Event = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
+        self._serving: list[asyncio.Task[None]] = []  # the tasks of the current term as holder
+        self._started: Exchange | None = None  # the last venue started (stopped again by stop())
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -91,9 +93,14 @@ class VenueHost:
         self._main = asyncio.create_task(self._run(token is not None), name="venue-host")
 
     async def stop(self) -> None:
-        if self._main is not None:
-            await stop_tasks([self._main])
-            self._main = None
+        main, self._main = self._main, None
+        if main is not None:
+            await stop_tasks([main])
+        # Cancelling the main task (again and again, until it ends) can cut its own cleanup short: finish
+        # it here, so that no task of the venue or of this term outlives the host.
+        await stop_tasks(self._serving)
+        if self._started is not None:
+            await self._started.stop()
         await self._close()
         self.role = Role.STOPPED
 
@@ -159,7 +166,7 @@ class VenueHost:
         await self.commands.open()
         venue = self.venue_factory()
         venue.on_reports(self.drain)
-        self.venue = venue
+        self.venue = self._started = venue
         await venue.start()
         await self.reconcile()
         await self._touch()  # live for every process from now on
@@ -181,7 +188,7 @@ class VenueHost:
             self.role = Role.STANDBY
 
     async def _serve(self) -> None:
-        tasks = [
+        tasks = self._serving = [
             asyncio.create_task(self._consume(), name="venue-commands"),
             asyncio.create_task(self._run_bookings(), name="venue-bookings"),
             asyncio.create_task(self._heartbeat(), name="venue-heartbeat"),
