@@ -101,7 +101,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.publishArticle": op(P.ARTICLES_PUBLISH), "Mutation.withdrawArticle": op(P.ARTICLES_PUBLISH),
     "Mutation.importArticles": op(P.ARTICLES_PUBLISH), "Subscription.articlePublished": SELF,
 }  # fmt: skip
-SILENT_STREAM_SECONDS = 1.0
+SILENT_STREAM_SECONDS = 3.0
+# Streams that stay silent until there is news: for them silence means "let in"; every other stream answers
+# at once (data or a refusal), so it is awaited for as long as a loaded machine may need.
+SILENT_STREAMS = {"Subscription.articlePublished"}
 # Operations that end the caller's session run last, so they do not spoil the others.
 LAST = ("Mutation.logout",)
 # Fields guarded by a tier entitlement, with a query that reaches them.
@@ -196,7 +199,7 @@ async def call(client: GraphQLClient, name: str, document: str, token: str | Non
     if name.startswith("Subscription."):
         async with client.subscribe(document, token=token) as stream:
             try:  # a refusal comes at once; a stream that waits silently for news (articlePublished) let us in
-                message = await stream.next(timeout=SILENT_STREAM_SECONDS)
+                message = await stream.next(timeout=SILENT_STREAM_SECONDS if name in SILENT_STREAMS else 30)
             except TimeoutError:
                 return True
         payload = message.get("payload")
