@@ -32,6 +32,8 @@ DATETIMES = st.one_of(
 SCALARS = {
     "Decimal": st.one_of(DECIMALS.map(nodes.String), st.integers().map(nodes.Int)),
     "DateTime": DATETIMES.map(nodes.String),
+    # An Upload written inline in a document (not sent as a multipart file) must be a coded error too.
+    "Upload": st.text(max_size=20).map(nodes.String),
 }
 PLAN = [  # (mode, root fields or None for all, examples): 1,200 operations
     (Mode.POSITIVE, None, 350),
