@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from brokerql.services.tokens import AccessTokens
-from brokerql.store.columns import utcnow
 from tests.api.conftest import GraphQLClient
 
 
@@ -32,13 +31,14 @@ async def test_a_refused_subscribe_gets_an_error_message(client: GraphQLClient, 
 
 async def test_an_expiring_token_ends_its_streams(client: GraphQLClient) -> None:
     token = await client.login("gold001")
-    session_id = client.container.access_tokens.verify(token, now=utcnow()).session_id
+    clock = client.container.clock  # the app's one clock (a fake one here): the token expires when it moves
+    principal = client.container.access_tokens.verify(token, now=clock.now())
     short = AccessTokens(client.container.settings.signing_key, timedelta(seconds=2))
-    principal = client.container.access_tokens.verify(token, now=utcnow())
-    brief, _ = short.issue(principal.subject_id, "client", now=utcnow(), session_id=session_id)
+    brief, _ = short.issue(principal.subject_id, "client", now=clock.now(), session_id=principal.session_id)
     async with client.subscribe("subscription { heartbeat { lastSeq } }", token=brief) as stream:
         assert (await stream.next_data())["data"]["heartbeat"]
-        while True:  # heartbeats until the token expires, then UNAUTHENTICATED and the end
+        clock.advance(seconds=3)
+        while True:  # heartbeats until the token is seen expired, then UNAUTHENTICATED and the end
             message = await asyncio.wait_for(stream.next(), 10)
             if message["type"] == "next" and not message["payload"].get("errors"):
                 continue
