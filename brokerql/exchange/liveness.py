@@ -104,12 +104,14 @@ class VenueWatch:
         now = self.clock.now()
         role = self.local_role() if self.local_role is not None else "off"
         if self._row is None:
-            return VenueStatus(False, str(role), None, None, None, None, self.stale_after)
+            return VenueStatus(role == "active", str(role), None, None, None, None, self.stale_after)
         holder, heartbeat_at, match_at, quote_at = self._row
 
         def age(at: datetime | None) -> float | None:
             return None if at is None else max(0.0, (now - at).total_seconds())
 
         heartbeat_age = age(heartbeat_at)
-        live = heartbeat_age is not None and heartbeat_age <= self.stale_after
+        # This process's own venue is serving: live whatever the last read of its heartbeat says (the
+        # read is up to a poll old, and a busy machine can delay it past `stale_after`).
+        live = role == "active" or (heartbeat_age is not None and heartbeat_age <= self.stale_after)
         return VenueStatus(live, str(role), holder, heartbeat_age, age(match_at), age(quote_at), self.stale_after)
