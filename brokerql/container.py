@@ -39,6 +39,7 @@ from brokerql.services.trading import (
     PreferencesService,
     TradingServices,
 )
+from brokerql.services.trading.compliance import ClientFactsReader
 from brokerql.settings import Settings
 from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
@@ -75,6 +76,7 @@ class Container:
     controls: OperatorControls
     research: ResearchServices
     venue_watch: VenueWatch
+    compliance: ClientFactsReader
     clock: Clock = SYSTEM_CLOCK
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -145,6 +147,8 @@ class Container:
             preferences=PreferencesService(db, clock),
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
+        compliance = ClientFactsReader(db, clock)  # suitability and board eligibility facts, operator grants
+        trading.place.client_facts = compliance.facts
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
         monitor.verify_token = lambda token: access.verify(token, now=clock.now())
         monitor.venue_active = (lambda: host.role is VenueRole.ACTIVE) if host else None
@@ -172,6 +176,7 @@ class Container:
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
             clock=clock,
             venue_watch=watch,
+            compliance=compliance,
             venue_host=host,
         )
 

@@ -31,6 +31,7 @@ def place_command(input: PlaceOrderInput) -> PlaceOrder | Rejection:
         price_level=PriceLevel(input.price_level.value) if input.price_level is not None else None,
         client_order_id=input.client_order_id,
         time_in_force=time_in_force,
+        risk_acknowledged=input.risk_acknowledged,
     )
 
 
@@ -59,7 +60,8 @@ async def place_order(
     command = place_command(input)
     if isinstance(command, Rejection):
         return PlaceOrderPayload(order=None, errors=[UserError.of(command)])
-    outcome = await info.context.container.trading.place.place(principal.subject_id, command)
+    place = info.context.container.trading.place.place
+    outcome = await place(principal.subject_id, command, session_account_type=principal.account_type)
     order = Order.from_view(outcome.order) if outcome.order else None
     return PlaceOrderPayload(order=order, errors=[UserError.of(e) for e in outcome.errors])
 

@@ -47,6 +47,18 @@ ARGUMENTS = {
     "tier": "Tier code.",
     "approve": "True to approve, false to reject.",
     "reason": "Why (mandatory for forced changes; kept in the level history).",
+    "account_type": "The account type the session should act for.",
+    "board": "STAR, CHINEXT or HK_CONNECT.",
+    "granted": "True to grant, false to withdraw the grant.",
+    "expires_at": "When the forced level lapses by itself (default: never; an operator lifts it).",
+}
+
+# Where a shared name means something else for one operation (by the field's Python name).
+FIELD_ARGUMENTS = {
+    ("upsert_dictionary_entry", "code"): "The entry's code, unique within its category (e.g. C3).",
+    ("upsert_dictionary_entry", "label"): "The text shown for the code (e.g. 稳健型).",
+    ("create_operator", "password"): "The new operator's initial password (8+ characters, 3 character classes).",
+    ("set_board_eligibility", "reason"): "Why (the evidence); kept in the operator log.",
 }
 
 
@@ -56,6 +68,10 @@ def describe_arguments(*root_types: Any) -> None:
         for field in root.__strawberry_definition__.fields:
             for argument in field.arguments:
                 if argument.description:
+                    continue
+                special = FIELD_ARGUMENTS.get((field.python_name, argument.python_name))
+                if special is not None:
+                    argument.description = special
                     continue
                 if argument.python_name not in ARGUMENTS:
                     raise KeyError(f"describe argument {argument.python_name!r} of {root.__name__}.{field.name}")

@@ -14,7 +14,9 @@ from brokerql.schema.types.client import Client
 from brokerql.schema.types.trading import Order, OrderSide, OrderType, PriceLevel
 
 
-@strawberry.enum(description="Which account to trade in this session.")
+@strawberry.enum(
+    description="The account type a session acts for: CASH (stocks, ETFs, Stock Connect), MARGIN, FUTURES."
+)
 class AccountType(Enum):
     CASH = "CASH"
     MARGIN = "MARGIN"
@@ -29,7 +31,9 @@ class LoginInput:
     captcha_id: str | None = strawberry.field(default=None, description="Id of the captcha being answered.")
     captcha_answer: str | None = strawberry.field(default=None, description="The captcha's text.")
     account_type: AccountType | None = strawberry.field(
-        default=None, description="The account this session trades (default: the first)."
+        default=None,
+        description="The account type this session acts for; orders on other types are refused "
+        "(ACCOUNT_TYPE_NOT_IN_SESSION) until switchAccount. Default: CASH, else MARGIN, else FUTURES.",
     )
 
 
@@ -42,7 +46,10 @@ class LoginPayload:
     errors: list[UserError] = strawberry.field(description="Why the login was refused, if it was.")
 
 
-@strawberry.input(description="A new order. Give either `price` (LIMIT) or `priceLevel` (a flash order).")
+@strawberry.input(
+    description="A new order. LIMIT takes exactly one of `price` or `priceLevel` (a flash order); MARKET takes "
+    "neither. Both together, or MARKET with either, is BAD_USER_INPUT: a limit is never silently replaced."
+)
 class PlaceOrderInput:
     account_id: strawberry.ID = strawberry.field(description="The account to trade in.")
     symbol: str = strawberry.field(description="Instrument code, e.g. 600000.")
@@ -57,12 +64,20 @@ class PlaceOrderInput:
         default=None, description="Your idempotency key: the same key and order returns the same order."
     )
     time_in_force: str = strawberry.field(default="DAY", description="DAY (default), IOC or FOK.")
+    risk_acknowledged: bool = strawberry.field(
+        default=False,
+        description="You read the risk warning of a product rated above your risk level and buy anyway "
+        "(recorded in your client log). Without it such a buy is SUITABILITY_MISMATCH.",
+    )
 
 
 @strawberry.type(description="Result of placeOrder.")
 class PlaceOrderPayload:
     order: Order | None = strawberry.field(description="The accepted order (null when rejected).")
-    errors: list[UserError] = strawberry.field(description="Business rejections, e.g. LOT_SIZE, INSUFFICIENT_FUNDS.")
+    errors: list[UserError] = strawberry.field(
+        description="Business rejections, e.g. LOT_SIZE, INSUFFICIENT_FUNDS, PRODUCT_NOT_ALLOWED, "
+        "ACCOUNT_TYPE_NOT_IN_SESSION, BOARD_NOT_ELIGIBLE, SUITABILITY_MISMATCH, BAD_USER_INPUT.",
+    )
 
 
 CancelScope = strawberry.enum(

@@ -10,6 +10,7 @@ they get the same error, the same captcha and the same lock as a wrong password.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
+from brokerql.domain.entitlement_rules import trading_entitlement
 from brokerql.domain.identity.login_policy import INVALID_CREDENTIALS, conclude_attempt, screen_attempt
 from brokerql.domain.identity.otp import check_otp
 from brokerql.domain.identity.passwords import Passwords
@@ -44,6 +46,15 @@ class LoginOutcome:
     errors: list[Rejection] = field(default_factory=list)
     operator: OperatorRow | None = None
     session_id: str | None = None
+
+
+# A login without an explicit type acts for the stock account first (deterministic, not row order).
+_DEFAULT_TYPE_ORDER = ("CASH", "MARGIN", "FUTURES")
+
+
+def default_account_type(types: Any) -> str | None:
+    """The account type a login acts for when it names none: CASH, else MARGIN, else FUTURES."""
+    return next((t for t in _DEFAULT_TYPE_ORDER if t in types), None)
 
 
 def _subject_table(kind: str) -> Any:
@@ -73,6 +84,8 @@ class AuthService:
         self.params = params
         self.captchas = captchas
         self._tiers = tier_cache
+        # Does a tier grant an entitlement key (the tier catalog; wired by IdentityServices.build).
+        self.catalog_grants: Callable[[str, str], bool] = lambda tier, key: True
         self._tier_reads: dict[str, asyncio.Future[str]] = {}
 
     async def tier_of(self, client_id: str) -> str:
@@ -200,7 +213,7 @@ class AuthService:
         )
         if account_type and account_type not in types:
             return Rejection("NO_SUCH_ACCOUNT_TYPE", f"No {account_type} account.", "accountType")
-        return account_type or (types[0] if types else None)
+        return account_type or default_account_type(types)
 
     def _log_refusal(
         self, uow: UnitOfWork, kind: str, username: str, event: str, newly_locked: bool, subject: Any = None
@@ -233,6 +246,35 @@ class AuthService:
             account_type=account_type,
             session_id=session.id,
         )
+
+    async def switch_account(self, principal: Principal, account_type: str) -> LoginOutcome:
+        """Make the caller's session act for another account type: a new access token for it (same
+        session, so refreshing keeps the new type). The client must hold an account of that type, and
+        its tier must allow trading there (MARGIN: trading.margin)."""
+        async with self.db.transaction() as uow:
+            client = await uow.session.get(ClientRow, principal.subject_id)
+            session = await uow.session.get(AuthSessionRow, principal.session_id)
+            if client is None or session is None or session.revoked_at is not None:
+                return LoginOutcome(errors=[Rejection("NO_SESSION", "This session has ended; log in again.")])
+            types = (await uow.session.scalars(select(AccountRow.type).where(AccountRow.client_id == client.id))).all()
+            if account_type not in types:
+                return LoginOutcome(
+                    errors=[Rejection("NO_SUCH_ACCOUNT_TYPE", f"No {account_type} account.", "accountType")]
+                )
+            key = trading_entitlement(account_type)
+            if not self.catalog_grants(client.tier_code, key):
+                return LoginOutcome(
+                    errors=[Rejection("NOT_ENTITLED", f"Trading a {account_type} account needs {key}.", "accountType")]
+                )
+            before, session.account_type = session.account_type, account_type
+            client_log(uow, "ACCOUNT_SWITCHED", client.username, client.id, f"{before} -> {account_type}")
+        access, expires_at = self.access.issue(
+            client.id, "client", now=self.clock.now(), account_type=account_type, session_id=session.id
+        )
+        return LoginOutcome(
+            client=client, access_token=access, expires_in=self._seconds(expires_at),
+            account_type=account_type, session_id=session.id,
+        )  # fmt: skip
 
     async def refresh_session(self, token: str) -> LoginOutcome:
         """Rotate the refresh token. Reusing a spent one revokes the whole session (all its tokens)."""

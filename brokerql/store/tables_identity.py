@@ -7,12 +7,13 @@ end so that importing this module registers every identity table with the metada
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from brokerql.store.columns import JsonText, UtcDateTime, utcnow
+from brokerql.store.columns import JsonText, Money, UtcDateTime, utcnow
 
 
 def _ts(nullable: bool = False) -> Any:
@@ -59,6 +60,9 @@ class ClientProfileRow(SQLModel, table=True):
     investment_experience_years: int = 0
     risk_assessed_at: datetime | None = _ts(nullable=True)
     suitability: list[str] = Field(default_factory=list, sa_type=JsonText)
+    # Boards an operator enabled on evidence (STAR, CHINEXT, HK_CONNECT), beyond what the data derives.
+    eligibility_grants: list[str] = Field(default_factory=list, sa_type=JsonText)
+    trading_since: date | None = None  # first securities trade: the experience the board rules count
     # service
     service_plan: str = Field(default="BASIC", max_length=32)
     advisor: str = Field(default="", max_length=128)
@@ -69,6 +73,9 @@ class ClientProfileRow(SQLModel, table=True):
     # level workflow
     trial_expires_at: datetime | None = _ts(nullable=True)
     below_since: datetime | None = _ts(nullable=True)
+    # A forced tier holds (grading runs leave it) until an operator lifts it or `forced_until` passes.
+    forced_tier: str | None = Field(default=None, max_length=16)
+    forced_until: datetime | None = _ts(nullable=True)
     updated_at: datetime = _ts()
 
 
@@ -203,6 +210,18 @@ class DomainEventRow(SQLModel, table=True):
     subject_id: str = Field(default="", index=True, max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
     at: datetime = _ts()
+
+
+class ClientDailyAssetsRow(SQLModel, table=True):
+    """A client's total assets at market value at the close of one trading day (all its accounts, CNY).
+
+    The board eligibility rules average the last 20 trading days; grading averages its own window.
+    """
+
+    __tablename__ = "client_daily_assets"
+    client_id: str = Field(foreign_key="client.id", primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    assets: Decimal = Field(default=Decimal(0), sa_type=Money)
 
 
 from brokerql.store import tables_backoffice  # noqa: E402, F401 - registers the back-office tables

@@ -67,7 +67,7 @@ async def test_profiles_self_service_and_operator_edits_are_logged(client: Graph
     assert bad["data"]["updateClient"]["errors"] == [{"code": "BAD_RISK_LEVEL"}]
     log = await client.execute('{ operatorLog(action: "client.update") { edges { node { target before after } } } }')
     entry = log["data"]["operatorLog"]["edges"][0]["node"]
-    assert entry["target"] == cid and '"risk_level": "C2"' in entry["before"] and '"C4"' in entry["after"]
+    assert entry["target"] == cid and '"risk_level": "C3"' in entry["before"] and '"C4"' in entry["after"]
 
 
 async def test_parameters_change_the_login_policy_at_run_time(client: GraphQLClient) -> None:

@@ -23,6 +23,8 @@ class PlaceOrder:
     price_level: PriceLevel | None = None
     client_order_id: str | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
+    # The client read the risk warning of a product above its risk level and buys anyway (recorded).
+    risk_acknowledged: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

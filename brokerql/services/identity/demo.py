@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from brokerql.domain.compliance.suitability import ELIGIBILITY_WINDOW_DAYS
 from brokerql.domain.identity.grading import DEFAULT_GRADING_MODEL
 from brokerql.services.identity.backoffice import secret_digest
 from brokerql.services.identity.grading import model_to_json
@@ -22,21 +23,35 @@ from brokerql.store.tables_backoffice import (
     GradingModelRow,
     ServerRow,
 )
-from brokerql.store.tables_identity import AccountManagerRow, BranchRow, ClientProfileRow
+from brokerql.store.tables_identity import AccountManagerRow, BranchRow, ClientDailyAssetsRow, ClientProfileRow
 
 # Demo only, like the demo passwords: a partner application for trying POST /oauth/token.
 DEMO_API_CLIENT_ID = "demo-partner"
 DEMO_API_CLIENT_SECRET = "demo-partner-secret-2026"
 
 # username -> (risk level, branch code, turnover, commission, tenure months, active days)
+# Suitability cases (docs/api.md, "Compliance rules"): std002 (C2) needs an acknowledgement for
+# main-board stocks (R3); std001 and silver001 (C3) for ChiNext, STAR and HK (R4); gold001 and up
+# (C4) buy all of those; only vip001 (C5) may trade index futures (R5, refused above a client's level).
 DEMO_PROFILES = {
-    "std001": ("C2", "SH01", "200000", "300", "6", "10"),
-    "std002": ("C3", "SH01", "900000", "900", "14", "25"),
+    "std001": ("C3", "SH01", "200000", "300", "6", "10"),
+    "std002": ("C2", "SH01", "900000", "900", "14", "25"),
     "silver001": ("C3", "SH01", "3000000", "4000", "30", "60"),
     "gold001": ("C4", "SZ01", "20000000", "20000", "48", "90"),
     "plat001": ("C4", "SZ01", "60000000", "60000", "60", "110"),
     "vip001": ("C5", "BJ01", "200000000", "150000", "96", "200"),
     "trial001": ("C1", "BJ01", "0", "0", "0", "0"),
+}
+# username -> average daily assets (CNY) over the 20 trading days before the demo starts. With the
+# experience (tenure above) they decide board eligibility: std001 has the assets for ChiNext but only
+# 6 months of experience; std002 neither; silver001 and up meet STAR, ChiNext and Stock Connect.
+DEMO_ASSET_HISTORY = {
+    "std001": "150000",
+    "std002": "90000",
+    "silver001": "600000",
+    "gold001": "1300000",
+    "plat001": "3300000",
+    "vip001": "15000000",
 }
 BRANCHES = (
     ("SH01", "上海浦东营业部", "上海"),
@@ -59,6 +74,17 @@ DICTIONARY = {
     "id_type": [("ID_CARD", "居民身份证"), ("PASSPORT", "护照"), ("HK_MACAO_PERMIT", "港澳居民来往内地通行证")],
     "channel": [("APP", "手机App"), ("WEB", "网页"), ("SMS", "短信"), ("PHONE", "电话"), ("EMAIL", "邮件")],
 }
+
+
+def _trading_days_before(today: date, count: int) -> list[date]:
+    """The `count` weekdays before `today` (the demo calendar has no holidays)."""
+    days: list[date] = []
+    day = today
+    while len(days) < count:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    return days
 
 
 async def seed_identity_demo(uow: UnitOfWork) -> None:
@@ -87,8 +113,12 @@ async def seed_identity_demo(uow: UnitOfWork) -> None:
                 service_plan="VIP" if client.tier_code in ("PLATINUM", "DIAMOND") else "BASIC",
                 channels=["APP", "SMS"], branch_id=branch_id, manager_id=manager_id,
                 trial_expires_at=utcnow() + timedelta(days=14) if client.tier_code == "TRIAL" else None,
+                trading_since=date.today() - timedelta(days=int(tenure) * 31) if int(tenure) else None,
             )
         )  # fmt: skip
+        history = DEMO_ASSET_HISTORY.get(client.username)
+        for day in _trading_days_before(date.today(), ELIGIBILITY_WINDOW_DAYS) if history else ():
+            uow.session.add(ClientDailyAssetsRow(client_id=client.id, day=day, assets=Decimal(history)))
         for dimension, value in (("TURNOVER", turnover), ("COMMISSION", commission), ("TENURE", tenure),
                                  ("ACTIVITY", activity)):  # fmt: skip
             uow.session.add(ClientDimensionRow(client_id=client.id, dimension=dimension, value=Decimal(value)))

@@ -10,7 +10,7 @@ from typing import Any
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.sms import LoggingSmsSender, SmsSender
-from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
+from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCode
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.backoffice import BackOffice
 from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
@@ -81,6 +81,7 @@ class IdentityServices:
         )
         sender = sms_sender or LoggingSmsSender(reveal_codes=settings.env is Environment.DEVELOPMENT)
         tiers = TierCatalogStore(db, DEMO_TIER_CATALOG)
+        auth.catalog_grants = lambda tier, key: tiers.grants(TierCode(tier), key)
         return cls(
             settings=settings,
             auth=auth,

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Rejection, Side
+from brokerql.domain.compliance.admission import compliance_refusal
+from brokerql.domain.compliance.suitability import ClientFacts
 from brokerql.domain.entitlement_rules import trading_entitlement
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.domain.market.instruments import Instrument, validate_order
@@ -28,7 +30,9 @@ from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
+from brokerql.domain.trading.products import price_instruction_refusal
 from brokerql.services.trading.accounts import fee_basis, open_account, submit_command
+from brokerql.services.trading.compliance import ClientFactsReader, record_acknowledgement
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
 from brokerql.store.columns import new_id
@@ -77,14 +81,24 @@ class PlaceOrderService:
         self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
+        # The client's risk level, assets, experience and grants for the compliance checks.
+        self.client_facts: Callable[[str], Awaitable[ClientFacts]] = ClientFactsReader(db, clock).facts
 
-    async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
-        outcome = await self._place(client_id, command)
+    async def place(
+        self, client_id: str, command: PlaceOrder, *, session_account_type: str | None = None
+    ) -> PlaceOutcome:
+        """`session_account_type`: the account type the caller's session acts for (the token's);
+        None for callers without a session (internal jobs), which the session rule does not apply to."""
+        outcome = await self._place(client_id, command, session_account_type)
         self.on_placed(outcome.order is not None and not outcome.errors)
         return outcome
 
-    async def _place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
+    async def _place(self, client_id: str, command: PlaceOrder, session_account_type: str | None) -> PlaceOutcome:
+        ambiguous = price_instruction_refusal(command.type, command.price, command.price_level)
+        if ambiguous is not None:
+            return PlaceOutcome(errors=[ambiguous])
         tier = TierCode(await self.tier_of(client_id))
+        facts = await self.client_facts(client_id)
         instrument = self.instruments.get(command.symbol)
         snapshot = await self._snapshot(instrument) if instrument is not None else None
         now = self.clock.now()
@@ -99,6 +113,13 @@ class PlaceOrderService:
                 refused = Rejection("UNKNOWN_SYMBOL", f"No instrument {command.symbol}.", "symbol")
             if refused is None:
                 refused = self.halts().refusal(command.symbol)  # an operator halted it (E3)
+            if refused is None:  # compliance: session account type, products per account, eligibility, suitability
+                assert instrument is not None
+                refused = compliance_refusal(
+                    session_account_type=session_account_type, account_type=loaded.account.type,
+                    symbol=instrument.symbol, board=instrument.board, side=command.side, facts=facts,
+                    risk_acknowledged=command.risk_acknowledged,
+                )  # fmt: skip
             priced = refused or self._priced(command, snapshot)
             if not isinstance(priced, Rejection):  # LIMIT orders wait queued for an exchange; MARKET ones need one
                 priced = refuse_without_venue(priced.type, self.venue_live()) or priced
@@ -147,6 +168,7 @@ class PlaceOrderService:
             await save_account(uow, loaded, now)
             await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=now, order=order)
             uow.emit(COMMANDS_TOPIC, submit_command(order))
+            record_acknowledgement(uow, client_id, order, instrument, facts)
         return PlaceOutcome(OrderView.of(order))
 
     async def _snapshot(self, instrument: Instrument) -> dict[str, Any] | Rejection | None:

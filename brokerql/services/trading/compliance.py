@@ -1,0 +1,101 @@
+"""The client facts the admission rules need (risk level, assets, experience, grants), and the
+operators' board-eligibility grants (logged)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from brokerql.domain.clock import Clock
+from brokerql.domain.common import Rejection, Side
+from brokerql.domain.compliance.suitability import (
+    BOARD_RISK,
+    ELIGIBILITY_WINDOW_DAYS,
+    ClientFacts,
+    EligibilityBoard,
+    derived_eligibility,
+    needs_acknowledgement,
+)
+from brokerql.domain.market.instruments import Instrument
+from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.trading.orders import Order
+from brokerql.services.identity.audit import operator_log
+from brokerql.store.columns import new_id
+from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables import ClientRow
+from brokerql.store.tables_identity import ClientDailyAssetsRow, ClientLogRow, ClientProfileRow
+
+
+def months_between(start: date | None, today: date) -> int:
+    """Whole months from `start` to `today` (0 without a start)."""
+    if start is None or start > today:
+        return 0
+    return (today.year - start.year) * 12 + today.month - start.month - (1 if today.day < start.day else 0)
+
+
+class ClientFactsReader:
+    """Reads a client's ClientFacts; a client without a profile has no assessment (C1, nothing granted)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def facts(self, client_id: str) -> ClientFacts:
+        today = trading_day(self.clock.now())
+        async with self.db.read() as session:
+            profile = await session.get(ClientProfileRow, client_id)
+            rows = await session.scalars(
+                select(ClientDailyAssetsRow.assets)
+                .where(ClientDailyAssetsRow.client_id == client_id, ClientDailyAssetsRow.day <= today)
+                .order_by(ClientDailyAssetsRow.day.desc())
+                .limit(ELIGIBILITY_WINDOW_DAYS)
+            )
+            total = sum(rows.all(), Decimal(0))
+        if profile is None:
+            return ClientFacts("C1", total / ELIGIBILITY_WINDOW_DAYS, 0)
+        return ClientFacts(
+            risk_level=profile.risk_level,
+            average_daily_assets=total / ELIGIBILITY_WINDOW_DAYS,  # days without a record count as 0
+            experience_months=months_between(profile.trading_since, today),
+            granted=frozenset(profile.eligibility_grants or ()),
+        )
+
+    async def eligibility(self, client_id: str) -> dict[EligibilityBoard, tuple[bool, bool]]:
+        """Per board: (derived from the client's data, granted by an operator)."""
+        facts = await self.facts(client_id)
+        return {board: (derived_eligibility(board, facts), board.value in facts.granted) for board in EligibilityBoard}
+
+    async def set_grant(
+        self, operator_id: str, client_id: str, board: str, granted: bool, reason: str
+    ) -> list[Rejection]:
+        """Grant (or withdraw) a board to a client, logged with the before and after and the reason."""
+        if board not in EligibilityBoard.__members__:
+            return [Rejection("BAD_BOARD", "board must be STAR, CHINEXT or HK_CONNECT.", "board")]
+        if not reason.strip():
+            return [Rejection("REASON_REQUIRED", "Say why (kept in the operator log).", "reason")]
+        async with self.db.transaction() as uow:
+            client = await uow.session.get(ClientRow, client_id)
+            profile = await uow.session.get(ClientProfileRow, client_id) if client is not None else None
+            if profile is None:
+                return [Rejection("NOT_FOUND", "No such client.", "clientId")]
+            before = sorted(profile.eligibility_grants or ())
+            after = sorted(set(before) | {board}) if granted else sorted(set(before) - {board})
+            profile.eligibility_grants = after
+            action = "eligibility.grant" if granted else "eligibility.revoke"
+            operator_log(uow, operator_id, action, client_id, {"grants": before}, {"grants": after, "reason": reason})
+        return []
+
+
+def record_acknowledgement(
+    uow: UnitOfWork, client_id: str, order: Order, instrument: Instrument, facts: ClientFacts
+) -> None:
+    """An accepted order above the client's risk level: the acknowledgement goes into the client log,
+    in the transaction that accepts the order (no order without its record)."""
+    if order.side is not Side.BUY or not needs_acknowledgement(instrument.board, facts):
+        return
+    risk = BOARD_RISK[instrument.board]
+    detail = f"order {order.id} {instrument.symbol} {risk} above {facts.risk_level}: risk warning acknowledged"
+    uow.session.add(
+        ClientLogRow(id=new_id("clg"), client_id=client_id, username="", event="RISK_ACKNOWLEDGED", detail=detail)
+    )
