@@ -29,6 +29,7 @@ from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import Database
 from brokerql.store.migrate import upgrade_async
 from brokerql.store.tables import AccountRow, ClientRow, OrderRow
+from brokerql.store.tables_identity import ClientProfileRow
 
 
 class NoQuotes:
@@ -51,6 +52,9 @@ async def main(url: str, n: int) -> None:
     client_id, account_id = new_id("cli"), new_id("acc")
     async with db.transaction() as uow:
         uow.session.add(ClientRow(id=client_id, username=client_id, name="bench", password_hash="x", tier_code="GOLD"))
+        await uow.session.flush()
+        # A profile, as every real client has: the suitability check reads it (C5 may buy main-board stocks).
+        uow.session.add(ClientProfileRow(client_id=client_id, risk_level="C5"))
         await uow.session.flush()
         cash = Decimal("100000000")
         uow.session.add(AccountRow(id=account_id, client_id=client_id, type="CASH", balance=cash, available=cash))

@@ -55,3 +55,18 @@ def fixed_tier(code: str):  # type: ignore[no-untyped-def]
         return code
 
     return tier_of
+
+
+def fixed_facts(risk_level: str = "C5", assets: str = "10000000", months: int = 120):  # type: ignore[no-untyped-def]
+    """A `client_facts` source answering the same ClientFacts for every client (the tests' clients are
+    created without profiles; the default may buy every product on every board)."""
+    from decimal import Decimal
+
+    from brokerql.domain.compliance.suitability import ClientFacts
+
+    facts = ClientFacts(risk_level, Decimal(assets), months)
+
+    async def client_facts(client_id: str) -> ClientFacts:
+        return facts
+
+    return client_facts

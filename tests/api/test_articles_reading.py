@@ -80,7 +80,7 @@ async def test_lists_filter_and_paginate(client: GraphQLClient) -> None:
 
 
 async def test_position_info_follows_holdings_after_a_fill(client: GraphQLClient) -> None:
-    await client.login("std001")  # holds 600000, 000001, 600519 in the demo; not 300750
+    await client.login("plat001")  # holds 600000, 000001, 600519 in the demo; not 300750 (ChiNext: eligible)
     query = "{ positionInfo(first: 100) { edges { node { title symbols } } } }"
     catl_only = "宁德时代关于全资子公司对外投资的公告"  # an announcement naming 300750 alone
 

@@ -101,6 +101,11 @@ async def test_fills_connection_and_complex_mode_view(client: GraphQLClient) -> 
 async def test_one_login_reads_and_trades_several_accounts(client: GraphQLClient) -> None:
     await client.login("gold001")
     cash, margin = await client.account_id("CASH"), await client.account_id("MARGIN")
+    # The login acts for CASH: trading the margin account takes an explicit switch (a new token).
+    refused = await place(client, margin, price="12.40")
+    assert [e["code"] for e in refused["errors"]] == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    switched = await client.execute("mutation { switchAccount(accountType: MARGIN) { accessToken errors { code } } }")
+    client.token = switched["data"]["switchAccount"]["accessToken"]
     assert (await place(client, margin, price="12.40"))["errors"] == []
     both = await client.execute(
         "query($c: ID!, $m: ID!) { c: account(id: $c) { type orders { edges { node { id } } } } "

@@ -23,7 +23,7 @@ from brokerql.services.trading import (
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow
 from tests.api.conftest import GraphQLClient, Stream, serve_in_process
-from tests.fakes import NoQuotes, fixed_tier
+from tests.fakes import NoQuotes, fixed_facts, fixed_tier
 
 PLACE = """mutation($i: PlaceOrderInput!) { placeOrder(input: $i) {
   order { id status clientOrderId filledQuantity leavesQuantity price }
@@ -58,6 +58,7 @@ def trading_services(db: Database, clock: Clock = SYSTEM_CLOCK, *, tier: str = "
     place = PlaceOrderService(
         db, instruments, NoQuotes(), DEMO_TIER_CATALOG, fixed_tier(tier), clock, market_always_open=True
     )
+    place.client_facts = fixed_facts()  # the tests' clients have no profiles: suitability is tested elsewhere
     return TradingServices(
         place=place,
         cancel=CancelOrdersService(db, None, clock),

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from brokerql.domain.common import OrderType, Rejection, Side, to_decimal
 from brokerql.domain.market.boards import BOARD_RULES, Board, BoardRules, Currency, hk_tick
 from brokerql.domain.market.sessions import TradingPhase, accepts_orders, allows_market_orders
+from brokerql.domain.market.stock_connect import connect_refusal
 
 __all__ = ["DEMO_INSTRUMENTS", "Board", "Currency", "Instrument", "PcfLine", "roll_day", "validate_order"]
 
@@ -230,4 +231,8 @@ def validate_order(
             errors.append(Rejection("BAD_PRICE", "a limit order needs a positive price", "price"))
         else:
             errors.extend(_check_price(instrument, side, to_decimal(price), phase, reference_price))
+    continuous = phase is TradingPhase.CONTINUOUS
+    connect = connect_refusal(instrument.board, order_type, price, reference_price, continuous=continuous)
+    if connect is not None:  # Stock Connect: limit orders only, inside the VCM band
+        errors.append(connect)
     return errors

@@ -20,19 +20,14 @@ Rule sources (public):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.boards import Board
-from brokerql.domain.trading.fees import Fees
+from brokerql.domain.trading.fees import HKEX, FeeBasis, Fees
 
-CENT = Decimal("0.01")
 VCM_BAND = Decimal("0.10")  # +/- 10% for the demo's stocks (both are Hang Seng Index constituents)
 FREEZE_BUFFER = Decimal("0.01")  # 1% above the buy reference rate, for the rate moving before T+2
-HK_STAMP_DUTY = Decimal("0.001")
-HK_SFC_LEVY = Decimal("0.000027")
-HK_AFRC_LEVY = Decimal("0.0000015")
-HK_TRADING_FEE = Decimal("0.0000565")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,38 +46,17 @@ class ReferenceRates:
 DEMO_REFERENCE_RATES = ReferenceRates(buy=Decimal("0.9476"), sell=Decimal("0.8924"))
 
 
-def _cents_up(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_CEILING)
+def connect_basis(rates: ReferenceRates = DEMO_REFERENCE_RATES) -> FeeBasis:
+    """The fee basis of a southbound trade: HK charges, frozen at the buy reference rate plus the buffer."""
+    return FeeBasis(exchange=HKEX, fx_rate=rates.buy, fx_buffer=FREEZE_BUFFER)
 
 
-def hk_connect_fees(side: Side, notional_hkd: Decimal, commission_rate: Decimal, min_commission: Decimal) -> Fees:
-    """The charges of a southbound trade of `notional_hkd`, in HKD (both sides pay all of them).
-
-    Mapped onto the fee components: stamp duty; the exchange's and regulators' charges (trading fee,
-    SFC and AFRC levies) as the transfer fee; the broker's commission.
-    """
-    if notional_hkd <= 0:
-        return Fees()
-    stamp = notional_hkd * HK_STAMP_DUTY
-    stamp = stamp.quantize(Decimal(1), rounding=ROUND_CEILING)  # rounded up to the whole dollar
-    levies = notional_hkd * (HK_SFC_LEVY + HK_AFRC_LEVY + HK_TRADING_FEE)
-    commission = max(min_commission, (notional_hkd * commission_rate).quantize(CENT, rounding=ROUND_HALF_UP))
-    del side  # the same schedule on both sides, unlike A-shares where only sells pay stamp duty
-    return Fees(commission=commission, stamp_duty=stamp, transfer_fee=levies.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def buy_freeze_cny(
-    price_hkd: Decimal,
-    quantity: int,
-    rates: ReferenceRates,
-    commission_rate: Decimal,
-    min_commission: Decimal,
-) -> Decimal:
-    """CNY to freeze for a southbound buy: (notional + fees) in HKD at the buy reference rate, plus
-    the buffer, rounded up to the cent."""
-    notional = price_hkd * quantity
-    fees = hk_connect_fees(Side.BUY, notional, commission_rate, min_commission)
-    return _cents_up((notional + fees.total) * rates.buy * (1 + FREEZE_BUFFER))
+def settlement_rate(board: Board, side: Side, rates: ReferenceRates = DEMO_REFERENCE_RATES) -> Decimal:
+    """CNY per unit at which a fill is booked: buys at the buy reference rate, sells at the sell rate
+    (the T+2 true-up to ChinaClear's settlement rate is not modelled); 1 for CNY products."""
+    if board is not Board.HK:
+        return Decimal(1)
+    return rates.buy if side is Side.BUY else rates.sell
 
 
 def vcm_band(reference: Decimal) -> tuple[Decimal, Decimal]:
@@ -109,3 +83,15 @@ def connect_refusal(
                 "price",
             )
     return None
+
+
+def in_cny(fees: Fees, rate: Decimal) -> Fees:
+    """Fees charged in HKD as the CNY the account pays, each component to the cent (rate 1: as they are)."""
+    if rate == 1:
+        return fees
+    return Fees(
+        *(
+            (part * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            for part in (fees.commission, fees.stamp_duty, fees.transfer_fee)
+        )
+    )

@@ -141,7 +141,8 @@ class Account:
         self._own(order)
         order.check(fill)
         _, consumed, refund = cash_movement_of_fill(order, fill)
-        args = dict(price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund)
+        price = fill.price if fill.settlement_rate == 1 else fill.price * fill.settlement_rate  # in CNY
+        args = dict(price=price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund)
         realised = ZERO
         if order.side is Side.BUY:
             funds, position = settle_buy_fill(self.funds, self.position(order.symbol), **args, t_plus=t_plus)

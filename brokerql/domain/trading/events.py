@@ -65,13 +65,19 @@ class OrderFilled(OrderEvent):
     fill_id: str
     price: Decimal
     quantity: int
-    fees: Fees
+    fees: Fees  # in CNY, what the account pays
     liquidity: Liquidity = Liquidity.TAKER
+    settlement_rate: Decimal = Decimal(1)  # CNY per unit of the trade currency (Stock Connect: HKD)
 
     @property
     def notional(self) -> Decimal:
-        """Exact traded value, price x quantity."""
+        """Exact traded value in the trade currency, price x quantity."""
         return self.price * self.quantity
+
+    @property
+    def cash_notional(self) -> Decimal:
+        """The traded value in CNY, the account's currency."""
+        return self.notional if self.settlement_rate == 1 else self.notional * self.settlement_rate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

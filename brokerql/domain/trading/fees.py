@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from brokerql.domain.common import Side, to_decimal
 from brokerql.domain.rounding import MONEY
@@ -52,11 +52,45 @@ class Fees:
 class FeeBasis:
     """What about the instrument decides its fees: the exchange and whether stamp duty applies.
 
-    ETFs are exempt from stamp duty; the market package maps an instrument's board to this.
+    ETFs are exempt from stamp duty; the market package maps an instrument's board to this. For a
+    product traded in another currency (Stock Connect: HKD) `fx_rate` is the CNY per unit a buy is
+    frozen at (the buy reference rate) and `fx_buffer` the margin above it for the rate moving.
     """
 
     exchange: str = "SSE"
     stamp_duty_exempt: bool = False
+    fx_rate: Decimal = Decimal(1)
+    fx_buffer: Decimal = Decimal(0)
+
+    @property
+    def freeze_rate(self) -> Decimal:
+        """CNY frozen per unit of the trade currency."""
+        return self.fx_rate * (1 + self.fx_buffer)
+
+
+def _in_cny(amount: Decimal, basis: FeeBasis) -> Decimal:
+    """An amount in the trade currency as CNY to freeze (rounded up to the cent); CNY stays exact."""
+    if basis.freeze_rate == 1:
+        return amount
+    return (amount * basis.freeze_rate).quantize(CENT, rounding=ROUND_CEILING)
+
+
+# Stock Connect southbound charges, both sides (public schedules): HK stamp duty 0.1% rounded up to a
+# whole dollar (Stamp Duty Ordinance, Cap. 117, rate since 17 November 2023), SFC transaction levy
+# 0.0027%, AFRC transaction levy 0.00015%, HKEX trading fee 0.00565% (HKEX fee schedule).
+HK_STAMP_DUTY = Decimal("0.001")
+HK_LEVIES_AND_TRADING_FEE = Decimal("0.000027") + Decimal("0.0000015") + Decimal("0.0000565")
+HKEX = "HKEX"
+
+
+def hk_connect_fees(notional: Decimal, commission_rate: Decimal, min_commission: Decimal) -> Fees:
+    """Charges of a southbound trade of `notional` HKD, in HKD: the same on both sides (unlike
+    A-shares, where only sells pay stamp duty). The levies and trading fee travel as the transfer fee."""
+    if notional <= 0:
+        return Fees()
+    stamp = (notional * HK_STAMP_DUTY).quantize(Decimal(1), rounding=ROUND_CEILING)
+    commission = max(min_commission, _cents(notional * commission_rate))
+    return Fees(commission, stamp, _cents(notional * HK_LEVIES_AND_TRADING_FEE))
 
 
 A_SHARE = FeeBasis()
@@ -81,6 +115,8 @@ class FeeSchedule:
         notional = to_decimal(notional)
         if notional <= 0:
             return Fees()
+        if basis.exchange == HKEX:
+            return hk_connect_fees(notional, self.commission_rate, self.min_commission)
         commission = max(self.min_commission, _cents(notional * self.commission_rate))
         stamp = ZERO
         if side is Side.SELL and not basis.stamp_duty_exempt:
@@ -111,7 +147,7 @@ def estimate_buy_freeze(
     Buys never fill above that price and fees grow with notional, so this is an upper bound.
     """
     notional = to_decimal(price) * quantity
-    return notional + schedule.fees(Side.BUY, notional, basis).total
+    return _in_cny(notional + schedule.fees(Side.BUY, notional, basis).total, basis)
 
 
 def sell_fee_buffer(
@@ -124,4 +160,4 @@ def sell_fee_buffer(
     with a 5 CNY minimum commission a penny stock sell could owe more than it earns.
     """
     shortfall = schedule.fees(Side.SELL, lowest_price, basis).total - lowest_price
-    return shortfall + _ROUNDING_SLACK if shortfall + _ROUNDING_SLACK > 0 else ZERO
+    return _in_cny(shortfall + _ROUNDING_SLACK, basis) if shortfall + _ROUNDING_SLACK > 0 else ZERO

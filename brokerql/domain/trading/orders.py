@@ -121,7 +121,7 @@ def cash_movement_of_fill(order: Order, fill: OrderFilled) -> tuple[Decimal, Dec
     is refunded. The account and the order both use this, so they cannot disagree.
     """
     sign = -1 if order.side is Side.BUY else 1
-    delta = sign * fill.notional - fill.fees.total
+    delta = sign * fill.cash_notional - fill.fees.total
     consumed = min(order.frozen_cash, max(ZERO, -delta))
     refund = order.frozen_cash - consumed if fill.quantity == order.leaves_qty else ZERO
     return delta, consumed, refund

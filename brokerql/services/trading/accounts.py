@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.market.stock_connect import connect_basis
 from brokerql.domain.trading.account import settlement_due
 from brokerql.domain.trading.fees import FeeBasis
 from brokerql.domain.trading.gateway import SubmitOrder
@@ -37,6 +38,8 @@ _EXCHANGE_OF_BOARD = {
 
 def fee_basis(instrument: Instrument) -> FeeBasis:
     """ETFs and futures pay no stamp duty; the transfer fee depends on the exchange."""
+    if instrument.board is Board.HK:
+        return connect_basis()  # HK charges, frozen in CNY at the buy reference rate plus a buffer
     exempt = instrument.board in (Board.ETF, Board.CFFEX_INDEX_FUTURE)
     return FeeBasis(exchange=_EXCHANGE_OF_BOARD[instrument.board], stamp_duty_exempt=exempt)
 

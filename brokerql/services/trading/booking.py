@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.market.instruments import Instrument
+from brokerql.domain.market.stock_connect import in_cny, settlement_rate
 from brokerql.domain.trading.gateway import ExecType, ExecutionReport
 from brokerql.domain.trading.messages import AccountEventKind, FillView
 from brokerql.domain.trading.orders import (
@@ -95,7 +96,8 @@ class ExecutionBooking:
         exec_id, price, quantity = execution.exec_id, execution.last_px, execution.last_qty
         assert price is not None, "a TRADE report carries its price"
         instrument = self.instruments[order.symbol]
-        fees = account.fees_for_fill(order, price, quantity, fee_basis(instrument))
+        rate = settlement_rate(instrument.board, order.side)  # 1 unless the trade is in HKD (Stock Connect)
+        fees = in_cny(account.fees_for_fill(order, price, quantity, fee_basis(instrument)), rate)
         fill = OrderFilled(
             order_id=order.id,
             ts=now,
@@ -104,6 +106,7 @@ class ExecutionBooking:
             quantity=quantity,
             fees=fees,
             liquidity=execution.liquidity,
+            settlement_rate=rate,
         )
         fill_row = FillRow(
             id=fill.fill_id,

@@ -49,8 +49,8 @@ def test_nothing_traded_costs_nothing():
 
 
 def test_transfer_fee_only_on_listed_exchanges_and_stamp_duty_exemption():
-    hk = FeeBasis(exchange="HKEX")
-    assert DEFAULT_SCHEDULE.fees(Side.BUY, D("100000"), hk).transfer_fee == 0
+    cffex = FeeBasis(exchange="CFFEX")  # (HKEX trades pay the HK charges: tests/unit/compliance)
+    assert DEFAULT_SCHEDULE.fees(Side.BUY, D("100000"), cffex).transfer_fee == 0
     assert DEFAULT_SCHEDULE.fees(Side.BUY, D("100000"), FeeBasis("SZSE")).transfer_fee == D("1.00")
     etf = FeeBasis(stamp_duty_exempt=True)
     assert DEFAULT_SCHEDULE.fees(Side.SELL, D("100000"), etf).stamp_duty == 0
