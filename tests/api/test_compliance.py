@@ -1,0 +1,117 @@
+"""Issue #15 served: products per account, the session's account type, price instructions,
+suitability, STAR eligibility and Stock Connect, each with its payload code (both backends)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from brokerql.domain.market.stock_connect import connect_basis
+from brokerql.domain.trading.fees import DEFAULT_SCHEDULE, estimate_buy_freeze
+from tests.api.conftest import GraphQLClient
+from tests.api.ops_helpers import as_operator
+from tests.api.test_backoffice import client_id
+from tests.api.trading_helpers import place, sync_state
+
+
+def codes(payload: dict) -> list[str]:  # type: ignore[type-arg]
+    return [e["code"] for e in payload["errors"]]
+
+
+async def test_a_cash_account_may_not_trade_futures_nor_a_futures_account_stocks(client: GraphQLClient) -> None:
+    await client.login("std001")
+    cash = await client.account_id()
+    refused = await place(client, cash, symbol="IF2612", price="4600.0", quantity=1)
+    assert codes(refused) == ["PRODUCT_NOT_ALLOWED"] and refused["errors"][0]["field"] == "symbol"
+    login = await client.execute(
+        'mutation { login(input: {username: "vip001", password: "Demo#2026", accountType: FUTURES}) '
+        "{ accessToken errors { code } } }"
+    )
+    client.token = login["data"]["login"]["accessToken"]
+    futures = await client.account_id("FUTURES")
+    assert codes(await place(client, futures, price="12.50")) == ["PRODUCT_NOT_ALLOWED"]
+
+
+async def test_a_cash_session_is_refused_on_the_margin_account_until_it_switches(client: GraphQLClient) -> None:
+    await client.login("gold001")
+    margin = await client.account_id("MARGIN")
+    assert codes(await place(client, margin, price="12.40")) == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    assert codes(await place(client, margin, symbol="00700", price="600.0")) == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    switched = await client.execute("mutation { switchAccount(accountType: MARGIN) { accessToken errors { code } } }")
+    client.token = switched["data"]["switchAccount"]["accessToken"]
+    assert codes(await place(client, margin, symbol="00700", price="600.0")) == ["PRODUCT_NOT_ALLOWED"]
+    assert codes(await place(client, margin, price="12.40")) == []
+    cash = await client.account_id("CASH")
+    assert codes(await place(client, cash, price="12.40")) == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    await client.login("std001")  # STANDARD: no margin account to switch to
+    missing = await client.execute("mutation { switchAccount(accountType: MARGIN) { accessToken errors { code } } }")
+    assert missing["data"]["switchAccount"] == {"accessToken": None, "errors": [{"code": "NO_SUCH_ACCOUNT_TYPE"}]}
+
+
+async def test_price_with_price_level_or_market_with_price_is_bad_user_input(client: GraphQLClient) -> None:
+    await client.login("gold001")
+    account = await client.account_id()
+    both = await place(client, account, price="13.00", priceLevel="ASK1")
+    assert codes(both) == ["BAD_USER_INPUT"] and "priceLevel" in both["errors"][0]["message"]
+    market = await place(client, account, type="MARKET", price="13.00")
+    assert codes(market) == ["BAD_USER_INPUT"] and market["errors"][0]["field"] == "price"
+    assert both["order"] is None and market["order"] is None
+
+
+async def test_star_refused_for_an_ineligible_client_and_accepted_after_eligibility(client: GraphQLClient) -> None:
+    await client.login("std001")  # C3, 150k average assets, 6 months of experience
+    account = await client.account_id()
+    star = {"symbol": "688981", "price": "110.00", "quantity": 200}
+    refused = await place(client, account, **star)
+    assert codes(refused) == ["BOARD_NOT_ELIGIBLE"]
+    mine = await client.execute("{ myBoardEligibility { board eligible derived granted } }")
+    assert {"board": "STAR", "eligible": False, "derived": False, "granted": False} in mine["data"][
+        "myBoardEligibility"
+    ]
+    client_token = client.token
+    operator = await as_operator(client, "admin")
+    client.token = operator
+    cid = await client_id(client, "std001")
+    granted = await client.execute(
+        'mutation($c: ID!) { setBoardEligibility(clientId: $c, board: "STAR", granted: true, '
+        'reason: "assets held at another broker, statement checked") { ok errors { code } } }',
+        {"c": cid},
+        token=operator,
+    )
+    assert granted["data"]["setBoardEligibility"] == {"ok": True, "errors": []}
+    log = await client.execute(
+        '{ operatorLog(action: "eligibility.grant") { edges { node { target } } } }', token=operator
+    )
+    assert log["data"]["operatorLog"]["edges"][0]["node"]["target"] == cid
+    client.token = client_token
+    needs_ack = await place(client, account, **star)  # eligible now, but STAR (R4) is above C3
+    assert codes(needs_ack) == ["SUITABILITY_MISMATCH"] and needs_ack["errors"][0]["field"] == "riskAcknowledged"
+    accepted = await place(client, account, **star, riskAcknowledged=True)
+    assert accepted["errors"] == [] and accepted["order"]["status"] in ("NEW", "PARTIALLY_FILLED", "FILLED")
+    history = await client.execute("{ myLoginHistory(first: 50) { edges { node { event } } } }")
+    events = [e["node"]["event"] for e in history["data"]["myLoginHistory"]["edges"]]
+    assert "RISK_ACKNOWLEDGED" in events
+
+
+async def test_suitability_needs_acknowledgement_above_the_client_level(client: GraphQLClient) -> None:
+    await client.login("std002")  # C2: main-board stocks (R3) need an acknowledgement, ETFs (R2) do not
+    account = await client.account_id()
+    assert codes(await place(client, account, price="12.40")) == ["SUITABILITY_MISMATCH"]
+    assert codes(await place(client, account, price="12.40", riskAcknowledged=True)) == []
+    assert codes(await place(client, account, symbol="510300", price="4.500")) == []
+
+
+async def test_an_hk_buy_is_frozen_in_cny_at_the_reference_rate_with_its_fees(client: GraphQLClient) -> None:
+    await client.login("std001")  # 150k average assets: not eligible for Stock Connect
+    std = await client.account_id()
+    assert codes(await place(client, std, symbol="00700", price="600.0")) == ["BOARD_NOT_ELIGIBLE"]
+    await client.login("gold001")
+    account = await client.account_id()
+    before = await sync_state(client, account)
+    assert codes(await place(client, account, symbol="00700", type="MARKET")) == ["MARKET_ORDER_NOT_ALLOWED"]
+    assert codes(await place(client, account, symbol="00700", price="600.0", quantity=50)) == ["LOT_SIZE"]
+    placed = await place(client, account, symbol="00700", price="580.0")  # below the market: it rests
+    assert placed["errors"] == [], placed
+    after = await sync_state(client, account)
+    frozen = Decimal(after["funds"]["frozen"]) - Decimal(before["funds"]["frozen"])
+    expected = estimate_buy_freeze(Decimal("580.0"), 100, DEFAULT_SCHEDULE, connect_basis())
+    assert frozen == expected and frozen < Decimal("58000")  # 58,000 HKD is about 55,500 CNY
