@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from brokerql.bus import Bus, create_bus
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
+from brokerql.domain.common import Rejection
 from brokerql.domain.identity.passwords import Passwords
-from brokerql.domain.identity.tiers import TierCatalog
+from brokerql.domain.identity.tiers import TierCatalog, TierCode
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Instrument
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.host import Role as VenueRole
@@ -45,6 +47,22 @@ from brokerql.store.database import Database
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
+
+
+def missing_entitlements(catalog: TierCatalogStore, tier_of: Callable[[str], Awaitable[str]]):  # type: ignore[no-untyped-def]
+    """NOT_ENTITLED for each of `keys` the client's tier lacks (services that check keys in their rules)."""
+
+    async def missing(client_id: str, keys: tuple[str, ...]) -> list[Rejection]:
+        tier = TierCode(await tier_of(client_id)) if keys else None
+        refused = []
+        for key in keys:
+            if tier is not None and not catalog.grants(tier, key):
+                lowest = catalog.lowest_tier_granting(key)
+                below = f"; it comes with {lowest.value} and above" if lowest else ""
+                refused.append(Rejection("NOT_ENTITLED", f"Your tier does not include {key}{below}."))
+        return refused
+
+    return missing
 
 
 def make_passwords(settings: Settings) -> Passwords:
@@ -147,6 +165,7 @@ class Container:
             preferences=PreferencesService(db, clock),
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
+        trading.preferences.missing = missing_entitlements(identity.tiers, identity.auth.tier_of)
         compliance = ClientFactsReader(db, clock)  # suitability and board eligibility facts, operator grants
         trading.place.client_facts = compliance.facts
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")

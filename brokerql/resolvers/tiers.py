@@ -8,23 +8,28 @@ from typing import Any
 import strawberry
 from strawberry.permission import PermissionExtension
 
-from brokerql.schema.entitlements import Entitled
+from brokerql.schema.entitlements import ChecksEntitlements, Entitled
 from brokerql.schema.types.client import Tier, tier_of
 from brokerql.schema.types.identity import ClientLogEntry, EntitlementInfo
 from brokerql.schema.types.paging import Connection, connection, page
 
 
-def guarded_fields(graphql_schema: Any) -> dict[str, list[str]]:
-    """Entitlement key -> the schema fields (Type.field) whose permission requires it."""
+def guarded_fields(graphql_schema: Any, *, checked_in_code: bool = True) -> dict[str, list[str]]:
+    """Entitlement key -> the schema fields (Type.field) that require it: by a field permission
+    (FORBIDDEN below it) and, with `checked_in_code`, by the operation's own rules (@checksEntitlements)."""
     found: dict[str, list[str]] = {}
     for type_name, gql_type in graphql_schema.type_map.items():
         for field_name, gql_field in (getattr(gql_type, "fields", None) or {}).items():
             definition = (getattr(gql_field, "extensions", None) or {}).get("strawberry-definition")
+            keys: list[str] = []
             for extension in getattr(definition, "extensions", None) or []:
                 if isinstance(extension, PermissionExtension):
-                    for permission in extension.permissions:
-                        if isinstance(permission, Entitled):
-                            found.setdefault(permission.key, []).append(f"{type_name}.{field_name}")
+                    keys += [p.key for p in extension.permissions if isinstance(p, Entitled)]
+            if checked_in_code:
+                for directive in getattr(definition, "directives", None) or []:
+                    keys += directive.keys if isinstance(directive, ChecksEntitlements) else []
+            for key in dict.fromkeys(keys):
+                found.setdefault(key, []).append(f"{type_name}.{field_name}")
     return found
 
 

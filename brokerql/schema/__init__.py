@@ -7,14 +7,17 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.permission import PermissionExtension
 
+from brokerql.domain.entitlement_rules import ORDER_KEYS, PREFERENCE_KEYS, QUOTE_VIEW_KEYS
+from brokerql.domain.identity.tiers import TRADING_FAST
 from brokerql.monitor.extension import OperationMetrics
 from brokerql.resolvers import exchange, identity, market, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.compliance_root import ComplianceMutation, ComplianceQuery
-from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.entitlements import Entitled, Entitlement, checks_entitlements
 from brokerql.schema.guard import OperationGuard
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
@@ -37,13 +40,17 @@ from brokerql.subscriptions import articles, monitor, order_events, quotes
 class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, ComplianceQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
-        resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
+        resolver=market.quote,
+        description="The latest snapshot of one instrument, in the view your tier allows.",
+        directives=checks_entitlements(*QUOTE_VIEW_KEYS),
     )
     exchange_status: ExchangeStatus = strawberry.field(
         resolver=exchange.exchange_status, description="Whether an exchange is live or orders wait queued."
     )
     bars: BarSeries = strawberry.field(
-        resolver=market.bars, description="Minute or daily bars of one instrument, in the view your tier allows."
+        resolver=market.bars,
+        description="Minute or daily bars of one instrument, in the view your tier allows.",
+        directives=checks_entitlements(*QUOTE_VIEW_KEYS),
     )
     instruments: InstrumentConnection = strawberry.field(
         resolver=market.instruments, description="Tradable instruments with today's rules (lot, tick, limits, phase)."
@@ -53,7 +60,9 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, Complia
     )
     trading_desk: AccountSnapshot = strawberry.field(
         resolver=trading_reads.account_snapshot,
-        description="D1 complex mode: positions, working orders, today's fills and funds of an account together.",
+        description="D1 complex mode (fast trading): positions, working orders, today's fills and funds of an "
+        "account together. syncState reads the same for every trading client.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_FAST)])],
     )
     sync_state: AccountSnapshot = strawberry.field(
         resolver=trading_reads.account_snapshot,
@@ -71,19 +80,27 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."
     )
     place_order: PlaceOrderPayload = strawberry.mutation(
-        resolver=trading.place_order, description="Place a limit, market or quote-linked order."
+        resolver=trading.place_order,
+        description="Place a limit, market or quote-linked order. Trading needs trading.basic (trading.margin "
+        "on a MARGIN account); a quote-linked (priceLevel) flash order needs trading.fast: NOT_ENTITLED otherwise.",
+        directives=checks_entitlements(*ORDER_KEYS),
     )
     cancel_orders: CancelOrdersPayload = strawberry.mutation(
         resolver=trading.cancel_orders, description="Cancel one, the last, by symbol, selected, by condition, or all."
     )
     update_preferences: UpdatePreferencesPayload = strawberry.mutation(
-        resolver=trading_reads.update_preferences, description="Change your order-entry preferences (D2)."
+        resolver=trading_reads.update_preferences,
+        description="Change your order-entry preferences (D2). Setting hotkeys needs trading.fast (NOT_ENTITLED).",
+        directives=checks_entitlements(*PREFERENCE_KEYS),
     )
 
 
 @strawberry.type(description="Live streams over WebSocket (graphql-transport-ws).")
 class Subscription:
-    @strawberry.subscription(description="Quote snapshots: the latest of each symbol at once, then every change.")
+    @strawberry.subscription(
+        description="Quote snapshots: the latest of each symbol at once, then every change.",
+        directives=checks_entitlements(*QUOTE_VIEW_KEYS),
+    )
     def quotes(
         self,
         info: strawberry.Info,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from brokerql.domain.entitlement_rules import ACCOUNT_SWITCH_KEYS
 from brokerql.resolvers import compliance as c
 from brokerql.schema.arguments import describe_arguments
+from brokerql.schema.entitlements import checks_entitlements
 from brokerql.schema.inputs import LoginPayload
 from brokerql.schema.types.compliance import BoardEligibility
 from brokerql.schema.types.identity import ResultPayload
@@ -27,6 +29,7 @@ class ComplianceMutation:
         resolver=c.switch_account,
         description="Make this session act for another of your account types: a new access token for it "
         "(the refresh token is unchanged and keeps the new type). Orders on other types are refused.",
+        directives=checks_entitlements(*ACCOUNT_SWITCH_KEYS),
     )
     set_board_eligibility: ResultPayload = strawberry.mutation(
         resolver=c.set_board_eligibility,

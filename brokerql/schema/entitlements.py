@@ -23,6 +23,21 @@ class Entitlement:
     key: str  # the entitlement key, e.g. quotes.level2
 
 
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    description="This operation checks these tier entitlements in its own logic; which applies depends on "
+    "its arguments (e.g. the account type or the instrument). Refusals name the key.",
+)
+class ChecksEntitlements:
+    keys: list[str]  # the entitlement keys the operation's rules may require
+
+
+def checks_entitlements(*keys: str) -> list[object]:
+    """`directives=` for a field whose resolver or service checks entitlements itself (listed by
+    entitlementCatalog like a field permission). Pass the rule's own key tuple, never a hand list."""
+    return [ChecksEntitlements(keys=list(keys))]
+
+
 async def client_tier(info: Info) -> str:
     """The caller's current tier, read fresh (never cached on a WebSocket context)."""
     return await info.context.container.auth.tier_of(info.context.require_client().subject_id)

@@ -79,3 +79,7 @@ def article_entitlement(column_code: str, explicit: str | None) -> str:
         return explicit
     found = COLUMNS.get(column_code)
     return found.entitlement if found else RESEARCH_BASIC
+
+
+# Every key an article body may need (the default and each column's): what reading a body checks.
+BODY_KEYS: tuple[str, ...] = tuple(sorted({RESEARCH_BASIC, *(c.entitlement for c in COLUMNS.values())}))

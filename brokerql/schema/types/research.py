@@ -9,9 +9,9 @@ from typing import Any
 import strawberry
 
 from brokerql.domain.research import workflow
-from brokerql.domain.research.columns import COLUMNS, Column
+from brokerql.domain.research.columns import BODY_KEYS, COLUMNS, Column
 from brokerql.domain.research.segmenter import highlight
-from brokerql.schema.entitlements import forbidden_for, has_entitlement
+from brokerql.schema.entitlements import checks_entitlements, forbidden_for, has_entitlement
 from brokerql.schema.errors import UserError
 from brokerql.store.tables_research import ArticleEventRow, ArticleRow, InstrumentProfileRow
 
@@ -92,7 +92,8 @@ class Article:
 
     @strawberry.field(
         description="The Markdown body. FORBIDDEN (with entitlement and requiredTier) below the article's "
-        "entitlement. Each read counts a click and writes a browsing record."
+        "entitlement. Each read counts a click and writes a browsing record.",
+        directives=checks_entitlements(*BODY_KEYS),
     )
     async def body(self, info: strawberry.Info) -> str | None:  # nullable: a refusal leaves the rest standing
         if not await may_read(info, self.entitlement):

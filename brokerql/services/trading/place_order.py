@@ -19,8 +19,8 @@ from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.compliance.admission import compliance_refusal
 from brokerql.domain.compliance.suitability import ClientFacts
-from brokerql.domain.entitlement_rules import trading_entitlement
-from brokerql.domain.identity.tiers import TierCode
+from brokerql.domain.entitlement_rules import order_entitlements
+from brokerql.domain.identity.tiers import TRADING_FAST, TierCode
 from brokerql.domain.market.instruments import Instrument, validate_order
 from brokerql.domain.market.sessions import phase_at
 from brokerql.domain.operations.halts import Halts
@@ -108,7 +108,7 @@ class PlaceOrderService:
             loaded = await open_account(uow, command.account_id, now, symbols)
             if loaded is None or loaded.row.client_id != client_id:
                 return PlaceOutcome(errors=[Rejection("NOT_FOUND", "No such account.", "accountId")])
-            refused = self._not_entitled(tier, loaded.account.type)
+            refused = self._not_entitled(tier, loaded.account.type, flash=command.price_level is not None)
             if refused is None and instrument is None:
                 refused = Rejection("UNKNOWN_SYMBOL", f"No instrument {command.symbol}.", "symbol")
             if refused is None:
@@ -178,13 +178,15 @@ class PlaceOrderService:
             log.warning("no quote for %s: market data unavailable", instrument.symbol, exc_info=True)
             return _NO_QUOTE
 
-    def _not_entitled(self, tier: TierCode, account_type: AccountType) -> Rejection | None:
-        """The domain's rule: which entitlement trading on this account type needs."""
-        key = trading_entitlement(account_type)
-        if self.catalog.grants(tier, key):
-            return None
-        lowest = self.catalog.lowest_tier_granting(key)
-        return Rejection("NOT_ENTITLED", f"Trading here needs {key} ({lowest.value if lowest else 'no tier'} and up).")
+    def _not_entitled(self, tier: TierCode, account_type: AccountType, *, flash: bool) -> Rejection | None:
+        """The domain's rule: the entitlements trading on this account type (and a flash order) need."""
+        for key in order_entitlements(account_type, flash):
+            if not self.catalog.grants(tier, key):
+                lowest = self.catalog.lowest_tier_granting(key)
+                need = f"{key} ({lowest.value if lowest else 'no tier'} and up)"
+                what = "A quote-linked (flash) order" if key == TRADING_FAST else "Trading here"
+                return Rejection("NOT_ENTITLED", f"{what} needs {need}.", "priceLevel" if key == TRADING_FAST else None)
+        return None
 
     @staticmethod
     def _priced(command: PlaceOrder, snapshot: dict[str, Any] | Rejection | None) -> _Priced | Rejection:

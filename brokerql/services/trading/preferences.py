@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
+from brokerql.domain.entitlement_rules import preference_entitlements
 from brokerql.domain.trading.commands import UpdatePreferences
 from brokerql.domain.trading.hotkeys import HotkeyAction, normalize_chord
 from brokerql.domain.trading.preferences import FixedQuantity, PositionRatio, TradingPreferences, updated
@@ -36,11 +38,17 @@ def preferences_of(row: TradingPreferencesRow | None) -> TradingPreferences:
     )
 
 
+async def _nothing_missing(client_id: str, keys: tuple[str, ...]) -> list[Rejection]:
+    return []
+
+
 class PreferencesService:
     """D2: read a client's preferences and apply a partial change (`preferences.updated`: the domain's rule)."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
+        # Which of these entitlement keys the client lacks (the tier catalog; wired by the container).
+        self.missing: Callable[[str, tuple[str, ...]], Awaitable[list[Rejection]]] = _nothing_missing
 
     async def get(self, client_id: str) -> TradingPreferences:
         """The client's preferences, or the defaults."""
@@ -49,6 +57,9 @@ class PreferencesService:
 
     async def update(self, client_id: str, change: UpdatePreferences) -> PreferencesOutcome:
         """Apply a partial change; nothing is stored unless the result is valid as a whole."""
+        refused = await self.missing(client_id, preference_entitlements(change.hotkeys is not None))
+        if refused:
+            return PreferencesOutcome(errors=refused)
         async with self.db.transaction() as uow:
             row = await uow.session.get(TradingPreferencesRow, client_id, with_for_update=not uow.is_sqlite)
             merged = updated(preferences_of(row), change)
