@@ -19,6 +19,7 @@ from brokerql.schema.types.backoffice import (
     Server,
     ServerInput,
     ServerPayload,
+    ServiceBooking,
     ServicePayload,
     SystemParameter,
     SystemParameterPayload,
@@ -184,6 +185,29 @@ async def book_service(info: strawberry.Info, service_code: str, note: str = "")
     principal = info.context.require_client()
     _row, errors = await _svc(info).backoffice.book(principal.subject_id, service_code, note)
     return ResultPayload(ok=not errors, errors=_errors(errors))
+
+
+async def my_bookings(
+    info: strawberry.Info, first: int | None = None, after: str | None = None
+) -> Connection[ServiceBooking]:
+    principal = info.context.require_client()
+    request = page("bookings", first, after)
+    rows = await _svc(info).backoffice.bookings(principal.subject_id, None, request.after_key, request.fetch)
+    return connection("bookings", rows, request, lambda r: r.id, ServiceBooking.from_row)
+
+
+async def service_bookings(
+    info: strawberry.Info,
+    client_id: strawberry.ID | None = None,
+    service_code: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Connection[ServiceBooking]:
+    await require_operator(info, P.CLIENTS_READ)
+    request = page("bookings", first, after)
+    who = str(client_id) if client_id else None
+    rows = await _svc(info).backoffice.bookings(who, service_code, request.after_key, request.fetch)
+    return connection("bookings", rows, request, lambda r: r.id, ServiceBooking.from_row)
 
 
 async def servers(info: strawberry.Info, include_disabled: bool = False) -> list[Server]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from brokerql.domain.identity.grading import GradingModel as DomainModel
@@ -128,9 +130,17 @@ async def decide_level_application(
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 
-async def force_level(info: strawberry.Info, client_id: strawberry.ID, tier: str, reason: str) -> ResultPayload:
+async def force_level(
+    info: strawberry.Info, client_id: strawberry.ID, tier: str, reason: str, expires_at: datetime | None = None
+) -> ResultPayload:
     op = await require_operator(info, P.LEVELS_FORCE)
-    errors = await _grading(info).force(op.subject_id, str(client_id), tier, reason)
+    errors = await _grading(info).force(op.subject_id, str(client_id), tier, reason, expires_at)
+    return ResultPayload(ok=not errors, errors=_errors(errors))
+
+
+async def lift_forced_level(info: strawberry.Info, client_id: strawberry.ID, reason: str) -> ResultPayload:
+    op = await require_operator(info, P.LEVELS_FORCE)
+    errors = await _grading(info).lift_forced(op.subject_id, str(client_id), reason)
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 

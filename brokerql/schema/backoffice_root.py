@@ -16,6 +16,7 @@ from brokerql.schema.types.backoffice import (
     OperatorPayload,
     Server,
     ServerPayload,
+    ServiceBooking,
     ServicePayload,
     SystemParameter,
     SystemParameterPayload,
@@ -57,6 +58,10 @@ class BackOfficeQuery:
     bookable_services: list[BookableService] = _q(
         b.bookable_services, "Bookable services (public); includeDisabled needs services.manage."
     )
+    my_bookings: Connection[ServiceBooking] = _q(b.my_bookings, "Your service bookings, newest first.")
+    service_bookings: Connection[ServiceBooking] = _q(
+        b.service_bookings, "Operators: every service booking, newest first, by client or service (clients.read)."
+    )
     servers: list[Server] = _q(b.servers, "Servers to probe (C10, public); includeDisabled needs servers.manage.")
     api_clients: list[ApiClient] = _q(b.api_clients, "Registered partner applications (api_clients.manage).")
     grading_model: GradingModel = _q(g.grading_model, "The grading model (grading.run).")
@@ -93,7 +98,14 @@ class BackOfficeMutation:
     run_grading: GradingRun = _m(g.run_grading, "Grade every client now (grading.run).")
     apply_for_level: LevelApplicationPayload = _m(g.apply_for_level, "Apply for a higher tier (clients).")
     decide_level_application: ResultPayload = _m(g.decide_level_application, "Approve or reject (levels.force).")
-    force_level: ResultPayload = _m(g.force_level, "Set a client's tier with a reason (levels.force).")
+    force_level: ResultPayload = _m(
+        g.force_level,
+        "Set a client's tier with a reason (levels.force). It holds: grading runs and due changes leave it "
+        "until liftForcedLevel or expiresAt.",
+    )
+    lift_forced_level: ResultPayload = _m(
+        g.lift_forced_level, "End a forced tier's hold; grading treats the client normally again (levels.force)."
+    )
     apply_due_level_changes: int = _m(
         g.apply_due_level_changes, "Apply due downgrades and trial expiries of the latest run (grading.run)."
     )

@@ -157,7 +157,7 @@ class AuthService:
             if screened is not None:
                 store_guard(guard_row, screened.state)
                 assert screened.rejection is not None
-                self._log_refusal(uow, kind, username, screened.rejection.code, screened.newly_locked)
+                await self._log_refusal(uow, kind, username, screened.rejection.code, screened.newly_locked)
                 return LoginOutcome(errors=screened.errors)
         # 2. the password, off the event loop
         table = _subject_table(kind)
@@ -172,7 +172,7 @@ class AuthService:
             if not password_ok:
                 failed = conclude_attempt(state, policy, now, secret_ok=False, hint_captcha=True)
                 store_guard(guard_row, failed.state)
-                self._log_refusal(uow, kind, username, "LOGIN_FAILED", failed.newly_locked, subject)
+                await self._log_refusal(uow, kind, username, "LOGIN_FAILED", failed.newly_locked, subject)
                 return LoginOutcome(errors=failed.errors)
             assert subject is not None
             credential = await uow.session.get(CredentialRow, (kind, subject.id), with_for_update=not uow.is_sqlite)
@@ -186,7 +186,7 @@ class AuthService:
             store_guard(guard_row, decision.state)
             if not decision.allowed:
                 event = "OTP_FAILED" if otp_rejection is not None else "ACCOUNT_LOCKED"
-                self._log_refusal(uow, kind, username, event, decision.newly_locked, subject)
+                await self._log_refusal(uow, kind, username, event, decision.newly_locked, subject)
                 return LoginOutcome(errors=decision.errors)
             refused = await self._refuse_subject(uow, kind, subject, account_type)
             if isinstance(refused, Rejection):
@@ -215,12 +215,16 @@ class AuthService:
             return Rejection("NO_SUCH_ACCOUNT_TYPE", f"No {account_type} account.", "accountType")
         return account_type or default_account_type(types)
 
-    def _log_refusal(
+    async def _log_refusal(
         self, uow: UnitOfWork, kind: str, username: str, event: str, newly_locked: bool, subject: Any = None
     ) -> None:
+        """Failures and locks of a client's login name, with its client id whenever the name is a client's,
+        so the client's own log shows them (refusals at the guard come before the subject is read)."""
         if kind != "client":
             return
         client_id = subject.id if subject is not None else None
+        if client_id is None:
+            client_id = await uow.session.scalar(select(ClientRow.id).where(ClientRow.username == username))
         client_log(uow, event, username, client_id)
         if newly_locked:
             client_log(uow, "LOGIN_LOCKED", username, client_id)

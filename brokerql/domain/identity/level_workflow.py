@@ -32,6 +32,7 @@ class LevelStatus(StrEnum):
     PENDING_DOWNGRADE = "PENDING_DOWNGRADE"  # below the current tier, still within the grace period
     DOWNGRADE_DUE = "DOWNGRADE_DUE"  # below the current tier for the whole grace period
     TRIAL_EXPIRED = "TRIAL_EXPIRED"  # a trial user whose trial period is over
+    FORCED = "FORCED"  # an operator forced the current tier: grading leaves it until lifted or expired
 
 
 class ChangeReason(StrEnum):
@@ -102,16 +103,20 @@ def classify(
     now: datetime,
     grace_days: int = DEFAULT_GRACE_DAYS,
     trial_expires_at: datetime | None = None,
+    forced: bool = False,
 ) -> LevelClassification:
     """Classify one client for the A3 lists.
 
     ``applications`` are the client's open applications; only one for a tier above the current one
     and no higher than the eligible one counts (the highest such wins). A trial user past
-    ``trial_expires_at`` is TRIAL_EXPIRED regardless of grading.
+    ``trial_expires_at`` is TRIAL_EXPIRED regardless of grading. A tier an operator forced
+    (``forced``, see :func:`forced_hold`) is FORCED: no downgrade clock, no due change.
     """
     require_aware(now)
     if current is TierCode.TRIAL and trial_expires_at is not None and now >= trial_expires_at:
         return LevelClassification(LevelStatus.TRIAL_EXPIRED, None)
+    if forced:
+        return LevelClassification(LevelStatus.FORCED, current)
     if eligible.rank > current.rank:
         valid = [a for a in applications if current.rank < a.tier.rank <= eligible.rank]
         if valid:
@@ -158,6 +163,15 @@ def force_level(
     if current is to:
         return Rejection("SAME_TIER", f"client is already {to}", "tier")
     return LevelChange(client_id, current, to, ChangeReason.FORCED, by_operator, now, reason_text.strip())
+
+
+def forced_hold(forced_tier: str | None, forced_until: datetime | None, current: TierCode, now: datetime) -> bool:
+    """Whether an operator's forced tier still holds: it is the current tier (a later approved change
+    ends it) and its expiry, if one was stated, has not passed. Only an operator lifts it otherwise."""
+    require_aware(now)
+    if forced_tier is None or forced_tier != current.value:
+        return False
+    return forced_until is None or now < forced_until
 
 
 def due_change(client_id: str, current: TierCode, outcome: LevelClassification, now: datetime) -> LevelChange | None:

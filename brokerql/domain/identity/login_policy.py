@@ -217,3 +217,14 @@ def touch(state: LoginGuardState, now: datetime) -> LoginGuardState:
     """The state after session activity (a request), restarting the idle clock."""
     require_aware(now)
     return replace(state, last_activity=now)
+
+
+GUARD_RETENTION = timedelta(days=7)  # an unknown name's failure record is kept this long after its last attempt
+
+
+def stale_guard_cutoff(now: datetime, retention: timedelta = GUARD_RETENTION) -> datetime:
+    """Guard rows of login names that belong to nobody, idle since before this and not locked now,
+    may be deleted: they only ever held failures against a name that does not exist. A week is much
+    longer than any lock (max_lock), so a purge never shortens a lock in force."""
+    require_aware(now)
+    return now - retention

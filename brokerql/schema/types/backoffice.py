@@ -125,6 +125,23 @@ class OperatorPayload:
     errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
+@strawberry.type(description="A client's booking of a service (bookService).")
+class ServiceBooking:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    client_id: strawberry.ID = strawberry.field(description="Who booked.")
+    service_code: str = strawberry.field(description="The bookable service.")
+    note: str = strawberry.field(description="The client's note for the broker.")
+    status: str = strawberry.field(description="BOOKED.")
+    created_at: datetime = strawberry.field(description="When it was booked.")
+
+    @classmethod
+    def from_row(cls, r: Any) -> ServiceBooking:
+        return cls(
+            id=strawberry.ID(r.id), client_id=strawberry.ID(r.client_id), service_code=r.service_code, note=r.note,
+            status=r.status, created_at=r.created_at,
+        )  # fmt: skip
+
+
 @strawberry.type(description="Result of a change to a service or a server.")
 class ServicePayload:
     service: BookableService | None = strawberry.field(description="The service after the change.")

@@ -183,6 +183,19 @@ class BackOffice:
         return []
 
     # -- operator log --------------------------------------------------------------------------------
+    async def bookings(
+        self, client_id: str | None, service_code: str | None, before_id: str | None, limit: int
+    ) -> Sequence[ServiceBookingRow]:
+        """Service bookings, newest first: one client's (its own list) or everyone's (operators)."""
+        query = select(ServiceBookingRow)
+        if client_id:
+            query = query.where(ServiceBookingRow.client_id == client_id)
+        if service_code:
+            query = query.where(ServiceBookingRow.service_code == service_code)
+        if before_id:
+            query = query.where(ServiceBookingRow.id < before_id)
+        return await self._all(query.order_by(ServiceBookingRow.id.desc()).limit(limit))
+
     async def operator_log(
         self, operator_id: str | None, action: str | None, before_id: str | None, limit: int
     ) -> Sequence[OperatorLogRow]:

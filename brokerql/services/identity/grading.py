@@ -5,6 +5,7 @@ which writes the level history row and a TierChanged domain event in the same tr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from brokerql.domain.identity.level_workflow import (
     classify,
     due_change,
     force_level,
+    forced_hold,
     track_below_since,
 )
 from brokerql.domain.identity.tiers import TierCode
@@ -130,11 +132,13 @@ class Grading:
                     uow.session.add(profile)
                 current = TierCode(client.tier_code)
                 result = model.grade(dims.get(client.id, {}))
-                profile.below_since = track_below_since(profile.below_since, current, result.tier, now)
+                forced = forced_hold(profile.forced_tier, profile.forced_until, current, now)
+                below = track_below_since(profile.below_since, current, result.tier, now)
+                profile.below_since = None if forced else below  # a forced tier starts no downgrade clock
                 outcome = classify(
                     current=current, eligible=result.tier, applications=open_apps.get(client.id, []),
                     below_since=profile.below_since, now=now, grace_days=grace_days,
-                    trial_expires_at=profile.trial_expires_at,
+                    trial_expires_at=profile.trial_expires_at, forced=forced,
                 )  # fmt: skip
                 lines = [
                     {"dimension": c.dimension.value, "raw": str(c.raw), "normalised": str(c.normalised),
@@ -244,20 +248,52 @@ class Grading:
             operator_log(uow, by, "level.decide", application_id, {"status": "OPEN"}, {"status": app.status})
         return []
 
-    async def force(self, by: str, client_id: str, tier: str, reason: str) -> list[Rejection]:
+    async def force(
+        self, by: str, client_id: str, tier: str, reason: str, expires_at: datetime | None = None
+    ) -> list[Rejection]:
+        """Set a tier regardless of grading; it holds (grading runs and due changes leave it) until an
+        operator lifts it or `expires_at` passes."""
         if tier not in TierCode.__members__:
             return [Rejection("UNKNOWN_TIER", f"unknown tier {tier!r}", "tier")]
+        now = self.clock.now()
+        if expires_at is not None and expires_at <= now:
+            return [Rejection("BAD_EXPIRY", "expiresAt must be in the future.", "expiresAt")]
         async with self.db.transaction() as uow:
             client = await uow.session.get(ClientRow, client_id)
             if client is None:
                 return [Rejection("NOT_FOUND", "No such client.", "clientId")]
-            change = force_level(client.id, TierCode(client.tier_code), TierCode(tier), by, reason, self.clock.now())
+            change = force_level(client.id, TierCode(client.tier_code), TierCode(tier), by, reason, now)
             if isinstance(change, Rejection):
                 return [change]
             before = {"tier": client.tier_code}
             await self._change_tier(uow, client, change.to_tier, change.reason.value, by, change.note)
-            operator_log(uow, by, "level.force", client_id, before, {"tier": tier, "reason": reason})
+            profile = await self._profile(uow, client.id)
+            profile.forced_tier, profile.forced_until, profile.below_since = tier, expires_at, None
+            after = {"tier": tier, "reason": reason, "expiresAt": expires_at.isoformat() if expires_at else None}
+            operator_log(uow, by, "level.force", client_id, before, after)
         return []
+
+    async def lift_forced(self, by: str, client_id: str, reason: str) -> list[Rejection]:
+        """End a forced tier's hold: the next grading run treats the client like any other."""
+        if not reason.strip():
+            return [Rejection("REASON_REQUIRED", "Say why the forced level is lifted.", "reason")]
+        async with self.db.transaction() as uow:
+            profile = await uow.session.get(ClientProfileRow, client_id)
+            if profile is None or profile.forced_tier is None:
+                return [Rejection("NOT_FORCED", "This client's level is not forced.", "clientId")]
+            before = {"forcedTier": profile.forced_tier}
+            profile.forced_tier, profile.forced_until = None, None
+            operator_log(uow, by, "level.lift_forced", client_id, before, {"forcedTier": None, "reason": reason})
+            domain_event(uow, "ForcedLevelLifted", client_id, {"reason": reason})
+        return []
+
+    @staticmethod
+    async def _profile(uow: UnitOfWork, client_id: str) -> ClientProfileRow:
+        profile = await uow.session.get(ClientProfileRow, client_id)
+        if profile is None:
+            profile = ClientProfileRow(client_id=client_id)
+            uow.session.add(profile)
+        return profile
 
     async def apply_due(self, by: str) -> int:
         """Apply due downgrades (grace period over) and trial expiries from the latest run."""
@@ -274,10 +310,11 @@ class Grading:
                 if client is None or client.tier_code != result.current_tier or client.status == "EXPIRED":
                     continue
                 current, now = TierCode(client.tier_code), self.clock.now()
+                forced = profile is not None and forced_hold(profile.forced_tier, profile.forced_until, current, now)
                 outcome = classify(
                     current=current, eligible=TierCode(result.eligible_tier), applications=[],
                     below_since=profile.below_since if profile else None, now=now, grace_days=grace_days,
-                    trial_expires_at=profile.trial_expires_at if profile else None,
+                    trial_expires_at=profile.trial_expires_at if profile else None, forced=forced,
                 )  # fmt: skip
                 change = due_change(client.id, current, outcome, now)
                 if change is None:

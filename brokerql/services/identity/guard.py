@@ -6,13 +6,14 @@ import asyncio
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, select
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.identity.captcha_challenge import check_captcha_answer, hash_captcha_answer, new_captcha
-from brokerql.domain.identity.login_policy import LoginGuardState
+from brokerql.domain.identity.login_policy import LoginGuardState, stale_guard_cutoff
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.tables import ClientRow, OperatorRow
 from brokerql.store.tables_identity import CaptchaRow, LoginGuardRow
 
 CAPTCHA_TTL = timedelta(minutes=5)
@@ -31,6 +32,25 @@ async def load_guard(uow: UnitOfWork, kind: str, username: str) -> tuple[LoginGu
         locks=row.locks,
     )
     return row, state
+
+
+async def purge_stale_guards(db: Database, now: datetime) -> int:
+    """Delete the guard rows of unknown login names that the domain calls stale (`stale_guard_cutoff`);
+    returns how many went. Known names keep theirs: their lock escalation lives there."""
+    cutoff = stale_guard_cutoff(now)
+    purged = 0
+    async with db.transaction() as uow:
+        for kind, table in (("client", ClientRow), ("operator", OperatorRow)):
+            result = await uow.session.execute(
+                delete(LoginGuardRow).where(
+                    LoginGuardRow.subject_kind == kind,
+                    LoginGuardRow.username.not_in(select(table.username)),
+                    or_(LoginGuardRow.locked_until.is_(None), LoginGuardRow.locked_until <= now),
+                    or_(LoginGuardRow.last_activity.is_(None), LoginGuardRow.last_activity < cutoff),
+                )
+            )
+            purged += result.rowcount or 0
+    return purged
 
 
 def store_guard(row: LoginGuardRow, state: LoginGuardState) -> None:

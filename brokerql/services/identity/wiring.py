@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
@@ -16,7 +17,7 @@ from brokerql.services.identity.backoffice import BackOffice
 from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
 from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
-from brokerql.services.identity.guard import Captchas
+from brokerql.services.identity.guard import Captchas, purge_stale_guards
 from brokerql.services.identity.limits import RateLimits
 from brokerql.services.identity.operators import Operators
 from brokerql.services.identity.params import SystemParameters
@@ -29,6 +30,7 @@ from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.settings import Environment, Settings
 from brokerql.store.database import Database
 
+GUARD_PURGE_INTERVAL = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
@@ -114,10 +116,14 @@ class IdentityServices:
 
     async def _refresh_loop(self) -> None:
         interval = self.settings.revocation_poll_seconds
+        next_purge = self.clock.now()
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.sessions.poll()
                 await self.tiers.refresh()
+                if self.clock.now() >= next_purge:  # failed-login rows of unknown names, hourly
+                    next_purge = self.clock.now() + GUARD_PURGE_INTERVAL
+                    await purge_stale_guards(self.auth.db, self.clock.now())
             except Exception:  # keep polling: one failure must not freeze revocations for ever
                 log.exception("identity refresh failed")
