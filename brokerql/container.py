@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from brokerql.bus import Bus, create_bus
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
@@ -63,6 +64,19 @@ def missing_entitlements(catalog: TierCatalogStore, tier_of: Callable[[str], Awa
         return refused
 
     return missing
+
+
+def last_price(market: MarketData) -> Callable[[str], Awaitable[Decimal | None]]:
+    """The last trade price of a symbol (None without a quote or with the bus down)."""
+
+    async def price(symbol: str) -> Decimal | None:
+        try:
+            snapshot = await market.snapshot(symbol)
+        except Exception:  # no market data: the caller values at cost
+            return None
+        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+
+    return price
 
 
 def make_passwords(settings: Settings) -> Passwords:
@@ -166,6 +180,7 @@ class Container:
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         trading.preferences.missing = missing_entitlements(identity.tiers, identity.auth.tier_of)
+        identity.grading.prices = last_price(market)  # grading values holdings at market
         compliance = ClientFactsReader(db, clock)  # suitability and board eligibility facts, operator grants
         trading.place.client_facts = compliance.facts
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")

@@ -14,6 +14,8 @@ from brokerql.schema.types.client import Tier, tier_of
 from brokerql.schema.types.grading import (
     Breakpoint,
     BrowsingRecord,
+    DimensionImportInput,
+    DimensionImportPayload,
     DimensionRule,
     EditTierInput,
     GradingModel,
@@ -78,6 +80,13 @@ async def set_grading_model(info: strawberry.Info, input: GradingModelInput) -> 
     }
     saved, errors = await _grading(info).set_model(op.subject_id, data)
     return GradingModelPayload(model=_model(*saved) if saved else None, errors=_errors(errors))
+
+
+async def import_grading_dimensions(info: strawberry.Info, rows: list[DimensionImportInput]) -> DimensionImportPayload:
+    op = await require_operator(info, P.GRADING_EDIT)
+    parsed = [(str(r.client_id), r.dimension, r.value) for r in rows]
+    imported, errors = await _grading(info).import_dimensions(op.subject_id, parsed)
+    return DimensionImportPayload(imported=imported, errors=_errors(errors))
 
 
 async def run_grading(info: strawberry.Info) -> GradingRun:

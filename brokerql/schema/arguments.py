@@ -48,6 +48,7 @@ ARGUMENTS = {
     "approve": "True to approve, false to reject.",
     "reason": "Why (mandatory for forced changes; kept in the level history).",
     "account_type": "The account type the session should act for.",
+    "rows": "The rows to import.",
     "board": "STAR, CHINEXT or HK_CONNECT.",
     "granted": "True to grant, false to withdraw the grant.",
     "expires_at": "When the forced level lapses by itself (default: never; an operator lifts it).",

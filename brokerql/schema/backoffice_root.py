@@ -24,6 +24,7 @@ from brokerql.schema.types.backoffice import (
 from brokerql.schema.types.client import Branch, Client, Tier
 from brokerql.schema.types.grading import (
     BrowsingRecord,
+    DimensionImportPayload,
     GradingModel,
     GradingModelPayload,
     GradingResult,
@@ -95,7 +96,14 @@ class BackOfficeMutation:
     revoke_api_client: ResultPayload = _m(b.revoke_api_client, "Revoke a partner and its tokens (api_clients.manage).")
     edit_tier: Tier = _m(g.edit_tier, "Grant or revoke a tier's entitlements, change its limits (tiers.edit).")
     set_grading_model: GradingModelPayload = _m(g.set_grading_model, "Replace the grading model (grading.edit).")
-    run_grading: GradingRun = _m(g.run_grading, "Grade every client now (grading.run).")
+    run_grading: GradingRun = _m(
+        g.run_grading,
+        "Grade every client now from live data (assets at market value, fills, logins, account age) plus "
+        "imported dimensions; records each client's assets of the day (grading.run).",
+    )
+    import_grading_dimensions: DimensionImportPayload = _m(
+        g.import_grading_dimensions, "Import dimensions from outside systems, all rows or none (grading.edit)."
+    )
     apply_for_level: LevelApplicationPayload = _m(g.apply_for_level, "Apply for a higher tier (clients).")
     decide_level_application: ResultPayload = _m(g.decide_level_application, "Approve or reject (levels.force).")
     force_level: ResultPayload = _m(

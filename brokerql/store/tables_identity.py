@@ -102,6 +102,8 @@ class LoginGuardRow(SQLModel, table=True):
     locked_until: datetime | None = _ts(nullable=True)
     captcha_required: bool = False
     last_activity: datetime | None = _ts(nullable=True)
+    # Last write of the row (every attempt writes it): stale rows of unknown names are purged by it.
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, sa_column_kwargs={"onupdate": utcnow})
 
 
 class CaptchaRow(SQLModel, table=True):

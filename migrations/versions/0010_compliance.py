@@ -32,7 +32,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column('forced_until', brokerql.store.columns.UtcDateTime(timezone=True), nullable=True))
 
 
+    with op.batch_alter_table('login_guard') as batch:
+        batch.add_column(sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False,
+                                   server_default=sa.func.current_timestamp()))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('login_guard') as batch:
+        batch.drop_column('updated_at')
     with op.batch_alter_table('client_profile') as batch:
         batch.drop_column('forced_until')
         batch.drop_column('forced_tier')

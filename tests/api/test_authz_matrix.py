@@ -88,6 +88,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.forceLevel": op(P.LEVELS_FORCE),
     "Query.myBoardEligibility": CLIENT, "Query.clientBoardEligibility": op(P.CLIENTS_READ),
     "Mutation.switchAccount": CLIENT, "Mutation.setBoardEligibility": op(P.CLIENTS_WRITE),
+    "Mutation.liftForcedLevel": op(P.LEVELS_FORCE), "Mutation.importGradingDimensions": op(P.GRADING_EDIT),
+    "Query.myBookings": CLIENT, "Query.serviceBookings": op(P.CLIENTS_READ),
     "Mutation.haltTrading": op(P.MONITOR_CONTROL), "Mutation.resumeTrading": op(P.MONITOR_CONTROL),
     "Mutation.pauseSimulator": op(P.MONITOR_CONTROL), "Mutation.resumeSimulator": op(P.MONITOR_CONTROL),
     "Mutation.drainProcess": op(P.MONITOR_CONTROL), "Mutation.forceCloseClient": op(P.MONITOR_CONTROL),

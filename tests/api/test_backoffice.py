@@ -3,6 +3,8 @@ the level workflow (A2, A3), and the served entitlement checks."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from brokerql.store.tables_identity import DomainEventRow
@@ -123,7 +125,7 @@ async def test_grading_run_explains_scores_and_drives_the_level_workflow(client:
     )
     nodes = [e["node"] for e in results["data"]["gradingResults"]["edges"]]
     for node in nodes:  # the explanation adds up to the score
-        assert sum(float(c["contribution"]) for c in node["contributions"]) == float(node["score"])
+        assert sum(Decimal(c["contribution"]) for c in node["contributions"]) == Decimal(node["score"])
     std = await client_id(client, "std001")
     std_result = next(n for n in nodes if n["clientId"] == std)
     assert std_result["status"] in ("ELIGIBLE_NOT_APPLIED", "UP_TO_DATE", "PENDING_DOWNGRADE")

@@ -98,6 +98,22 @@ class DimensionRuleInput:
     breakpoints: list[BreakpointInput] = strawberry.field(description="Scorer breakpoints, ascending raw values.")
 
 
+@strawberry.input(description="One client's dimension value from an outside system (e.g. a previous broker system).")
+class DimensionImportInput:
+    client_id: strawberry.ID = strawberry.field(description="The client.")
+    dimension: str = strawberry.field(description="TURNOVER, COMMISSION, TENURE or ACTIVITY (assets are always live).")
+    value: Decimal = strawberry.field(
+        description="Turnover and commission in CNY and activity in days are added to the live figures; "
+        "tenure in months is a floor under the months since the first account opened."
+    )
+
+
+@strawberry.type(description="Result of importGradingDimensions.")
+class DimensionImportPayload:
+    imported: int = strawberry.field(description="Rows stored (all or none).")
+    errors: list[UserError] = strawberry.field(description="BAD_DIMENSION, BAD_VALUE, NOT_FOUND.")
+
+
 @strawberry.input(description="A tier threshold.")
 class ThresholdInput:
     tier: str = strawberry.field(description="Tier code.")

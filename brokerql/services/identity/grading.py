@@ -27,11 +27,12 @@ from brokerql.domain.identity.level_workflow import (
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.audit import domain_event, operator_log, tier_changed
+from brokerql.services.identity.grading_data import PriceOf, check_import, graded_dimensions, no_prices
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.tables import AccountRow, ClientRow, PositionRow
+from brokerql.store.tables import ClientRow
 from brokerql.store.tables_backoffice import (
     ClientDimensionRow,
     GradingModelRow,
@@ -71,6 +72,26 @@ class Grading:
         self.tiers = tiers
         self.params = params
         self.clock = clock
+        self.prices: PriceOf = no_prices  # last prices for assets at market value (the container's market data)
+
+    async def import_dimensions(self, by: str, rows: list[tuple[str, str, Decimal]]) -> tuple[int, list[Rejection]]:
+        """Store dimensions from outside systems (replacing earlier imports of the same client and
+        dimension); all rows or none, operator-logged."""
+        if errors := check_import(rows):
+            return 0, errors
+        async with self.db.transaction() as uow:
+            known = set((await uow.session.scalars(select(ClientRow.id))).all())
+            unknown = sorted({client for client, _d, _v in rows} - known)
+            if unknown:
+                return 0, [Rejection("NOT_FOUND", f"No such client: {', '.join(unknown[:5])}.", "rows")]
+            for client_id, dimension, value in rows:
+                row = await uow.session.get(ClientDimensionRow, (client_id, dimension))
+                if row is None:
+                    uow.session.add(ClientDimensionRow(client_id=client_id, dimension=dimension, value=value))
+                else:
+                    row.value = value
+            operator_log(uow, by, "grading.import", "dimensions", None, {"rows": len(rows)})
+        return len(rows), []
 
     # -- the model -----------------------------------------------------------------------------------
     async def model(self) -> tuple[GradingModel, int]:
@@ -98,22 +119,6 @@ class Grading:
         return (model, row.version), []
 
     # -- runs ----------------------------------------------------------------------------------------
-    async def _dimensions(self, uow: UnitOfWork) -> dict[str, dict[Dimension, Decimal]]:
-        dims: dict[str, dict[Dimension, Decimal]] = {}
-        for row in (await uow.session.scalars(select(ClientDimensionRow))).all():
-            dims.setdefault(row.client_id, {})[Dimension(row.dimension)] = row.value
-        cash = await uow.session.execute(select(AccountRow.client_id, AccountRow.balance))
-        for client_id, balance in cash.all():
-            d = dims.setdefault(client_id, {})
-            d[Dimension.ASSETS] = d.get(Dimension.ASSETS, Decimal(0)) + balance
-        holdings = await uow.session.execute(
-            select(AccountRow.client_id, PositionRow.cost).join(PositionRow, PositionRow.account_id == AccountRow.id)
-        )
-        for client_id, cost in holdings.all():
-            d = dims.setdefault(client_id, {})
-            d[Dimension.ASSETS] = d.get(Dimension.ASSETS, Decimal(0)) + cost
-        return dims
-
     async def run(self, by: str | None) -> GradingRunRow:
         """Grade every client with the current model; repeatable (same data, same scores)."""
         model, version = await self.model()
@@ -123,7 +128,7 @@ class Grading:
             run = GradingRunRow(id=new_id("grd"), operator_id=by, model_version=version, at=now)
             uow.session.add(run)
             await uow.session.flush()
-            dims = await self._dimensions(uow)
+            dims = await graded_dimensions(uow, now, self.prices)  # live data plus imports
             open_apps = await self._open_applications(uow)
             clients = (await uow.session.scalars(select(ClientRow).where(ClientRow.status != "CLOSED"))).all()
             for client in clients:

@@ -46,7 +46,7 @@ async def purge_stale_guards(db: Database, now: datetime) -> int:
                     LoginGuardRow.subject_kind == kind,
                     LoginGuardRow.username.not_in(select(table.username)),
                     or_(LoginGuardRow.locked_until.is_(None), LoginGuardRow.locked_until <= now),
-                    or_(LoginGuardRow.last_activity.is_(None), LoginGuardRow.last_activity < cutoff),
+                    LoginGuardRow.updated_at < cutoff,
                 )
             )
             purged += result.rowcount or 0

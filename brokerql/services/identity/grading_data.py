@@ -1,0 +1,135 @@
+"""Reading the live data a grading run scores (`grading_inputs`), recording each client's assets of
+the day, and importing dimensions from outside systems."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Numeric, func, select, type_coerce
+
+from brokerql.domain.common import Rejection
+from brokerql.domain.identity.grading import Dimension
+from brokerql.domain.identity.grading_inputs import ASSET_DAYS, WINDOW, LiveFacts, live_dimensions
+from brokerql.domain.market.sessions import trading_day
+from brokerql.store.database import UnitOfWork
+from brokerql.store.tables import AccountRow, ClientRow, FillRow, PositionRow
+from brokerql.store.tables_backoffice import ClientDimensionRow
+from brokerql.store.tables_identity import ClientDailyAssetsRow, ClientLogRow
+
+_PRICE = type_coerce(FillRow.price, Numeric(28, 8))  # multiplied in SQL: a plain numeric
+PriceOf = Callable[[str], Awaitable[Decimal | None]]
+
+
+async def no_prices(symbol: str) -> Decimal | None:
+    """Without market data holdings count at cost."""
+    return None
+
+
+async def _assets_today(uow: UnitOfWork, price_of: PriceOf) -> dict[str, Decimal]:
+    """Cash plus holdings at the last price (at cost when there is none), per client."""
+    assets: dict[str, Decimal] = {}
+    for client_id, balance in (await uow.session.execute(select(AccountRow.client_id, AccountRow.balance))).all():
+        assets[client_id] = assets.get(client_id, Decimal(0)) + balance
+    holdings = await uow.session.execute(
+        select(AccountRow.client_id, PositionRow.symbol, PositionRow.quantity, PositionRow.cost).join(
+            PositionRow, PositionRow.account_id == AccountRow.id
+        )
+    )
+    prices: dict[str, Decimal | None] = {}
+    for client_id, symbol, quantity, cost in holdings.all():
+        if symbol not in prices:
+            prices[symbol] = await price_of(symbol)
+        price = prices[symbol]
+        value = cost if price is None else price * quantity
+        assets[client_id] = assets.get(client_id, Decimal(0)) + value
+    return assets
+
+
+async def live_facts(uow: UnitOfWork, now: datetime, price_of: PriceOf) -> dict[str, LiveFacts]:
+    """Every client's live facts; today's assets are also recorded as the day's ClientDailyAssetsRow."""
+    today = trading_day(now)
+    since = now - WINDOW
+    assets = await _assets_today(uow, price_of)
+    history: dict[str, list[Decimal]] = {}
+    rows = await uow.session.execute(
+        select(ClientDailyAssetsRow.client_id, ClientDailyAssetsRow.assets)
+        .where(ClientDailyAssetsRow.day < today)
+        .order_by(ClientDailyAssetsRow.client_id, ClientDailyAssetsRow.day.desc())
+    )
+    for client_id, value in rows.all():
+        if len(history.setdefault(client_id, [])) < ASSET_DAYS:
+            history[client_id].append(value)
+    flows = await uow.session.execute(
+        select(
+            AccountRow.client_id,
+            func.sum(type_coerce(FillRow.price, Numeric(28, 8)) * FillRow.quantity),
+            func.sum(FillRow.commission),
+        )
+        .join(FillRow, FillRow.account_id == AccountRow.id)
+        .where(FillRow.created_at >= since)
+        .group_by(AccountRow.client_id)
+    )
+    turnover = {c: (Decimal(t or 0), Decimal(k or 0)) for c, t, k in flows.all()}
+    opened = dict(
+        (
+            await uow.session.execute(
+                select(AccountRow.client_id, func.min(AccountRow.created_at)).group_by(AccountRow.client_id)
+            )
+        ).all()
+    )
+    logins: dict[str, set[str]] = {}
+    seen = await uow.session.execute(
+        select(ClientLogRow.client_id, ClientLogRow.at).where(
+            ClientLogRow.event == "LOGIN_OK", ClientLogRow.at >= since
+        )
+    )
+    for client_id, at in seen.all():
+        if client_id:
+            logins.setdefault(client_id, set()).add(at.date().isoformat())
+    facts: dict[str, LiveFacts] = {}
+    for client_id in (await uow.session.scalars(select(ClientRow.id))).all():
+        flow = turnover.get(client_id, (Decimal(0), Decimal(0)))
+        value = assets.get(client_id, Decimal(0))
+        facts[client_id] = LiveFacts(
+            assets_today=value, asset_history=tuple(history.get(client_id, ())), turnover=flow[0],
+            commission=flow[1], first_account_at=opened.get(client_id), login_days=len(logins.get(client_id, ())),
+        )  # fmt: skip
+        if client_id in assets:
+            await _record_day(uow, client_id, today, value)
+    return facts
+
+
+async def _record_day(uow: UnitOfWork, client_id: str, day, value: Decimal) -> None:  # type: ignore[no-untyped-def]
+    row = await uow.session.get(ClientDailyAssetsRow, (client_id, day))
+    if row is None:
+        uow.session.add(ClientDailyAssetsRow(client_id=client_id, day=day, assets=value))
+    else:
+        row.assets = value
+
+
+async def imported(uow: UnitOfWork) -> dict[str, dict[Dimension, Decimal]]:
+    """Dimensions imported from outside systems, per client."""
+    found: dict[str, dict[Dimension, Decimal]] = {}
+    for row in (await uow.session.scalars(select(ClientDimensionRow))).all():
+        found.setdefault(row.client_id, {})[Dimension(row.dimension)] = row.value
+    return found
+
+
+async def graded_dimensions(uow: UnitOfWork, now: datetime, price_of: PriceOf) -> dict[str, dict[Dimension, Decimal]]:
+    """What a grading run scores for every client: live data plus imports (`live_dimensions`)."""
+    outside = await imported(uow)
+    live = await live_facts(uow, now, price_of)
+    return {client_id: live_dimensions(outside.get(client_id, {}), facts, now) for client_id, facts in live.items()}
+
+
+def check_import(rows: list[tuple[str, str, Decimal]]) -> list[Rejection]:
+    """Imported rows must name a known dimension (not ASSETS, always live) and a value of 0 or more."""
+    errors: list[Rejection] = []
+    for n, (_client, dimension, value) in enumerate(rows):
+        if dimension not in Dimension.__members__ or dimension == Dimension.ASSETS.value:
+            errors.append(Rejection("BAD_DIMENSION", f"row {n + 1}: TURNOVER, COMMISSION, TENURE or ACTIVITY", "rows"))
+        elif not value.is_finite() or value < 0:
+            errors.append(Rejection("BAD_VALUE", f"row {n + 1}: a value of 0 or more", "rows"))
+    return errors
