@@ -115,3 +115,26 @@ async def test_an_hk_buy_is_frozen_in_cny_at_the_reference_rate_with_its_fees(cl
     frozen = Decimal(after["funds"]["frozen"]) - Decimal(before["funds"]["frozen"])
     expected = estimate_buy_freeze(Decimal("580.0"), 100, DEFAULT_SCHEDULE, connect_basis())
     assert frozen == expected and frozen < Decimal("58000")  # 58,000 HKD is about 55,500 CNY
+
+
+async def test_the_highest_risk_products_are_refused_above_the_client_level(client: GraphQLClient) -> None:
+    login = (
+        'mutation { login(input: {username: "vip001", password: "Demo#2026", accountType: FUTURES}) { accessToken } }'
+    )
+    client.token = (await client.execute(login))["data"]["login"]["accessToken"]
+    vip_token = client.token
+    futures = await client.account_id("FUTURES")
+    future = {"symbol": "IF2612", "price": "4500.0", "quantity": 1}
+    assert codes(await place(client, futures, **future)) == []  # C5: R5 is within its level
+    client.token = await as_operator(client, "admin")
+    vip = await client_id(client, "vip001")
+    lowered = await client.execute(
+        'mutation($c: ID!) { updateClient(clientId: $c, input: {riskLevel: "C4"}) { errors { code } } }', {"c": vip}
+    )
+    assert lowered["data"]["updateClient"]["errors"] == []
+    client.token = vip_token
+    refused = await place(client, futures, **future, riskAcknowledged=True)  # no acknowledgement helps
+    assert codes(refused) == ["SUITABILITY_MISMATCH"] and refused["errors"][0]["field"] == "symbol"
+    await client.login("std001")
+    chinext = await place(client, await client.account_id(), symbol="300750", price="370.00")
+    assert codes(chinext) == ["BOARD_NOT_ELIGIBLE"]  # 6 months of experience, 24 needed
