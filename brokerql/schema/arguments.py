@@ -60,6 +60,14 @@ FIELD_ARGUMENTS = {
     ("upsert_dictionary_entry", "label"): "The text shown for the code (e.g. 稳健型).",
     ("create_operator", "password"): "The new operator's initial password (8+ characters, 3 character classes).",
     ("set_board_eligibility", "reason"): "Why (the evidence); kept in the operator log.",
+    ("lift_forced_level", "reason"): "Why the forced level ends; kept in the operator log.",
+    ("upsert_dictionary_entry", "category"): "The dictionary list the entry belongs to, e.g. risk_level.",
+    ("revoke_api_client", "client_id"): "The partner application's clientId (as given to POST /oauth/token).",
+    ("service_bookings", "client_id"): "Only this client's bookings.",
+    ("service_bookings", "service_code"): "Only bookings of this service.",
+    ("grading_results", "client_id"): "Only this client's result.",
+    ("apply_for_level", "tier"): "The tier you apply for (above your current one).",
+    ("force_level", "tier"): "The tier to set.",
 }
 
 
