@@ -40,7 +40,7 @@ class LoadedAccount:
 
 
 def funds_of(row: AccountRow) -> Funds:
-    return Funds(row.balance, row.available, row.frozen, row.unsettled)
+    return Funds(row.balance, row.available, row.frozen, row.unsettled, row.unsettled_later)
 
 
 def position_of(p: PositionRow) -> Position:
@@ -92,6 +92,7 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
     row, account, stored = loaded.row, loaded.account, loaded.position_rows
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
+    row.unsettled_later = account.funds.unsettled_later
     row.realized_pnl = account.realised_pnl
     for symbol, position in account.positions.items():
         target = stored.get(symbol)

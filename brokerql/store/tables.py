@@ -60,6 +60,7 @@ class AccountRow(SQLModel, table=True):
     frozen: Decimal = money()
     # Today's sell proceeds: usable for buying at once, withdrawable after the daily settlement.
     unsettled: Decimal = money()
+    unsettled_later: Decimal = money()  # proceeds settling one day after `unsettled` (Stock Connect T+2)
     realized_pnl: Decimal = money()
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     trading_day: str = Field(default="", max_length=10)

@@ -32,6 +32,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('forced_until', brokerql.store.columns.UtcDateTime(timezone=True), nullable=True))
 
 
+    with op.batch_alter_table('account') as batch:
+        batch.add_column(sa.Column('unsettled_later', brokerql.store.columns.Money(), nullable=False, server_default='0'))
     with op.batch_alter_table('login_guard') as batch:
         batch.add_column(sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False,
                                    server_default=sa.func.current_timestamp()))
@@ -40,6 +42,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('login_guard') as batch:
         batch.drop_column('updated_at')
+    with op.batch_alter_table('account') as batch:
+        batch.drop_column('unsettled_later')
     with op.batch_alter_table('client_profile') as batch:
         batch.drop_column('forced_until')
         batch.drop_column('forced_tier')

@@ -45,6 +45,7 @@ class BoardRules:
     currency: Currency
     price_cage: bool
     multiplier: int = 1
+    cash_days: int = 1  # daily settlements before sale proceeds may leave (Stock Connect: T+2)
 
 
 _A_SHARE_TICK = Decimal("0.01")
@@ -60,7 +61,8 @@ BOARD_RULES: dict[Board, BoardRules] = {
     Board.STAR: BoardRules(200, 1, _A_SHARE_TICK, _TWENTY, _TWENTY, 1, Currency.CNY, True),
     # Equity ETFs really are T+1 on SSE/SZSE; cross-border/bond ETFs (T+0) are out of scope here.
     Board.ETF: BoardRules(100, None, Decimal("0.001"), _TEN, None, 1, Currency.CNY, False),
-    Board.HK: BoardRules(100, None, Decimal("0.01"), None, None, 0, Currency.HKD, False),
+    # Stock Connect southbound: T+0 trading, cash settled T+2 (ChinaClear southbound settlement).
+    Board.HK: BoardRules(100, None, Decimal("0.01"), None, None, 0, Currency.HKD, False, cash_days=2),
     Board.CFFEX_INDEX_FUTURE: BoardRules(1, None, Decimal("0.2"), _TEN, None, 0, Currency.CNY, False, 300),
 }
 

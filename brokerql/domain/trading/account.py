@@ -134,9 +134,10 @@ class Account:
         """Fees of the next fill of `order` under this account's schedule (minimum once per order)."""
         return self.fee_schedule.fill_fees(order.side, order.notional, price * quantity, basis)
 
-    def book_fill(self, order: Order, fill: OrderFilled, *, t_plus: int = 1) -> Decimal:
+    def book_fill(self, order: Order, fill: OrderFilled, *, t_plus: int = 1, cash_days: int = 1) -> Decimal:
         """Book one execution into funds, position and the order; returns the realised P&L of a
-        sell fill (0 for buys). `t_plus=0` makes bought shares sellable at once (T+0 products).
+        sell fill (0 for buys). `t_plus=0` makes bought shares sellable at once (T+0 products);
+        `cash_days=2` keeps sale proceeds unwithdrawable one settlement longer (Stock Connect, T+2).
         """
         self._own(order)
         order.check(fill)
@@ -147,7 +148,9 @@ class Account:
         if order.side is Side.BUY:
             funds, position = settle_buy_fill(self.funds, self.position(order.symbol), **args, t_plus=t_plus)
         else:
-            funds, position, realised = settle_sell_fill(self.funds, self.position(order.symbol), **args)
+            funds, position, realised = settle_sell_fill(
+                self.funds, self.position(order.symbol), **args, cash_days=cash_days
+            )
         order.apply(fill)
         self.funds, self.positions[order.symbol] = funds, position
         self.realised_pnl += realised
@@ -217,6 +220,7 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
             (f.available >= 0, f"available {f.available} < 0"),
             (f.frozen >= 0, f"frozen {f.frozen} < 0"),
             (f.unsettled >= 0, f"unsettled {f.unsettled} < 0"),
+            (f.unsettled_later >= 0, f"unsettled later {f.unsettled_later} < 0"),
             (f.balance == f.available + f.frozen, f"balance {f.balance} != available + frozen"),
         )
         if not ok

@@ -32,13 +32,16 @@ class Funds:
     """Cash of one account: balance = available + frozen.
 
     `unsettled` is today's sell proceeds: usable to buy at once, but withdrawable only after the
-    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal).
+    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal). `unsettled_later` is
+    proceeds that settle a day later still (Stock Connect cash is T+2): the next daily settlement
+    moves them into `unsettled`.
     """
 
     balance: Decimal = ZERO
     available: Decimal = ZERO
     frozen: Decimal = ZERO
     unsettled: Decimal = ZERO
+    unsettled_later: Decimal = ZERO
 
     @classmethod
     def of(cls, cash: Decimal) -> Funds:
@@ -48,7 +51,7 @@ class Funds:
     @property
     def withdrawable(self) -> Decimal:
         """Available cash that may leave the broker today."""
-        return max(ZERO, self.available - self.unsettled)
+        return max(ZERO, self.available - self.unsettled - self.unsettled_later)
 
     def deposit(self, amount: Decimal) -> Funds:
         """Cash in (bank transfer)."""
@@ -76,9 +79,10 @@ class Funds:
             raise LedgerError("LEDGER_INCONSISTENT", f"release {amount} exceeds frozen {self.frozen}")
         return replace(self, available=self.available + amount, frozen=self.frozen - amount)
 
-    def settle(self, delta: Decimal, consumed: Decimal, refund: Decimal = ZERO) -> Funds:
+    def settle(self, delta: Decimal, consumed: Decimal, refund: Decimal = ZERO, *, cash_days: int = 1) -> Funds:
         """Book a fill: balance moves by `delta`; `consumed` of the frozen cash pays for it, any
-        remaining cost comes out of available; `refund` goes from frozen back to available.
+        remaining cost comes out of available; `refund` goes from frozen back to available. Proceeds
+        settle after `cash_days` daily settlements (1: A-shares; 2: Stock Connect).
         """
         _positive(consumed, "consumed")
         _positive(refund, "refund")
@@ -87,16 +91,18 @@ class Funds:
         available = self.available + delta + consumed + refund
         if available < 0:
             raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
+        later = cash_days > 1
         return Funds(
             balance=self.balance + delta,
             available=available,
             frozen=self.frozen - consumed - refund,
-            unsettled=self.unsettled + max(ZERO, delta),
+            unsettled=self.unsettled + (ZERO if later else max(ZERO, delta)),
+            unsettled_later=self.unsettled_later + (max(ZERO, delta) if later else ZERO),
         )
 
     def roll_day(self) -> Funds:
-        """Daily settlement: today's proceeds become withdrawable."""
-        return replace(self, unsettled=ZERO)
+        """Daily settlement: yesterday's proceeds become withdrawable, T+2 proceeds move a day closer."""
+        return replace(self, unsettled=self.unsettled_later, unsettled_later=ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +227,13 @@ def settle_sell_fill(
     fees: Fees,
     frozen_portion: Decimal = ZERO,
     refund: Decimal = ZERO,
+    cash_days: int = 1,
 ) -> tuple[Funds, Position, Decimal]:
     """A sell fill: take the frozen shares out, credit proceeds - fees (a fee shortfall is paid from
     `frozen_portion` of the sell's fee buffer), and return the realised P&L at average cost.
+    The proceeds become withdrawable after `cash_days` daily settlements.
     """
     proceeds = price * quantity - fees.total
     position, removed = position.remove_sold(quantity)
-    return funds.settle(proceeds, frozen_portion, refund), position, proceeds - removed
+    funds = funds.settle(proceeds, frozen_portion, refund, cash_days=cash_days)
+    return funds, position, proceeds - removed

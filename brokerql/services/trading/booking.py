@@ -123,7 +123,7 @@ class ExecutionBooking:
             created_at=now,
         )
         try:  # the domain changes only the in-memory order and account: nothing is written yet
-            account.book_fill(order, fill, t_plus=instrument.t_plus)
+            account.book_fill(order, fill, t_plus=instrument.t_plus, cash_days=instrument.rules.cash_days)
         except (OrderError, ValueError) as exc:
             if not await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == exec_id)):
                 log.error("fill %s for order %s refused by the domain: %s", exec_id, order.id, exc)

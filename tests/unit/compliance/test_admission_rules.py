@@ -142,3 +142,32 @@ def test_stock_connect_orders_limit_only_in_the_vcm_band_and_odd_lots_only_sold(
     assert [e.code for e in validate_order(tencent, Side.BUY, OrderType.LIMIT, D("620.1"), 100, **kw)] == [
         "TICK_SIZE"  # the spread table: 0.5 between 500 and 1000
     ]
+
+
+def test_hk_sale_proceeds_settle_t_plus_2() -> None:
+    account = Account("acc", AccountType.CASH)
+    account.deposit(D("100000"))
+    basis, tencent = connect_basis(), DEMO_INSTRUMENTS["00700"]
+    buy = Order("b1", "acc", "00700", Side.BUY, OrderType.LIMIT, D("620"), 100, NOW, NOW)
+    account.accept(buy, ts=NOW, basis=basis)
+    rate = settlement_rate(Board.HK, Side.BUY)
+    fees = in_cny(account.fees_for_fill(buy, D("620"), 100, basis), rate)
+    account.book_fill(
+        buy, OrderFilled(order_id="b1", ts=NOW, fill_id="f1", price=D("620"), quantity=100, fees=fees,
+                         settlement_rate=rate), t_plus=tencent.t_plus, cash_days=tencent.rules.cash_days,
+    )  # fmt: skip
+    sell = Order("s1", "acc", "00700", Side.SELL, OrderType.LIMIT, D("630"), 100, NOW, NOW)
+    account.accept(sell, ts=NOW, basis=basis)  # T+0: sold the day it was bought
+    rate = settlement_rate(Board.HK, Side.SELL)
+    fees = in_cny(account.fees_for_fill(sell, D("630"), 100, basis), rate)
+    account.book_fill(
+        sell, OrderFilled(order_id="s1", ts=NOW, fill_id="f2", price=D("630"), quantity=100, fees=fees,
+                          settlement_rate=rate), t_plus=tencent.t_plus, cash_days=tencent.rules.cash_days,
+    )  # fmt: skip
+    proceeds = D("63000") * rate - fees.total
+    cash_before_sale = account.funds.available - proceeds
+    assert account.funds.withdrawable == cash_before_sale  # T+0 ... T+1: the proceeds may not leave
+    account.roll_day()
+    assert account.funds.withdrawable == cash_before_sale
+    account.roll_day()
+    assert account.funds.withdrawable == account.funds.available  # T+2: settled
