@@ -87,7 +87,7 @@ class ClientFactsReader:
         return []
 
 
-def record_acknowledgement(
+async def record_acknowledgement(
     uow: UnitOfWork, client_id: str, order: Order, instrument: Instrument, facts: ClientFacts
 ) -> None:
     """An accepted order above the client's risk level: the acknowledgement goes into the client log,
@@ -96,6 +96,7 @@ def record_acknowledgement(
         return
     risk = BOARD_RISK[instrument.board]
     detail = f"order {order.id} {instrument.symbol} {risk} above {facts.risk_level}: risk warning acknowledged"
+    username = await uow.session.scalar(select(ClientRow.username).where(ClientRow.id == client_id)) or ""
     uow.session.add(
-        ClientLogRow(id=new_id("clg"), client_id=client_id, username="", event="RISK_ACKNOWLEDGED", detail=detail)
+        ClientLogRow(id=new_id("clg"), client_id=client_id, username=username, event="RISK_ACKNOWLEDGED", detail=detail)
     )

@@ -168,7 +168,7 @@ class PlaceOrderService:
             await save_account(uow, loaded, now)
             await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=now, order=order)
             uow.emit(COMMANDS_TOPIC, submit_command(order))
-            record_acknowledgement(uow, client_id, order, instrument, facts)
+            await record_acknowledgement(uow, client_id, order, instrument, facts)
         return PlaceOutcome(OrderView.of(order))
 
     async def _snapshot(self, instrument: Instrument) -> dict[str, Any] | Rejection | None:
