@@ -40,7 +40,10 @@ class LoadedAccount:
 
 
 def funds_of(row: AccountRow) -> Funds:
-    return Funds(row.balance, row.available, row.frozen, row.unsettled, row.unsettled_later)
+    return Funds(
+        balance=row.balance, available=row.available, frozen=row.frozen, unsettled=row.unsettled,
+        unsettled_later=row.unsettled_later,
+    )  # fmt: skip
 
 
 def position_of(p: PositionRow) -> Position:

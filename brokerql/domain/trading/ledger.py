@@ -92,7 +92,8 @@ class Funds:
         if available < 0:
             raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
         later = cash_days > 1
-        return Funds(
+        return replace(
+            self,
             balance=self.balance + delta,
             available=available,
             frozen=self.frozen - consumed - refund,
