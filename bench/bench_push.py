@@ -338,7 +338,14 @@ async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str
         while True:
             user = TRADERS[n % len(TRADERS)]
             side = "BUY" if (n // len(TRADERS)) % 2 == 0 else "SELL"
-            order = {"accountId": accounts[user], "symbol": "600000", "side": side, "type": "MARKET", "quantity": 100}
+            order = {
+                "accountId": accounts[user],
+                "symbol": "600000",
+                "side": side,
+                "type": "MARKET",
+                "quantity": 100,
+                "riskAcknowledged": True,
+            }  # std002 (C2) buys an R3 stock: suitability needs it
             t0 = time.monotonic()
             try:
                 data = await gql(http, url, PLACE, {"i": order}, tokens[user])

@@ -56,7 +56,14 @@ async def trade(http: httpx.AsyncClient, url: str, token: str, per_second: float
     place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { errors { code } } }"
     side = "BUY"
     while not stop.is_set():
-        order = {"accountId": account, "symbol": "600000", "side": side, "type": "MARKET", "quantity": 100}
+        order = {
+            "accountId": account,
+            "symbol": "600000",
+            "side": side,
+            "type": "MARKET",
+            "quantity": 100,
+            "riskAcknowledged": True,
+        }  # std002 (C2) buys an R3 stock: suitability needs it
         await gql(http, url, place, {"i": order}, token)
         side = "SELL" if side == "BUY" else "BUY"
         await asyncio.sleep(1 / per_second)
