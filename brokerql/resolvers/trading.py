@@ -72,7 +72,11 @@ async def cancel_orders(
 ) -> CancelOrdersPayload:
     principal = info.context.require_client()
     service = info.context.container.trading.cancel
-    run = service.preview if input.dry_run else service.cancel
-    outcome = await run(principal.subject_id, cancel_command(input))
+    if input.dry_run:
+        outcome = await service.preview(principal.subject_id, cancel_command(input))
+    else:
+        outcome = await service.cancel(
+            principal.subject_id, cancel_command(input), session_account_type=principal.account_type
+        )
     canceled = [Order.from_view(o) for o in outcome.orders]
     return CancelOrdersPayload(canceled=canceled, errors=[UserError.of(e) for e in outcome.errors])

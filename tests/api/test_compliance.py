@@ -10,7 +10,7 @@ from brokerql.domain.trading.fees import DEFAULT_SCHEDULE, estimate_buy_freeze
 from tests.api.conftest import GraphQLClient
 from tests.api.ops_helpers import as_operator
 from tests.api.test_backoffice import client_id
-from tests.api.trading_helpers import place, sync_state
+from tests.api.trading_helpers import CANCEL, place, sync_state
 
 
 def codes(payload: dict) -> list[str]:  # type: ignore[type-arg]
@@ -42,6 +42,8 @@ async def test_a_cash_session_is_refused_on_the_margin_account_until_it_switches
     assert codes(await place(client, margin, price="12.40")) == []
     cash = await client.account_id("CASH")
     assert codes(await place(client, cash, price="12.40")) == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    cancel = await client.execute(CANCEL, {"i": {"accountId": cash, "scope": "ALL"}})
+    assert codes(cancel["data"]["cancelOrders"]) == ["ACCOUNT_TYPE_NOT_IN_SESSION"]  # acting includes cancelling
     await client.login("std001")  # STANDARD: no margin account to switch to
     missing = await client.execute("mutation { switchAccount(accountType: MARGIN) { accessToken errors { code } } }")
     assert missing["data"]["switchAccount"] == {"accessToken": None, "errors": [{"code": "NO_SUCH_ACCOUNT_TYPE"}]}

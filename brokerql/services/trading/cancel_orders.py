@@ -24,6 +24,7 @@ from brokerql.domain.trading.commands import CancelOrders
 from brokerql.domain.trading.gateway import CancelOrder
 from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, OrderCancelRequested, OrderStatus
+from brokerql.domain.trading.products import session_refusal
 from brokerql.services.trading.accounts import open_account
 from brokerql.services.trading.outcomes import CancelOutcome
 from brokerql.store.accounts import append_event, order_from_row, order_to_row
@@ -50,12 +51,16 @@ class CancelOrdersService:
             chosen, errors = _select(await _candidates(session, account.id, command.order_ids), command)
         return CancelOutcome([OrderView.of(o) for o in chosen], errors)
 
-    async def cancel(self, client_id: str, command: CancelOrders) -> CancelOutcome:
+    async def cancel(
+        self, client_id: str, command: CancelOrders, *, session_account_type: str | None = None
+    ) -> CancelOutcome:
+        """`session_account_type`: the type the caller's session acts for; cancels on another type's
+        account are refused like orders (None: a caller without a session)."""
         subscription: Subscription | None = None
         if self.bus is not None and self.wait_seconds > 0:
             subscription = await self.bus.subscribe([account_topic(command.account_id)])
         try:
-            outcome = await self._request(client_id, command)
+            outcome = await self._request(client_id, command, session_account_type)
             if subscription is None or not outcome.orders:
                 return outcome
             await self._await_answers(subscription, {o.id for o in outcome.orders})
@@ -64,12 +69,15 @@ class CancelOrdersService:
                 await subscription.close()
         return await self._settled(outcome)
 
-    async def _request(self, client_id: str, command: CancelOrders) -> CancelOutcome:
+    async def _request(self, client_id: str, command: CancelOrders, session_account_type: str | None) -> CancelOutcome:
         now = self.clock.now()
         async with self.db.transaction() as uow:
             loaded = await open_account(uow, command.account_id, now, ())
             if loaded is None or loaded.row.client_id != client_id:
                 return CancelOutcome(errors=[_NO_ACCOUNT])
+            refused = session_refusal(session_account_type, loaded.account.type)
+            if refused is not None:
+                return CancelOutcome(errors=[refused])
             candidates = await _candidates(uow.session, loaded.row.id, command.order_ids)
             rows = {r.id: r for r in candidates}
             chosen, errors = _select(candidates, command)
