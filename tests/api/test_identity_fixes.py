@@ -160,3 +160,22 @@ async def test_stale_guard_rows_of_unknown_names_are_purged(client: GraphQLClien
     async with db.read() as session:
         assert await session.get(LoginGuardRow, ("client", "nobody-here")) is None
         assert await session.get(LoginGuardRow, ("client", "std001")) is not None
+
+
+async def test_each_clients_assets_are_recorded_once_after_the_close(client: GraphQLClient) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from brokerql.store.tables_identity import ClientDailyAssetsRow
+
+    grading, clock = client.container.identity.grading, client.container.clock
+    clock.current = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)  # a Wednesday, 14:00 in Shanghai: still open
+    assert await grading.record_daily_assets() == 0
+    clock.current = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)  # 15:30: closed
+    written = await grading.record_daily_assets()
+    assert written >= 6 and await grading.record_daily_assets() == 0  # once a day
+    async with client.container.db.read() as session:
+        day = datetime(2026, 12, 2).date()
+        count = await session.scalar(select(func.count()).where(ClientDailyAssetsRow.day == day))
+    assert count == written

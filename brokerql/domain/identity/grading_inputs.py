@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from brokerql.domain.identity.grading import Dimension
+from brokerql.domain.market.boards import Board
+from brokerql.domain.market.sessions import WEEKENDS_ONLY, local_time, session_close
 
 WINDOW = timedelta(days=365)  # turnover, commission and activity are counted over the last year
 ASSET_DAYS = 20  # daily asset records averaged with today's value
@@ -31,6 +33,17 @@ class LiveFacts:
     commission: Decimal = Decimal(0)
     first_account_at: datetime | None = None
     login_days: int = 0
+
+
+def asset_record_day(now: datetime) -> date | None:
+    """The day whose closing assets may be recorded at `now`: today (exchange calendar date) once the
+    A-share close has passed on a trading day; None before the close or on a day without trading."""
+    local = local_time(now)
+    if not WEEKENDS_ONLY.is_trading_day(local.date()) or local.time().replace(tzinfo=None) < session_close(
+        Board.SSE_MAIN
+    ):
+        return None
+    return local.date()
 
 
 def months_since(start: datetime | date | None, now: datetime) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.grading import DEFAULT_GRADING_MODEL, Dimension, GradingModel, PiecewiseLinear
+from brokerql.domain.identity.grading_inputs import asset_record_day
 from brokerql.domain.identity.level_workflow import (
     LevelApplication,
     LevelStatus,
@@ -27,7 +28,13 @@ from brokerql.domain.identity.level_workflow import (
 from brokerql.domain.identity.tiers import TierCode
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.audit import domain_event, operator_log, tier_changed
-from brokerql.services.identity.grading_data import PriceOf, check_import, graded_dimensions, no_prices
+from brokerql.services.identity.grading_data import (
+    PriceOf,
+    check_import,
+    graded_dimensions,
+    no_prices,
+    record_daily_assets,
+)
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.store.columns import new_id
@@ -73,6 +80,15 @@ class Grading:
         self.params = params
         self.clock = clock
         self.prices: PriceOf = no_prices  # last prices for assets at market value (the container's market data)
+
+    async def record_daily_assets(self) -> int:
+        """After the close of a trading day, record every client's assets of the day (once); the board
+        eligibility rules and grading average these records. Returns the rows written."""
+        day = asset_record_day(self.clock.now())
+        if day is None:
+            return 0
+        async with self.db.transaction() as uow:
+            return await record_daily_assets(uow, day, self.prices)
 
     async def import_dimensions(self, by: str, rows: list[tuple[str, str, Decimal]]) -> tuple[int, list[Rejection]]:
         """Store dimensions from outside systems (replacing earlier imports of the same client and

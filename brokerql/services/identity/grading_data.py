@@ -4,7 +4,7 @@ the day, and importing dimensions from outside systems."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Numeric, func, select, type_coerce
@@ -12,7 +12,7 @@ from sqlalchemy import Numeric, func, select, type_coerce
 from brokerql.domain.common import Rejection
 from brokerql.domain.identity.grading import Dimension
 from brokerql.domain.identity.grading_inputs import ASSET_DAYS, WINDOW, LiveFacts, live_dimensions
-from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.market.sessions import local_time
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountRow, ClientRow, FillRow, PositionRow
 from brokerql.store.tables_backoffice import ClientDimensionRow
@@ -47,9 +47,20 @@ async def _assets_today(uow: UnitOfWork, price_of: PriceOf) -> dict[str, Decimal
     return assets
 
 
+async def record_daily_assets(uow: UnitOfWork, day: date, price_of: PriceOf) -> int:
+    """Record every client's assets at market value as the day's ClientDailyAssetsRow (once per day:
+    a day already recorded is left alone); returns the number of rows written."""
+    if await uow.session.scalar(select(ClientDailyAssetsRow.day).where(ClientDailyAssetsRow.day == day).limit(1)):
+        return 0
+    assets = await _assets_today(uow, price_of)
+    for client_id, value in assets.items():
+        uow.session.add(ClientDailyAssetsRow(client_id=client_id, day=day, assets=value))
+    return len(assets)
+
+
 async def live_facts(uow: UnitOfWork, now: datetime, price_of: PriceOf) -> dict[str, LiveFacts]:
-    """Every client's live facts; today's assets are also recorded as the day's ClientDailyAssetsRow."""
-    today = trading_day(now)
+    """Every client's live facts (assets today, the daily records before today, flows of the window)."""
+    today = local_time(now).date()
     since = now - WINDOW
     assets = await _assets_today(uow, price_of)
     history: dict[str, list[Decimal]] = {}
@@ -96,17 +107,7 @@ async def live_facts(uow: UnitOfWork, now: datetime, price_of: PriceOf) -> dict[
             assets_today=value, asset_history=tuple(history.get(client_id, ())), turnover=flow[0],
             commission=flow[1], first_account_at=opened.get(client_id), login_days=len(logins.get(client_id, ())),
         )  # fmt: skip
-        if client_id in assets:
-            await _record_day(uow, client_id, today, value)
     return facts
-
-
-async def _record_day(uow: UnitOfWork, client_id: str, day, value: Decimal) -> None:  # type: ignore[no-untyped-def]
-    row = await uow.session.get(ClientDailyAssetsRow, (client_id, day))
-    if row is None:
-        uow.session.add(ClientDailyAssetsRow(client_id=client_id, day=day, assets=value))
-    else:
-        row.assets = value
 
 
 async def imported(uow: UnitOfWork) -> dict[str, dict[Dimension, Decimal]]:

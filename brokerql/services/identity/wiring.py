@@ -122,8 +122,9 @@ class IdentityServices:
             try:
                 await self.sessions.poll()
                 await self.tiers.refresh()
-                if self.clock.now() >= next_purge:  # failed-login rows of unknown names, hourly
+                if self.clock.now() >= next_purge:  # hourly: failed-login rows of unknown names, the day's assets
                     next_purge = self.clock.now() + GUARD_PURGE_INTERVAL
                     await purge_stale_guards(self.auth.db, self.clock.now())
+                    await self.grading.record_daily_assets()
             except Exception:  # keep polling: one failure must not freeze revocations for ever
                 log.exception("identity refresh failed")

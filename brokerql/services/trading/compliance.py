@@ -19,7 +19,7 @@ from brokerql.domain.compliance.suitability import (
     needs_acknowledgement,
 )
 from brokerql.domain.market.instruments import Instrument
-from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.market.sessions import local_time
 from brokerql.domain.trading.orders import Order
 from brokerql.services.identity.audit import operator_log
 from brokerql.store.columns import new_id
@@ -42,7 +42,7 @@ class ClientFactsReader:
         self.db, self.clock = db, clock
 
     async def facts(self, client_id: str) -> ClientFacts:
-        today = trading_day(self.clock.now())
+        today = local_time(self.clock.now()).date()
         async with self.db.read() as session:
             profile = await session.get(ClientProfileRow, client_id)
             rows = await session.scalars(

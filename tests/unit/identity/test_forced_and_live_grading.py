@@ -54,3 +54,12 @@ def test_months_and_averages() -> None:
 
 def test_stale_guard_rows_are_a_week_old() -> None:
     assert stale_guard_cutoff(NOW) == NOW - GUARD_RETENTION and timedelta(days=1) < GUARD_RETENTION
+
+
+def test_the_days_assets_are_recorded_after_the_close_of_a_trading_day() -> None:
+    from brokerql.domain.identity.grading_inputs import asset_record_day
+
+    monday = datetime(2026, 11, 30, 6, 59, tzinfo=UTC)  # 14:59 in Shanghai
+    assert asset_record_day(monday) is None
+    assert asset_record_day(monday + timedelta(minutes=1)) == monday.date()  # 15:00: closed
+    assert asset_record_day(datetime(2026, 11, 29, 9, 0, tzinfo=UTC)) is None  # a Sunday
