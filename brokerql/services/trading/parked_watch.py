@@ -51,13 +51,19 @@ class ParkedTriggerWatch:
         await stop_tasks(self._tasks)
         self._tasks.clear()
 
-    def track(self, parked: ParkedOrderView) -> None:
-        """Keep the index current with a parked order as it now stands."""
-        by_id = self.armed.setdefault(parked.order.symbol, {})
-        if parked.status is ParkedStatus.PARKED and parked.trigger.is_price:
-            by_id[parked.id] = parked
-        else:
+    async def track(self, parked: ParkedOrderView) -> None:
+        """Keep the index current with a parked order as it now stands. A newly parked one is checked
+        against the latest quote at once: a quote that came between its commit and this announcement
+        would otherwise go unseen for it."""
+        symbol = parked.order.symbol
+        by_id = self.armed.setdefault(symbol, {})
+        if not (parked.status is ParkedStatus.PARKED and parked.trigger.is_price):
             by_id.pop(parked.id, None)
+            return
+        by_id[parked.id] = parked
+        snapshot = await self.bus.latest(quote_topic(symbol))
+        if snapshot is not None:
+            await self.on_quote(symbol, snapshot, only=parked.id)
 
     async def reload(self) -> None:
         """Rebuild the index from the database, then check each symbol against its retained quote."""
@@ -70,8 +76,8 @@ class ParkedTriggerWatch:
             if snapshot is not None:
                 await self.on_quote(symbol, snapshot)
 
-    async def on_quote(self, symbol: str, snapshot: dict[str, Any]) -> None:
-        """Fire (or expire) each of the symbol's parked orders the domain says should go now."""
+    async def on_quote(self, symbol: str, snapshot: dict[str, Any], *, only: str | None = None) -> None:
+        """Fire (or expire) each of the symbol's parked orders (or just `only`) the domain says should go now."""
         waiting = self.armed.get(symbol)
         if not waiting:
             return
@@ -81,6 +87,8 @@ class ParkedTriggerWatch:
             return
         now = self.clock.now()
         for parked in list(waiting.values()):
+            if only is not None and parked.id != only:
+                continue
             decision = decide(parked.trigger, parked.valid_until, now, last)
             if decision is Decision.WAIT:
                 continue
@@ -108,7 +116,7 @@ class ParkedTriggerWatch:
                             await self.reload()
                             continue
                         if isinstance(message, ParkedOrderView):
-                            self.track(message)
+                            await self.track(message)
                         elif topic in symbol_of and isinstance(message, dict):
                             await self.on_quote(symbol_of[topic], message)
             except asyncio.CancelledError:
