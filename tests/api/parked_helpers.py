@@ -84,9 +84,9 @@ async def parked_status(container: Container, parked_id: str) -> str:
 async def orders_with_client_id(container: Container, account: str, client_order_id: str) -> int:
     async with container.db.read() as session:
         return await session.scalar(
-            select(func.count()).select_from(OrderRow).where(
-                OrderRow.account_id == account, OrderRow.client_order_id == client_order_id
-            )
+            select(func.count())
+            .select_from(OrderRow)
+            .where(OrderRow.account_id == account, OrderRow.client_order_id == client_order_id)
         )
 
 
