@@ -8,6 +8,7 @@ for the same parked order therefore cannot both win: the database decides, durab
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -112,10 +113,19 @@ async def move(
     return parked_view(row) if row is not None else None
 
 
-async def claim(uow: UnitOfWork, parked_id: str, token: str, now: datetime) -> tuple[ParkedOrderView, bool] | None:
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A parked order this process now fires: whose it is, and whether a dead process had claimed it."""
+
+    parked: ParkedOrderView
+    client_id: str
+    takeover: bool
+
+
+async def claim(uow: UnitOfWork, parked_id: str, token: str, now: datetime) -> Claim | None:
     """Claim a parked order for firing: a PARKED one still valid, or a FIRING one whose claim went stale
-    (its holder died mid-fire). The claimed order and whether it was such a takeover; None if another
-    process holds it, or it was cancelled, expired or already fired."""
+    (its holder died mid-fire). None if another process holds it, or it was cancelled, expired or
+    already fired."""
     fresh = and_(ParkedOrderRow.status == ParkedStatus.PARKED.value, ParkedOrderRow.valid_until > now)
     stale = and_(ParkedOrderRow.status == ParkedStatus.FIRING.value, ParkedOrderRow.claimed_at <= now - CLAIM_TIMEOUT)
     previous = await uow.session.scalar(select(ParkedOrderRow.claim_token).where(ParkedOrderRow.id == parked_id))
@@ -126,7 +136,7 @@ async def claim(uow: UnitOfWork, parked_id: str, token: str, now: datetime) -> t
         .returning(*_COLUMNS)
     )
     row = (await uow.session.execute(statement)).first()
-    return (parked_view(row), previous is not None) if row is not None else None
+    return Claim(parked_view(row), row.client_id, previous is not None) if row is not None else None
 
 
 async def lock_account(uow: UnitOfWork, account_id: str) -> AccountRow | None:

@@ -210,6 +210,8 @@ async def test_park_refusals_are_coded(backend) -> None:  # type: ignore[no-unty
         assert await codes({"priceAbove": "20"}, symbol="999999") == ["UNKNOWN_SYMBOL"]
         assert await codes({"priceAbove": "20"}, accountId="acc_not_mine") == ["NOT_FOUND"]
         assert await codes({"priceAbove": "20"}, timeInForce="GTC") == ["BAD_TIME_IN_FORCE"]
+        assert await codes({"priceAbove": "20"}, price=None) == ["BAD_PRICE"]  # a LIMIT without a price
+        assert await codes({"priceAbove": "20"}, quantity=0) == ["BAD_QUANTITY"]
         assert await codes({"priceAbove": "20"}, clientOrderId="mine-1") == []
         assert await codes({"priceAbove": "21"}, clientOrderId="mine-1") == ["DUPLICATE_CLIENT_ORDER_ID"]
         other = await client.execute(PARKED_ORDERS, {"a": "acc_not_mine"})

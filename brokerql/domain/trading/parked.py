@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from brokerql.domain.common import Rejection
+from brokerql.domain.common import OrderType, Rejection
 from brokerql.domain.trading.commands import PlaceOrder
 
 DEFAULT_VALIDITY = timedelta(days=1)  # validUntil when the client gives none
@@ -107,6 +107,18 @@ def price_met(trigger: Trigger, last: Decimal) -> bool:
     if trigger.kind is TriggerKind.PRICE_BELOW:
         return trigger.level is not None and last <= trigger.level
     return False
+
+
+def order_refusal(order: PlaceOrder) -> Rejection | None:
+    """What is wrong with the order whatever the market does by the time it fires. Everything that
+    depends on that moment (funds, lots against holdings, price limits, halts) is checked when it fires."""
+    if order.quantity <= 0:
+        return Rejection("BAD_QUANTITY", "quantity must be a positive whole number.", "quantity")
+    if order.price is not None and order.price <= 0:
+        return Rejection("BAD_PRICE", "A limit price must be positive.", "price")
+    if order.type is OrderType.LIMIT and order.price is None and order.price_level is None:
+        return Rejection("BAD_PRICE", "A limit order needs a price (or a priceLevel).", "price")
+    return None
 
 
 def park_refusal(trigger: Trigger, valid_until: datetime, now: datetime, last: Decimal | None) -> Rejection | None:

@@ -37,6 +37,7 @@ from brokerql.domain.trading.parked import (
     ParkOrder,
     TriggerKind,
     cancel_refusal,
+    order_refusal,
     park_refusal,
     placed_client_order_id,
 )
@@ -45,7 +46,7 @@ from brokerql.services.trading.place_order import Entitlements, PlaceOrderServic
 from brokerql.store.accounts import append_event, order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.parked import claim, lock_account, move, parked_row, parked_view
+from brokerql.store.parked import Claim, claim, lock_account, move, parked_row, parked_view
 from brokerql.store.tables import AccountRow, OrderRow
 from brokerql.store.tables_trading import ParkedOrderRow
 
@@ -84,8 +85,9 @@ class ParkedOrdersService:
         order, now = command.order, self.clock.now()
         if order.symbol not in self.instruments:
             return ParkedOutcome(errors=[Rejection("UNKNOWN_SYMBOL", f"No instrument {order.symbol}.", "symbol")])
-        if order.quantity <= 0:
-            return ParkedOutcome(errors=[Rejection("BAD_QUANTITY", "quantity must be positive.", "quantity")])
+        wrong = order_refusal(order)
+        if wrong is not None:
+            return ParkedOutcome(errors=[wrong])
         valid_until = command.valid_until or now + DEFAULT_VALIDITY
         last = await self._last(order.symbol) if command.trigger.is_price else None
         refused = park_refusal(command.trigger, valid_until, now, last)
@@ -193,23 +195,20 @@ class ParkedOrdersService:
             claimed = await claim(uow, parked_id, token, self.clock.now())
         if claimed is None:
             return None
-        parked, takeover = claimed
-        outcome = await self._place(parked, takeover)
-        return await self._finish(parked, token, outcome)
+        outcome = await self._place(claimed)
+        return await self._finish(claimed.parked, token, outcome)
 
     # -- inside -------------------------------------------------------------------------------------
 
-    async def _place(self, parked: ParkedOrderView, takeover: bool) -> PlaceOutcome:
-        async with self.db.read() as session:
-            client_id = await session.scalar(select(ParkedOrderRow.client_id).where(ParkedOrderRow.id == parked.id))
-        assert client_id is not None
+    async def _place(self, claimed: Claim) -> PlaceOutcome:
+        parked, client_id = claimed.parked, claimed.client_id
         tier = TierCode(await self.tier_of(client_id))
         if not self.catalog.grants(tier, TRADING_PARKED):  # downgraded since parking
             lowest = self.catalog.lowest_tier_granting(TRADING_PARKED)
             need = f"{lowest.value} and up" if lowest else "no tier"
             return PlaceOutcome(errors=[Rejection("NOT_ENTITLED", f"Parked orders need {TRADING_PARKED} ({need}).")])
         client_order_id = placed_client_order_id(parked.id, parked.order.client_order_id)
-        if takeover:  # the dead claimant may have placed it already
+        if claimed.takeover:  # the dead claimant may have placed it already
             placed = await self._order_by_client_id(parked.account_id, client_order_id)
             if placed is not None:
                 return PlaceOutcome(placed)

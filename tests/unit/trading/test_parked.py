@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,11 +23,13 @@ from brokerql.domain.trading.parked import (
     cancel_refusal,
     claim_stale,
     decide,
+    order_refusal,
     park_refusal,
     placed_client_order_id,
     price_met,
     trigger_of,
 )
+from brokerql.domain.trading.price_levels import PriceLevel
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -124,3 +127,13 @@ def test_parked_events_round_trip_through_the_codec() -> None:
     assert codec.decode(codec.encode(event)) == event
     assert codec.from_record(codec.to_record(event)) == event
     assert codec.decode(codec.encode(parked)) == parked
+
+
+def test_order_shape_is_checked_when_parking() -> None:
+    order = PlaceOrder(account_id="acc", symbol="600000", side=Side.BUY, type=OrderType.LIMIT, quantity=100,
+                       price=Decimal("10.51"))  # fmt: skip
+    assert order_refusal(order) is None
+    assert order_refusal(replace(order, quantity=0)).code == "BAD_QUANTITY"  # type: ignore[union-attr]
+    assert order_refusal(replace(order, price=None)).code == "BAD_PRICE"  # type: ignore[union-attr]
+    assert order_refusal(replace(order, price=None, price_level=PriceLevel.ASK1)) is None
+    assert order_refusal(replace(order, type=OrderType.MARKET, price=None)) is None
