@@ -35,7 +35,7 @@ from tests.api.parked_helpers import (
     status_becomes,
 )
 from tests.api.trading_helpers import EVENTS, events_until
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, fixed_tier
 
 
 def clock() -> FakeClock:
@@ -249,3 +249,14 @@ async def _claim_as_a_dead_process(container, parked_id: str) -> None:  # type: 
             .where(ParkedOrderRow.id == parked_id)
             .values(status="FIRING", claim_token="clm_dead", claimed_at=now)
         )
+
+
+async def test_a_client_downgraded_since_parking_fails_with_not_entitled(backend) -> None:  # type: ignore[no-untyped-def]
+    async with served(backend, clock()) as client:
+        container = client.container
+        account = await client.account_id()
+        parked = (await park(client, account, {"priceAbove": "20"}))["parkedOrder"]
+        container.parked_orders.tier_of = fixed_tier("STANDARD")  # the tier the client has when it fires
+        fired = await container.parked_orders.fire(parked["id"])
+        assert fired is not None and fired.status.value == "FAILED" and fired.failure_code == "NOT_ENTITLED"
+        assert await orders_with_client_id(container, account, f"parked:{parked['id']}") == 0
