@@ -11,7 +11,9 @@ import time
 from decimal import Decimal
 
 import asyncpg
+import httpx
 import pytest
+from httpx_ws import aconnect_ws
 
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from tests.conftest import PG_ADMIN_DSN, PG_UP, REDIS_UP, REDIS_URL
@@ -80,6 +82,16 @@ def test_a_parked_order_fires_once_with_two_serving_processes(pg_database, serve
     assert orders == 1  # one order, though both processes saw the crossing quote
     assert triggered == 1  # and one PARKED_TRIGGERED event
 
+    # What the client sees on its stream (from the process without the exchange): the whole story, gapless.
+    last_seq = first.gql("query($a: ID!) { account(id: $a) { lastSeq } }", {"a": account}, token)["data"]["account"]
+    events = asyncio.run(_replay(second.url, token, account, last_seq["lastSeq"]))
+    assert [e["seq"] for e in events] == list(range(1, last_seq["lastSeq"] + 1))
+    story = [(e["kind"], (e["parkedOrder"] or {}).get("id")) for e in events if e["kind"].startswith("PARKED")]
+    assert ("PARKED", parked["above"]) in story and ("PARKED", parked["below"]) in story
+    assert story.count(("PARKED_TRIGGERED", fired[0]["id"])) == 1
+    seq_of = {(e["kind"], (e["parkedOrder"] or e["order"] or {}).get("id")): e["seq"] for e in events}
+    assert seq_of[("ACCEPTED", fired[0]["placedOrderId"])] < seq_of[("PARKED_TRIGGERED", fired[0]["id"])]
+
 
 async def _stored(database_url: str, account: str, parked_id: str) -> tuple[int, int]:
     dsn = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + database_url.rsplit("/", 1)[1]
@@ -95,3 +107,25 @@ async def _stored(database_url: str, account: str, parked_id: str) -> tuple[int,
         await connection.close()
     triggered = sum(json.loads(p["payload"])["data"]["parked"]["id"] == parked_id for p in payloads)
     return orders, triggered
+
+
+STREAM = """subscription($a: ID!) { orderEvents(accountId: $a, afterSeq: 0) { __typename
+  ... on OrderEvent { seq kind code order { id status } parkedOrder { id status placedOrderId } } } }"""
+
+
+async def _replay(url: str, token: str, account: str, until_seq: int) -> list[dict]:
+    events: list[dict] = []
+    async with (
+        httpx.AsyncClient() as http,
+        aconnect_ws(url.replace("http", "ws"), http, subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": STREAM, "variables": {"a": account}}})
+        while not events or events[-1]["seq"] < until_seq:
+            message = await asyncio.wait_for(ws.receive_json(), 20)
+            assert message["type"] == "next", message
+            item = message["payload"]["data"]["orderEvents"]
+            if item["__typename"] == "OrderEvent":
+                events.append(item)
+    return events
