@@ -72,22 +72,25 @@ async def test_a_price_trigger_fires_once_with_two_api_processes(backend) -> Non
         assert kinds.count("PARKED") == 1 and kinds.count("PARKED_TRIGGERED") == 1 and kinds.count("ACCEPTED") == 1
 
 
-async def test_two_processes_firing_the_same_parked_order_at_once_place_it_once(backend) -> None:  # type: ignore[no-untyped-def]
+async def test_two_processes_firing_the_same_parked_orders_at_once_place_each_once(backend) -> None:  # type: ignore[no-untyped-def]
     time = clock()
     async with served(backend, time) as client:
         account = await client.account_id()
-        parked = (await park(client, account, {"priceBelow": "10.00"}))["parkedOrder"]  # no quote yet
+        ids = [(await park(client, account, {"priceBelow": "10.00"}))["parkedOrder"]["id"] for _ in range(10)]
         other = build(backend, time)
         await other.start()
-        try:
+        try:  # every parked order fired by both processes at the same time: 20 racing claims
             results = await asyncio.gather(
-                client.container.parked_orders.fire(parked["id"]), other.parked_orders.fire(parked["id"])
+                *(process.parked_orders.fire(i) for i in ids for process in (client.container, other))
             )
         finally:
             await other.stop()
-        assert sum(r is not None for r in results) == 1  # the durable claim let exactly one through
-        assert await parked_status(client.container, parked["id"]) == "TRIGGERED"
-        assert await orders_with_client_id(client.container, account, f"parked:{parked['id']}") == 1
+        assert sum(r is not None for r in results) == len(ids)  # the durable claim let one through per order
+        for parked_id in ids:
+            assert await parked_status(client.container, parked_id) == "TRIGGERED"
+            assert await orders_with_client_id(client.container, account, f"parked:{parked_id}") == 1
+        kinds = [k for _s, k in await event_kinds(client.container, account)]
+        assert kinds.count("PARKED_TRIGGERED") == len(ids) and kinds.count("ACCEPTED") == len(ids)
 
 
 async def test_a_time_trigger_fires_once_after_a_restart_before_its_time(backend) -> None:  # type: ignore[no-untyped-def]
