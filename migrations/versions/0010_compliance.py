@@ -1,7 +1,7 @@
 """compliance: board eligibility grants, trading experience, daily assets, sticky forced tiers
 
 Revision ID: 0010_compliance
-Revises: 0007_execution_reports
+Revises: 0009_parked_orders
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import brokerql.store.columns
 
 
 revision = '0010_compliance'
-down_revision = '0007_execution_reports'
+down_revision = '0009_parked_orders'
 branch_labels = None
 depends_on = None
 
@@ -34,6 +34,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('account') as batch:
         batch.add_column(sa.Column('unsettled_later', brokerql.store.columns.Money(), nullable=False, server_default='0'))
+    with op.batch_alter_table('parked_order') as batch:
+        batch.add_column(sa.Column('risk_acknowledged', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('login_guard') as batch:
         batch.add_column(sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False,
                                    server_default=sa.func.current_timestamp()))
@@ -44,6 +46,8 @@ def downgrade() -> None:
         batch.drop_column('updated_at')
     with op.batch_alter_table('account') as batch:
         batch.drop_column('unsettled_later')
+    with op.batch_alter_table('parked_order') as batch:
+        batch.drop_column('risk_acknowledged')
     with op.batch_alter_table('client_profile') as batch:
         batch.drop_column('forced_until')
         batch.drop_column('forced_tier')

@@ -140,3 +140,22 @@ async def test_the_highest_risk_products_are_refused_above_the_client_level(clie
     await client.login("std001")
     chinext = await place(client, await client.account_id(), symbol="300750", price="370.00")
     assert codes(chinext) == ["BOARD_NOT_ELIGIBLE"]  # 6 months of experience, 24 needed
+
+
+async def test_parking_applies_the_rules_that_do_not_wait_for_the_market(client: GraphQLClient) -> None:
+    from tests.api.parked_helpers import PARK
+
+    await client.login("gold001")  # SILVER and up may park; the session acts for CASH
+    cash, margin = await client.account_id("CASH"), await client.account_id("MARGIN")
+
+    async def park(account: str, above: str = "99999", **order: object) -> list[str]:
+        base = {"accountId": account, "symbol": "600000", "side": "BUY", "type": "LIMIT", "quantity": 100}
+        result = await client.execute(PARK, {"i": {"order": {**base, **order}, "trigger": {"priceAbove": above}}})
+        return codes(result["data"]["parkOrder"])
+
+    assert await park(cash, price="13.00", priceLevel="ASK1") == ["BAD_USER_INPUT"]
+    assert await park(cash, symbol="IF2612", price="4600.0", quantity=1) == ["PRODUCT_NOT_ALLOWED"]
+    assert await park(margin, price="13.00") == ["ACCOUNT_TYPE_NOT_IN_SESSION"]
+    assert await park(cash, symbol="688981", price="120.00", quantity=200, riskAcknowledged=True) == []
+    parked = await client.execute("query($a: ID!) { parkedOrders(accountId: $a) { order { symbol } } }", {"a": cash})
+    assert [p["order"]["symbol"] for p in parked["data"]["parkedOrders"]] == ["688981"]

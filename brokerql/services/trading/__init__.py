@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from brokerql.services.trading.booking import ExecutionBooking
 from brokerql.services.trading.cancel_orders import CancelOrdersService
 from brokerql.services.trading.outcomes import CancelOutcome, PlaceOutcome
+from brokerql.services.trading.parked_orders import ParkedOrdersService, ParkedOutcome
+from brokerql.services.trading.parked_watch import ParkedTriggerWatch
 from brokerql.services.trading.place_order import PlaceOrderService
 from brokerql.services.trading.preferences import PreferencesOutcome, PreferencesService
 
@@ -30,6 +32,9 @@ __all__ = [
     "CancelOrdersService",
     "CancelOutcome",
     "ExecutionBooking",
+    "ParkedOrdersService",
+    "ParkedOutcome",
+    "ParkedTriggerWatch",
     "PlaceOrderService",
     "PlaceOutcome",
     "PreferencesOutcome",

@@ -171,3 +171,20 @@ def test_hk_sale_proceeds_settle_t_plus_2() -> None:
     assert account.funds.withdrawable == cash_before_sale
     account.roll_day()
     assert account.funds.withdrawable == account.funds.available  # T+2: settled
+
+
+def test_a_parked_order_keeps_its_risk_acknowledgement_and_refuses_ambiguous_prices() -> None:
+    from datetime import timedelta
+
+    from brokerql.domain.trading.commands import PlaceOrder
+    from brokerql.domain.trading.parked import ParkOrder, Trigger, TriggerKind, order_refusal
+    from brokerql.store.parked import parked_row, parked_view
+
+    order = PlaceOrder(account_id="acc", symbol="688981", side=Side.BUY, type=OrderType.LIMIT, quantity=200,
+                       price=D("120.00"), risk_acknowledged=True)  # fmt: skip
+    command = ParkOrder(order=order, trigger=Trigger(kind=TriggerKind.PRICE_ABOVE, level=D("200")))
+    row = parked_row("pko1", "cli1", command, NOW + timedelta(days=1), NOW)
+    assert parked_view(row).order.risk_acknowledged is True
+    both = PlaceOrder(account_id="acc", symbol="600000", side=Side.BUY, type=OrderType.LIMIT, quantity=100,
+                      price=D("13.00"), price_level=PriceLevel.ASK1)  # fmt: skip
+    assert _code(order_refusal(both)) == "BAD_USER_INPUT"
