@@ -36,7 +36,6 @@ from brokerql.services.trading import (
     CancelOrdersService,
     ExecutionBooking,
     PlaceOrderService,
-    PreferencesService,
     TradingServices,
 )
 from brokerql.settings import Settings
@@ -130,7 +129,10 @@ class Container:
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
-        trading = TradingServices(
+        trading = TradingServices.build(
+            db,
+            instruments,
+            clock,
             place=PlaceOrderService(
                 db,
                 instruments,
@@ -142,7 +144,6 @@ class Container:
             ),
             cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
             booking=booking,
-            preferences=PreferencesService(db, clock),
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")

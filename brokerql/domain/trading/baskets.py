@@ -25,8 +25,9 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-from brokerql.domain.common import Rejection
+from brokerql.domain.common import Rejection, Side
 from brokerql.domain.trading.orders import OrderStatus
+from brokerql.domain.trading.price_levels import PriceLevel
 
 ZERO = Decimal(0)
 MAX_LEGS = 50
@@ -340,3 +341,49 @@ def top_up_quantities(progress: RunProgress, lots: Mapping[str, LotRule]) -> dic
     buying it would need an odd lot the exchange refuses)."""
     quantities = {leg.symbol: lots[leg.symbol].round_down(leg.remainder) for leg in progress.legs if leg.remainder}
     return {symbol: quantity for symbol, quantity in quantities.items() if quantity}
+
+
+# -- commands -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefineBasket:
+    """Create a basket, or replace an existing one's definition (`basket_id`)."""
+
+    name: str
+    legs: tuple[BasketLeg, ...]
+    default_quantity: int | None = None
+    default_amount: Decimal | None = None
+    description: str = ""
+    basket_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubmitBasket:
+    """Buy or sell a basket in an account, sized by `scaling`, priced at a quote level or per leg.
+    With `preview`, only say what would happen."""
+
+    basket_id: str
+    account_id: str
+    side: Side
+    scaling: Scaling
+    price_level: PriceLevel | None = None
+    prices: tuple[tuple[str, Decimal], ...] = ()
+    preview: bool = False
+
+
+def pricing_rejection(basket: Basket, command: SubmitBasket) -> list[Rejection]:
+    """A submission is priced at one quote level for every leg, or with a limit for each leg."""
+    given = dict(command.prices)
+    if command.price_level is not None and given:
+        return [Rejection("BAD_PRICE", "Give a priceLevel or prices, not both.", "prices")]
+    if command.price_level is not None:
+        return []
+    errors = [
+        Rejection("BAD_PRICE", f"No price for {leg.symbol}.", f"prices[{leg.symbol}]")
+        for leg in basket.legs
+        if given.get(leg.symbol) is None or given[leg.symbol] <= 0
+    ]
+    unknown = sorted(set(given) - {leg.symbol for leg in basket.legs})
+    errors += [Rejection("BAD_PRICE", f"{s} is not a leg of this basket.", f"prices[{s}]") for s in unknown]
+    return errors
