@@ -38,13 +38,14 @@ from brokerql.domain.trading.baskets import (
 )
 from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
+from brokerql.domain.trading.messages import OrderView
 from brokerql.domain.trading.orders import Order, OrderStatus
 from brokerql.domain.trading.price_levels import PriceLevel
 from brokerql.services.trading.admission import Admission, OrderLinks, price_command
 from brokerql.services.trading.baskets import NO_BASKET, BasketService
 from brokerql.services.trading.cancel_orders import CancelOrdersService
 from brokerql.services.trading.place_order import PlaceOrderService
-from brokerql.store.accounts import LoadedAccount
+from brokerql.store.accounts import LoadedAccount, order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import OrderRow
@@ -81,6 +82,7 @@ class BasketRunView:
     top_ups: int
     created_at: datetime
     progress: RunProgress
+    orders: dict[str, OrderView]  # the legs' orders by id, as they stand
 
 
 @dataclass
@@ -177,6 +179,7 @@ class BasketRunService:
             top_ups=row.top_ups,
             created_at=row.created_at,
             progress=progress,
+            orders={o.id: OrderView.of(order_from_row(o)) for o in orders},
         )
 
     async def cancel_run(self, client_id: str, run_id: str) -> RunOutcome:
