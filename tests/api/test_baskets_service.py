@@ -134,10 +134,14 @@ async def test_completion_cancel_and_top_up_of_a_partly_filled_run(backend) -> N
     cancel = await services.basket_runs.cancel_run(client_id, run.id)
     assert cancel.errors == [] and cancel.run is not None
     assert {o.status.value for leg in cancel.run.progress.legs[1:] for o in leg.orders} == {"PENDING_CANCEL"}
+    again = await services.basket_runs.cancel_run(client_id, run.id)
+    assert [e.code for e in again.errors] == ["CANCEL_PENDING"]
     await services.booking.book([canceled(legs["000001"], 200)])  # the venue confirms
     await services.booking.book([canceled(legs["688981"], 200)])
     run = await services.basket_runs.run(client_id, run.id)
     assert run.progress.status is RunStatus.STOPPED and [leg.remainder for leg in run.progress.legs] == [0, 200, 200]
+    stopped = await services.basket_runs.cancel_run(client_id, run.id)
+    assert [e.code for e in stopped.errors] == ["NOTHING_WORKING"]
 
     topped = await services.basket_runs.top_up(client_id, run.id, PriceLevel.ASK1)
     assert topped.errors == [] and topped.run is not None and topped.run.top_ups == 1

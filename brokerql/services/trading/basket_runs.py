@@ -52,6 +52,7 @@ from brokerql.store.tables import OrderRow
 from brokerql.store.tables_baskets import BasketRunRow
 
 NO_RUN = Rejection("NOT_FOUND", "No such basket run.", "id")
+CANCEL_PENDING = Rejection("CANCEL_PENDING", "Every working leg already has a cancel pending.", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,8 @@ class BasketRunService:
         if refused is not None:
             return RunOutcome(view, errors=[refused])
         working = tuple(o.id for leg in view.progress.legs for o in leg.orders if o.status.is_cancelable)
+        if not working:
+            return RunOutcome(view, errors=[CANCEL_PENDING])
         command = CancelOrders(account_id=view.account_id, scope=CancelScope.SELECTED, order_ids=working)
         outcome = await self.cancel.cancel(client_id, command)
         return RunOutcome(await self.run(client_id, run_id), errors=outcome.errors)

@@ -103,18 +103,19 @@ class PlaceOrderService:
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
 
-    async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
-        outcome = await self._place(client_id, command)
+    async def place(self, client_id: str, command: PlaceOrder, *, links: OrderLinks = OrderLinks()) -> PlaceOutcome:
+        """Admit and place one order (`links`: what it belongs to, e.g. the feature that placed it)."""
+        outcome = await self._place(client_id, command, links)
         self.on_placed(outcome.order is not None and not outcome.errors)
         return outcome
 
-    async def _place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
+    async def _place(self, client_id: str, command: PlaceOrder, links: OrderLinks) -> PlaceOutcome:
         market = await self.market_context(client_id, [command.symbol])
         async with self.db.transaction() as uow:
             loaded = await self._open(uow, client_id, command.account_id, [command])
             if loaded is None:
                 return PlaceOutcome(errors=[_NO_ACCOUNT])
-            admission = self.admitter.admit(loaded.account, command, market, order_id=new_id("ord"))
+            admission = self.admitter.admit(loaded.account, command, market, order_id=new_id("ord"), links=links)
             # A clientOrderId seen before answers for an order that passed the same early checks.
             if command.client_order_id and admission.passed("VENUE"):
                 assert admission.priced is not None

@@ -189,3 +189,15 @@ def test_the_most_affordable_quantity_fits_and_one_step_more_does_not(cents, ava
         assert estimate_buy_freeze(price, q, DEFAULT_SCHEDULE, basis) <= cash
     next_quantity = q + step if q else rule.lot_size
     assert estimate_buy_freeze(price, next_quantity, DEFAULT_SCHEDULE, basis) > cash
+
+
+def test_events_carry_the_run_id_through_the_codec_and_older_events_still_read() -> None:
+    from brokerql.bus import codec
+    from brokerql.domain.trading.messages import AccountEvent, AccountEventKind
+
+    event = AccountEvent(account_id="acc_1", seq=7, kind=AccountEventKind.FILL, at=T0, basket_run_id="brn_1")
+    assert codec.decode(codec.encode(event)) == event
+    record = codec.to_record(event)
+    del record["data"]["basket_run_id"]  # stored before runs existed
+    old = codec.from_record(record)
+    assert isinstance(old, AccountEvent) and old.basket_run_id is None and old.seq == 7
