@@ -4,6 +4,7 @@ booked fees and freezes, and a paired order (like a basket) is all or nothing.""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -218,4 +219,23 @@ async def test_a_paired_order_is_all_or_nothing_and_links_both_orders(backend) -
             select(func.count()).select_from(OrderRow).where(OrderRow.pair_id == placed.pair_id)
         )
     assert sorted(seqs) == [1, 2] and linked == 2
+    await db.dispose()
+
+
+async def test_two_top_ups_at_once_place_the_remainders_once(backend) -> None:  # type: ignore[no-untyped-def]
+    db, services, client_id, account_id, basket_id = await setup(backend)
+    prices = (("600000", D("13.50")), ("000001", D("11.48")), ("688981", D("118.60")))
+    run = (await services.basket_runs.submit(client_id, submit(account_id, basket_id, prices=prices))).run
+    assert run is not None
+    for leg in run.progress.legs:  # the venue cancels every leg: the whole basket is left to top up
+        await services.booking.book([canceled(leg.latest.id, leg.quantity)])
+    first, second = await asyncio.gather(
+        services.basket_runs.top_up(client_id, run.id, PriceLevel.ASK1),
+        services.basket_runs.top_up(client_id, run.id, PriceLevel.ASK1),
+    )
+    codes = sorted(e.code for outcome in (first, second) for e in outcome.errors)
+    assert codes in (["RUN_CHANGED"], ["NOTHING_TO_TOP_UP"])  # the loser read before, or after, the winner
+    assert len(await orders_of(db, account_id)) == 6  # three legs, topped up once
+    final = await services.basket_runs.run(client_id, run.id)
+    assert final.top_ups == 1 and [leg.working_quantity for leg in final.progress.legs] == [200, 300, 200]
     await db.dispose()

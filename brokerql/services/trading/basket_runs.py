@@ -52,7 +52,12 @@ from brokerql.store.tables import OrderRow
 from brokerql.store.tables_baskets import BasketRunRow
 
 NO_RUN = Rejection("NOT_FOUND", "No such basket run.", "id")
+RUN_CHANGED = Rejection("RUN_CHANGED", "The run was topped up meanwhile; look at it again.", "id")
 CANCEL_PENDING = Rejection("CANCEL_PENDING", "Every working leg already has a cancel pending.", "id")
+
+
+class _RunChanged(Exception):
+    """Another top-up of the run committed first: roll this one back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,16 +218,23 @@ class BasketRunService:
         commands = [_leg_command(view.account_id, view.side, s, q, None, price_level) for s, q in quantities.items()]
 
         async def count_top_up(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order]) -> None:
+            # Under the account's lock: a top-up that committed since `view` was read sized the same
+            # remainders, so placing them again would buy them twice.
             row = await uow.session.get(BasketRunRow, run_id)
-            assert row is not None
+            if row is None or row.top_ups != view.top_ups:
+                raise _RunChanged
             row.top_ups, row.updated_at = row.top_ups + 1, self.clock.now()
 
         links = OrderLinks(basket_run_id=run_id)
-        placed = await self.place.place_all(
-            client_id, view.account_id, commands, links=links, before_commit=count_top_up
-        )
+        try:
+            placed = await self.place.place_all(
+                client_id, view.account_id, commands, links=links, before_commit=count_top_up
+            )
+        except _RunChanged:
+            return RunOutcome(await self.run(client_id, run_id), errors=[RUN_CHANGED])
+        index = {leg.symbol: i for i, leg in enumerate(view.progress.legs)}
         errors = placed.errors or [
-            _leg_error(a.command.symbol, i, e) for i, a in enumerate(placed.admissions) for e in a.errors
+            _leg_error(a.command.symbol, index[a.command.symbol], e) for a in placed.admissions for e in a.errors
         ]
         return RunOutcome(await self.run(client_id, run_id), errors=errors)
 
