@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from brokerql.domain.common import OrderType, Side
-from brokerql.domain.trading.baskets import BasketLeg, DefineBasket, RunStatus, Scaling, SubmitBasket
+from brokerql.domain.trading.basket_runs import RunStatus
+from brokerql.domain.trading.baskets import BasketLeg, DefineBasket, Scaling, SubmitBasket
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.pairs import PlacePairedOrder
 from brokerql.domain.trading.price_levels import PriceLevel

@@ -10,6 +10,7 @@ import strawberry
 from brokerql.domain import rounding
 from brokerql.domain.common import Rejection
 from brokerql.domain.trading import baskets as domain
+from brokerql.domain.trading.basket_runs import RunStatus
 from brokerql.domain.trading.fees import Fees
 from brokerql.schema.errors import UserError
 from brokerql.schema.types.trading import Order, OrderSide, price_of
@@ -18,7 +19,7 @@ from brokerql.services.trading.basket_runs import BasketRunView, LegPlan, RunOut
 from brokerql.services.trading.paired import PairOutcome
 
 BasketRunStatus = strawberry.enum(
-    domain.RunStatus,
+    RunStatus,
     name="BasketRunStatus",
     description="WORKING: a leg is on the book; FILLED: every leg filled; STOPPED: nothing working, "
     "something unfilled (cancelled or expired) - a top-up may resume it.",

@@ -20,21 +20,23 @@ from sqlalchemy import select
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.instruments import Instrument
-from brokerql.domain.trading.baskets import (
-    Basket,
+from brokerql.domain.trading.basket_runs import (
     LegOrder,
-    LotRule,
     RunAction,
     RunLegTarget,
     RunProgress,
+    refuse_action,
+    run_progress,
+    top_up_quantities,
+)
+from brokerql.domain.trading.baskets import (
+    Basket,
+    LotRule,
     ScaledLeg,
     SubmitBasket,
     pricing_rejection,
-    refuse_action,
-    run_progress,
     scale_legs,
     scaling_rejection,
-    top_up_quantities,
 )
 from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder

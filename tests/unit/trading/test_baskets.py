@@ -10,21 +10,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.domain.trading.baskets import (
+from brokerql.domain.trading.basket_runs import (
     RUN_ACTIONS,
-    Basket,
-    BasketLeg,
     LegOrder,
-    LotRule,
     RunAction,
     RunLegTarget,
     RunStatus,
-    Scaling,
     refuse_action,
     run_progress,
+    top_up_quantities,
+)
+from brokerql.domain.trading.baskets import (
+    Basket,
+    BasketLeg,
+    LotRule,
+    Scaling,
     scale_legs,
     scaling_rejection,
-    top_up_quantities,
     validate_basket,
 )
 from brokerql.domain.trading.fees import DEFAULT_SCHEDULE, FeeBasis, estimate_buy_freeze
