@@ -240,3 +240,30 @@ async def test_two_top_ups_at_once_place_the_remainders_once(backend) -> None:  
     final = await services.basket_runs.run(client_id, run.id)
     assert final.top_ups == 1 and [leg.working_quantity for leg in final.progress.legs] == [200, 300, 200]
     await db.dispose()
+
+
+async def test_a_client_edits_lists_and_deletes_only_their_own_baskets_and_runs_outlive_them(backend) -> None:  # type: ignore[no-untyped-def]
+    db, services, client_id, account_id, basket_id = await setup(backend)
+    other, _ = await open_account(db)
+    weights = (BasketLeg("600000", weight=D(2)), BasketLeg("000001", weight=D(1)))
+    change = DefineBasket(name="by weight", legs=weights, default_amount=D("30000"), basket_id=basket_id)
+    assert (await services.baskets.define(other, change)).errors[0].code == "NOT_FOUND"
+    edited = await services.baskets.define(client_id, change)
+    assert edited.basket is not None and edited.basket.by_weight and edited.basket.id == basket_id
+    assert [b.name for b in await services.baskets.baskets(client_id)] == ["by weight"]
+    assert await services.baskets.baskets(other) == []
+    mixed = DefineBasket(name="bad", legs=(BasketLeg("600000", 100), BasketLeg("000001", weight=D(1))))
+    assert [e.code for e in (await services.baskets.define(client_id, mixed)).errors] == ["MIXED_LEGS"]
+    stranger = await services.basket_runs.submit(other, submit(account_id, basket_id, price_level=PriceLevel.ASK1))
+    assert [e.code for e in stranger.errors] == ["NOT_FOUND"]
+    # 30,000 by weight 2:1 at the asks: 20,000 / 13.51 = 1480.4 -> 1400; 10,000 / 11.48 = 871.1 -> 800
+    run = (await services.basket_runs.submit(client_id, submit(account_id, basket_id, price_level=PriceLevel.ASK1))).run
+    assert run is not None and [leg.quantity for leg in run.progress.legs] == [1400, 800]
+    assert (await services.baskets.delete(other, basket_id)).errors[0].code == "NOT_FOUND"
+    assert (await services.baskets.delete(client_id, basket_id)).basket.name == "by weight"
+    assert await services.baskets.baskets(client_id) == []
+    kept = await services.basket_runs.run(client_id, run.id)
+    assert (
+        kept is not None and kept.basket_name == "by weight" and await services.basket_runs.run(other, run.id) is None
+    )
+    await db.dispose()
