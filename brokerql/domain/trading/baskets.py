@@ -30,6 +30,10 @@ ZERO = Decimal(0)
 MAX_LEGS = 50
 MAX_NAME = 64
 MAX_DESCRIPTION = 500
+# Sanity bounds, far above any real order, that keep every figure a client sees in range.
+MAX_MULTIPLIER = Decimal(10_000)
+MAX_AMOUNT = Decimal(10**12)
+MAX_ORDER_QUANTITY = 10_000_000  # x 50 legs stays within a GraphQL Int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,9 @@ def validate_basket(
         errors.append(Rejection("BAD_LEGS", f"A basket has 1 to {MAX_LEGS} legs.", "legs"))
     if default_quantity is not None and default_quantity <= 0:
         errors.append(Rejection("BAD_QUANTITY", "defaultQuantity must be positive.", "defaultQuantity"))
-    if default_amount is not None and default_amount <= 0:
-        errors.append(Rejection("BAD_AMOUNT", "defaultAmount must be positive.", "defaultAmount"))
+    if default_amount is not None and not 0 < default_amount <= MAX_AMOUNT:
+        message = f"defaultAmount must be positive, at most {MAX_AMOUNT}."
+        errors.append(Rejection("BAD_AMOUNT", message, "defaultAmount"))
     seen: set[str] = set()
     weighted = [leg.weight is not None for leg in legs]
     if any(weighted) and not all(weighted):
@@ -137,10 +142,13 @@ class ScaledLeg:
 
     @property
     def rejection(self) -> Rejection | None:
-        """LOT_SIZE when the leg rounds to nothing (it would be an odd lot)."""
+        """LOT_SIZE when the leg rounds to nothing (it would be an odd lot); BAD_QUANTITY beyond one order."""
         if self.quantity > 0:
             return None
         shares = f"{self.exact.normalize():f}"
+        if self.exact > MAX_ORDER_QUANTITY:
+            message = f"{self.symbol}: {shares} shares is more than one order may hold ({MAX_ORDER_QUANTITY})."
+            return Rejection("BAD_QUANTITY", message, "quantity")
         return Rejection("LOT_SIZE", f"{self.symbol}: {shares} shares round to less than one lot.", "quantity")
 
 
@@ -148,10 +156,10 @@ def scaling_rejection(basket: Basket, scaling: Scaling) -> Rejection | None:
     """Why `scaling` cannot size `basket` (None when it can)."""
     if scaling.multiplier is not None and scaling.amount is not None:
         return Rejection("BAD_SCALING", "Give a multiplier or an amount, not both.", "multiplier")
-    if scaling.multiplier is not None and scaling.multiplier <= 0:
-        return Rejection("BAD_SCALING", "The multiplier must be positive.", "multiplier")
-    if scaling.amount is not None and scaling.amount <= 0:
-        return Rejection("BAD_SCALING", "The amount must be positive.", "amount")
+    if scaling.multiplier is not None and not 0 < scaling.multiplier <= MAX_MULTIPLIER:
+        return Rejection("BAD_SCALING", f"The multiplier must be positive, at most {MAX_MULTIPLIER}.", "multiplier")
+    if scaling.amount is not None and not 0 < scaling.amount <= MAX_AMOUNT:
+        return Rejection("BAD_SCALING", f"The amount must be positive, at most {MAX_AMOUNT}.", "amount")
     if basket.by_weight and scaling.amount is None and basket.default_amount is None:
         return Rejection("BAD_SCALING", "A basket of weights needs an amount (or a defaultAmount).", "amount")
     return None
@@ -169,10 +177,12 @@ def scale_legs(
     prices the legs first). Check `scaling_rejection` before calling.
     """
     exact = _exact_targets(basket, scaling, prices)
-    return [
-        ScaledLeg(leg.symbol, exact[leg.symbol], lots[leg.symbol].round_down(exact[leg.symbol]), prices.get(leg.symbol))
-        for leg in basket.legs
-    ]
+    scaled = []
+    for leg in basket.legs:
+        quantity = lots[leg.symbol].round_down(exact[leg.symbol])
+        quantity = quantity if quantity <= MAX_ORDER_QUANTITY else 0  # refused as BAD_QUANTITY
+        scaled.append(ScaledLeg(leg.symbol, exact[leg.symbol], quantity, prices.get(leg.symbol)))
+    return scaled
 
 
 def _exact_targets(basket: Basket, scaling: Scaling, prices: Mapping[str, Decimal]) -> dict[str, Decimal]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from brokerql.domain.common import Side
-from brokerql.domain.trading.baskets import LotRule
+from brokerql.domain.trading.baskets import MAX_ORDER_QUANTITY, LotRule
 from brokerql.domain.trading.fees import FeeBasis, Fees, FeeSchedule, estimate_buy_freeze
 
 
@@ -39,7 +39,8 @@ def estimated_fees(schedule: FeeSchedule, side: Side, price: Decimal | None, qua
 def max_buy_quantity(
     price: Decimal | None, available: Decimal, lots: LotRule, schedule: FeeSchedule, basis: FeeBasis
 ) -> int:
-    """The most shares `available` cash buys at `price`, fees included, in valid lot sizes (0 if none)."""
+    """The most shares `available` cash buys at `price`, fees included, in valid lot sizes (0 if none),
+    up to what one order may hold."""
     if price is None or price <= 0 or available <= 0:
         return 0
     step = lots.increment or lots.lot_size
@@ -49,7 +50,10 @@ def max_buy_quantity(
 
     if not fits(0):
         return 0
-    low, high = 0, max(0, int((available / price - lots.lot_size) // step)) + 1  # fits(low), not fits(high)
+    cap = (MAX_ORDER_QUANTITY - lots.lot_size) // step
+    if fits(cap):
+        return lots.lot_size + cap * step
+    low, high = 0, min(cap, max(0, int((available / price - lots.lot_size) // step)) + 1)  # fits(low), not fits(high)
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
@@ -57,5 +61,5 @@ def max_buy_quantity(
 
 
 def max_sell_quantity(sellable: int) -> int:
-    """A sell may take every sellable share (an odd remainder goes with it)."""
-    return max(0, sellable)
+    """A sell may take every sellable share (an odd remainder goes with it), up to one order's worth."""
+    return min(max(0, sellable), MAX_ORDER_QUANTITY)
