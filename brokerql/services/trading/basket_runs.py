@@ -139,7 +139,7 @@ class BasketRunService:
         if command.preview or odd_lots:
             preview = await self.place.preview_all(client_id, command.account_id, commands)
             plan = _plan(scaled, preview.admissions)
-            return RunOutcome(plan=plan, errors=preview.errors or ([] if command.preview else _leg_errors(plan)))
+            return RunOutcome(plan=plan, errors=preview.errors or _leg_errors(plan))  # what a submission would answer
         run_id = new_id("brn")
 
         async def store_run(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order]) -> None:
