@@ -97,6 +97,7 @@ class _Draft:
     market: MarketContext
     order_id: str
     links: OrderLinks
+    with_figures: bool
     instrument: Instrument | None = None
     priced: Priced | None = None
     order: Order | None = None
@@ -157,9 +158,11 @@ class Admitter:
         *,
         order_id: str,
         links: OrderLinks = OrderLinks(),
+        figures: bool = False,
     ) -> Admission:
-        """Run every check in order, stopping at the first that fails (the rest are SKIPPED)."""
-        draft = _Draft(command, account, market, order_id, links)
+        """Run every check in order, stopping at the first that fails (the rest are SKIPPED). With
+        `figures`, also work out the wizard's figures (they cost more than the checks themselves)."""
+        draft = _Draft(command, account, market, order_id, links, figures)
         admission = Admission(command)
         failed = False
         for rule, check in self.checks:
@@ -262,6 +265,8 @@ class Admitter:
             pair_id=draft.links.pair_id,
         )
         draft.order = order
+        if not draft.with_figures:
+            return
         protective, basis = protective_price(instrument, priced), fee_basis(instrument)
         frozen = account.freeze_needed(order, protective_price=protective, basis=basis)
         # Fees at the price the order trades at in full; a market order at the protective price (buys,

@@ -161,7 +161,7 @@ class BasketRunService:
 
         links = OrderLinks(basket_run_id=run_id)
         placed = await self.place.place_all(
-            client_id, command.account_id, commands, links=links, before_commit=store_run
+            client_id, command.account_id, commands, links=links, before_commit=store_run, figures=True
         )
         if not placed.placed:
             plan = _plan(scaled, placed.admissions)

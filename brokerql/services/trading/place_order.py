@@ -135,15 +135,18 @@ class PlaceOrderService:
         *,
         links: OrderLinks = OrderLinks(),
         before_commit: BeforeCommit | None = None,
+        figures: bool = False,
     ) -> BatchOutcome:
-        """Admit every order on the one account (reserving cumulatively) and place all, or none."""
+        """Admit every order on the one account (reserving cumulatively) and place all, or none
+        (`figures`: also work out each order's wizard figures, e.g. to show a refusal leg by leg)."""
         market = await self.market_context(client_id, [c.symbol for c in commands])
         async with self.db.transaction() as uow:
             loaded = await self._open(uow, client_id, account_id, commands)
             if loaded is None or any(c.account_id != account_id for c in commands):
                 return BatchOutcome(errors=[_NO_ACCOUNT])
             admissions = [
-                self.admitter.admit(loaded.account, c, market, order_id=new_id("ord"), links=links) for c in commands
+                self.admitter.admit(loaded.account, c, market, order_id=new_id("ord"), links=links, figures=figures)
+                for c in commands
             ]
             orders = [a.order for a in admissions if a.order is not None]
             if len(orders) != len(commands):
@@ -165,7 +168,8 @@ class PlaceOrderService:
         account = await self._read_account(client_id, account_id, [c.symbol for c in commands])
         if account is None or any(c.account_id != account_id for c in commands):
             return PreviewOutcome(errors=[_NO_ACCOUNT])
-        return PreviewOutcome([self.admitter.admit(account, c, market, order_id=new_id("ord")) for c in commands])
+        admissions = [self.admitter.admit(account, c, market, order_id=new_id("ord"), figures=True) for c in commands]
+        return PreviewOutcome(admissions)
 
     async def market_context(self, client_id: str, symbols: Iterable[str]) -> MarketContext:
         """The tier, the quotes of `symbols`, the halts and venue liveness, read outside any transaction."""
