@@ -22,6 +22,8 @@ from brokerql.schema.types.basket_inputs import (
     SubmitBasketInput,
 )
 from brokerql.schema.types.baskets import Basket, BasketPayload, BasketRun, BasketRunPayload, PairedOrderPayload
+from brokerql.schema.types.paging import Connection, connection, page
+from brokerql.schema.types.trading import After, First
 from brokerql.schema.types.trading import PriceLevel as PriceLevelEnum
 from brokerql.schema.types.wizard import OrderPreview
 
@@ -107,6 +109,19 @@ async def basket_run(info: strawberry.Info, id: RunId) -> BasketRun | None:
     client_id = info.context.require_client().subject_id
     run = await info.context.container.trading.basket_runs.run(client_id, str(id))
     return BasketRun.of(run) if run is not None else None
+
+
+async def basket_runs(
+    info: strawberry.Info,
+    account_id: Annotated[strawberry.ID, strawberry.argument(description="The account the runs trade in.")],
+    first: First = None,
+    after: After = None,
+) -> Connection[BasketRun]:
+    client_id = info.context.require_client().subject_id
+    request = page("basketRun", first, after)
+    service = info.context.container.trading.basket_runs
+    runs = await service.runs(client_id, str(account_id), before_id=request.after_key, limit=request.fetch)
+    return connection("basketRun", runs, request, lambda r: r.id, BasketRun.of)
 
 
 async def cancel_basket_run(info: strawberry.Info, id: RunId) -> BasketRunPayload:

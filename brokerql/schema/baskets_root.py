@@ -14,6 +14,7 @@ from brokerql.domain.identity.tiers import TRADING_BASKETS
 from brokerql.resolvers import baskets as r
 from brokerql.schema.entitlements import Entitled
 from brokerql.schema.types.baskets import Basket, BasketPayload, BasketRun, BasketRunPayload, PairedOrderPayload
+from brokerql.schema.types.paging import Connection
 from brokerql.schema.types.wizard import OrderPreview
 
 
@@ -33,6 +34,9 @@ def _m(resolver, description: str, *, gated: bool = True):  # type: ignore[no-un
 class BasketQuery:
     baskets: list[Basket] = _q(r.baskets, "Your baskets (组合), oldest first. Needs trading.baskets.")
     basket_run: BasketRun | None = _q(r.basket_run, "A basket run and its completion now. Needs trading.baskets.")
+    basket_runs: Connection[BasketRun] = _q(
+        r.basket_runs, "Your basket runs in an account, newest first, with their completion. Needs trading.baskets."
+    )
     preview_order: OrderPreview = _q(
         r.preview_order,
         "The order wizard (委托精灵): what placeOrder would answer for this input now - every rule's outcome, "

@@ -104,7 +104,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.publishArticle": op(P.ARTICLES_PUBLISH), "Mutation.withdrawArticle": op(P.ARTICLES_PUBLISH),
     "Mutation.importArticles": op(P.ARTICLES_PUBLISH), "Subscription.articlePublished": SELF,
     # Baskets (C4) from SILVER up; the order wizard and paired orders for any client (the placement rules decide)
-    "Query.baskets": BASKETS, "Query.basketRun": BASKETS, "Mutation.createBasket": BASKETS,
+    "Query.baskets": BASKETS, "Query.basketRun": BASKETS, "Query.basketRuns": BASKETS, "Mutation.createBasket": BASKETS,
     "Mutation.updateBasket": BASKETS, "Mutation.deleteBasket": BASKETS, "Mutation.submitBasket": BASKETS,
     "Mutation.cancelBasketRun": BASKETS, "Mutation.topUpBasketRun": BASKETS,
     "Query.previewOrder": CLIENT, "Mutation.placePairedOrder": CLIENT,
@@ -121,6 +121,7 @@ ENTITLED_FIELDS = {
     "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
     "Query.baskets": (TRADING_BASKETS, "{ baskets { id } }"),
     "Query.basketRun": (TRADING_BASKETS, '{ basketRun(id: "x") { id } }'),
+    "Query.basketRuns": (TRADING_BASKETS, '{ basketRuns(accountId: "x") { edges { cursor } } }'),
     **{
         f"Mutation.{name}": (TRADING_BASKETS, f"mutation {{ {name}({args}) {{ errors {{ code }} }} }}")
         for name, args in (

@@ -29,6 +29,7 @@ SUBMIT = f"""mutation($i: SubmitBasketInput!) {{ submitBasket(input: $i) {{
     legs {{ symbol exactQuantity quantity price accepted order {{ frozenCash fees {{ commission transferFee }} }} }} }}
   errors {{ code field }} }} }}"""
 RUN_QUERY = f"query($id: ID!) {{ basketRun(id: $id) {{ {RUN} }} }}"
+RUNS = "query($a: ID!) { basketRuns(accountId: $a, first: 5) { edges { node { id topUps } } } }"
 CANCEL_RUN = f"mutation($id: ID!) {{ cancelBasketRun(id: $id) {{ run {{ {RUN} }} errors {{ code }} }} }}"
 TOP_UP = f"mutation($id: ID!) {{ topUpBasketRun(id: $id, priceLevel: ASK1) {{ run {{ {RUN} }} errors {{ code }} }} }}"
 CANCEL = """mutation($i: CancelOrdersInput!) { cancelOrders(input: $i) { canceled { id status } errors { code } } }"""
@@ -121,6 +122,8 @@ async def test_silver001_runs_a_three_leg_basket_cancels_the_rest_and_tops_up(ba
             assert [leg["workingQuantity"] for leg in new] == [0, 400, 400]
             kinds = [e["kind"] for e in await events(stream, 6)]  # 2 CANCEL_REQUESTED, 2 CANCELED, 2 ACCEPTED
             assert sorted(kinds) == ["ACCEPTED"] * 2 + ["CANCELED"] * 2 + ["CANCEL_REQUESTED"] * 2
+        listed = (await gql(client, RUNS, {"a": account}))["basketRuns"]
+        assert [(e["node"]["id"], e["node"]["topUps"]) for e in listed["edges"]] == [(run["id"], 1)]
 
         await client.login("std001")
         refused = await client.execute(CREATE, {"i": {"name": "x", "legs": legs}})

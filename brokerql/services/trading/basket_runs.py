@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Rejection, Side
@@ -174,21 +175,17 @@ class BasketRunService:
             row = await session.get(BasketRunRow, run_id)
             if row is None or row.client_id != client_id:
                 return None
-            query = select(OrderRow).where(OrderRow.basket_run_id == run_id, OrderRow.account_id == row.account_id)
-            orders = (await session.scalars(query)).all()
-        targets = [RunLegTarget(leg["symbol"], leg["quantity"], Decimal(leg["price"])) for leg in row.legs]
-        progress = run_progress(targets, [_leg_order(o) for o in orders])
-        return BasketRunView(
-            id=row.id,
-            basket_id=row.basket_id,
-            basket_name=row.basket_name,
-            account_id=row.account_id,
-            side=Side(row.side),
-            top_ups=row.top_ups,
-            created_at=row.created_at,
-            progress=progress,
-            orders={o.id: OrderView.of(order_from_row(o)) for o in orders},
-        )
+            views = await _views(session, [row])
+        return views[0]
+
+    async def runs(self, client_id: str, account_id: str, *, before_id: str | None, limit: int) -> list[BasketRunView]:
+        """The client's runs in an account, newest first, `limit` of them before `before_id`."""
+        query = select(BasketRunRow).where(BasketRunRow.client_id == client_id, BasketRunRow.account_id == account_id)
+        if before_id is not None:
+            query = query.where(BasketRunRow.id < before_id)
+        async with self.db.read() as session:
+            rows = list((await session.scalars(query.order_by(BasketRunRow.id.desc()).limit(limit))).all())
+            return await _views(session, rows)
 
     async def cancel_run(self, client_id: str, run_id: str) -> RunOutcome:
         """Cancel every working leg of the run (a cancelOrders of them, scope SELECTED)."""
@@ -299,6 +296,32 @@ def _leg_error(symbol: str, index: int, rejection: Rejection) -> Rejection:
 
 def _leg_errors(plan: list[LegPlan]) -> list[Rejection]:
     return [_leg_error(leg.symbol, i, r) for i, leg in enumerate(plan) for r in leg.rejections]
+
+
+async def _views(session: AsyncSession, rows: list[BasketRunRow]) -> list[BasketRunView]:
+    """Runs with their progress, their legs' orders read in one query."""
+    if not rows:
+        return []
+    query = select(OrderRow).where(OrderRow.basket_run_id.in_([r.id for r in rows]))
+    orders = (await session.scalars(query)).all()
+    views = []
+    for row in rows:
+        mine = [o for o in orders if o.basket_run_id == row.id and o.account_id == row.account_id]
+        targets = [RunLegTarget(leg["symbol"], leg["quantity"], Decimal(leg["price"])) for leg in row.legs]
+        views.append(
+            BasketRunView(
+                id=row.id,
+                basket_id=row.basket_id,
+                basket_name=row.basket_name,
+                account_id=row.account_id,
+                side=Side(row.side),
+                top_ups=row.top_ups,
+                created_at=row.created_at,
+                progress=run_progress(targets, [_leg_order(o) for o in mine]),
+                orders={o.id: OrderView.of(order_from_row(o)) for o in mine},
+            )
+        )
+    return views
 
 
 def _leg_order(row: OrderRow) -> LegOrder:
