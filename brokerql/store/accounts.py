@@ -20,6 +20,7 @@ from brokerql.domain.trading.fees import Fees, FeeSchedule
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, OrderView
 from brokerql.domain.trading.orders import Order, OrderStatus
+from brokerql.domain.trading.parked import ParkedOrderView
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 
@@ -185,6 +186,7 @@ async def append_event(
     code: str | None = None,
     reason: str | None = None,
     trading_day: str | None = None,
+    parked: ParkedOrderView | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
@@ -199,6 +201,7 @@ async def append_event(
         reason=reason,
         trading_day=trading_day,
         basket_run_id=order.basket_run_id if order is not None else None,
+        parked=parked,
     )
     uow.session.add(
         AccountEventRow(

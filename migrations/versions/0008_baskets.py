@@ -1,7 +1,7 @@
 """baskets and basket runs (C4); orders linked to a basket run or a paired buy/sell
 
 Revision ID: 0008_baskets
-Revises: 0007_execution_reports
+Revises: 0009_parked_orders
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import brokerql.store.columns
 
 
 revision = '0008_baskets'
-down_revision = '0007_execution_reports'
+down_revision = '0009_parked_orders'
 branch_labels = None
 depends_on = None
 

@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_BASKETS, TierCode
+from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_BASKETS, TRADING_PARKED, TierCode
 from brokerql.resolvers.tiers import guarded_fields
 from brokerql.schema import build_schema
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
@@ -41,9 +41,8 @@ ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
 SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
 CLIENT = CLIENTS
 OPERATOR = OPERATORS
-
-
-BASKETS = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.baskets
+PARKED = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.parked in the demo
+BASKETS = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.baskets in the demo
 
 
 def op(permission: Permission) -> frozenset[str]:
@@ -108,6 +107,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.updateBasket": BASKETS, "Mutation.deleteBasket": BASKETS, "Mutation.submitBasket": BASKETS,
     "Mutation.cancelBasketRun": BASKETS, "Mutation.topUpBasketRun": BASKETS,
     "Query.previewOrder": CLIENT, "Mutation.placePairedOrder": CLIENT,
+    # Parked orders (C5): clients whose tier grants trading.parked
+    "Query.parkedOrders": PARKED, "Mutation.parkOrder": PARKED, "Mutation.cancelParkedOrder": PARKED,
 }  # fmt: skip
 SILENT_STREAM_SECONDS = 3.0
 # Streams that stay silent until there is news: for them silence means "let in"; every other stream answers
@@ -133,6 +134,13 @@ ENTITLED_FIELDS = {
             ("topUpBasketRun", 'id: "x", priceLevel: ASK1'),
         )
     },
+    "Query.parkedOrders": (TRADING_PARKED, '{ parkedOrders(accountId: "x") { id } }'),
+    "Mutation.parkOrder": (
+        TRADING_PARKED,
+        'mutation { parkOrder(input: {order: {accountId: "x", symbol: "x", '
+        "side: BUY, type: LIMIT, quantity: 1}, trigger: {}}) { errors { code } } }",
+    ),
+    "Mutation.cancelParkedOrder": (TRADING_PARKED, 'mutation { cancelParkedOrder(id: "x") { errors { code } } }'),
 }
 SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false", "Decimal": '"1"',
            "DateTime": '"2026-01-01T00:00:00+00:00"', "Date": '"2000-01-01"', "Upload": '"x"'}  # fmt: skip

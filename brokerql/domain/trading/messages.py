@@ -17,6 +17,7 @@ from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity, OrderFilled
 from brokerql.domain.trading.fees import Fees
 from brokerql.domain.trading.orders import Order, OrderStatus, average_price
+from brokerql.domain.trading.parked import ParkedOrderView, ParkedStatus
 
 
 class AccountEventKind(StrEnum):
@@ -30,6 +31,22 @@ class AccountEventKind(StrEnum):
     CANCEL_REJECTED = "CANCEL_REJECTED"
     EXPIRED = "EXPIRED"
     DAY_SETTLED = "DAY_SETTLED"
+    # A parked order's life (C5); the event carries the parked order as it stands (`parked`).
+    PARKED = "PARKED"
+    PARKED_TRIGGERED = "PARKED_TRIGGERED"
+    PARKED_CANCELED = "PARKED_CANCELED"
+    PARKED_EXPIRED = "PARKED_EXPIRED"
+    PARKED_FAILED = "PARKED_FAILED"
+
+
+# The event that records a parked order reaching each status (FIRING, the claim, is not announced).
+PARKED_EVENT_KIND: dict[ParkedStatus, AccountEventKind] = {
+    ParkedStatus.PARKED: AccountEventKind.PARKED,
+    ParkedStatus.TRIGGERED: AccountEventKind.PARKED_TRIGGERED,
+    ParkedStatus.CANCELED: AccountEventKind.PARKED_CANCELED,
+    ParkedStatus.EXPIRED: AccountEventKind.PARKED_EXPIRED,
+    ParkedStatus.FAILED: AccountEventKind.PARKED_FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,3 +152,4 @@ class AccountEvent:
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
     basket_run_id: str | None = None  # the event's order is a leg of this basket run (C4)
+    parked: ParkedOrderView | None = None  # PARKED_*: the parked order after the change

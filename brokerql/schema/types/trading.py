@@ -23,6 +23,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size: 20 by 
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
+    from brokerql.schema.types.parked import ParkedOrder
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
 
@@ -261,13 +262,21 @@ class Fill:
 class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
-        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED or DAY_SETTLED."
+        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED; "
+        "for parked orders PARKED, PARKED_TRIGGERED, PARKED_CANCELED, PARKED_EXPIRED or PARKED_FAILED."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
-    order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
+    order: Order | None = strawberry.field(
+        description="The order after the change (null for DAY_SETTLED and parked-order events)."
+    )
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
-    code: str | None = strawberry.field(description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED.")
+    code: str | None = strawberry.field(
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, the rejection's on PARKED_FAILED."
+    )
+    parked_order: Annotated[ParkedOrder, strawberry.lazy("brokerql.schema.types.parked")] | None = strawberry.field(
+        description="The parked order after the change, for PARKED_* events."
+    )
     basket_run_id: strawberry.ID | None = strawberry.field(
         description="The basket run whose leg changed (query basketRun for its completion)."
     )
@@ -283,7 +292,14 @@ class OrderEvent:
             fill=Fill.from_view(e.fill) if e.fill is not None else None,
             code=e.code,
             basket_run_id=strawberry.ID(e.basket_run_id) if e.basket_run_id else None,
+            parked_order=_parked(e),
         )
+
+
+def _parked(e: AccountEvent) -> ParkedOrder | None:
+    from brokerql.schema.types.parked import ParkedOrder
+
+    return ParkedOrder.of(e.parked) if e.parked is not None else None
 
 
 @strawberry.type(description="Sent every BROKERQL_HEARTBEAT_SECONDS on streams: the link is alive.")

@@ -17,6 +17,8 @@ from brokerql.services.trading.booking import ExecutionBooking
 from brokerql.services.trading.cancel_orders import CancelOrdersService
 from brokerql.services.trading.outcomes import CancelOutcome, PlaceOutcome
 from brokerql.services.trading.paired import PairedOrderService
+from brokerql.services.trading.parked_orders import ParkedOrdersService, ParkedOutcome
+from brokerql.services.trading.parked_watch import ParkedTriggerWatch
 from brokerql.services.trading.place_order import PlaceOrderService
 from brokerql.services.trading.preferences import PreferencesOutcome, PreferencesService
 from brokerql.store.database import Database
@@ -65,6 +67,9 @@ __all__ = [
     "CancelOutcome",
     "ExecutionBooking",
     "PairedOrderService",
+    "ParkedOrdersService",
+    "ParkedOutcome",
+    "ParkedTriggerWatch",
     "PlaceOrderService",
     "PlaceOutcome",
     "PreferencesOutcome",
