@@ -41,7 +41,6 @@ from brokerql.services.trading import (
     ParkedOrdersService,
     ParkedTriggerWatch,
     PlaceOrderService,
-    PreferencesService,
     TradingServices,
 )
 from brokerql.services.trading.compliance import ClientFactsReader
@@ -168,7 +167,10 @@ class Container:
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
-        trading = TradingServices(
+        trading = TradingServices.build(
+            db,
+            instruments,
+            clock,
             place=PlaceOrderService(
                 db,
                 instruments,
@@ -180,7 +182,6 @@ class Container:
             ),
             cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
             booking=booking,
-            preferences=PreferencesService(db, clock),
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         trading.preferences.missing = missing_entitlements(identity.tiers, identity.auth.tier_of)

@@ -16,6 +16,7 @@ from brokerql.resolvers import exchange, identity, market, trading, trading_read
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
+from brokerql.schema.baskets_root import BasketMutation, BasketQuery
 from brokerql.schema.compliance_root import ComplianceMutation, ComplianceQuery
 from brokerql.schema.entitlements import Entitled, Entitlement, checks_entitlements
 from brokerql.schema.guard import OperationGuard
@@ -38,7 +39,7 @@ from brokerql.subscriptions import articles, monitor, order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, ComplianceQuery, ParkedQuery):
+class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, ComplianceQuery, BasketQuery, ParkedQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote,
@@ -76,7 +77,13 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, Complia
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
 class Mutation(
-    IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMutation, ComplianceMutation, ParkedMutation
+    IdentityMutation,
+    BackOfficeMutation,
+    MonitorMutation,
+    ResearchMutation,
+    ComplianceMutation,
+    BasketMutation,
+    ParkedMutation,
 ):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(

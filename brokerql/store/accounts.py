@@ -133,6 +133,8 @@ def order_from_row(row: OrderRow) -> Order:
         frozen_cash=row.frozen_cash,
         reject_code=row.reject_code,
         reason=row.reject_reason,
+        basket_run_id=row.basket_run_id,
+        pair_id=row.pair_id,
     )
 
 
@@ -172,6 +174,7 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     row.notional, row.fees_paid, row.frozen_cash = order.notional, order.fees_paid, order.frozen_cash
     row.frozen_quantity = order.leaves_qty if order.side is Side.SELL and order.status.is_working else 0
     row.reject_code, row.reject_reason = order.reject_code, order.reason
+    row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
     row.created_at, row.updated_at = order.created_at, order.updated_at
     return row
 
@@ -201,6 +204,7 @@ async def append_event(
         code=code,
         reason=reason,
         trading_day=trading_day,
+        basket_run_id=order.basket_run_id if order is not None else None,
         parked=parked,
     )
     uow.session.add(

@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_FAST, TRADING_PARKED, TierCode
+from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_BASKETS, TRADING_FAST, TRADING_PARKED, TierCode
 from brokerql.resolvers.tiers import guarded_fields
 from brokerql.schema import build_schema
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
@@ -43,6 +43,7 @@ CLIENT = CLIENTS
 FAST_CLIENTS = frozenset(f"client:{t}" for t in ("GOLD", "PLATINUM", "DIAMOND"))  # trading.fast in the demo
 OPERATOR = OPERATORS
 PARKED = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.parked in the demo
+BASKETS = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.baskets in the demo
 
 
 def op(permission: Permission) -> frozenset[str]:
@@ -106,6 +107,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.approveArticle": OPERATOR, "Mutation.rejectArticle": OPERATOR,
     "Mutation.publishArticle": op(P.ARTICLES_PUBLISH), "Mutation.withdrawArticle": op(P.ARTICLES_PUBLISH),
     "Mutation.importArticles": op(P.ARTICLES_PUBLISH), "Subscription.articlePublished": SELF,
+    # Baskets (C4) from SILVER up; the order wizard and paired orders for any client (the placement rules decide)
+    "Query.baskets": BASKETS, "Query.basketRun": BASKETS, "Query.basketRuns": BASKETS, "Mutation.createBasket": BASKETS,
+    "Mutation.updateBasket": BASKETS, "Mutation.deleteBasket": BASKETS, "Mutation.submitBasket": BASKETS,
+    "Mutation.cancelBasketRun": BASKETS, "Mutation.topUpBasketRun": BASKETS,
+    "Query.previewOrder": CLIENT, "Mutation.placePairedOrder": CLIENT,
     # Parked orders (C5): clients whose tier grants trading.parked
     "Query.parkedOrders": PARKED, "Mutation.parkOrder": PARKED, "Mutation.cancelParkedOrder": PARKED,
 }  # fmt: skip
@@ -120,6 +126,20 @@ ENTITLED_FIELDS = {
     "Quote.depth": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { depth { bids { price } } } }'),
     "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
     "Query.tradingDesk": (TRADING_FAST, '{ tradingDesk(accountId: "x") { lastSeq } }'),
+    "Query.baskets": (TRADING_BASKETS, "{ baskets { id } }"),
+    "Query.basketRun": (TRADING_BASKETS, '{ basketRun(id: "x") { id } }'),
+    "Query.basketRuns": (TRADING_BASKETS, '{ basketRuns(accountId: "x") { edges { cursor } } }'),
+    **{
+        f"Mutation.{name}": (TRADING_BASKETS, f"mutation {{ {name}({args}) {{ errors {{ code }} }} }}")
+        for name, args in (
+            ("createBasket", 'input: {name: "", legs: []}'),
+            ("updateBasket", 'id: "x", input: {name: "", legs: []}'),
+            ("deleteBasket", 'id: "x"'),
+            ("submitBasket", 'input: {basketId: "x", accountId: "x", side: BUY}'),
+            ("cancelBasketRun", 'id: "x"'),
+            ("topUpBasketRun", 'id: "x", priceLevel: ASK1'),
+        )
+    },
     "Query.parkedOrders": (TRADING_PARKED, '{ parkedOrders(accountId: "x") { id } }'),
     "Mutation.parkOrder": (
         TRADING_PARKED,

@@ -9,10 +9,10 @@ from brokerql.schema import build_schema
 from tests.api.conftest import GraphQLClient
 from tests.api.trading_helpers import place
 
-# Keys whose features are being built on other branches (baskets, ETF arbitrage):
+# Keys whose features are being built on other branches (ETF arbitrage):
 # each guards its own operations there. When one of them arrives the test below fails until its key
 # is removed from here, so this set can only shrink.
-AWAITING_THEIR_FEATURE = frozenset({"trading.baskets", "trading.etf_arbitrage"})
+AWAITING_THEIR_FEATURE = frozenset({"trading.etf_arbitrage"})
 
 
 def test_every_entitlement_key_guards_a_field_or_an_operation() -> None:

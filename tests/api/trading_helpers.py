@@ -17,7 +17,6 @@ from brokerql.services.trading import (
     CancelOrdersService,
     ExecutionBooking,
     PlaceOrderService,
-    PreferencesService,
     TradingServices,
 )
 from brokerql.store.database import Database
@@ -59,11 +58,13 @@ def trading_services(db: Database, clock: Clock = SYSTEM_CLOCK, *, tier: str = "
         db, instruments, NoQuotes(), DEMO_TIER_CATALOG, fixed_tier(tier), clock, market_always_open=True
     )
     place.client_facts = fixed_facts()  # the tests' clients have no profiles: suitability is tested elsewhere
-    return TradingServices(
+    return TradingServices.build(
+        db,
+        instruments,
+        clock,
         place=place,
         cancel=CancelOrdersService(db, None, clock),
         booking=ExecutionBooking(db, instruments, clock),
-        preferences=PreferencesService(db, clock),
     )
 
 

@@ -72,6 +72,8 @@ class OrderView:
     reject_reason: str | None
     created_at: datetime
     updated_at: datetime
+    basket_run_id: str | None = None  # a basket run's leg (C4)
+    pair_id: str | None = None  # one side of a paired buy/sell
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -95,6 +97,8 @@ class OrderView:
             reject_reason=order.reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            basket_run_id=order.basket_run_id,
+            pair_id=order.pair_id,
         )
 
     @property
@@ -147,4 +151,5 @@ class AccountEvent:
     code: str | None = None
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
+    basket_run_id: str | None = None  # the event's order is a leg of this basket run (C4)
     parked: ParkedOrderView | None = None  # PARKED_*: the parked order after the change

@@ -200,6 +200,8 @@ class Order:
     reject_code: str | None = strawberry.field(description="Why the order was rejected or a cancel refused.")
     created_at: datetime = strawberry.field(description="When the order was accepted.")
     updated_at: datetime = strawberry.field(description="When the order last changed.")
+    basket_run_id: strawberry.ID | None = strawberry.field(description="The basket run this order is a leg of.")
+    pair_id: strawberry.ID | None = strawberry.field(description="The paired buy/sell this order is one side of.")
 
     @classmethod
     def from_view(cls, v: OrderView) -> Order:
@@ -222,6 +224,8 @@ class Order:
             reject_code=v.reject_code,
             created_at=v.created_at,
             updated_at=v.updated_at,
+            basket_run_id=strawberry.ID(v.basket_run_id) if v.basket_run_id else None,
+            pair_id=strawberry.ID(v.pair_id) if v.pair_id else None,
         )
 
 
@@ -273,6 +277,9 @@ class OrderEvent:
     parked_order: Annotated[ParkedOrder, strawberry.lazy("brokerql.schema.types.parked")] | None = strawberry.field(
         description="The parked order after the change, for PARKED_* events."
     )
+    basket_run_id: strawberry.ID | None = strawberry.field(
+        description="The basket run whose leg changed (query basketRun for its completion)."
+    )
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
@@ -284,6 +291,7 @@ class OrderEvent:
             order=Order.from_view(e.order) if e.order is not None else None,
             fill=Fill.from_view(e.fill) if e.fill is not None else None,
             code=e.code,
+            basket_run_id=strawberry.ID(e.basket_run_id) if e.basket_run_id else None,
             parked_order=_parked(e),
         )
 

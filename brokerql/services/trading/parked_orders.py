@@ -224,7 +224,8 @@ class ParkedOrdersService:
             placed = await self._order_by_client_id(parked.account_id, client_order_id)
             if placed is not None:
                 return PlaceOutcome(placed)
-        return await self.place.place(client_id, replace(parked.order, client_order_id=client_order_id))
+        order = replace(parked.order, client_order_id=client_order_id)
+        return await self.place.place(client_id, order, direct_entry=False)  # the parked feature places it
 
     async def _finish(self, parked: ParkedOrderView, token: str, outcome: PlaceOutcome) -> ParkedOrderView | None:
         now = self.clock.now()
