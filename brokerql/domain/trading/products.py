@@ -36,17 +36,18 @@ PRODUCT_OF_BOARD: dict[Board, ProductKind] = {
 }
 
 # The table: what each account type may trade. A stock (cash) account holds A-shares, funds and,
-# for eligible clients, Stock Connect shares (the southbound eligibility is a separate rule);
-# a credit (margin) account only securities on the exchanges' margin-eligible lists (SSE/SZSE
-# Margin Trading and Securities Lending Rules, art. 24 ff.: 标的证券); a futures account only futures.
+# for eligible clients, Stock Connect shares (the southbound eligibility is a separate rule); a credit
+# (margin) account only securities the broker accepts as collateral (可充抵保证金证券, under the SSE/SZSE
+# Margin Trading and Securities Lending Rules) — financing buys and short sales further need the
+# narrower list of 标的证券, which the margin verbs check; a futures account only futures.
 ACCOUNT_PRODUCTS: dict[AccountType, frozenset[ProductKind]] = {
     AccountType.CASH: frozenset({ProductKind.A_SHARE, ProductKind.FUND, ProductKind.HK_CONNECT}),
     AccountType.MARGIN: frozenset({ProductKind.A_SHARE, ProductKind.FUND}),
     AccountType.FUTURES: frozenset({ProductKind.INDEX_FUTURE}),
 }
 
-# The demo's margin-eligible securities (融资融券标的): the exchanges publish the real lists; every
-# demo A-share and both ETFs are on them (they are all large, liquid constituents of the CSI 300).
+# The demo's collateral-eligible securities: every demo A-share and both ETFs (large, liquid CSI 300
+# names); brokers publish the real lists from the exchanges' ones.
 MARGIN_ELIGIBLE: frozenset[str] = frozenset(
     {"600000", "600519", "601318", "000001", "000858", "300750", "688981", "510300", "510050"}
 )
