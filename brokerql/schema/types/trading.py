@@ -60,7 +60,10 @@ class Funds:
     balance: Decimal = strawberry.field(description="Total cash: available + frozen.")
     available: Decimal = strawberry.field(description="Cash usable for new orders.")
     frozen: Decimal = strawberry.field(description="Cash held by working buy orders (and sell fee buffers).")
-    withdrawable: Decimal = strawberry.field(description="Cash that may leave today (today's sale proceeds excluded).")
+    withdrawable: Decimal = strawberry.field(
+        description="Cash that may leave today (unsettled sale proceeds excluded: today's; for Stock Connect "
+        "sales, until the second settlement, T+2)."
+    )
 
     @classmethod
     def of(cls, funds: ledger.Funds) -> Funds:
@@ -76,10 +79,17 @@ class Funds:
 class Position:
     symbol: str = strawberry.field(description="Instrument code.")
     quantity: int = strawberry.field(description="Total shares held.")
-    sellable_quantity: int = strawberry.field(description="Shares that may be sold now (T+1: not today's buys).")
+    sellable_quantity: int = strawberry.field(
+        description="Shares that may be sold now (A-shares T+1: not today's buys; HK via Stock Connect and "
+        "futures T+0)."
+    )
     frozen_quantity: int = strawberry.field(description="Shares held by working sell orders.")
-    bought_today: int = strawberry.field(description="Shares bought today, sellable from the next trading day.")
-    cost: Decimal = strawberry.field(description="Total cost of the holding, buy fees included.")
+    bought_today: int = strawberry.field(
+        description="Shares bought today and not yet sellable (T+1 products), sellable from the next trading day."
+    )
+    cost: Decimal = strawberry.field(
+        description="Total cost of the holding in CNY, buy fees included (HK shares at the reference rate)."
+    )
     average_cost: Decimal | None = strawberry.field(description="Cost per share, 4 decimals (null when flat).")
     _position: strawberry.Private[ledger.Position]
 
@@ -115,7 +125,9 @@ class Position:
         )
 
 
-@strawberry.type(description="A trading account (资金账户): CASH (A-share), MARGIN (信用) or FUTURES.")
+@strawberry.type(
+    description="A trading account (资金账户): CASH (A-shares, ETFs, Stock Connect), MARGIN (信用) or FUTURES."
+)
 class Account:
     id: strawberry.ID = strawberry.field(description="Opaque account id.")
     type: str = strawberry.field(description="CASH, MARGIN or FUTURES.")
