@@ -12,6 +12,7 @@ from brokerql.domain import rounding
 from brokerql.domain.common import OrderType as DomainOrderType
 from brokerql.domain.common import Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
+from brokerql.domain.market.stock_connect import settlement_rate
 from brokerql.domain.trading import ledger
 from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus as DomainOrderStatus
@@ -101,14 +102,23 @@ class Position:
     async def last_price(self, info: strawberry.Info) -> Decimal | None:
         return price_of(self.symbol, await self._last(info))
 
-    @strawberry.field(description="quantity x lastPrice (null before the first quote).")
+    async def _last_cny(self, info: strawberry.Info) -> Decimal | None:
+        """The last price in CNY: HK shares at the sell reference rate (what a sale would be booked at)."""
+        last, instrument = await self._last(info), DEMO_INSTRUMENTS.get(self.symbol)
+        if last is None or instrument is None:
+            return last
+        return last * settlement_rate(instrument.board, Side.SELL)
+
+    @strawberry.field(
+        description="quantity x lastPrice in CNY (HK shares at the sell reference rate; null before the first quote)."
+    )
     async def market_value(self, info: strawberry.Info) -> Decimal | None:
-        last = await self._last(info)
+        last = await self._last_cny(info)
         return None if last is None else rounding.money(self._position.market_value(last))
 
     @strawberry.field(description="marketValue - cost: the gain if everything were sold at lastPrice, before fees.")
     async def unrealised_pnl(self, info: strawberry.Info) -> Decimal | None:
-        last = await self._last(info)
+        last = await self._last_cny(info)
         return None if last is None else rounding.money(self._position.unrealised_pnl(last))
 
     @classmethod

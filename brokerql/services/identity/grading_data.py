@@ -9,10 +9,12 @@ from decimal import Decimal
 
 from sqlalchemy import Numeric, func, select, type_coerce
 
-from brokerql.domain.common import Rejection
+from brokerql.domain.common import Rejection, Side
 from brokerql.domain.identity.grading import Dimension
 from brokerql.domain.identity.grading_inputs import ASSET_DAYS, WINDOW, LiveFacts, live_dimensions
+from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.market.sessions import local_time
+from brokerql.domain.market.stock_connect import settlement_rate
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountRow, ClientRow, FillRow, PositionRow
 from brokerql.store.tables_backoffice import ClientDimensionRow
@@ -41,8 +43,9 @@ async def _assets_today(uow: UnitOfWork, price_of: PriceOf) -> dict[str, Decimal
     for client_id, symbol, quantity, cost in holdings.all():
         if symbol not in prices:
             prices[symbol] = await price_of(symbol)
-        price = prices[symbol]
-        value = cost if price is None else price * quantity
+        price, instrument = prices[symbol], DEMO_INSTRUMENTS.get(symbol)
+        rate = settlement_rate(instrument.board, Side.SELL) if instrument is not None else Decimal(1)
+        value = cost if price is None else price * quantity * rate  # HK shares in CNY
         assets[client_id] = assets.get(client_id, Decimal(0)) + value
     return assets
 
