@@ -78,14 +78,21 @@ async def live_facts(uow: UnitOfWork, now: datetime, price_of: PriceOf) -> dict[
     flows = await uow.session.execute(
         select(
             AccountRow.client_id,
-            func.sum(type_coerce(FillRow.price, Numeric(28, 8)) * FillRow.quantity),
+            FillRow.symbol,
+            FillRow.side,
+            func.sum(_PRICE * FillRow.quantity),
             func.sum(FillRow.commission),
         )
         .join(FillRow, FillRow.account_id == AccountRow.id)
         .where(FillRow.created_at >= since)
-        .group_by(AccountRow.client_id)
+        .group_by(AccountRow.client_id, FillRow.symbol, FillRow.side)
     )
-    turnover = {c: (Decimal(t or 0), Decimal(k or 0)) for c, t, k in flows.all()}
+    turnover: dict[str, tuple[Decimal, Decimal]] = {}
+    for client_id, symbol, side, traded, commission in flows.all():
+        instrument = DEMO_INSTRUMENTS.get(symbol)  # HK fills traded in HKD: CNY at the fill's reference rate
+        rate = settlement_rate(instrument.board, Side(side)) if instrument is not None else Decimal(1)
+        before = turnover.get(client_id, (Decimal(0), Decimal(0)))
+        turnover[client_id] = (before[0] + Decimal(traded or 0) * rate, before[1] + Decimal(commission or 0))
     opened = dict(
         (
             await uow.session.execute(
