@@ -104,6 +104,12 @@ class ClientFacts:
         return int(value[1]) if len(value) == 2 and value[0] == "C" and value[1] in "12345" else 1
 
 
+def average_daily_assets(records: list[Decimal]) -> Decimal:
+    """The average over the window from the latest daily records (at most the window's): a trading day
+    without a record counts as zero, so a client with less history than the window averages lower."""
+    return sum(records[:ELIGIBILITY_WINDOW_DAYS], Decimal(0)) / ELIGIBILITY_WINDOW_DAYS
+
+
 def derived_eligibility(board: EligibilityBoard, facts: ClientFacts) -> bool:
     """Whether the client's own data meets the board's thresholds (without any operator grant)."""
     need = ELIGIBILITY[board]

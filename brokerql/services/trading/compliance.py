@@ -3,9 +3,6 @@ operators' board-eligibility grants (logged)."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
@@ -15,9 +12,11 @@ from brokerql.domain.compliance.suitability import (
     ELIGIBILITY_WINDOW_DAYS,
     ClientFacts,
     EligibilityBoard,
+    average_daily_assets,
     derived_eligibility,
     needs_acknowledgement,
 )
+from brokerql.domain.identity.grading_inputs import months_since
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import local_time
 from brokerql.domain.trading.orders import Order
@@ -28,13 +27,6 @@ from brokerql.store.tables import ClientRow
 from brokerql.store.tables_identity import ClientDailyAssetsRow, ClientLogRow, ClientProfileRow
 
 
-def months_between(start: date | None, today: date) -> int:
-    """Whole months from `start` to `today` (0 without a start)."""
-    if start is None or start > today:
-        return 0
-    return (today.year - start.year) * 12 + today.month - start.month - (1 if today.day < start.day else 0)
-
-
 class ClientFactsReader:
     """Reads a client's ClientFacts; a client without a profile has no assessment (C1, nothing granted)."""
 
@@ -42,7 +34,8 @@ class ClientFactsReader:
         self.db, self.clock = db, clock
 
     async def facts(self, client_id: str) -> ClientFacts:
-        today = local_time(self.clock.now()).date()
+        now = self.clock.now()
+        today = local_time(now).date()
         async with self.db.read() as session:
             profile = await session.get(ClientProfileRow, client_id)
             rows = await session.scalars(
@@ -51,13 +44,13 @@ class ClientFactsReader:
                 .order_by(ClientDailyAssetsRow.day.desc())
                 .limit(ELIGIBILITY_WINDOW_DAYS)
             )
-            total = sum(rows.all(), Decimal(0))
+            average = average_daily_assets(list(rows.all()))
         if profile is None:
-            return ClientFacts("C1", total / ELIGIBILITY_WINDOW_DAYS, 0)
+            return ClientFacts("C1", average, 0)
         return ClientFacts(
             risk_level=profile.risk_level,
-            average_daily_assets=total / ELIGIBILITY_WINDOW_DAYS,  # days without a record count as 0
-            experience_months=months_between(profile.trading_since, today),
+            average_daily_assets=average,
+            experience_months=months_since(profile.trading_since, now),
             granted=frozenset(profile.eligibility_grants or ()),
         )
 

@@ -188,3 +188,11 @@ def test_a_parked_order_keeps_its_risk_acknowledgement_and_refuses_ambiguous_pri
     both = PlaceOrder(account_id="acc", symbol="600000", side=Side.BUY, type=OrderType.LIMIT, quantity=100,
                       price=D("13.00"), price_level=PriceLevel.ASK1)  # fmt: skip
     assert _code(order_refusal(both)) == "BAD_USER_INPUT"
+
+
+def test_average_daily_assets_counts_missing_days_as_zero() -> None:
+    from brokerql.domain.compliance.suitability import average_daily_assets
+
+    assert average_daily_assets([D(600_000)] * 20) == D(600_000)
+    assert average_daily_assets([D(600_000)] * 10) == D(300_000)  # half a window of history
+    assert average_daily_assets([D(1)] * 30) == D(1)  # only the window counts
