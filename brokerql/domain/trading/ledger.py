@@ -29,16 +29,18 @@ def _positive(amount: Decimal | int, what: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Funds:
-    """Cash of one account: balance = available + frozen.
+    """Cash of one account: balance = available + frozen + margin.
 
     `unsettled` is today's sell proceeds: usable to buy at once, but withdrawable only after the
-    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal).
+    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal). `margin` is cash held by
+    open futures positions (0 on other accounts).
     """
 
     balance: Decimal = ZERO
     available: Decimal = ZERO
     frozen: Decimal = ZERO
     unsettled: Decimal = ZERO
+    margin: Decimal = ZERO
 
     @classmethod
     def of(cls, cash: Decimal) -> Funds:
@@ -87,11 +89,47 @@ class Funds:
         available = self.available + delta + consumed + refund
         if available < 0:
             raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
-        return Funds(
+        return replace(
+            self,
             balance=self.balance + delta,
             available=available,
             frozen=self.frozen - consumed - refund,
             unsettled=self.unsettled + max(ZERO, delta),
+        )
+
+    def book_margined(
+        self, delta: Decimal, margin_delta: Decimal, consumed: Decimal = ZERO, refund: Decimal = ZERO
+    ) -> Funds:
+        """A futures fill: balance moves by `delta` (P&L - fees), `margin_delta` moves between available
+        and margin, `consumed` of the frozen cash pays for it and `refund` goes back to available."""
+        _positive(consumed, "consumed")
+        _positive(refund, "refund")
+        if consumed + refund > self.frozen:
+            raise LedgerError("LEDGER_INCONSISTENT", f"uses {consumed + refund} of frozen {self.frozen}")
+        if self.margin + margin_delta < 0:
+            raise LedgerError("LEDGER_INCONSISTENT", f"releases {-margin_delta} of margin {self.margin}")
+        available = self.available + delta - margin_delta + consumed + refund
+        if available < 0:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
+        return replace(
+            self,
+            balance=self.balance + delta,
+            available=available,
+            frozen=self.frozen - consumed - refund,
+            margin=self.margin + margin_delta,
+        )
+
+    def mark(self, variation: Decimal, margin_delta: Decimal) -> Funds:
+        """A daily futures settlement: the variation margin moves cash, the margin is re-struck.
+
+        Unlike a fill this may leave `available` below zero: that deficit is a margin call (追加保证金),
+        to be met by a deposit or by closing positions; new opens are refused meanwhile (no cash to freeze).
+        """
+        return replace(
+            self,
+            balance=self.balance + variation,
+            available=self.available + variation - margin_delta,
+            margin=self.margin + margin_delta,
         )
 
     def roll_day(self) -> Funds:

@@ -122,7 +122,8 @@ def cash_movement_of_fill(order: Order, fill: OrderFilled) -> tuple[Decimal, Dec
     """
     sign = -1 if order.side is Side.BUY else 1
     delta = sign * fill.notional - fill.fees.total
-    consumed = min(order.frozen_cash, max(ZERO, -delta))
+    used = max(ZERO, -delta) if fill.frozen_used is None else fill.frozen_used
+    consumed = min(order.frozen_cash, used)
     refund = order.frozen_cash - consumed if fill.quantity == order.leaves_qty else ZERO
     return delta, consumed, refund
 
