@@ -28,6 +28,7 @@ from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
+from brokerql.services.products import FuturesSettlementService, ProductQueries, ProductServices
 from brokerql.services.queries import TradingQueries
 from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.research.wiring import ResearchServices
@@ -75,6 +76,7 @@ class Container:
     controls: OperatorControls
     research: ResearchServices
     venue_watch: VenueWatch
+    products: ProductServices
     clock: Clock = SYSTEM_CLOCK
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -173,6 +175,10 @@ class Container:
             clock=clock,
             venue_watch=watch,
             venue_host=host,
+            products=ProductServices(
+                futures=FuturesSettlementService(db, instruments, clock),
+                queries=ProductQueries(db),
+            ),
         )
 
     async def start(self) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from brokerql.monitor.extension import OperationMetrics
-from brokerql.resolvers import exchange, identity, market, trading, trading_reads
+from brokerql.resolvers import exchange, identity, market, products, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
@@ -23,6 +23,7 @@ from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.exchange import ExchangeStatus
+from brokerql.schema.types.futures import SettleFuturesPayload
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.monitor import MonitorStats
@@ -77,6 +78,10 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
     )
     update_preferences: UpdatePreferencesPayload = strawberry.mutation(
         resolver=trading_reads.update_preferences, description="Change your order-entry preferences (D2)."
+    )
+    settle_futures: SettleFuturesPayload = strawberry.mutation(
+        resolver=products.settle_futures,
+        description="Risk operators (futures.settle): the day's mark-to-market of a contract, or its delivery at expiry.",
     )
 
 

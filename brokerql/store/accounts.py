@@ -17,11 +17,13 @@ from brokerql.bus.topics import account_topic
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.fees import Fees, FeeSchedule
+from brokerql.domain.trading.futures import Direction, FuturesPosition
 from brokerql.domain.trading.ledger import Funds, Position
-from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, OrderView
+from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, FuturesSettled, OrderView
 from brokerql.domain.trading.orders import Order, OrderStatus
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
+from brokerql.store.tables_trading import FuturesPositionRow
 
 
 def fee_schedule_of(row: AccountRow) -> FeeSchedule:
@@ -37,10 +39,18 @@ class LoadedAccount:
     row: AccountRow
     account: Account
     position_rows: dict[str, PositionRow] = field(default_factory=dict)
+    futures_rows: dict[str, FuturesPositionRow] = field(default_factory=dict)
 
 
 def funds_of(row: AccountRow) -> Funds:
-    return Funds(row.balance, row.available, row.frozen, row.unsettled)
+    return Funds(row.balance, row.available, row.frozen, row.unsettled, row.margin)
+
+
+def futures_position_of(p: FuturesPositionRow) -> FuturesPosition:
+    return FuturesPosition(
+        p.symbol, Direction(p.direction), p.yd_quantity, p.td_quantity, p.frozen_quantity, p.pending_open,
+        p.settle_price, p.td_cost, p.open_cost, p.margin,
+    )  # fmt: skip
 
 
 def position_of(p: PositionRow) -> Position:
@@ -80,7 +90,18 @@ async def load_account(
     if wanted is not None:
         query = query.where(PositionRow.symbol.in_(wanted))
     stored = {p.symbol: p for p in (await uow.session.scalars(query)).all()} if wanted != [] else {}
-    return LoadedAccount(row, account_of(row, stored.values()), stored)
+    loaded = LoadedAccount(row, account_of(row, stored.values()), stored)
+    if row.type == AccountType.FUTURES:  # a handful of contracts at most: always all of them
+        futures_query = select(FuturesPositionRow).where(FuturesPositionRow.account_id == row.id)
+        loaded.futures_rows = {p.symbol: p for p in (await uow.session.scalars(futures_query)).all()}
+        loaded.account.futures = {s: futures_position_of(p) for s, p in loaded.futures_rows.items()}
+    return loaded
+
+
+async def load_futures_positions(session: Any, account_id: str) -> dict[str, FuturesPosition]:
+    """The futures positions of an account, for the read side."""
+    rows = await session.scalars(select(FuturesPositionRow).where(FuturesPositionRow.account_id == account_id))
+    return {p.symbol: futures_position_of(p) for p in rows.all()}
 
 
 async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
@@ -92,7 +113,9 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
     row, account, stored = loaded.row, loaded.account, loaded.position_rows
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
+    row.margin = account.funds.margin
     row.realized_pnl = account.realised_pnl
+    await _save_futures(uow, loaded, now)
     for symbol, position in account.positions.items():
         target = stored.get(symbol)
         if target is not None and position_of(target) == position:
@@ -104,6 +127,24 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
         target.frozen_quantity, target.bought_today = position.frozen_quantity, position.bought_today
         target.cost, target.updated_at = position.cost, now
     for symbol in [s for s in stored if s not in account.positions]:
+        await uow.session.delete(stored.pop(symbol))
+
+
+async def _save_futures(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
+    stored = loaded.futures_rows
+    for symbol, position in loaded.account.futures.items():
+        target = stored.get(symbol)
+        if target is not None and futures_position_of(target) == position:
+            continue
+        if target is None:
+            target = stored[symbol] = FuturesPositionRow(account_id=loaded.row.id, symbol=symbol, direction="")
+            uow.session.add(target)
+        target.direction = position.direction.value
+        target.yd_quantity, target.td_quantity = position.yd_quantity, position.td_quantity
+        target.frozen_quantity, target.pending_open = position.frozen_quantity, position.pending_open
+        target.settle_price, target.td_cost = position.settle_price, position.td_cost
+        target.open_cost, target.margin, target.updated_at = position.open_cost, position.margin, now
+    for symbol in [s for s in stored if s not in loaded.account.futures]:
         await uow.session.delete(stored.pop(symbol))
 
 
@@ -182,6 +223,7 @@ async def append_event(
     code: str | None = None,
     reason: str | None = None,
     trading_day: str | None = None,
+    futures: FuturesSettled | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
@@ -195,6 +237,7 @@ async def append_event(
         code=code,
         reason=reason,
         trading_day=trading_day,
+        futures=futures,
     )
     uow.session.add(
         AccountEventRow(

@@ -60,6 +60,8 @@ class AccountRow(SQLModel, table=True):
     frozen: Decimal = money()
     # Today's sell proceeds: usable for buying at once, withdrawable after the daily settlement.
     unsettled: Decimal = money()
+    # Cash held as margin by open futures positions (FUTURES accounts): balance = available + frozen + margin.
+    margin: Decimal = money()
     realized_pnl: Decimal = money()
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     trading_day: str = Field(default="", max_length=10)

@@ -28,3 +28,22 @@ class TradingPreferencesRow(SQLModel, table=True):
     default_quantity_shares: int | None = Field(default=100)
     hotkeys: dict[str, str] = Field(default_factory=dict, sa_type=JsonText)
     updated_at: datetime = timestamp()
+
+
+class FuturesPositionRow(SQLModel, table=True):
+    """A net futures position of one account in one contract (domain/trading/futures.py FuturesPosition):
+    yesterday's lots at the last settlement price, today's lots at their open cost, the margin held."""
+
+    __tablename__ = "futures_position"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    symbol: str = Field(primary_key=True, max_length=16)
+    direction: str = Field(max_length=5)
+    yd_quantity: int = 0
+    td_quantity: int = 0
+    frozen_quantity: int = 0
+    pending_open: int = 0
+    settle_price: Decimal = money()
+    td_cost: Decimal = money()
+    open_cost: Decimal = money()
+    margin: Decimal = money()
+    updated_at: datetime = timestamp()

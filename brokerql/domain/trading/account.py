@@ -61,6 +61,11 @@ class Account:
     # FUTURES accounts: net positions per contract (domain/trading/futures.py has the arithmetic)
     futures: dict[str, fut.FuturesPosition] = field(default_factory=dict)
 
+    @property
+    def sells_shares(self) -> bool:
+        """Whether a sell needs shares held (not on futures accounts: a sell opens a short or closes a long)."""
+        return self.type is not AccountType.FUTURES
+
     def position(self, symbol: str) -> Position:
         """The holding of `symbol` (an empty one if none)."""
         return self.positions.get(symbol) or Position(symbol)

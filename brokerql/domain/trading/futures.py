@@ -38,6 +38,10 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _q4(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 class Direction(StrEnum):
     """Which way a futures position is held."""
 
@@ -248,12 +252,13 @@ def book_fill(position: FuturesPosition, spec: FuturesSpec, side: Side, price: D
         raise ValueError(f"close fill of {quantity} with {position.frozen_quantity} frozen")
     yd = min(quantity, position.yd_quantity)
     td = quantity - yd
-    td_basis = position.td_cost if td == position.td_quantity else position.td_cost * td / position.td_quantity
+    # Pro-rata basis of today's lots leaving, to 4 decimals (a stored figure; P&L is in cents anyway)
+    td_basis = position.td_cost if td == position.td_quantity else _q4(position.td_cost * td / position.td_quantity)
     basis = position.settle_price * yd + td_basis
     realised = cents((price * quantity - basis) * spec.multiplier * position.direction.sign)
     left = position.quantity - quantity
     released = position.margin if left == 0 else cents(position.margin * quantity / position.quantity)
-    open_removed = position.open_cost if left == 0 else position.open_cost * quantity / position.quantity
+    open_removed = position.open_cost if left == 0 else _q4(position.open_cost * quantity / position.quantity)
     closed = replace(
         position,
         yd_quantity=position.yd_quantity - yd,
@@ -311,3 +316,10 @@ FUTURES_SPECS: dict[str, FuturesSpec] = {"IF2612": FuturesSpec("IF2612")}
 def spec_of(symbol: str, multiplier: int = 300) -> FuturesSpec:
     """The demo's terms of a contract (IF defaults for any dated contract not listed)."""
     return FUTURES_SPECS.get(symbol) or FuturesSpec(symbol, multiplier=multiplier)
+
+
+def risk_degree(margin: Decimal, equity: Decimal) -> Decimal | None:
+    """Margin in use over equity (风险度), 4 decimals: above 1 the account owes a margin call."""
+    if equity <= 0:
+        return None
+    return (margin / equity).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)

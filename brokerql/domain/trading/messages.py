@@ -30,6 +30,8 @@ class AccountEventKind(StrEnum):
     CANCEL_REJECTED = "CANCEL_REJECTED"
     EXPIRED = "EXPIRED"
     DAY_SETTLED = "DAY_SETTLED"
+    FUTURES_SETTLED = "FUTURES_SETTLED"  # daily mark-to-market of one contract (`futures` says how)
+    FUTURES_DELIVERED = "FUTURES_DELIVERED"  # expiry: cash delivery at the final settlement price
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +120,23 @@ class FillView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FuturesSettled:
+    """One contract of one account marked to a settlement price (or delivered at expiry).
+
+    `margin_call` > 0 is the deficit left below zero available cash: a margin call (追加保证金)."""
+
+    symbol: str
+    settlement_price: Decimal
+    direction: str
+    quantity: int
+    variation: Decimal
+    margin: Decimal
+    fee: Decimal
+    delivered: int
+    margin_call: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountEvent:
     """One entry of an account's event log, as stored and as pushed on `orderEvents`."""
 
@@ -130,3 +149,4 @@ class AccountEvent:
     code: str | None = None
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
+    futures: FuturesSettled | None = None  # FUTURES_SETTLED / FUTURES_DELIVERED

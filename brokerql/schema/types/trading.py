@@ -23,6 +23,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size: 20 by 
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
+    from brokerql.schema.types.futures import FuturesBook, FuturesSettlement
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
 
@@ -122,8 +123,20 @@ class Account:
     last_seq: int = strawberry.field(description="Sequence number of the account's latest order event.")
     cash: Funds = strawberry.field(description="The account's cash.")
     realised_pnl: Decimal = strawberry.field(
-        description="Realised profit and loss since the account opened, after fees (average cost)."
+        description="Realised profit and loss since the account opened, after fees (average cost; futures: "
+        "closes, daily variation margin and delivery)."
     )
+    _state: strawberry.Private[AccountState]
+
+    @strawberry.field(description="FUTURES accounts: margin in use, margin call and P&L by position (null otherwise).")
+    async def futures(
+        self, info: strawberry.Info
+    ) -> Annotated[FuturesBook, strawberry.lazy("brokerql.schema.types.futures")] | None:
+        from brokerql.resolvers.products import futures_book
+
+        if self.type != "FUTURES":
+            return None
+        return await futures_book(info, str(self.id), self._state.funds)
 
     @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
@@ -176,6 +189,7 @@ class Account:
             last_seq=a.last_seq,
             cash=Funds.of(a.funds),
             realised_pnl=rounding.money(a.realised_pnl),
+            _state=a,
         )
 
 
@@ -257,17 +271,26 @@ class Fill:
 class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
-        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED or DAY_SETTLED."
+        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED, "
+        "FUTURES_SETTLED or FUTURES_DELIVERED."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
     order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
-    code: str | None = strawberry.field(description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED.")
+    code: str | None = strawberry.field(
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, MARGIN_CALL on FUTURES_SETTLED."
+    )
+    futures: Annotated[FuturesSettlement, strawberry.lazy("brokerql.schema.types.futures")] | None = strawberry.field(
+        description="FUTURES_SETTLED / FUTURES_DELIVERED: what the settlement did to the position and cash."
+    )
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
+        from brokerql.schema.types.futures import FuturesSettlement
+
         return cls(
+            futures=FuturesSettlement.of(e.futures) if e.futures is not None else None,
             seq=e.seq,
             kind=e.kind.value,
             account_id=strawberry.ID(e.account_id),

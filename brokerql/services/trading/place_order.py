@@ -111,7 +111,8 @@ class PlaceOrderService:
                     return repeated
             phase = phase_at(instrument.board, now, always_open=self.always_open)
             account = loaded.account
-            sellable = account.position(command.symbol).sellable_quantity
+            # Futures sell to open a short or to close a long: the account's accept decides, not shares.
+            sellable = account.position(command.symbol).sellable_quantity if account.sells_shares else None
             errors = validate_order(
                 instrument,
                 command.side,
@@ -122,7 +123,7 @@ class PlaceOrderService:
                 reference_price=priced.reference,
                 sellable_quantity=sellable,
             )
-            if command.side is Side.SELL and command.quantity > sellable and not errors:
+            if sellable is not None and command.side is Side.SELL and command.quantity > sellable and not errors:
                 errors = [Rejection("INSUFFICIENT_POSITION", f"Only {sellable} sellable today.", "quantity")]
             if errors:
                 return PlaceOutcome(errors=errors)

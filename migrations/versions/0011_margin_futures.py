@@ -1,0 +1,47 @@
+"""futures positions and margin held; margin-trading liabilities and lending pool; ETF creations
+
+Revision ID: 0011_margin_futures
+Revises: 0007_execution_reports
+Create Date: 2026-11-30
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import brokerql.store.columns
+
+
+revision = '0011_margin_futures'
+down_revision = '0007_execution_reports'
+branch_labels = None
+depends_on = None
+
+
+def _money(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, brokerql.store.columns.Money(length=40), nullable=nullable)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('account') as batch:
+        batch.add_column(sa.Column('margin', brokerql.store.columns.Money(length=40), nullable=False, server_default='0'))
+    op.create_table('futures_position',
+    sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('symbol', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('yd_quantity', sa.Integer(), nullable=False),
+    sa.Column('td_quantity', sa.Integer(), nullable=False),
+    sa.Column('frozen_quantity', sa.Integer(), nullable=False),
+    sa.Column('pending_open', sa.Integer(), nullable=False),
+    _money('settle_price'),
+    _money('td_cost'),
+    _money('open_cost'),
+    _money('margin'),
+    sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
+    sa.PrimaryKeyConstraint('account_id', 'symbol')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('futures_position')
+    with op.batch_alter_table('account') as batch:
+        batch.drop_column('margin')
