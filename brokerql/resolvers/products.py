@@ -12,8 +12,13 @@ from brokerql.domain.trading.futures import risk_degree
 from brokerql.domain.trading.ledger import Funds
 from brokerql.resolvers.guards import require_operator
 from brokerql.schema.errors import UserError
-from brokerql.schema.types.futures import FuturesBook, FuturesPosition, FuturesSettlement, SettleFuturesInput
-from brokerql.schema.types.futures import SettleFuturesPayload
+from brokerql.schema.types.futures import (
+    FuturesBook,
+    FuturesPosition,
+    FuturesSettlement,
+    SettleFuturesInput,
+    SettleFuturesPayload,
+)
 
 
 async def settle_futures(

@@ -81,7 +81,7 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
     )
     settle_futures: SettleFuturesPayload = strawberry.mutation(
         resolver=products.settle_futures,
-        description="Risk operators (futures.settle): the day's mark-to-market of a contract, or its delivery at expiry.",
+        description="Risk operators (futures.settle): a contract's daily mark-to-market, or its delivery at expiry.",
     )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tests.api.conftest import GraphQLClient
 from tests.api.ops_helpers import as_operator
-from tests.api.trading_helpers import EVENTS, events_until, place, trading_client
+from tests.api.trading_helpers import events_until, place, trading_client
 
 FILLED = {"FILLED"}
 SETTLE = """mutation($s: String!, $p: Decimal!) { settleFutures(input: {symbol: $s, settlementPrice: $p}) {

@@ -23,11 +23,11 @@ class FuturesPosition:
     direction: str = strawberry.field(description="LONG or SHORT.")
     quantity: int = strawberry.field(description="Contracts held.")
     yesterday_quantity: int = strawberry.field(description="Contracts held over a settlement (close-yesterday fee).")
-    today_quantity: int = strawberry.field(description="Contracts opened today (closing them pays the close-today fee).")
+    today_quantity: int = strawberry.field(description="Contracts opened today (closing them pays close-today).")
     closable_quantity: int = strawberry.field(description="Contracts not held by working closes.")
     pending_open: int = strawberry.field(description="Contracts of working opening orders.")
     average_open_price: Decimal | None = strawberry.field(description="Average open price (display), 4 decimals.")
-    settlement_price: Decimal | None = strawberry.field(description="Last settlement price (basis of yesterday's lots).")
+    settlement_price: Decimal | None = strawberry.field(description="Last settlement price (basis of older lots).")
     margin: Decimal = strawberry.field(description="Margin held: price x quantity x multiplier x margin rate.")
     multiplier: int = strawberry.field(description="CNY per index point (300 for IF).")
     margin_rate: Decimal = strawberry.field(description="The contract's margin rate, e.g. 0.12.")
@@ -62,7 +62,7 @@ class FuturesPosition:
 class FuturesBook:
     margin_in_use: Decimal = strawberry.field(description="Cash held as margin by open positions.")
     available: Decimal = strawberry.field(description="Cash free for new opens (negative: a margin call).")
-    margin_call: Decimal = strawberry.field(description="Cash to deposit (or free by closing) to meet margin; 0 if none.")
+    margin_call: Decimal = strawberry.field(description="Cash to deposit (or free) to meet margin; 0 if none.")
     risk_degree: Decimal | None = strawberry.field(
         description="Margin in use / equity (风险度), 4 decimals; above 1 is a margin call. Null without equity."
     )

@@ -34,9 +34,7 @@ def trade(account: Account, side: Side, quantity: int, price: str, ts: datetime 
     accepted = account.accept(order, ts=ts)
     assert accepted.kind.value == "ACCEPTED", accepted
     before = account.funds.balance
-    fill = OrderFilled(
-        order_id=order.id, ts=ts, fill_id=f"f{n}", price=Decimal(price), quantity=quantity, fees=Fees()
-    )
+    fill = OrderFilled(order_id=order.id, ts=ts, fill_id=f"f{n}", price=Decimal(price), quantity=quantity, fees=Fees())
     account.book_fill(order, account.complete_fill(order, fill))
     assert check_invariants(account, [order]) == []
     return order, account.funds.balance - before
