@@ -89,6 +89,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.pauseSimulator": op(P.MONITOR_CONTROL), "Mutation.resumeSimulator": op(P.MONITOR_CONTROL),
     "Mutation.drainProcess": op(P.MONITOR_CONTROL), "Mutation.forceCloseClient": op(P.MONITOR_CONTROL),
     "Mutation.setAlertRule": op(P.MONITOR_CONTROL), "Mutation.acknowledgeAlert": op(P.MONITOR_CONTROL),
+    "Mutation.settleFutures": op(P.FUTURES_SETTLE),
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
     "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),
