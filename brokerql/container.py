@@ -28,7 +28,7 @@ from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
-from brokerql.services.products import FuturesSettlementService, ProductQueries, ProductServices
+from brokerql.services.products import FuturesSettlementService, MarginService, ProductQueries, ProductServices
 from brokerql.services.queries import TradingQueries
 from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.research.wiring import ResearchServices
@@ -177,6 +177,7 @@ class Container:
             venue_host=host,
             products=ProductServices(
                 futures=FuturesSettlementService(db, instruments, clock),
+                margin=MarginService(db, market, instruments, clock),
                 queries=ProductQueries(db),
             ),
         )
@@ -187,6 +188,8 @@ class Container:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
         self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
+        # margin accounts' maintenance lines move with prices, not only with account changes (C7)
+        self._tasks.append(asyncio.create_task(self.products.margin.watch(), name="margin-watch"))
         if self.venue_host is not None:
             await self.venue_host.start()  # active (market live) or a standby when another holds the lease
         await self.venue_watch.start()

@@ -109,6 +109,8 @@ class OrderRow(SQLModel, table=True):
     frozen_quantity: int = 0
     reject_code: str | None = Field(default=None, max_length=40)
     reject_reason: str | None = Field(default=None, max_length=255)
+    # margin accounts: FINANCING_BUY, SHORT_SELL, SELL_TO_REPAY, BUY_TO_RETURN (domain OrderPurpose)
+    purpose: str = Field(default="NORMAL", max_length=16)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

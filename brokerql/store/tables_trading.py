@@ -47,3 +47,43 @@ class FuturesPositionRow(SQLModel, table=True):
     open_cost: Decimal = money()
     margin: Decimal = money()
     updated_at: datetime = timestamp()
+
+
+class CreditAccountRow(SQLModel, table=True):
+    """A margin account's credit terms (domain MarginTerms), the zone its maintenance ratio was last
+    seen in (a crossing is an event), and the day interest has been accrued up to (exclusive)."""
+
+    __tablename__ = "credit_account"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    credit_line: Decimal = money(Decimal("1000000"))
+    warning_line: Decimal = money(Decimal("1.50"))
+    liquidation_line: Decimal = money(Decimal("1.30"))
+    financing_rate: Decimal = money(Decimal("0.06"))
+    lending_rate: Decimal = money(Decimal("0.08"))
+    zone: str = Field(default="SAFE", max_length=12)
+    accrued_until: str = Field(default="", max_length=10)
+
+
+class CreditDebtRow(SQLModel, table=True):
+    """One debt line of a margin account (domain Debt): financing of a symbol, or shares of it owed."""
+
+    __tablename__ = "credit_debt"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=10)
+    symbol: str = Field(primary_key=True, max_length=16)
+    quantity: int = 0
+    principal: Decimal = money()
+    interest: Decimal = money()
+    held: Decimal = money()
+    pending_quantity: int = 0
+    pending_amount: Decimal = money()
+    updated_at: datetime = timestamp()
+
+
+class LendingPoolRow(SQLModel, table=True):
+    """The broker's lendable inventory of a symbol (券源). What is left to lend is `total` less every
+    account's shares owed and reserved by working short sales; short sales lock this row to count it."""
+
+    __tablename__ = "lending_pool"
+    symbol: str = Field(primary_key=True, max_length=16)
+    total: int = 0

@@ -41,7 +41,47 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table('orders') as batch:
+        batch.add_column(sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default='NORMAL'))
+    op.create_table('credit_account',
+    sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    _money('credit_line'),
+    _money('warning_line'),
+    _money('liquidation_line'),
+    _money('financing_rate'),
+    _money('lending_rate'),
+    sa.Column('zone', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('accrued_until', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
+    sa.PrimaryKeyConstraint('account_id')
+    )
+    op.create_table('credit_debt',
+    sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('symbol', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    _money('principal'),
+    _money('interest'),
+    _money('held'),
+    sa.Column('pending_quantity', sa.Integer(), nullable=False),
+    _money('pending_amount'),
+    sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
+    sa.PrimaryKeyConstraint('account_id', 'kind', 'symbol')
+    )
+    op.create_table('lending_pool',
+    sa.Column('symbol', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('symbol')
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('lending_pool')
+    op.drop_table('credit_debt')
+    op.drop_table('credit_account')
+    with op.batch_alter_table('orders') as batch:
+        batch.drop_column('purpose')
     op.drop_table('futures_position')
     with op.batch_alter_table('account') as batch:
         batch.drop_column('margin')

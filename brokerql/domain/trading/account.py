@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.trading import credit_account, margin
 from brokerql.domain.trading import futures as fut
 from brokerql.domain.trading.fees import (
     A_SHARE,
@@ -29,6 +30,7 @@ from brokerql.domain.trading.orders import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
+    OrderPurpose,
     OrderRejected,
     OrderStatus,
     cash_movement_of_fill,
@@ -60,11 +62,14 @@ class Account:
     realised_pnl: Decimal = ZERO  # since the account opened, after fees (average cost method)
     # FUTURES accounts: net positions per contract (domain/trading/futures.py has the arithmetic)
     futures: dict[str, fut.FuturesPosition] = field(default_factory=dict)
+    # MARGIN accounts: debts by (kind, symbol) and the credit terms (domain/trading/margin.py)
+    credit: dict[margin.DebtKey, margin.Debt] = field(default_factory=dict)
+    terms: margin.MarginTerms = field(default_factory=margin.MarginTerms)
 
-    @property
-    def sells_shares(self) -> bool:
-        """Whether a sell needs shares held (not on futures accounts: a sell opens a short or closes a long)."""
-        return self.type is not AccountType.FUTURES
+    def sells_from_shares(self, purpose: OrderPurpose = OrderPurpose.NORMAL) -> bool:
+        """Whether a sell needs shares held: not on futures accounts (a sell opens a short or closes a
+        long), nor for a margin account's short sale (the shares are borrowed)."""
+        return self.type is not AccountType.FUTURES and purpose is not OrderPurpose.SHORT_SELL
 
     def position(self, symbol: str) -> Position:
         """The holding of `symbol` (an empty one if none)."""
@@ -130,6 +135,21 @@ class Account:
         """Reserve for a PENDING_NEW order and apply the outcome to it; returns the event to store."""
         if self.type is AccountType.FUTURES:
             return self._accept_futures(order, ts=ts, protective_price=protective_price)
+        if order.purpose is not OrderPurpose.NORMAL:
+            if self.type is not AccountType.MARGIN:
+                raise ValueError(f"a {order.purpose} order needs a margin account")
+            return credit_account.accept(self, order, ts=ts)
+        return self.accept_as_cash(order, ts=ts, protective_price=protective_price, basis=basis)
+
+    def accept_as_cash(
+        self,
+        order: Order,
+        *,
+        ts: datetime,
+        protective_price: Decimal | None = None,
+        basis: FeeBasis = A_SHARE,
+    ) -> OrderAccepted | OrderRejected:
+        """The cash-account rule: freeze notional + fees (buys) or the shares and a fee buffer (sells)."""
         event: OrderAccepted | OrderRejected
         rejections = self.reserve_for(order, protective_price=protective_price, basis=basis)
         if rejections:
@@ -185,6 +205,10 @@ class Account:
         self._own(order)
         if self.type is AccountType.FUTURES:
             return self._book_futures_fill(order, fill)
+        if order.purpose is not OrderPurpose.NORMAL:
+            realised = credit_account.book_fill(self, order, fill, t_plus=t_plus)
+            self.realised_pnl += realised
+            return realised
         order.check(fill)
         _, consumed, refund = cash_movement_of_fill(order, fill)
         args = dict(price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund)
@@ -264,6 +288,9 @@ class Account:
             self.funds = funds
             self._put_futures(released)
             return
+        if order.purpose.takes_credit:
+            credit_account.release(self, order, quantity)
+            return
         if quantity > order.leaves_qty or (order.side is Side.BUY and quantity != order.leaves_qty):
             raise ValueError(f"cannot release {quantity} of order {order.id} with {order.leaves_qty} left")
         funds = self.funds.release(order.frozen_cash)
@@ -306,6 +333,7 @@ def as_of_day(account: Account, last_settled_day: str | None, today: str) -> Acc
     settled = Account(account.id, account.type, account.funds, dict(account.positions), account.fee_schedule)
     settled.realised_pnl = account.realised_pnl
     settled.futures = dict(account.futures)
+    settled.credit, settled.terms = dict(account.credit), account.terms
     settled.roll_day()
     return settled
 
@@ -327,9 +355,11 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
         )
         if not ok
     ]
-    held = sum((p.margin for p in account.futures.values()), ZERO)
+    held = sum((p.margin for p in account.futures.values()), ZERO) + sum(
+        (d.held for d in account.credit.values()), ZERO
+    )
     if held != f.margin:
-        broken.append(f"margin {f.margin} != margin held by futures positions {held}")
+        broken.append(f"margin {f.margin} != margin of futures positions and short proceeds held {held}")
     for symbol, p in account.positions.items():
         parts = (p.sellable_quantity, p.frozen_quantity, p.bought_today)
         if symbol != p.symbol:
@@ -363,4 +393,4 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
 
 
 def _holds_shares(order: Order) -> bool:
-    return order.side is Side.SELL and order.status.is_working
+    return order.side is Side.SELL and order.status.is_working and order.purpose is not OrderPurpose.SHORT_SELL

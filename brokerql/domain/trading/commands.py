@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.cancels import CancelCondition, CancelScope
+from brokerql.domain.trading.orders import OrderPurpose
 from brokerql.domain.trading.price_levels import PriceLevel
 
 
@@ -23,6 +24,25 @@ class PlaceOrder:
     price_level: PriceLevel | None = None
     client_order_id: str | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
+    purpose: OrderPurpose = OrderPurpose.NORMAL  # margin accounts: financing buy, short sale, repay, return
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepayMargin:
+    """直接还款: pay `amount` of cash towards financing debts (one symbol's, or all), interest first."""
+
+    account_id: str
+    amount: Decimal
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnShares:
+    """直接还券: give back `quantity` borrowed shares of `symbol` from the shares the account holds."""
+
+    account_id: str
+    symbol: str
+    quantity: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

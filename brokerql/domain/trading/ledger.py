@@ -32,8 +32,8 @@ class Funds:
     """Cash of one account: balance = available + frozen + margin.
 
     `unsettled` is today's sell proceeds: usable to buy at once, but withdrawable only after the
-    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal). `margin` is cash held by
-    open futures positions (0 on other accounts).
+    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal). `margin` is cash held:
+    margin of open futures positions, or a margin account's short-sale proceeds (0 otherwise).
     """
 
     balance: Decimal = ZERO
@@ -118,6 +118,13 @@ class Funds:
             frozen=self.frozen - consumed - refund,
             margin=self.margin + margin_delta,
         )
+
+    def pay(self, amount: Decimal) -> Funds:
+        """Cash leaves the account to settle a debt (a margin repayment or interest)."""
+        _positive(amount, "payment")
+        if amount > self.available:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"available {self.available}, needs {amount}")
+        return replace(self, balance=self.balance - amount, available=self.available - amount)
 
     def mark(self, variation: Decimal, margin_delta: Decimal) -> Funds:
         """A daily futures settlement: the variation margin moves cash, the margin is re-struck.

@@ -16,7 +16,7 @@ from enum import StrEnum
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity, OrderFilled
 from brokerql.domain.trading.fees import Fees
-from brokerql.domain.trading.orders import Order, OrderStatus, average_price
+from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus, average_price
 
 
 class AccountEventKind(StrEnum):
@@ -32,6 +32,10 @@ class AccountEventKind(StrEnum):
     DAY_SETTLED = "DAY_SETTLED"
     FUTURES_SETTLED = "FUTURES_SETTLED"  # daily mark-to-market of one contract (`futures` says how)
     FUTURES_DELIVERED = "FUTURES_DELIVERED"  # expiry: cash delivery at the final settlement price
+    MARGIN_REPAID = "MARGIN_REPAID"  # 直接还款 (`credit` says what was paid)
+    SHARES_RETURNED = "SHARES_RETURNED"  # 直接还券
+    MARGIN_INTEREST = "MARGIN_INTEREST"  # daily interest posted on financing and borrowed shares
+    MARGIN_LINE_CROSSED = "MARGIN_LINE_CROSSED"  # the maintenance ratio moved into another zone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +61,7 @@ class OrderView:
     reject_reason: str | None
     created_at: datetime
     updated_at: datetime
+    purpose: OrderPurpose = OrderPurpose.NORMAL
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -80,6 +85,7 @@ class OrderView:
             reject_reason=order.reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            purpose=order.purpose,
         )
 
     @property
@@ -137,6 +143,24 @@ class FuturesSettled:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CreditChanged:
+    """What a margin-account change did: a repayment, a return of shares, interest posted, or the
+    maintenance ratio crossing a line (`zone` SAFE / WARNING / LIQUIDATION, with the ratio and lines)."""
+
+    action: str  # REPAY_CASH, RETURN_SHARES, INTEREST, LINE_CROSSED
+    symbol: str | None = None
+    quantity: int = 0
+    amount: Decimal = Decimal(0)
+    interest: Decimal = Decimal(0)
+    principal: Decimal = Decimal(0)
+    ratio: Decimal | None = None
+    zone: str | None = None
+    previous_zone: str | None = None
+    warning_line: Decimal | None = None
+    liquidation_line: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountEvent:
     """One entry of an account's event log, as stored and as pushed on `orderEvents`."""
 
@@ -150,3 +174,4 @@ class AccountEvent:
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
     futures: FuturesSettled | None = None  # FUTURES_SETTLED / FUTURES_DELIVERED
+    credit: CreditChanged | None = None  # MARGIN_REPAID / SHARES_RETURNED / MARGIN_INTEREST / MARGIN_LINE_CROSSED

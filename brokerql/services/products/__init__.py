@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from brokerql.services.products.futures import FuturesSettlementService, SettlementOutcome
+from brokerql.services.products.margin import MarginService
 from brokerql.services.products.queries import ProductQueries
 
 
@@ -14,7 +15,8 @@ class ProductServices:
     """`container.products`."""
 
     futures: FuturesSettlementService
+    margin: MarginService
     queries: ProductQueries
 
 
-__all__ = ["FuturesSettlementService", "ProductQueries", "ProductServices", "SettlementOutcome"]
+__all__ = ["FuturesSettlementService", "MarginService", "ProductQueries", "ProductServices", "SettlementOutcome"]

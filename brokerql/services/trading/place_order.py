@@ -26,8 +26,9 @@ from brokerql.domain.trading.account import AccountType
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
-from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
+from brokerql.domain.trading.orders import Order, OrderPurpose, OrderRejected, duplicate_client_order_id
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
+from brokerql.services.products.margin import CreditOrderRules
 from brokerql.services.trading.accounts import fee_basis, open_account, submit_command
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
@@ -77,6 +78,8 @@ class PlaceOrderService:
         self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
+        # Product lines (C7 margin trading): the credit checks of financing buys and short sales.
+        self.credit = CreditOrderRules(quotes, instruments)
 
     async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
         outcome = await self._place(client_id, command)
@@ -87,6 +90,8 @@ class PlaceOrderService:
         tier = TierCode(await self.tier_of(client_id))
         instrument = self.instruments.get(command.symbol)
         snapshot = await self._snapshot(instrument) if instrument is not None else None
+        # margin credit (C7): collateral prices, read before the lock like the quote
+        credit_prices = await self.credit.prices.all() if command.purpose.takes_credit else None
         now = self.clock.now()
         async with self.db.transaction() as uow:
             # Buys never touch a position before they fill: only a sell loads the one it sells from.
@@ -112,7 +117,8 @@ class PlaceOrderService:
             phase = phase_at(instrument.board, now, always_open=self.always_open)
             account = loaded.account
             # Futures sell to open a short or to close a long: the account's accept decides, not shares.
-            sellable = account.position(command.symbol).sellable_quantity if account.sells_shares else None
+            sells_shares = account.sells_from_shares(command.purpose)
+            sellable = account.position(command.symbol).sellable_quantity if sells_shares else None
             errors = validate_order(
                 instrument,
                 command.side,
@@ -139,7 +145,12 @@ class PlaceOrderService:
                 updated_at=now,
                 client_order_id=command.client_order_id,
                 time_in_force=command.time_in_force,
+                purpose=command.purpose,
             )
+            if command.purpose is not OrderPurpose.NORMAL:  # margin trading (C7): credit, lines, lending pool
+                refused = await self.credit.refusal(uow, account, order, credit_prices or {}, priced.reference)
+                if refused is not None:
+                    return PlaceOutcome(errors=[refused])
             protective = _protective_price(instrument, priced)
             event = account.accept(order, ts=now, protective_price=protective, basis=fee_basis(instrument))
             if isinstance(event, OrderRejected):
