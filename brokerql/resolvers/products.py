@@ -7,9 +7,12 @@ from typing import Annotated
 
 import strawberry
 
+from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.identity.roles import Permission as P
+from brokerql.domain.trading.commands import PlaceOrder, RepayMargin, ReturnShares
 from brokerql.domain.trading.futures import risk_degree
 from brokerql.domain.trading.ledger import Funds
+from brokerql.domain.trading.orders import OrderPurpose
 from brokerql.resolvers.guards import require_operator
 from brokerql.schema.errors import UserError
 from brokerql.schema.types.futures import (
@@ -19,6 +22,17 @@ from brokerql.schema.types.futures import (
     SettleFuturesInput,
     SettleFuturesPayload,
 )
+from brokerql.schema.types.margin import (
+    CreditChange,
+    MarginBook,
+    MarginChangePayload,
+    MarginOrderInput,
+    MarginOrderPayload,
+    RepayMarginInput,
+    ReturnSharesInput,
+)
+from brokerql.schema.types.trading import Order
+from brokerql.services.products.margin import CreditOutcome
 
 
 async def settle_futures(
@@ -52,3 +66,66 @@ async def futures_book(info: strawberry.Info, account_id: str, funds: Funds) -> 
         unrealised_pnl=unrealised,
         positions=views,
     )
+
+
+async def margin_order(
+    info: strawberry.Info,
+    input: Annotated[MarginOrderInput, strawberry.argument(description="The credit order.")],
+) -> MarginOrderPayload:
+    principal = info.context.require_client()
+    command = _margin_command(input)
+    if isinstance(command, Rejection):
+        return MarginOrderPayload(order=None, errors=[UserError.of(command)])
+    outcome = await info.context.container.trading.place.place(principal.subject_id, command)
+    order = Order.from_view(outcome.order) if outcome.order else None
+    return MarginOrderPayload(order=order, errors=[UserError.of(e) for e in outcome.errors])
+
+
+async def repay_margin(
+    info: strawberry.Info,
+    input: Annotated[RepayMarginInput, strawberry.argument(description="How much to repay.")],
+) -> MarginChangePayload:
+    principal = info.context.require_client()
+    command = RepayMargin(account_id=str(input.account_id), amount=input.amount, symbol=input.symbol)
+    outcome = await info.context.container.products.margin.repay(principal.subject_id, command)
+    return _change_payload(outcome)
+
+
+async def return_shares(
+    info: strawberry.Info,
+    input: Annotated[ReturnSharesInput, strawberry.argument(description="Which shares to return.")],
+) -> MarginChangePayload:
+    principal = info.context.require_client()
+    command = ReturnShares(account_id=str(input.account_id), symbol=input.symbol, quantity=input.quantity)
+    outcome = await info.context.container.products.margin.return_shares(principal.subject_id, command)
+    return _change_payload(outcome)
+
+
+def _change_payload(outcome: CreditOutcome) -> MarginChangePayload:
+    change = CreditChange.of(outcome.detail) if outcome.detail is not None else None
+    return MarginChangePayload(change=change, errors=[UserError.of(e) for e in outcome.errors])
+
+
+async def margin_book(info: strawberry.Info, account_id: str) -> MarginBook | None:
+    """The credit view of a margin account the caller already may see."""
+    view = await info.context.container.products.margin.view(account_id)
+    return MarginBook.of(view) if view is not None else None
+
+
+_SIDE_OF = {
+    OrderPurpose.FINANCING_BUY: Side.BUY,
+    OrderPurpose.BUY_TO_RETURN: Side.BUY,
+    OrderPurpose.SHORT_SELL: Side.SELL,
+    OrderPurpose.SELL_TO_REPAY: Side.SELL,
+}
+
+
+def _margin_command(input: MarginOrderInput) -> PlaceOrder | Rejection:
+    """A credit order as placeOrder's command (a limit order; the purpose decides the side)."""
+    purpose = OrderPurpose(input.purpose.value)
+    if purpose not in _SIDE_OF:
+        return Rejection("BAD_PURPOSE", "Collateral (NORMAL) orders go through placeOrder.", "purpose")
+    return PlaceOrder(
+        account_id=str(input.account_id), symbol=input.symbol, side=_SIDE_OF[purpose], type=OrderType.LIMIT,
+        quantity=input.quantity, price=input.price, client_order_id=input.client_order_id, purpose=purpose,
+    )  # fmt: skip

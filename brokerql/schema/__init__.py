@@ -7,13 +7,15 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.permission import PermissionExtension
 
+from brokerql.domain.identity.tiers import TRADING_MARGIN
 from brokerql.monitor.extension import OperationMetrics
 from brokerql.resolvers import exchange, identity, market, products, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
-from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.entitlements import Entitled, Entitlement
 from brokerql.schema.guard import OperationGuard
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
@@ -24,6 +26,7 @@ from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
 from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.futures import SettleFuturesPayload
+from brokerql.schema.types.margin import MarginChangePayload, MarginOrderPayload
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.monitor import MonitorStats
@@ -78,6 +81,21 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
     )
     update_preferences: UpdatePreferencesPayload = strawberry.mutation(
         resolver=trading_reads.update_preferences, description="Change your order-entry preferences (D2)."
+    )
+    margin_order: MarginOrderPayload = strawberry.mutation(
+        resolver=products.margin_order,
+        description="Margin trading (trading.margin): financing buy, short sale, sell to repay or buy to return.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    repay_margin: MarginChangePayload = strawberry.mutation(
+        resolver=products.repay_margin,
+        description="Margin trading (trading.margin): repay financing with cash (直接还款), interest first.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    return_shares: MarginChangePayload = strawberry.mutation(
+        resolver=products.return_shares,
+        description="Margin trading (trading.margin): return borrowed shares you hold (直接还券).",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
     )
     settle_futures: SettleFuturesPayload = strawberry.mutation(
         resolver=products.settle_futures,

@@ -24,6 +24,7 @@ After = Annotated[str | None, strawberry.argument(description="Cursor to continu
 
 if TYPE_CHECKING:
     from brokerql.schema.types.futures import FuturesBook, FuturesSettlement
+    from brokerql.schema.types.margin import CreditChange, MarginBook
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
 
@@ -138,6 +139,17 @@ class Account:
             return None
         return await futures_book(info, str(self.id), self._state.funds)
 
+    @strawberry.field(
+        description="MARGIN accounts: maintenance ratio and lines, credit used and available, liabilities by kind "
+        "(null otherwise)."
+    )
+    async def margin(
+        self, info: strawberry.Info
+    ) -> Annotated[MarginBook, strawberry.lazy("brokerql.schema.types.margin")] | None:
+        from brokerql.resolvers.products import margin_book
+
+        return await margin_book(info, str(self.id)) if self.type == "MARGIN" else None
+
     @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
         return [Position.of(p) for p in await info.context.container.trading_queries.positions(str(self.id))]
@@ -211,6 +223,9 @@ class Order:
     fees_paid: Decimal = strawberry.field(description="Commission, stamp duty and transfer fee charged so far.")
     frozen_cash: Decimal = strawberry.field(description="Cash the order still holds frozen.")
     reject_code: str | None = strawberry.field(description="Why the order was rejected or a cancel refused.")
+    purpose: str = strawberry.field(
+        description="NORMAL, or on margin accounts FINANCING_BUY, SHORT_SELL, SELL_TO_REPAY, BUY_TO_RETURN."
+    )
     created_at: datetime = strawberry.field(description="When the order was accepted.")
     updated_at: datetime = strawberry.field(description="When the order last changed.")
 
@@ -233,6 +248,7 @@ class Order:
             fees_paid=rounding.money(v.fees_paid),
             frozen_cash=rounding.money(v.frozen_cash),
             reject_code=v.reject_code,
+            purpose=v.purpose.value,
             created_at=v.created_at,
             updated_at=v.updated_at,
         )
@@ -272,25 +288,31 @@ class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
         description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED, "
-        "FUTURES_SETTLED or FUTURES_DELIVERED."
+        "FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST or MARGIN_LINE_CROSSED."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
     order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
     code: str | None = strawberry.field(
-        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, MARGIN_CALL on FUTURES_SETTLED."
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, MARGIN_CALL on FUTURES_SETTLED, "
+        "MARGIN_WARNING / MARGIN_LIQUIDATION / MARGIN_SAFE on MARGIN_LINE_CROSSED."
     )
     futures: Annotated[FuturesSettlement, strawberry.lazy("brokerql.schema.types.futures")] | None = strawberry.field(
         description="FUTURES_SETTLED / FUTURES_DELIVERED: what the settlement did to the position and cash."
+    )
+    credit: Annotated[CreditChange, strawberry.lazy("brokerql.schema.types.margin")] | None = strawberry.field(
+        description="MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, MARGIN_LINE_CROSSED: what changed."
     )
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
         from brokerql.schema.types.futures import FuturesSettlement
+        from brokerql.schema.types.margin import CreditChange
 
         return cls(
             futures=FuturesSettlement.of(e.futures) if e.futures is not None else None,
+            credit=CreditChange.of(e.credit) if e.credit is not None else None,
             seq=e.seq,
             kind=e.kind.value,
             account_id=strawberry.ID(e.account_id),
