@@ -40,6 +40,7 @@ PUBLIC = CLIENTS | OPERATORS | PARTNER | {"anonymous"}
 ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
 SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
 CLIENT = CLIENTS
+GOLD_UP = frozenset({"client:GOLD", "client:PLATINUM", "client:DIAMOND"})  # trading.margin, trading.etf_arbitrage
 OPERATOR = OPERATORS
 
 
@@ -90,6 +91,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.drainProcess": op(P.MONITOR_CONTROL), "Mutation.forceCloseClient": op(P.MONITOR_CONTROL),
     "Mutation.setAlertRule": op(P.MONITOR_CONTROL), "Mutation.acknowledgeAlert": op(P.MONITOR_CONTROL),
     "Mutation.settleFutures": op(P.FUTURES_SETTLE),
+    "Mutation.marginOrder": GOLD_UP, "Mutation.repayMargin": GOLD_UP, "Mutation.returnShares": GOLD_UP,
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
     "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),

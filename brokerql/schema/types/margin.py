@@ -78,8 +78,8 @@ class MarginBook:
         return cls(
             maintenance_ratio=v.ratio,
             zone=v.zone.value,
-            warning_line=v.terms.warning_line,
-            liquidation_line=v.terms.liquidation_line,
+            warning_line=rounding.money(v.terms.warning_line),
+            liquidation_line=rounding.money(v.terms.liquidation_line),
             credit_line=rounding.money(v.terms.credit_line),
             credit_used=rounding.money(v.credit_used),
             credit_available=rounding.money(max(Decimal(0), v.terms.credit_line - v.credit_used)),
