@@ -14,7 +14,8 @@ REPAY = """mutation($i: RepayMarginInput!) { repayMargin(input: $i) {
 CREDIT = """query($a: ID!) { account(id: $a) { type cash { balance available }
   margin { maintenanceRatio zone warningLine liquidationLine creditLine creditUsed creditAvailable marginAvailable
            assets liabilities { financing short interest total } debts { kind symbol quantity principal } } } }"""
-DESK = """query($a: ID!) { tradingDesk(accountId: $a) { account { margin { maintenanceRatio zone } futures { marginInUse } } } }"""
+DESK = """query($a: ID!) { tradingDesk(accountId: $a) {
+  account { margin { maintenanceRatio zone } futures { marginInUse } } } }"""
 EVENTS = """subscription($a: ID!, $s: Int) { orderEvents(accountId: $a, afterSeq: $s) {
   __typename ... on OrderEvent { seq kind code order { status purpose } fill { price quantity commission transferFee }
   credit { action amount principal } } } }"""
@@ -71,6 +72,7 @@ async def test_std_and_silver_are_refused_margin_and_etf_operations_naming_entit
                        "quantity": 100}},
             )  # fmt: skip
             error = refused["errors"][0]["extensions"]
-            assert (error["code"], error["entitlement"], error["requiredTier"]) == ("FORBIDDEN", "trading.margin", "GOLD")
+            named = (error["code"], error["entitlement"], error["requiredTier"])
+            assert named == ("FORBIDDEN", "trading.margin", "GOLD")
             repay = await client.execute(REPAY, {"i": {"accountId": account, "amount": "1"}})
             assert repay["errors"][0]["extensions"]["entitlement"] == "trading.margin"
