@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.sessions import trading_day
-from brokerql.domain.trading import credit_account, margin
+from brokerql.domain.trading import credit_account, etf, margin
 from brokerql.domain.trading import futures as fut
 from brokerql.domain.trading.fees import (
     A_SHARE,
@@ -270,6 +270,45 @@ class Account:
             self.futures.pop(position.symbol, None)
         else:
             self.futures[position.symbol] = position
+
+    def create_etf(self, conversion: etf.Conversion) -> Decimal:
+        """Book an ETF creation (domain/trading/etf.py priced it): the in-kind shares and the cash leave,
+        the ETF shares arrive sellable today at their cost. Returns the cash paid."""
+        positions = dict(self.positions)
+        moved_cost = ZERO
+        for line in conversion.lines:
+            if line.shares:
+                positions[line.symbol], cost = self.position(line.symbol).deliver(line.shares)
+                moved_cost += cost
+        cash = conversion.creation_cash
+        funds = self.funds.pay(cash) if cash > 0 else self.funds.receive(-cash) if cash < 0 else self.funds
+        cost = max(ZERO, moved_cost + cash)
+        positions[conversion.etf] = self.position(conversion.etf).add_bought(conversion.etf_shares, cost, t_plus=0)
+        self.funds, self.positions = funds, {s: p for s, p in positions.items() if p.quantity or p.frozen_quantity}
+        self.realised_pnl += max(ZERO, -(moved_cost + cash))  # never a negative cost: a gain if cash came back
+        return cash
+
+    def redeem_etf(self, conversion: etf.Conversion, prices: dict[str, Decimal]) -> Decimal:
+        """Book an ETF redemption: the ETF shares leave at their cost, the in-kind shares arrive sellable
+        today, the cash moves. The ETF's cost less the cash received is spread over the shares by value
+        at `prices` (a cash surplus over that cost is realised). Returns the cash received."""
+        positions = dict(self.positions)
+        positions[conversion.etf], etf_cost = self.position(conversion.etf).deliver(conversion.etf_shares)
+        cash = conversion.redemption_cash
+        funds = self.funds.receive(cash) if cash > 0 else self.funds.pay(-cash) if cash < 0 else self.funds
+        in_kind = [line for line in conversion.lines if line.shares]
+        value = sum((prices[line.symbol] * line.shares for line in in_kind), ZERO)
+        to_spread = max(ZERO, etf_cost - cash)
+        spread = ZERO
+        for i, line in enumerate(in_kind):
+            last = i == len(in_kind) - 1
+            share = to_spread * prices[line.symbol] * line.shares / value
+            cost = to_spread - spread if last else CENT * int(share / CENT)  # cents, the rest on the last line
+            spread += cost
+            positions[line.symbol] = self.position(line.symbol).add_bought(line.shares, cost, t_plus=0)
+        self.funds, self.positions = funds, {s: p for s, p in positions.items() if p.quantity or p.frozen_quantity}
+        self.realised_pnl += max(ZERO, cash - etf_cost)
+        return cash
 
     def release_for(self, order: Order, quantity: int | None = None) -> None:
         """Give back what a working order holds for `quantity` unfilled shares (default: all left).

@@ -119,6 +119,11 @@ class Funds:
             margin=self.margin + margin_delta,
         )
 
+    def receive(self, amount: Decimal) -> Funds:
+        """Cash in from a conversion (an ETF redemption's cash); usable at once."""
+        _positive(amount, "receipt")
+        return replace(self, balance=self.balance + amount, available=self.available + amount)
+
     def pay(self, amount: Decimal) -> Funds:
         """Cash leaves the account to settle a debt (a margin repayment or interest)."""
         _positive(amount, "payment")
@@ -233,6 +238,23 @@ class Position:
             cost=self.cost - removed,
         )
         return position, removed
+
+    def deliver(self, quantity: int) -> tuple[Position, Decimal]:
+        """Shares leaving for an ETF creation or redemption: sellable ones first, then today's buys (the
+        SSE lets both be delivered); returns the position and the cost removed (as `remove_sold`)."""
+        _positive(quantity, "quantity")
+        if quantity > self.sellable_quantity + self.bought_today:
+            raise LedgerError(
+                "INSUFFICIENT_POSITION", f"deliverable {self.sellable_quantity + self.bought_today}, needs {quantity}"
+            )
+        from_sellable = min(quantity, self.sellable_quantity)
+        moved = replace(
+            self,
+            sellable_quantity=self.sellable_quantity - from_sellable,
+            bought_today=self.bought_today - (quantity - from_sellable),
+            frozen_quantity=self.frozen_quantity + quantity,
+        )
+        return moved.remove_sold(quantity)
 
     def roll_day(self) -> Position:
         """Daily settlement: what was bought today becomes sellable (T+1)."""
