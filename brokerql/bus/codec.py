@@ -19,7 +19,7 @@ import msgspec
 
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
-from brokerql.domain.trading.messages import AccountEvent, CreditChanged, FuturesSettled
+from brokerql.domain.trading.messages import AccountEvent, CreditChanged, EtfChanged, FuturesSettled
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     # the product lines' details an AccountEvent carries (also readable on their own)
     "FuturesSettled": (FuturesSettled, 1),
     "CreditChanged": (CreditChanged, 1),
+    "EtfChanged": (EtfChanged, 1),
 }
 _NAMES: dict[type, str] = {cls: name for name, (cls, _v) in MESSAGE_TYPES.items()}
 _DECODERS = {name: msgspec.json.Decoder(cls) for name, (cls, _v) in MESSAGE_TYPES.items()}

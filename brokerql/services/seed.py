@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.services.identity.demo import seed_identity_demo
-from brokerql.services.products.margin import DEMO_LENDING_POOL
+from brokerql.services.products.credit_rules import DEMO_LENDING_POOL
 from brokerql.services.research.demo import seed_research_demo
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database

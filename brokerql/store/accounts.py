@@ -24,6 +24,7 @@ from brokerql.domain.trading.messages import (
     AccountEvent,
     AccountEventKind,
     CreditChanged,
+    EtfChanged,
     FillView,
     FuturesSettled,
     OrderView,
@@ -292,6 +293,7 @@ async def append_event(
     trading_day: str | None = None,
     futures: FuturesSettled | None = None,
     credit: CreditChanged | None = None,
+    etf: EtfChanged | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
@@ -307,6 +309,7 @@ async def append_event(
         trading_day=trading_day,
         futures=futures,
         credit=credit,
+        etf=etf,
     )
     uow.session.add(
         AccountEventRow(

@@ -87,3 +87,25 @@ class LendingPoolRow(SQLModel, table=True):
     __tablename__ = "lending_pool"
     symbol: str = Field(primary_key=True, max_length=16)
     total: int = 0
+
+
+class EtfArbitrageRow(SQLModel, table=True):
+    """One ETF arbitrage run (domain/trading/etf.py; services/products/etf.py moves it on): its legs'
+    orders, the estimate it was sent with and, once DONE, what it realised."""
+
+    __tablename__ = "etf_arbitrage_run"
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=40)
+    client_id: str = Field(max_length=40)
+    etf: str = Field(max_length=16)
+    direction: str = Field(max_length=8)
+    units: int = 1
+    status: str = Field(default="LEGS_WORKING", max_length=16)
+    estimated_pnl: Decimal = money()
+    first_orders: list[str] = Field(default_factory=list, sa_type=JsonText)
+    second_orders: list[str] = Field(default_factory=list, sa_type=JsonText)
+    conversion_cash: Decimal = money()
+    realised_pnl: Decimal | None = money(None)
+    note: str = Field(default="", max_length=255)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()

@@ -74,9 +74,31 @@ def upgrade() -> None:
     sa.Column('total', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('symbol')
     )
+    op.create_table('etf_arbitrage_run',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('etf', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    _money('estimated_pnl'),
+    sa.Column('first_orders', brokerql.store.columns.JsonText(), nullable=False),
+    sa.Column('second_orders', brokerql.store.columns.JsonText(), nullable=False),
+    _money('conversion_cash'),
+    _money('realised_pnl', nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('created_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', brokerql.store.columns.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_etf_arbitrage_run_account_id'), 'etf_arbitrage_run', ['account_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_etf_arbitrage_run_account_id'), table_name='etf_arbitrage_run')
+    op.drop_table('etf_arbitrage_run')
     op.drop_table('lending_pool')
     op.drop_table('credit_debt')
     op.drop_table('credit_account')

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.trading.commands import PlaceOrder
-from brokerql.services.products import FuturesSettlementService
+from brokerql.services.products.futures import FuturesSettlementService
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow

@@ -37,6 +37,28 @@ class RepayMargin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConvertEtf:
+    """申购 (`create`) or 赎回: `units` creation units of the ETF `etf` in the account."""
+
+    account_id: str
+    etf: str
+    units: int
+    create: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEtfArbitrage:
+    """T+0 ETF arbitrage as one action: PREMIUM buys the basket, creates and sells the ETF; DISCOUNT buys
+    the ETF, redeems and sells the basket. `estimate_only` prices it without sending anything."""
+
+    account_id: str
+    etf: str
+    units: int
+    direction: str  # PREMIUM or DISCOUNT
+    estimate_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReturnShares:
     """直接还券: give back `quantity` borrowed shares of `symbol` from the shares the account holds."""
 

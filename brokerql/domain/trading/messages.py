@@ -36,6 +36,9 @@ class AccountEventKind(StrEnum):
     SHARES_RETURNED = "SHARES_RETURNED"  # 直接还券
     MARGIN_INTEREST = "MARGIN_INTEREST"  # daily interest posted on financing and borrowed shares
     MARGIN_LINE_CROSSED = "MARGIN_LINE_CROSSED"  # the maintenance ratio moved into another zone
+    ETF_CREATED = "ETF_CREATED"  # constituents + cash became ETF shares (`etf` says how)
+    ETF_REDEEMED = "ETF_REDEEMED"  # ETF shares became constituents + cash
+    ETF_ARBITRAGE = "ETF_ARBITRAGE"  # an arbitrage run moved on (code: STARTED, CONVERTED, DONE, BROKEN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +164,24 @@ class CreditChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EtfChanged:
+    """An ETF creation or redemption, or a step of an arbitrage run (`run_id`, with its P&L)."""
+
+    action: str  # CREATED, REDEEMED, ARBITRAGE
+    etf: str
+    units: int
+    etf_shares: int = 0
+    cash: Decimal = Decimal(0)  # paid on creation, received on redemption
+    substituted: Decimal = Decimal(0)
+    cash_component: Decimal = Decimal(0)
+    fee: Decimal = Decimal(0)
+    run_id: str | None = None
+    status: str | None = None
+    estimated_pnl: Decimal | None = None
+    realised_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountEvent:
     """One entry of an account's event log, as stored and as pushed on `orderEvents`."""
 
@@ -175,3 +196,4 @@ class AccountEvent:
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
     futures: FuturesSettled | None = None  # FUTURES_SETTLED / FUTURES_DELIVERED
     credit: CreditChanged | None = None  # MARGIN_REPAID / SHARES_RETURNED / MARGIN_INTEREST / MARGIN_LINE_CROSSED
+    etf: EtfChanged | None = None  # ETF_CREATED / ETF_REDEEMED / ETF_ARBITRAGE

@@ -1,13 +1,19 @@
 """The product lines beyond the cash account (C6 ETF, C7 margin trading, C8 index futures): one service
-each, on top of the trading core (orders still go through `container.trading.place`)."""
+each, on top of the trading core (orders still go through `container.trading.place`).
+
+Nothing is imported here at module level: placeOrder imports the credit rules of this package, and the
+services here import the trading core, so the package itself stays free of either."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from brokerql.services.products.futures import FuturesSettlementService, SettlementOutcome
-from brokerql.services.products.margin import MarginService
-from brokerql.services.products.queries import ProductQueries
+if TYPE_CHECKING:
+    from brokerql.services.products.etf import EtfService
+    from brokerql.services.products.futures import FuturesSettlementService
+    from brokerql.services.products.margin import MarginService
+    from brokerql.services.products.queries import ProductQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +22,5 @@ class ProductServices:
 
     futures: FuturesSettlementService
     margin: MarginService
+    etf: EtfService
     queries: ProductQueries
-
-
-__all__ = ["FuturesSettlementService", "MarginService", "ProductQueries", "ProductServices", "SettlementOutcome"]

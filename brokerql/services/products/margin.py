@@ -1,8 +1,6 @@
-"""Margin trading (C7) use cases: the credit checks of placeOrder, repayments, returns, the live
-maintenance ratio and its line crossings. The rules are the domain's (domain/trading/margin.py).
-
-Prices for the collateral are the latest trade (the previous close before the first quote). They are
-read from the quote bus before any transaction: the bus must not be awaited under a database lock.
+"""Margin trading (C7) use cases: repayments, returns, the live maintenance ratio and its line
+crossings, the credit view. The rules are the domain's (domain/trading/margin.py); placeOrder's credit
+checks are in credit_rules.py. Prices are read before any transaction (see credit_rules.PriceBoard).
 """
 
 from __future__ import annotations
@@ -12,113 +10,27 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import Rejection
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading import credit_account, margin
-from brokerql.domain.trading.account import Account, AccountType
+from brokerql.domain.trading.account import AccountType
 from brokerql.domain.trading.commands import RepayMargin, ReturnShares
 from brokerql.domain.trading.ledger import LedgerError
-from brokerql.domain.trading.margin import DebtKind, Holdings, Zone
+from brokerql.domain.trading.margin import Zone
 from brokerql.domain.trading.messages import AccountEventKind, CreditChanged
-from brokerql.domain.trading.orders import Order, OrderPurpose
+from brokerql.services.products.credit_rules import PriceBoard, Quotes, holdings_of
 from brokerql.services.trading.accounts import open_account
 from brokerql.store.accounts import LoadedAccount, append_event, save_account
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.tables import AccountRow, PositionRow
-from brokerql.store.tables_trading import CreditDebtRow, LendingPoolRow
+from brokerql.store.tables import AccountRow
+from brokerql.store.tables_trading import CreditDebtRow
 
 log = logging.getLogger(__name__)
-
-# The demo's lendable inventory (券源) per symbol; 601318 has none to lend.
-DEMO_LENDING_POOL = {"600000": 50_000, "600519": 500, "000001": 50_000, "000858": 2_000, "510300": 200_000}
 WATCH_SECONDS = 5.0
-
-
-class Quotes(Protocol):
-    async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None: ...
-
-
-class PriceBoard:
-    """Latest prices of the instruments, read from the quote bus (previous close without a quote)."""
-
-    def __init__(self, quotes: Quotes, instruments: Mapping[str, Instrument]) -> None:
-        self.quotes, self.instruments = quotes, instruments
-
-    async def last(self, symbol: str) -> Decimal | None:
-        try:
-            snapshot = await self.quotes.snapshot(symbol)
-        except Exception:  # the bus is down: no price, the caller falls back or refuses
-            log.warning("no quote for %s", symbol, exc_info=True)
-            return None
-        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
-
-    async def all(self) -> dict[str, Decimal]:
-        symbols = list(self.instruments)
-        lasts = await asyncio.gather(*(self.last(s) for s in symbols))
-        pairs = zip(symbols, lasts, strict=True)
-        return {s: last if last is not None else self.instruments[s].prev_close for s, last in pairs}
-
-
-async def holdings_of(session: Any, account: Account, prices: Mapping[str, Decimal]) -> Holdings:
-    """Everything the account holds (all positions, not only those a change loaded), at `prices`."""
-    rows = (await session.scalars(select(PositionRow).where(PositionRow.account_id == account.id))).all()
-    positions = {r.symbol: r.quantity for r in rows}
-    positions.update({s: p.quantity for s, p in account.positions.items()})
-    return Holdings(account.funds.balance, {s: q for s, q in positions.items() if q}, prices)
-
-
-async def lendable(uow: UnitOfWork, symbol: str) -> int:
-    """Shares of `symbol` left to lend, counted under the pool row's lock (serialises short sales)."""
-    pool = await uow.session.scalar(uow.lock(select(LendingPoolRow).where(LendingPoolRow.symbol == symbol)))
-    if pool is None:
-        return 0
-    lent = await uow.session.scalar(
-        select(func.coalesce(func.sum(CreditDebtRow.quantity + CreditDebtRow.pending_quantity), 0)).where(
-            CreditDebtRow.kind == DebtKind.SHORT.value, CreditDebtRow.symbol == symbol
-        )
-    )
-    return pool.total - int(lent or 0)
-
-
-class CreditOrderRules:
-    """What placeOrder checks for a financing buy or a short sale, beyond the cash-account rules."""
-
-    def __init__(self, quotes: Quotes, instruments: Mapping[str, Instrument]) -> None:
-        self.prices = PriceBoard(quotes, instruments)
-        self.instruments = instruments
-
-    async def refusal(
-        self, uow: UnitOfWork, account: Account, order: Order, prices: Mapping[str, Decimal], last: Decimal | None
-    ) -> Rejection | None:
-        if account.type is not AccountType.MARGIN:
-            return Rejection("MARGIN_ACCOUNT_ONLY", f"{order.purpose.value} orders need a margin account.", "accountId")
-        if not order.purpose.takes_credit:
-            return None
-        if order.purpose is OrderPurpose.SHORT_SELL:
-            refused = margin.check_short_price(order.price, last, self.instruments[order.symbol].prev_close)
-            if refused is not None:
-                return refused
-        if order.price is None:
-            return Rejection("CREDIT_LIMIT_ONLY", "Financing buys and short sales are limit orders.", "type")
-        kind = DebtKind.FINANCING if order.purpose is OrderPurpose.FINANCING_BUY else DebtKind.SHORT
-        amount = order.price * order.quantity
-        holdings = await holdings_of(uow.session, account, prices)
-        refused = margin.check_new_credit(kind, order.symbol, amount, account.terms, holdings, account.credit)
-        if refused is None and kind is DebtKind.SHORT:
-            left = await lendable(uow, order.symbol)
-            if order.quantity > left:
-                refused = Rejection(
-                    "LENDING_POOL_EMPTY" if left <= 0 else "LENDING_POOL_SHORT",
-                    f"The lending pool has {max(left, 0)} shares of {order.symbol} to lend.",
-                    "quantity",
-                )
-        return refused
-
 
 @dataclass
 class CreditOutcome:

@@ -28,7 +28,7 @@ from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, OrderPurpose, OrderRejected, duplicate_client_order_id
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
-from brokerql.services.products.margin import CreditOrderRules
+from brokerql.services.products.credit_rules import CreditOrderRules
 from brokerql.services.trading.accounts import fee_basis, open_account, submit_command
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
