@@ -9,12 +9,21 @@ import strawberry
 
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.identity.roles import Permission as P
-from brokerql.domain.trading.commands import PlaceOrder, RepayMargin, ReturnShares
+from brokerql.domain.trading.commands import ConvertEtf, PlaceOrder, RepayMargin, ReturnShares, RunEtfArbitrage
 from brokerql.domain.trading.futures import risk_degree
 from brokerql.domain.trading.ledger import Funds
 from brokerql.domain.trading.orders import OrderPurpose
 from brokerql.resolvers.guards import require_operator
-from brokerql.schema.errors import UserError
+from brokerql.schema.errors import UserError, not_found
+from brokerql.schema.types.etf import (
+    ArbitrageEstimate,
+    ConvertEtfInput,
+    ConvertEtfPayload,
+    EtfArbitrageRun,
+    EtfChange,
+    RunEtfArbitrageInput,
+    RunEtfArbitragePayload,
+)
 from brokerql.schema.types.futures import (
     FuturesBook,
     FuturesPosition,
@@ -129,3 +138,50 @@ def _margin_command(input: MarginOrderInput) -> PlaceOrder | Rejection:
         account_id=str(input.account_id), symbol=input.symbol, side=_SIDE_OF[purpose], type=OrderType.LIMIT,
         quantity=input.quantity, price=input.price, client_order_id=input.client_order_id, purpose=purpose,
     )  # fmt: skip
+
+
+async def create_etf(
+    info: strawberry.Info, input: Annotated[ConvertEtfInput, strawberry.argument(description="What to create.")]
+) -> ConvertEtfPayload:
+    return await _convert(info, input, create=True)
+
+
+async def redeem_etf(
+    info: strawberry.Info, input: Annotated[ConvertEtfInput, strawberry.argument(description="What to redeem.")]
+) -> ConvertEtfPayload:
+    return await _convert(info, input, create=False)
+
+
+async def _convert(info: strawberry.Info, input: ConvertEtfInput, *, create: bool) -> ConvertEtfPayload:
+    principal = info.context.require_client()
+    command = ConvertEtf(account_id=str(input.account_id), etf=input.etf, units=input.units, create=create)
+    outcome = await info.context.container.products.etf.convert(principal.subject_id, command)
+    change = EtfChange.of(outcome.detail) if outcome.detail is not None else None
+    return ConvertEtfPayload(change=change, errors=[UserError.of(e) for e in outcome.errors])
+
+
+async def run_etf_arbitrage(
+    info: strawberry.Info,
+    input: Annotated[RunEtfArbitrageInput, strawberry.argument(description="The arbitrage to run or price.")],
+) -> RunEtfArbitragePayload:
+    principal = info.context.require_client()
+    command = RunEtfArbitrage(
+        account_id=str(input.account_id), etf=input.etf, units=input.units, direction=input.direction,
+        estimate_only=input.estimate_only,
+    )  # fmt: skip
+    outcome = await info.context.container.products.etf.arbitrage(principal.subject_id, command)
+    return RunEtfArbitragePayload(
+        estimate=ArbitrageEstimate.of(outcome.estimate) if outcome.estimate is not None else None,
+        run=EtfArbitrageRun.of(outcome.run) if outcome.run is not None else None,
+        errors=[UserError.of(e) for e in outcome.errors],
+    )
+
+
+async def etf_arbitrage_run(
+    info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The run id.")]
+) -> EtfArbitrageRun:
+    principal = info.context.require_client()
+    run = await info.context.container.products.etf.run_of(principal.subject_id, str(id))
+    if run is None:
+        raise not_found("EtfArbitrageRun")
+    return EtfArbitrageRun.of(run)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.permission import PermissionExtension
 
-from brokerql.domain.identity.tiers import TRADING_MARGIN
+from brokerql.domain.identity.tiers import TRADING_ETF_ARBITRAGE, TRADING_MARGIN
 from brokerql.monitor.extension import OperationMetrics
 from brokerql.resolvers import exchange, identity, market, products, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
@@ -24,6 +24,7 @@ from brokerql.schema.operation_limits import OperationLimits
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
+from brokerql.schema.types.etf import ConvertEtfPayload, EtfArbitrageRun, RunEtfArbitragePayload
 from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.futures import SettleFuturesPayload
 from brokerql.schema.types.margin import MarginChangePayload, MarginOrderPayload
@@ -65,6 +66,11 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery):
     trading_preferences: TradingPreferencesView = strawberry.field(
         resolver=trading_reads.trading_preferences, description="Your order-entry preferences (D2)."
     )
+    etf_arbitrage_run: EtfArbitrageRun = strawberry.field(
+        resolver=products.etf_arbitrage_run,
+        description="One of your ETF arbitrage runs (trading.etf_arbitrage): legs, status, estimated and realised P&L.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
@@ -96,6 +102,22 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
         resolver=products.return_shares,
         description="Margin trading (trading.margin): return borrowed shares you hold (直接还券).",
         extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    create_etf: ConvertEtfPayload = strawberry.mutation(
+        resolver=products.create_etf,
+        description="ETF arbitrage (trading.etf_arbitrage): create (申购) creation units from constituents and cash.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    redeem_etf: ConvertEtfPayload = strawberry.mutation(
+        resolver=products.redeem_etf,
+        description="ETF arbitrage (trading.etf_arbitrage): redeem (赎回) creation units into constituents and cash.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    run_etf_arbitrage: RunEtfArbitragePayload = strawberry.mutation(
+        resolver=products.run_etf_arbitrage,
+        description="ETF arbitrage (trading.etf_arbitrage): premium or discount arbitrage as one action, with its "
+        "P&L estimate.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
     )
     settle_futures: SettleFuturesPayload = strawberry.mutation(
         resolver=products.settle_futures,

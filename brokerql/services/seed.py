@@ -23,7 +23,7 @@ DEMO_CLIENTS = (
     ("std001", "张伟", "STANDARD", "200000"),
     ("std002", "王芳", "STANDARD", "200000"),
     ("silver001", "李娜", "SILVER", "500000"),
-    ("gold001", "刘洋", "GOLD", "1000000"),
+    ("gold001", "刘洋", "GOLD", "8000000"),  # enough for an ETF creation unit (C6 arbitrage)
     ("plat001", "陈静", "PLATINUM", "3000000"),
     ("vip001", "杨帆", "DIAMOND", "10000000"),
     ("trial001", "赵磊", "TRIAL", "0"),

@@ -23,6 +23,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size: 20 by 
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
+    from brokerql.schema.types.etf import EtfChange
     from brokerql.schema.types.futures import FuturesBook, FuturesSettlement
     from brokerql.schema.types.margin import CreditChange, MarginBook
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
@@ -288,7 +289,8 @@ class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
         description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED, "
-        "FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST or MARGIN_LINE_CROSSED."
+        "FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, MARGIN_LINE_CROSSED, "
+        "ETF_CREATED, ETF_REDEEMED or ETF_ARBITRAGE."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
@@ -304,13 +306,18 @@ class OrderEvent:
     credit: Annotated[CreditChange, strawberry.lazy("brokerql.schema.types.margin")] | None = strawberry.field(
         description="MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, MARGIN_LINE_CROSSED: what changed."
     )
+    etf: Annotated[EtfChange, strawberry.lazy("brokerql.schema.types.etf")] | None = strawberry.field(
+        description="ETF_CREATED, ETF_REDEEMED, ETF_ARBITRAGE: what moved, and an arbitrage run's P&L."
+    )
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
+        from brokerql.schema.types.etf import EtfChange
         from brokerql.schema.types.futures import FuturesSettlement
         from brokerql.schema.types.margin import CreditChange
 
         return cls(
+            etf=EtfChange.of(e.etf) if e.etf is not None else None,
             futures=FuturesSettlement.of(e.futures) if e.futures is not None else None,
             credit=CreditChange.of(e.credit) if e.credit is not None else None,
             seq=e.seq,

@@ -32,6 +32,7 @@ from brokerql.store.tables_trading import CreditDebtRow
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 5.0
 
+
 @dataclass
 class CreditOutcome:
     """A repayment's or return's result: what was paid or returned, or why not."""
