@@ -92,6 +92,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.setAlertRule": op(P.MONITOR_CONTROL), "Mutation.acknowledgeAlert": op(P.MONITOR_CONTROL),
     "Mutation.settleFutures": op(P.FUTURES_SETTLE),
     "Mutation.marginOrder": GOLD_UP, "Mutation.repayMargin": GOLD_UP, "Mutation.returnShares": GOLD_UP,
+    "Mutation.createEtf": GOLD_UP, "Mutation.redeemEtf": GOLD_UP, "Mutation.runEtfArbitrage": GOLD_UP,
+    "Query.etfArbitrageRun": GOLD_UP,
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
     "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.api.trading_helpers import events_until, trading_client
+from tests.api.trading_helpers import events_until, place, trading_client
 
 RUN = """mutation($i: RunEtfArbitrageInput!) { runEtfArbitrage(input: $i) {
   estimate { direction basketValue basketFees etfValue etfFees substituted cashComponent conversionFee pnl }
@@ -21,6 +21,14 @@ PCF = """{ instruments(symbols: ["510300", "510050"]) { edges { node { symbol cr
 
 async def test_gold_runs_a_premium_arbitrage_and_sees_it_booked(backend) -> None:  # type: ignore[no-untyped-def]
     async with trading_client(backend) as client:
+        # A buyer for the ETF leg: the simulated book alone is far thinner than 900,000 ETF shares.
+        await client.login("vip001")
+        etf_last = Decimal((await client.execute('{ quote(symbol: "510300") { last } }'))["data"]["quote"]["last"])
+        bid = (etf_last * Decimal("0.995")).quantize(Decimal("0.001"))
+        buyer = await place(
+            client, await client.account_id("CASH"), symbol="510300", price=str(bid), quantity=1_800_000
+        )
+        assert buyer["errors"] == [], buyer
         await client.login("gold001")
         pcfs = [e["node"] for e in (await client.execute(PCF))["data"]["instruments"]["edges"]]
         assert all(len(n["pcf"]) >= 10 for n in pcfs) and len(pcfs) == 2
