@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TierCode
+from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_ETF_ARBITRAGE, TRADING_MARGIN, TierCode
 from brokerql.resolvers.tiers import guarded_fields
 from brokerql.schema import build_schema
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
@@ -116,6 +116,34 @@ LAST = ("Mutation.logout",)
 ENTITLED_FIELDS = {
     "Quote.depth": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { depth { bids { price } } } }'),
     "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
+    "Mutation.marginOrder": (
+        TRADING_MARGIN,
+        'mutation { marginOrder(input: {accountId: "x", purpose: FINANCING_BUY, '
+        'symbol: "600000", price: "13.52", quantity: 100}) { errors { code } } }',
+    ),
+    "Mutation.repayMargin": (
+        TRADING_MARGIN,
+        'mutation { repayMargin(input: {accountId: "x", amount: "1"}) { errors { code } } }',
+    ),
+    "Mutation.returnShares": (
+        TRADING_MARGIN,
+        'mutation { returnShares(input: {accountId: "x", symbol: "600000", quantity: 100}) { errors { code } } }',
+    ),
+    "Mutation.createEtf": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { createEtf(input: {accountId: "x", etf: "510300", units: 1}) { errors { code } } }',
+    ),
+    "Mutation.redeemEtf": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { redeemEtf(input: {accountId: "x", etf: "510300", units: 1}) { errors { code } } }',
+    ),
+    "Mutation.runEtfArbitrage": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { runEtfArbitrage(input: {accountId: "x", '
+        'etf: "510300", units: 1, direction: "PREMIUM", estimateOnly: true}) '
+        "{ errors { code } } }",
+    ),
+    "Query.etfArbitrageRun": (TRADING_ETF_ARBITRAGE, '{ etfArbitrageRun(id: "x") { id } }'),
 }
 SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false", "Decimal": '"1"',
            "DateTime": '"2026-01-01T00:00:00+00:00"', "Date": '"2000-01-01"', "Upload": '"x"'}  # fmt: skip
