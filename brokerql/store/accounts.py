@@ -30,6 +30,7 @@ from brokerql.domain.trading.messages import (
     OrderView,
 )
 from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus
+from brokerql.domain.trading.parked import ParkedOrderView
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 from brokerql.store.tables_trading import CreditAccountRow, CreditDebtRow, FuturesPositionRow
@@ -236,6 +237,8 @@ def order_from_row(row: OrderRow) -> Order:
         reject_code=row.reject_code,
         reason=row.reject_reason,
         purpose=OrderPurpose(row.purpose),
+        basket_run_id=row.basket_run_id,
+        pair_id=row.pair_id,
     )
 
 
@@ -276,6 +279,7 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     row.frozen_quantity = order.leaves_qty if order.side is Side.SELL and order.status.is_working else 0
     row.reject_code, row.reject_reason = order.reject_code, order.reason
     row.purpose = order.purpose.value
+    row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
     row.created_at, row.updated_at = order.created_at, order.updated_at
     return row
 
@@ -294,6 +298,7 @@ async def append_event(
     futures: FuturesSettled | None = None,
     credit: CreditChanged | None = None,
     etf: EtfChanged | None = None,
+    parked: ParkedOrderView | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
@@ -310,6 +315,8 @@ async def append_event(
         futures=futures,
         credit=credit,
         etf=etf,
+        basket_run_id=order.basket_run_id if order is not None else None,
+        parked=parked,
     )
     uow.session.add(
         AccountEventRow(

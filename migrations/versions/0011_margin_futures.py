@@ -1,7 +1,7 @@
 """futures positions and margin held; margin-trading liabilities and lending pool; ETF creations
 
 Revision ID: 0011_margin_futures
-Revises: 0007_execution_reports
+Revises: 0008_baskets
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import brokerql.store.columns
 
 
 revision = '0011_margin_futures'
-down_revision = '0007_execution_reports'
+down_revision = '0008_baskets'
 branch_labels = None
 depends_on = None
 

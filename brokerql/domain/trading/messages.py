@@ -17,6 +17,7 @@ from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity, OrderFilled
 from brokerql.domain.trading.fees import Fees
 from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus, average_price
+from brokerql.domain.trading.parked import ParkedOrderView, ParkedStatus
 
 
 class AccountEventKind(StrEnum):
@@ -39,6 +40,22 @@ class AccountEventKind(StrEnum):
     ETF_CREATED = "ETF_CREATED"  # constituents + cash became ETF shares (`etf` says how)
     ETF_REDEEMED = "ETF_REDEEMED"  # ETF shares became constituents + cash
     ETF_ARBITRAGE = "ETF_ARBITRAGE"  # an arbitrage run moved on (code: STARTED, CONVERTED, DONE, BROKEN)
+    # A parked order's life (C5); the event carries the parked order as it stands (`parked`).
+    PARKED = "PARKED"
+    PARKED_TRIGGERED = "PARKED_TRIGGERED"
+    PARKED_CANCELED = "PARKED_CANCELED"
+    PARKED_EXPIRED = "PARKED_EXPIRED"
+    PARKED_FAILED = "PARKED_FAILED"
+
+
+# The event that records a parked order reaching each status (FIRING, the claim, is not announced).
+PARKED_EVENT_KIND: dict[ParkedStatus, AccountEventKind] = {
+    ParkedStatus.PARKED: AccountEventKind.PARKED,
+    ParkedStatus.TRIGGERED: AccountEventKind.PARKED_TRIGGERED,
+    ParkedStatus.CANCELED: AccountEventKind.PARKED_CANCELED,
+    ParkedStatus.EXPIRED: AccountEventKind.PARKED_EXPIRED,
+    ParkedStatus.FAILED: AccountEventKind.PARKED_FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +82,8 @@ class OrderView:
     created_at: datetime
     updated_at: datetime
     purpose: OrderPurpose = OrderPurpose.NORMAL
+    basket_run_id: str | None = None  # a basket run's leg (C4)
+    pair_id: str | None = None  # one side of a paired buy/sell
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -89,6 +108,8 @@ class OrderView:
             created_at=order.created_at,
             updated_at=order.updated_at,
             purpose=order.purpose,
+            basket_run_id=order.basket_run_id,
+            pair_id=order.pair_id,
         )
 
     @property
@@ -197,3 +218,5 @@ class AccountEvent:
     futures: FuturesSettled | None = None  # FUTURES_SETTLED / FUTURES_DELIVERED
     credit: CreditChanged | None = None  # MARGIN_REPAID / SHARES_RETURNED / MARGIN_INTEREST / MARGIN_LINE_CROSSED
     etf: EtfChanged | None = None  # ETF_CREATED / ETF_REDEEMED / ETF_ARBITRAGE
+    basket_run_id: str | None = None  # the event's order is a leg of this basket run (C4)
+    parked: ParkedOrderView | None = None  # PARKED_*: the parked order after the change

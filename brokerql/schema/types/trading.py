@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from brokerql.schema.types.etf import EtfChange
     from brokerql.schema.types.futures import FuturesBook, FuturesSettlement
     from brokerql.schema.types.margin import CreditChange, MarginBook
+    from brokerql.schema.types.parked import ParkedOrder
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
 
@@ -229,6 +230,8 @@ class Order:
     )
     created_at: datetime = strawberry.field(description="When the order was accepted.")
     updated_at: datetime = strawberry.field(description="When the order last changed.")
+    basket_run_id: strawberry.ID | None = strawberry.field(description="The basket run this order is a leg of.")
+    pair_id: strawberry.ID | None = strawberry.field(description="The paired buy/sell this order is one side of.")
 
     @classmethod
     def from_view(cls, v: OrderView) -> Order:
@@ -252,6 +255,8 @@ class Order:
             purpose=v.purpose.value,
             created_at=v.created_at,
             updated_at=v.updated_at,
+            basket_run_id=strawberry.ID(v.basket_run_id) if v.basket_run_id else None,
+            pair_id=strawberry.ID(v.pair_id) if v.pair_id else None,
         )
 
 
@@ -288,17 +293,20 @@ class Fill:
 class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
-        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED, "
-        "FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, MARGIN_LINE_CROSSED, "
-        "ETF_CREATED, ETF_REDEEMED or ETF_ARBITRAGE."
+        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED; "
+        "for parked orders PARKED, PARKED_TRIGGERED, PARKED_CANCELED, PARKED_EXPIRED or PARKED_FAILED; for the "
+        "product lines FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, "
+        "MARGIN_LINE_CROSSED, ETF_CREATED, ETF_REDEEMED or ETF_ARBITRAGE."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
-    order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
+    order: Order | None = strawberry.field(
+        description="The order after the change (null for DAY_SETTLED and parked-order events)."
+    )
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
     code: str | None = strawberry.field(
-        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, MARGIN_CALL on FUTURES_SETTLED, "
-        "MARGIN_WARNING / MARGIN_LIQUIDATION / MARGIN_SAFE on MARGIN_LINE_CROSSED."
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, the rejection's on PARKED_FAILED, "
+        "MARGIN_CALL on FUTURES_SETTLED, MARGIN_WARNING / MARGIN_LIQUIDATION / MARGIN_SAFE on MARGIN_LINE_CROSSED."
     )
     futures: Annotated[FuturesSettlement, strawberry.lazy("brokerql.schema.types.futures")] | None = strawberry.field(
         description="FUTURES_SETTLED / FUTURES_DELIVERED: what the settlement did to the position and cash."
@@ -308,6 +316,12 @@ class OrderEvent:
     )
     etf: Annotated[EtfChange, strawberry.lazy("brokerql.schema.types.etf")] | None = strawberry.field(
         description="ETF_CREATED, ETF_REDEEMED, ETF_ARBITRAGE: what moved, and an arbitrage run's P&L."
+    )
+    parked_order: Annotated[ParkedOrder, strawberry.lazy("brokerql.schema.types.parked")] | None = strawberry.field(
+        description="The parked order after the change, for PARKED_* events."
+    )
+    basket_run_id: strawberry.ID | None = strawberry.field(
+        description="The basket run whose leg changed (query basketRun for its completion)."
     )
 
     @classmethod
@@ -327,7 +341,15 @@ class OrderEvent:
             order=Order.from_view(e.order) if e.order is not None else None,
             fill=Fill.from_view(e.fill) if e.fill is not None else None,
             code=e.code,
+            basket_run_id=strawberry.ID(e.basket_run_id) if e.basket_run_id else None,
+            parked_order=_parked(e),
         )
+
+
+def _parked(e: AccountEvent) -> ParkedOrder | None:
+    from brokerql.schema.types.parked import ParkedOrder
+
+    return ParkedOrder.of(e.parked) if e.parked is not None else None
 
 
 @strawberry.type(description="Sent every BROKERQL_HEARTBEAT_SECONDS on streams: the link is alive.")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -19,9 +20,9 @@ from brokerql.domain.common import Rejection
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading import margin
 from brokerql.domain.trading.account import Account, AccountType
+from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.margin import DebtKind, Holdings
 from brokerql.domain.trading.orders import Order, OrderPurpose
-from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import PositionRow
 from brokerql.store.tables_trading import CreditDebtRow, LendingPoolRow
 
@@ -64,17 +65,27 @@ async def holdings_of(session: Any, account: Account, prices: Mapping[str, Decim
     return Holdings(account.funds.balance, {s: q for s, q in positions.items() if q}, prices)
 
 
-async def lendable(uow: UnitOfWork, symbol: str) -> int:
-    """Shares of `symbol` left to lend, counted under the pool row's lock (serialises short sales)."""
-    pool = await uow.session.scalar(uow.lock(select(LendingPoolRow).where(LendingPoolRow.symbol == symbol)))
+async def lendable(session: Any, symbol: str, lock: Callable[[Any], Any] = lambda q: q) -> int:
+    """Shares of `symbol` left to lend; placing counts them under the pool row's lock (`lock`, the unit
+    of work's), which serialises short sales of a symbol."""
+    pool = await session.scalar(lock(select(LendingPoolRow).where(LendingPoolRow.symbol == symbol)))
     if pool is None:
         return 0
-    lent = await uow.session.scalar(
+    lent = await session.scalar(
         select(func.coalesce(func.sum(CreditDebtRow.quantity + CreditDebtRow.pending_quantity), 0)).where(
             CreditDebtRow.kind == DebtKind.SHORT.value, CreditDebtRow.symbol == symbol
         )
     )
     return pool.total - int(lent or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditContext:
+    """What the credit check of an admission needs from the database, read in the placing transaction:
+    everything the account holds at the collateral prices, and what the lending pool has left."""
+
+    holdings: Holdings
+    lendable: Mapping[str, int]
 
 
 class CreditOrderRules:
@@ -84,9 +95,27 @@ class CreditOrderRules:
         self.prices = PriceBoard(quotes, instruments)
         self.instruments = instruments
 
-    async def refusal(
-        self, uow: UnitOfWork, account: Account, order: Order, prices: Mapping[str, Decimal], last: Decimal | None
+    async def context(
+        self,
+        session: Any,
+        account: Account,
+        commands: Sequence[PlaceOrder],
+        prices: Mapping[str, Decimal] | None,
+        lock: Callable[[Any], Any] = lambda q: q,
+    ) -> CreditContext | None:
+        """None unless a command takes credit; `prices` were read before the transaction."""
+        if prices is None or not any(c.purpose.takes_credit for c in commands):
+            return None
+        shorts = sorted({c.symbol for c in commands if c.purpose is OrderPurpose.SHORT_SELL})
+        pool = {symbol: await lendable(session, symbol, lock) for symbol in shorts}
+        return CreditContext(await holdings_of(session, account, prices), pool)
+
+    def refusal(
+        self, account: Account, order: Order, context: CreditContext | None, last: Decimal | None
     ) -> Rejection | None:
+        """The credit rules for one order (none for ordinary orders)."""
+        if order.purpose is OrderPurpose.NORMAL:
+            return None
         if account.type is not AccountType.MARGIN:
             return Rejection("MARGIN_ACCOUNT_ONLY", f"{order.purpose.value} orders need a margin account.", "accountId")
         if not order.purpose.takes_credit:
@@ -97,12 +126,13 @@ class CreditOrderRules:
                 return refused
         if order.price is None:
             return Rejection("CREDIT_LIMIT_ONLY", "Financing buys and short sales are limit orders.", "type")
+        if context is None:
+            return Rejection("MARKET_DATA_UNAVAILABLE", "Collateral prices are unavailable; try again.", "symbol")
         kind = DebtKind.FINANCING if order.purpose is OrderPurpose.FINANCING_BUY else DebtKind.SHORT
         amount = order.price * order.quantity
-        holdings = await holdings_of(uow.session, account, prices)
-        refused = margin.check_new_credit(kind, order.symbol, amount, account.terms, holdings, account.credit)
+        refused = margin.check_new_credit(kind, order.symbol, amount, account.terms, context.holdings, account.credit)
         if refused is None and kind is DebtKind.SHORT:
-            left = await lendable(uow, order.symbol)
+            left = context.lendable.get(order.symbol, 0)
             if order.quantity > left:
                 refused = Rejection(
                     "LENDING_POOL_EMPTY" if left <= 0 else "LENDING_POOL_SHORT",
