@@ -108,6 +108,8 @@ class EtfArbitrageRow(SQLModel, table=True):
     conversion_cash: Decimal = money()
     realised_pnl: Decimal | None = money(None)
     note: str = Field(default="", max_length=255)
+
+
 class ParkedOrderRow(SQLModel, table=True):
     """A parked order (埋单, C5): an order held until its trigger fires, then placed through placeOrder.
 
