@@ -108,6 +108,8 @@ class EtfArbitrageRow(SQLModel, table=True):
     conversion_cash: Decimal = money()
     realised_pnl: Decimal | None = money(None)
     note: str = Field(default="", max_length=255)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class ParkedOrderRow(SQLModel, table=True):
