@@ -94,6 +94,14 @@ async def test_a_short_opens_without_shares_and_a_cash_account_still_cannot_shor
         # resting (far above the market): an opening short needs no shares, only margin
         short = await place(client, futures_account, symbol="IF2612", side="SELL", price="5000.0", quantity=1)
         assert short["errors"] == [] and short["order"]["status"] == "NEW", short
+        me = await client.execute(
+            "{ me { accounts { type margin { zone } futures { marginInUse positions { direction "
+            "quantity pendingOpen } } } } }"
+        )
+        books = {a["type"]: a for a in me["data"]["me"]["accounts"]}
+        assert books["FUTURES"]["futures"]["positions"] == [{"direction": "SHORT", "quantity": 0, "pendingOpen": 1}]
+        assert books["CASH"]["futures"] is None and books["CASH"]["margin"] is None
+        assert books["MARGIN"]["margin"]["zone"] == "SAFE"
         wrong_way = await place(client, futures_account, symbol="IF2612", side="BUY", price="4200.0", quantity=1)
         assert [e["code"] for e in wrong_way["errors"]] == ["FUTURES_OPPOSITE_POSITION"]
         off_tick = await place(client, futures_account, symbol="IF2612", side="SELL", price="5000.1", quantity=1)
