@@ -10,8 +10,9 @@ ETF_ARBITRAGE event on the account's stream:
      if a leg ends without filling: what was bought stays in the account.
 `advance` moves a run on; `watch` calls it for every unfinished run every second.
 
-Seam: the basket legs are placed one PlaceOrder each (`_place_legs`). When the baskets issue's basket
-runs land, `_place_legs` becomes one basket run and `_legs_state` reads that run's state instead.
+Seam: the basket legs are plain PlaceOrder commands placed all or none with `place_all` (the same
+path basket runs use); `_place_legs` is where they would become a basket run (to follow and top up
+with basketRun) and `_legs_state` where the run's state would be read instead of the orders'.
 """
 
 from __future__ import annotations
@@ -175,18 +176,35 @@ class EtfService:
         prices: Mapping[str, Decimal],
         step: str,
     ) -> tuple[list[str], Rejection | None]:
-        """One marketable limit order per leg through PlaceOrderService (the seam for basket runs)."""
+        """Marketable limit orders, one per leg, through PlaceOrderService. The first legs go all or none
+        (`place_all`: nothing is bought unless the whole basket is accepted); the second legs one by one,
+        so that a retry after a crash finds each by its client order id instead of placing it twice."""
+        commands = [
+            PlaceOrder(
+                account_id=run.account_id,
+                symbol=symbol,
+                side=side,
+                type=OrderType.LIMIT,
+                quantity=quantity,
+                price=self._leg_price(self.instruments[symbol], side, prices[symbol]),
+                client_order_id=f"{run.id}:{step}:{symbol}",
+            )
+            for symbol, quantity in legs
+        ]
+        if step == "1":
+            batch = await self.place.place_all(client_id, run.account_id, commands)
+            if not batch.placed:
+                refused = batch.errors or next((a.errors for a in batch.admissions if a.errors), [])
+                first = refused[0] if refused else Rejection("REJECTED", "refused")
+                leg = next((a.command.symbol for a in batch.admissions if a.errors), "")
+                return [], Rejection(first.code, f"leg {leg}: {first.message}".strip(), "units")
+            return [o.id for o in batch.orders], None
         ids: list[str] = []
-        for symbol, quantity in legs:
-            price = self._leg_price(self.instruments[symbol], side, prices[symbol])
-            command = PlaceOrder(
-                account_id=run.account_id, symbol=symbol, side=side, type=OrderType.LIMIT, quantity=quantity,
-                price=price, client_order_id=f"{run.id}:{step}:{symbol}",
-            )  # fmt: skip
+        for command in commands:
             outcome = await self.place.place(client_id, command)
             if outcome.order is None:
                 first = outcome.errors[0] if outcome.errors else Rejection("REJECTED", "refused")
-                return ids, Rejection(first.code, f"leg {symbol}: {first.message}", "units")
+                return ids, Rejection(first.code, f"leg {command.symbol}: {first.message}", "units")
             ids.append(outcome.order.id)
         return ids, None
 
