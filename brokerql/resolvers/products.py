@@ -9,7 +9,14 @@ import strawberry
 
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.identity.roles import Permission as P
-from brokerql.domain.trading.commands import ConvertEtf, PlaceOrder, RepayMargin, ReturnShares, RunEtfArbitrage
+from brokerql.domain.trading.commands import (
+    ConvertEtf,
+    PlaceOrder,
+    RepayMargin,
+    ReturnShares,
+    RunEtfArbitrage,
+    TradeEtfBasket,
+)
 from brokerql.domain.trading.futures import risk_degree
 from brokerql.domain.trading.ledger import Funds
 from brokerql.domain.trading.orders import OrderPurpose
@@ -23,6 +30,8 @@ from brokerql.schema.types.etf import (
     EtfChange,
     RunEtfArbitrageInput,
     RunEtfArbitragePayload,
+    TradeEtfBasketInput,
+    TradeEtfBasketPayload,
 )
 from brokerql.schema.types.futures import (
     FuturesBook,
@@ -185,3 +194,17 @@ async def etf_arbitrage_run(
     if run is None:
         raise not_found("EtfArbitrageRun")
     return EtfArbitrageRun.of(run)
+
+
+async def trade_etf_basket(
+    info: strawberry.Info,
+    input: Annotated[TradeEtfBasketInput, strawberry.argument(description="The ETF, units and side.")],
+) -> TradeEtfBasketPayload:
+    principal = info.context.require_client()
+    command = TradeEtfBasket(
+        account_id=str(input.account_id), etf=input.etf, units=input.units, side=Side(input.side.value)
+    )
+    outcome = await info.context.container.products.etf.trade_basket(principal.subject_id, command)
+    return TradeEtfBasketPayload(
+        orders=[Order.from_view(o) for o in outcome.orders], errors=[UserError.of(e) for e in outcome.errors]
+    )

@@ -26,7 +26,12 @@ from brokerql.schema.parked_root import ParkedMutation, ParkedQuery
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
-from brokerql.schema.types.etf import ConvertEtfPayload, EtfArbitrageRun, RunEtfArbitragePayload
+from brokerql.schema.types.etf import (
+    ConvertEtfPayload,
+    EtfArbitrageRun,
+    RunEtfArbitragePayload,
+    TradeEtfBasketPayload,
+)
 from brokerql.schema.types.exchange import ExchangeStatus
 from brokerql.schema.types.futures import SettleFuturesPayload
 from brokerql.schema.types.margin import MarginChangePayload, MarginOrderPayload
@@ -113,6 +118,11 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
     redeem_etf: ConvertEtfPayload = strawberry.mutation(
         resolver=products.redeem_etf,
         description="ETF arbitrage (trading.etf_arbitrage): redeem (赎回) creation units into constituents and cash.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    trade_etf_basket: TradeEtfBasketPayload = strawberry.mutation(
+        resolver=products.trade_etf_basket,
+        description="ETF arbitrage (trading.etf_arbitrage): buy or sell an ETF's PCF basket x units, all legs or none.",
         extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
     )
     run_etf_arbitrage: RunEtfArbitragePayload = strawberry.mutation(

@@ -102,7 +102,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.settleFutures": op(P.FUTURES_SETTLE),
     "Mutation.marginOrder": GOLD_UP, "Mutation.repayMargin": GOLD_UP, "Mutation.returnShares": GOLD_UP,
     "Mutation.createEtf": GOLD_UP, "Mutation.redeemEtf": GOLD_UP, "Mutation.runEtfArbitrage": GOLD_UP,
-    "Query.etfArbitrageRun": GOLD_UP,
+    "Query.etfArbitrageRun": GOLD_UP, "Mutation.tradeEtfBasket": GOLD_UP,
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
     "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),
@@ -148,6 +148,10 @@ ENTITLED_FIELDS = {
     "Mutation.createEtf": (
         TRADING_ETF_ARBITRAGE,
         'mutation { createEtf(input: {accountId: "x", etf: "510300", units: 1}) { errors { code } } }',
+    ),
+    "Mutation.tradeEtfBasket": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { tradeEtfBasket(input: {accountId: "x", etf: "510300", units: 1, side: BUY}) { errors { code } } }',
     ),
     "Mutation.redeemEtf": (
         TRADING_ETF_ARBITRAGE,

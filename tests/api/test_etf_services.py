@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from brokerql.domain.common import Side
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Substitution
 from brokerql.domain.trading.account import check_invariants
-from brokerql.domain.trading.commands import ConvertEtf, RunEtfArbitrage
+from brokerql.domain.trading.commands import ConvertEtf, RunEtfArbitrage, TradeEtfBasket
 from brokerql.services.products.etf import EtfService
 from brokerql.services.trading import ExecutionBooking, PlaceOrderService
 from brokerql.store.accounts import load_account
@@ -133,4 +134,23 @@ async def test_creation_needs_the_basket_and_redemption_gives_it_back(backend) -
             line.symbol: line.quantity for line in ETF.pcf if line.substitution is Substitution.ALLOWED
         }
         assert all(p.sellable_quantity == p.quantity for p in positions.values())  # sellable the same day
+    await db.dispose()
+
+
+async def test_the_pcf_basket_goes_all_legs_or_none(backend) -> None:  # type: ignore[no-untyped-def]
+    db = Database(backend.settings.database_url)
+    service, _, client_id, account_id = await setup(db, "4.650")
+    in_kind = {line.symbol: line.quantity * 2 for line in ETF.pcf if line.substitution is not Substitution.MUST_CASH}
+    placed = await service.trade_basket(
+        client_id, TradeEtfBasket(account_id=account_id, etf="510300", units=2, side=Side.BUY)
+    )
+    assert placed.errors == [] and {o.symbol: o.quantity for o in placed.orders} == in_kind
+    # three units more do not fit the cash left: nothing of them is placed
+    refused = await service.trade_basket(
+        client_id, TradeEtfBasket(account_id=account_id, etf="510300", units=3, side=Side.BUY)
+    )
+    assert refused.orders == [] and {e.code for e in refused.errors} == {"INSUFFICIENT_FUNDS"}
+    async with db.read() as session:
+        count = len((await session.scalars(select(OrderRow).where(OrderRow.account_id == account_id))).all())
+    assert count == len(in_kind)
     await db.dispose()

@@ -47,6 +47,17 @@ class ConvertEtf:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TradeEtfBasket:
+    """Buy or sell an ETF's in-kind constituents (its PCF lines other than MUST_CASH) x `units` creation
+    units, all legs or none."""
+
+    account_id: str
+    etf: str
+    units: int
+    side: Side
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunEtfArbitrage:
     """T+0 ETF arbitrage as one action: PREMIUM buys the basket, creates and sells the ETF; DISCOUNT buys
     the ETF, redeems and sells the basket. `estimate_only` prices it without sending anything."""

@@ -11,6 +11,7 @@ from brokerql.domain import rounding
 from brokerql.domain.trading import etf as rules
 from brokerql.domain.trading.messages import EtfChanged
 from brokerql.schema.errors import UserError
+from brokerql.schema.types.trading import Order, OrderSide
 from brokerql.store.tables_trading import EtfArbitrageRow
 
 
@@ -56,6 +57,20 @@ class ConvertEtfPayload:
     errors: list[UserError] = strawberry.field(
         description="e.g. NOT_AN_ETF, BAD_UNITS, INSUFFICIENT_POSITION (a FORBIDDEN line short), INSUFFICIENT_FUNDS."
     )
+
+
+@strawberry.input(description="Buy or sell an ETF's in-kind constituents (PCF lines but MUST_CASH) x units.")
+class TradeEtfBasketInput:
+    account_id: strawberry.ID = strawberry.field(description="Your CASH or MARGIN account.")
+    etf: str = strawberry.field(description="The ETF whose PCF to trade, e.g. 510300.")
+    units: int = strawberry.field(description="Creation units: each line's quantity is multiplied by it.")
+    side: OrderSide = strawberry.field(description="BUY or SELL every leg.")  # type: ignore[valid-type]
+
+
+@strawberry.type(description="Result of tradeEtfBasket: every leg's order, or none.")
+class TradeEtfBasketPayload:
+    orders: list[Order] = strawberry.field(description="One marketable limit order per leg (empty if refused).")
+    errors: list[UserError] = strawberry.field(description="The refused legs' codes (nothing was placed).")
 
 
 @strawberry.type(description="An arbitrage priced before it is sent, at the latest prices.")

@@ -30,9 +30,9 @@ from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.instruments import Instrument, Substitution
 from brokerql.domain.trading import etf as rules
 from brokerql.domain.trading.account import AccountType
-from brokerql.domain.trading.commands import ConvertEtf, PlaceOrder, RunEtfArbitrage
+from brokerql.domain.trading.commands import ConvertEtf, PlaceOrder, RunEtfArbitrage, TradeEtfBasket
 from brokerql.domain.trading.ledger import LedgerError
-from brokerql.domain.trading.messages import AccountEventKind, EtfChanged
+from brokerql.domain.trading.messages import AccountEventKind, EtfChanged, OrderView
 from brokerql.domain.trading.orders import OrderStatus
 from brokerql.services.products.credit_rules import PriceBoard, Quotes
 from brokerql.services.trading.accounts import fee_basis, open_account
@@ -52,6 +52,12 @@ WATCH_SECONDS = 1.0
 @dataclass
 class ConversionOutcome:
     detail: EtfChanged | None = None
+    errors: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class BasketOutcome:
+    orders: list[OrderView] = field(default_factory=list)
     errors: list[Rejection] = field(default_factory=list)
 
 
@@ -124,6 +130,37 @@ class EtfService:
         kind = AccountEventKind.ETF_CREATED if command.create else AccountEventKind.ETF_REDEEMED
         await append_event(uow, loaded.row, kind, now=now, etf=detail)
         return detail
+
+    # -- the PCF basket ----------------------------------------------------------------------------------
+
+    async def trade_basket(self, client_id: str, command: TradeEtfBasket) -> BasketOutcome:
+        """The in-kind PCF lines x units as marketable limit orders, placed all or none."""
+        etf = self.instruments.get(command.etf)
+        if etf is None or not etf.pcf:
+            return BasketOutcome(errors=[Rejection("NOT_AN_ETF", f"{command.etf} has no PCF.", "etf")])
+        if isinstance(command.units, bool) or command.units <= 0:
+            return BasketOutcome(errors=[Rejection("BAD_UNITS", "A positive whole number of units.", "units")])
+        prices = await self.prices.all()
+        commands = [
+            PlaceOrder(
+                account_id=command.account_id,
+                symbol=symbol,
+                side=command.side,
+                type=OrderType.LIMIT,
+                quantity=quantity,
+                price=self._leg_price(self.instruments[symbol], command.side, prices[symbol]),
+            )
+            for symbol, quantity in self._basket_legs(etf, command.units)
+        ]
+        batch = await self.place.place_all(client_id, command.account_id, commands)
+        if batch.placed:
+            return BasketOutcome(orders=batch.orders)
+        errors = batch.errors or [
+            Rejection(e.code, f"leg {a.command.symbol}: {e.message}", e.field)
+            for a in batch.admissions
+            for e in a.errors
+        ]
+        return BasketOutcome(errors=errors)
 
     # -- arbitrage ----------------------------------------------------------------------------------------
 
