@@ -154,3 +154,26 @@ async def test_the_pcf_basket_goes_all_legs_or_none(backend) -> None:  # type: i
         count = len((await session.scalars(select(OrderRow).where(OrderRow.account_id == account_id))).all())
     assert count == len(in_kind)
     await db.dispose()
+
+
+async def test_discount_arbitrage_buys_redeems_sells_and_books_its_estimate(backend) -> None:  # type: ignore[no-untyped-def]
+    db = Database(backend.settings.database_url)
+    service, booking, client_id, account_id = await setup(db, "4.600")  # IOPV 4.650: a 1.08% discount
+    command = RunEtfArbitrage(account_id=account_id, etf="510300", units=1, direction="DISCOUNT")
+    started = await service.arbitrage(client_id, command)
+    assert started.errors == [] and started.run is not None and started.estimate is not None
+    assert started.estimate.pnl > 0 and len(started.run.first_orders) == 1  # the ETF buy
+    prices = {s: i.prev_close for s, i in DEMO_INSTRUMENTS.items()} | {"510300": Decimal("4.600")}
+    await fill_all(db, booking, started.run.first_orders, prices)
+    converted = await service.advance(started.run.id)
+    assert converted is not None and converted.status == "CONVERTED"
+    in_kind = [line for line in ETF.pcf if line.substitution is not Substitution.MUST_CASH]
+    assert len(converted.second_orders) == len(in_kind)  # the redeemed shares, sold the same day
+    await fill_all(db, booking, converted.second_orders, prices)
+    done = await service.advance(started.run.id)
+    assert done is not None and done.status == "DONE" and done.realised_pnl == started.estimate.pnl
+    async with db.transaction() as uow:
+        loaded = await load_account(uow, account_id)
+        assert loaded is not None and check_invariants(loaded.account) == []
+        assert loaded.account.funds.balance == CASH + started.estimate.pnl
+    await db.dispose()
