@@ -1,7 +1,7 @@
 """compliance: board eligibility grants, trading experience, daily assets, sticky forced tiers
 
 Revision ID: 0010_compliance
-Revises: 0008_baskets
+Revises: 0011_margin_futures
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -11,7 +11,7 @@ import brokerql.store.columns
 
 
 revision = '0010_compliance'
-down_revision = '0008_baskets'
+down_revision = '0011_margin_futures'
 branch_labels = None
 depends_on = None
 

@@ -48,6 +48,16 @@ class GraphQLClient:
         self.token = result["data"]["login"]["accessToken"]
         return self.token
 
+    async def switch_account(self, account_type: str) -> str:
+        """Make the session act for another account type (orders elsewhere are refused): the new token."""
+        result = await self.execute(
+            "mutation($t: AccountType!) { switchAccount(accountType: $t) { accessToken errors { code } } }",
+            {"t": account_type},
+        )
+        assert result["data"]["switchAccount"]["errors"] == [], result
+        self.token = result["data"]["switchAccount"]["accessToken"]
+        return self.token
+
     async def account_id(self, account_type: str = "CASH") -> str:
         me = await self.execute("{ me { accounts { id type } } }")
         return next(a["id"] for a in me["data"]["me"]["accounts"] if a["type"] == account_type)

@@ -9,18 +9,11 @@ from brokerql.schema import build_schema
 from tests.api.conftest import GraphQLClient
 from tests.api.trading_helpers import place
 
-# Keys whose features are being built on other branches (ETF arbitrage):
-# each guards its own operations there. When one of them arrives the test below fails until its key
-# is removed from here, so this set can only shrink.
-AWAITING_THEIR_FEATURE = frozenset({"trading.etf_arbitrage"})
-
 
 def test_every_entitlement_key_guards_a_field_or_an_operation() -> None:
     guarded = guarded_fields(build_schema()._schema)
     unguarded = {key for key in ALL_ENTITLEMENTS if not guarded.get(key)}
-    assert unguarded - AWAITING_THEIR_FEATURE == set(), f"these keys guard nothing: {unguarded}"
-    arrived = AWAITING_THEIR_FEATURE - unguarded
-    assert arrived == set(), f"{arrived} now guard {[guarded[k] for k in arrived]}: remove them from the set"
+    assert unguarded == set(), f"these keys guard nothing: {unguarded}"
     assert set(guarded) <= ALL_ENTITLEMENTS, "a field names a key that no tier can hold"
 
 

@@ -68,6 +68,9 @@ class OrderFilled(OrderEvent):
     fees: Fees  # in CNY, what the account pays
     liquidity: Liquidity = Liquidity.TAKER
     settlement_rate: Decimal = Decimal(1)  # CNY per unit of the trade currency (Stock Connect: HKD)
+    # How much of the order's frozen cash this fill uses, when the account type decides it (futures:
+    # margin + fee); None: the cash-account rule of `cash_movement_of_fill`.
+    frozen_used: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:

@@ -40,7 +40,7 @@ class FeeBreakdown:
 class RuleCheck:
     rule: str = strawberry.field(
         description="PRICE_INSTRUCTION, ENTITLEMENT, INSTRUMENT, HALT, COMPLIANCE, PRICE, VENUE, BOARD_RULES, "
-        "POSITION or FUNDS (more may be added)."
+        "POSITION, CREDIT or FUNDS (more may be added)."
     )
     outcome: CheckOutcome = strawberry.field(description="PASSED, FAILED, or SKIPPED after an earlier failure.")
     errors: list[UserError] = strawberry.field(description="Why the rule refused the order (empty unless FAILED).")

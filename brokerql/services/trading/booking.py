@@ -108,6 +108,8 @@ class ExecutionBooking:
             liquidity=execution.liquidity,
             settlement_rate=rate,
         )
+        fill = account.complete_fill(order, fill)  # the account type's arithmetic (futures: fee, margin)
+        fees = fill.fees
         fill_row = FillRow(
             id=fill.fill_id,
             exec_id=exec_id,
