@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
+    # Quote streams over graphql-transport-ws write one shared, pre-serialized frame per (snapshot,
+    # selection, entitlement set) to every matching socket (subscriptions/push_channel.py). Off:
+    # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
+    quote_broadcast: bool = True
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
     max_body_bytes: int = Field(64 * 1024, gt=0)
     query_max_tokens: int = Field(2000, gt=0)

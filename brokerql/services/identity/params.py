@@ -1,7 +1,15 @@
-"""System parameters (A5): editable at run time, read through a one-second cache."""
+"""System parameters (A5): editable at run time, read through a one-second cache.
+
+Every open stream asks for `session.idle_minutes` at its heartbeat and every HTTP request for the login
+policy, so the cache is filled in a single flight: when it expires under load, one read refreshes it
+and every caller that arrives meanwhile awaits that read instead of sending its own (18,000 streams
+used to exhaust the connection pool here). An operator's change in this process drops the cache at
+once (`forget`); other processes see it within CACHE_SECONDS.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -29,18 +37,30 @@ class SystemParameters:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: tuple[float, dict[str, str]] | None = None
+        self._reading: asyncio.Future[dict[str, str]] | None = None
+        self._generation = 0  # bumped by forget(): a read that started before a change is not cached
 
     def forget(self) -> None:
         self._cache = None
+        self._reading = None  # callers from now on start a fresh read
+        self._generation += 1
 
     async def all(self) -> dict[str, str]:
-        now = time.monotonic()
-        if self._cache is not None and now - self._cache[0] < CACHE_SECONDS:
-            return self._cache[1]
+        cached = self._cache
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.ensure_future(self._read())
+        # shield: one caller that gives up (a closed stream) must not cancel the read the others await
+        return await asyncio.shield(self._reading)
+
+    async def _read(self) -> dict[str, str]:
+        started, generation = time.monotonic(), self._generation
         async with self.db.read() as session:
             rows = (await session.scalars(select(SystemParameterRow))).all()
         values = {**DEFAULTS, **{r.key: r.value for r in rows}}
-        self._cache = (now, values)
+        if generation == self._generation:
+            self._cache = (started, values)
         return values
 
     async def integer(self, key: str) -> int:
