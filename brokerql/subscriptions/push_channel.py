@@ -25,6 +25,7 @@ subscription keeps only the newest snapshot per symbol: latest wins, nothing que
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
@@ -141,31 +142,41 @@ class PushChannel:
         viewer_key = await viewer.key()
         key = (*self.selection_key(), viewer_key)
         entry = frames.get(key)
-        mine = entry is None
-        if mine:
-            entry = frames[key] = asyncio.ensure_future(self._render(quote))
-        if isinstance(entry, str):
+        if entry is None:  # the first subscriber of this key renders, the others reuse (or await) it
+            rendered = self._render(quote)
+            if not isinstance(rendered, tuple):  # an async field: concurrent subscribers await one run
+                entry = frames[key] = asyncio.ensure_future(rendered)
+                rendered = await asyncio.shield(entry)  # shield: one leaving cancels nothing
+            payload, shareable = rendered
+            if shareable and await viewer.key() == viewer_key:
+                frames[key] = payload
+            else:  # the entitlements moved while it ran, or an error of this subscriber's own
+                frames.pop(key, None)
+        elif isinstance(entry, str):
             payload = entry
         else:
-            # concurrent subscribers of one key await one execution; shield: one leaving cancels nothing
-            payload, shareable = await asyncio.shield(entry)
-            if mine and shareable and await viewer.key() == viewer_key:
-                frames[key] = payload
-            elif mine:  # the entitlements moved while it ran, or an error of this subscriber's own
-                frames.pop(key, None)
-            elif frames.get(key) is not payload:
-                payload, _ = await self._render(quote)  # the renderer's result was not for everyone
+            await asyncio.shield(entry)
+            payload = frames.get(key)
+            if not isinstance(payload, str):  # the renderer's result was not for everyone: render our own
+                rendered = self._render(quote)
+                payload, _ = rendered if isinstance(rendered, tuple) else await rendered
         await self._send(self.prefix + payload + self.suffix)  # type: ignore[operator]
 
-    async def _render(self, quote: Any) -> tuple[str, bool]:
+    def _render(self, quote: Any) -> tuple[str, bool] | Awaitable[tuple[str, bool]]:
         """The shared part of the frame, and whether it may be shared: the execution ran with this
         subscriber's context, so only errors that the viewer key decides (FORBIDDEN: an entitlement
-        the set lacks) may go to others; an UNAUTHENTICATED of a revoked session, say, may not."""
+        the set lacks) may go to others; an UNAUTHENTICATED of a revoked session, say, may not.
+        Synchronous when every resolved field is (Level-1 fields are): no task per snapshot then."""
         executor = self.executor
-        event = fresh_event_executor(executor, quote)
-        result = event.execute_operation()
+        result = fresh_event_executor(executor, quote).execute_operation()
         if executor.is_awaitable(result):
-            result = await result
+            return self._finish_async(result)
+        return self._finish(result)
+
+    async def _finish_async(self, pending: Awaitable[ExecutionResult]) -> tuple[str, bool]:
+        return self._finish(await pending)
+
+    def _finish(self, result: ExecutionResult) -> tuple[str, bool]:
         if result.errors:
             self.handler.schema.process_errors(result.errors)  # codes and logging, once per key
         shareable = all((error.extensions or {}).get("code") == "FORBIDDEN" for error in result.errors or ())

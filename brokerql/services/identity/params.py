@@ -1,10 +1,11 @@
 """System parameters (A5): editable at run time, read through a one-second cache.
 
 Every open stream asks for `session.idle_minutes` at its heartbeat and every HTTP request for the login
-policy, so the cache is filled in a single flight: when it expires under load, one read refreshes it
-and every caller that arrives meanwhile awaits that read instead of sending its own (18,000 streams
-used to exhaust the connection pool here). An operator's change in this process drops the cache at
-once (`forget`); other processes see it within CACHE_SECONDS.
+policy, so the cache is refreshed in a single flight (18,000 streams each reading it used to exhaust the
+connection pool), and while that refresh runs callers get the values it replaces rather than waiting
+for it: a database busy with orders would otherwise hold every stream's heartbeat for as long as the
+read queues. An operator's change in this process drops the cache at once (`forget`: the next caller
+waits for the new values); other processes see it within CACHE_SECONDS plus one read.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class SystemParameters:
             return cached[1]
         if self._reading is None or self._reading.done():
             self._reading = asyncio.ensure_future(self._read())
+            self._reading.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody may be waiting
+        if cached is not None:  # expired, not forgotten: the old values while the refresh runs
+            return cached[1]
         # shield: one caller that gives up (a closed stream) must not cancel the read the others await
         return await asyncio.shield(self._reading)
 
