@@ -20,6 +20,7 @@ import msgspec
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
 from brokerql.domain.trading.messages import AccountEvent
+from brokerql.domain.trading.parked import ParkedOrderView
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     "CancelOrder": (CancelOrder, 1),
     "ExecutionReport": (ExecutionReport, 1),
     "ArticlePublished": (ArticlePublished, 1),
+    "ParkedOrder": (ParkedOrderView, 1),  # a parked order changed: every process's trigger watch follows
 }
 _NAMES: dict[type, str] = {cls: name for name, (cls, _v) in MESSAGE_TYPES.items()}
 _DECODERS = {name: msgspec.json.Decoder(cls) for name, (cls, _v) in MESSAGE_TYPES.items()}

@@ -35,11 +35,12 @@ SCALARS = {
     # An Upload written inline in a document (not sent as a multipart file) must be a coded error too.
     "Upload": st.text(max_size=20).map(nodes.String),
 }
-PLAN = [  # (mode, root fields or None for all, examples): 1,200 operations
+PLAN = [  # (mode, root fields or None for all, examples): 1,400 operations
     (Mode.POSITIVE, None, 350),
     (Mode.NEGATIVE, None, 350),
     (Mode.POSITIVE, ["placeOrder", "account", "tradingDesk"], 250),
     (Mode.NEGATIVE, ["placeOrder"], 250),
+    (Mode.POSITIVE, ["previewOrder", "createBasket", "submitBasket", "placePairedOrder", "baskets"], 200),
 ]
 
 
