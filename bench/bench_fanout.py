@@ -125,8 +125,11 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
                 subs[symbol] = subs.get(symbol, 0) + 1
         return asyncio.create_task(read(ws, sock["kind"])), ws
 
-    opened = []
+    opened, ramp_until = [], time.monotonic() + spec["ramp_timeout"]
     for start in range(0, len(spec["sockets"]), 50):
+        if time.monotonic() > ramp_until:  # a saturated server accepts sockets ever more slowly: stop here
+            error(f"ramp timeout: {len(opened)} of {len(spec['sockets'])} sockets opened")
+            break
         done = await asyncio.gather(*(open_one(s) for s in spec["sockets"][start : start + 50]))
         opened += [d for d in done if d is not None]
     print(json.dumps({"ready": len(opened)}), flush=True)
@@ -228,7 +231,8 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
         p = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True, preexec_fn=raise_nofile)  # fmt: skip
         assert p.stdin and p.stdout
-        p.stdin.write(json.dumps({"url": url, "sockets": mine, "seconds": args.seconds}) + "\n")
+        spec = {"url": url, "sockets": mine, "seconds": args.seconds, "ramp_timeout": args.ramp_timeout}
+        p.stdin.write(json.dumps(spec) + "\n")
         p.stdin.flush()
         procs.append(p)
     t0 = time.monotonic()
@@ -390,6 +394,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10, help="measurement window")
     parser.add_argument("--settle", type=float, default=3, help="seconds after connecting before measuring")
     parser.add_argument("--orders-per-second", type=float, default=10)
+    parser.add_argument("--ramp-timeout", type=float, default=180, help="seconds a generator keeps opening sockets")
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
     parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     parser.add_argument("--full", action="store_true", help="the issue's size: 12,000 + 6,000 sockets, 8 generators")

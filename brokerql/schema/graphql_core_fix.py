@@ -46,7 +46,7 @@ def _share(executor: Executor, cache: dict[Any, Any], viewer_key: Any) -> None:
 
     def execute_operation(serially: bool | None = None) -> Any:
         hit = cache.get(key)
-        if hit is not None:
+        if hit is not None and hit[0] is operation:  # the same operation, not one that reused a freed id
             return hit[1]
         result = run(serially)
         if executor.is_awaitable(result):

@@ -141,23 +141,28 @@ class PushChannel:
         frames: dict[Any, Any] = quote.frames
         viewer_key = await viewer.key()
         key = (*self.selection_key(), viewer_key)
+        # Entries hold their operation: the key has its id, which a document freed meanwhile could pass on.
+        operation = self.executor.operation
         entry = frames.get(key)
-        if entry is None:  # the first subscriber of this key renders, the others reuse (or await) it
+        if entry is None or entry[0] is not operation:  # the first subscriber of this key renders it
             rendered = self._render(quote)
             if not isinstance(rendered, tuple):  # an async field: concurrent subscribers await one run
-                entry = frames[key] = asyncio.ensure_future(rendered)
-                rendered = await asyncio.shield(entry)  # shield: one leaving cancels nothing
+                future = asyncio.ensure_future(rendered)
+                frames[key] = (operation, future)
+                rendered = await asyncio.shield(future)  # shield: one leaving cancels nothing
             payload, shareable = rendered
             if shareable and await viewer.key() == viewer_key:
-                frames[key] = payload
+                frames[key] = (operation, payload)
             else:  # the entitlements moved while it ran, or an error of this subscriber's own
                 frames.pop(key, None)
-        elif isinstance(entry, str):
-            payload = entry
+        elif isinstance(entry[1], str):
+            payload = entry[1]
         else:
-            await asyncio.shield(entry)
-            payload = frames.get(key)
-            if not isinstance(payload, str):  # the renderer's result was not for everyone: render our own
+            await asyncio.shield(entry[1])
+            done = frames.get(key)
+            if done is not None and done[0] is operation and isinstance(done[1], str):
+                payload = done[1]
+            else:  # the renderer's result was not for everyone: render our own
                 rendered = self._render(quote)
                 payload, _ = rendered if isinstance(rendered, tuple) else await rendered
         await self._send(self.prefix + payload + self.suffix)  # type: ignore[operator]
