@@ -41,6 +41,7 @@ class LiveSessionRows:
         self._rows: LRUCache[str, tuple[AuthSessionRow | None, float]] = LRUCache(maxsize=maxsize)
         self._pending: dict[str, asyncio.Future[AuthSessionRow | None]] = {}
         self._flush_scheduled = False
+        self._flushing: set[asyncio.Task[None]] = set()
 
     def cached(self, session_id: str) -> tuple[AuthSessionRow | None, float] | None:
         return self._rows.get(session_id)
@@ -68,9 +69,14 @@ class LiveSessionRows:
             self._pending[session_id] = future
             if not self._flush_scheduled:
                 self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._flush()))
+                asyncio.get_running_loop().call_soon(self._start_flush)
         # shield: a stream that closes while waiting must not cancel the read the others share
         return await asyncio.shield(future)
+
+    def _start_flush(self) -> None:
+        task = asyncio.ensure_future(self._flush())
+        self._flushing.add(task)  # held: the loop keeps only weak references to tasks
+        task.add_done_callback(self._flushing.discard)
 
     async def _flush(self) -> None:
         self._flush_scheduled = False
