@@ -165,6 +165,13 @@ def _sample(values: list[float], keep: int = 20_000) -> list[float]:
 
 
 # -- the driver ---------------------------------------------------------------------------------------
+def open_files(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
 def project_server(root: Path, tmp: Path, log: Path) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
@@ -246,7 +253,12 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
     for p in procs:
         p.stdin.write("go\n")  # type: ignore[union-attr]
         p.stdin.flush()  # type: ignore[union-attr]
-    results = [json.loads(await asyncio.to_thread(p.stdout.readline)) for p in procs]  # type: ignore[union-attr]
+    pending = [asyncio.ensure_future(asyncio.to_thread(p.stdout.readline)) for p in procs]  # type: ignore[union-attr]
+    samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, open files) through the window
+    while not all(f.done() for f in pending):
+        samples.append((time.monotonic() - w0, rss_kib(server.pid) / 1024, open_files(server.pid)))
+        await asyncio.wait(pending, timeout=args.sample_every)
+    results = [json.loads(f.result()) for f in pending]
     window, cpu = time.monotonic() - w0, cpu_seconds(server.pid) - cpu0
     if driver is not None:
         driver.cancel()
@@ -287,6 +299,7 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
         "net_us_per_push": max(0.0, cpu - idle_pct / 100 * window) / max(1, all_pushes) * 1e6,
         "gen_cpu_pct": sum(r["gen_cpu"] for r in results) / seconds * 100,
         "kib_per_socket": (rss1 - rss0) / max(1, opened),
+        "samples": samples,
         "rss_mib": rss1 / 1024,
     }
 
@@ -370,6 +383,13 @@ async def main_async(args: argparse.Namespace) -> None:
             template, rate = template or captured, rate or result["snapshots_per_symbol_s"]
             show(f"brokerql {Path(root).resolve().name}", result)
             results.append(result)
+        if args.soak:
+            for root, r in zip(args.roots, results, strict=True):
+                print(
+                    f"soak {Path(root).resolve().name}: seconds, RSS MiB, open files every {args.sample_every:.0f} s:"
+                )
+                print("  " + "  ".join(f"{t:.0f}s {m:.0f}MiB {n}fd" for t, m, n in r["samples"]))
+            return
         bare = await run_bare(args, tmp, template, rate)
         show("bare broadcast", bare)
         for root, r in zip(args.roots, results, strict=True):
@@ -396,6 +416,10 @@ def main() -> int:
     parser.add_argument("--orders-per-second", type=float, default=10)
     parser.add_argument("--ramp-timeout", type=float, default=180, help="seconds a generator keeps opening sockets")
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
+    parser.add_argument(
+        "--soak", action="store_true", help="no bare run; print memory and open files through the window"
+    )
+    parser.add_argument("--sample-every", type=float, default=30, help="seconds between RSS / open-file samples")
     parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     parser.add_argument("--full", action="store_true", help="the issue's size: 12,000 + 6,000 sockets, 8 generators")
     args = parser.parse_args()
