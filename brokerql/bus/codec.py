@@ -19,7 +19,7 @@ import msgspec
 
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
-from brokerql.domain.trading.messages import AccountEvent
+from brokerql.domain.trading.messages import AccountEvent, CreditChanged, EtfChanged, FuturesSettled
 from brokerql.domain.trading.parked import ParkedOrderView
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     "CancelOrder": (CancelOrder, 1),
     "ExecutionReport": (ExecutionReport, 1),
     "ArticlePublished": (ArticlePublished, 1),
+    # the product lines' details an AccountEvent carries (also readable on their own)
+    "FuturesSettled": (FuturesSettled, 1),
+    "CreditChanged": (CreditChanged, 1),
+    "EtfChanged": (EtfChanged, 1),
     "ParkedOrder": (ParkedOrderView, 1),  # a parked order changed: every process's trigger watch follows
 }
 _NAMES: dict[type, str] = {cls: name for name, (cls, _v) in MESSAGE_TYPES.items()}
