@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # Proxies (addresses or CIDR) whose X-Forwarded-For is believed; nobody's by default.
     trusted_proxies: list[str] = Field(default_factory=list)
     persisted_queries_only: bool = False
+    # Automatic persisted queries (api/apq.py): the store's bounds (least recently used evicted first)
+    # and the new queries one address may register in an hour (x rate_limit_scale, like the quotas).
+    apq_max_entries: int = Field(10_000, gt=0)
+    apq_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    apq_registrations_per_hour: int = Field(300, gt=0)
     # GET /metrics needs `Authorization: Bearer <metrics_token>` when set (always set it in production).
     metrics_token: str | None = None
     connection_init_timeout_seconds: float = Field(5.0, gt=0)
