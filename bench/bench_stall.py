@@ -63,14 +63,36 @@ def duplicates_under_the_token_limit() -> str:  # parsed in full, refused by the
     return "query { " + "__typename " * 1_990 + "}"
 
 
+def fragments(count: int) -> str:  # under every limit: parsed, measured, cost-estimated and validated
+    spreads = " ".join(f"...F{i}" for i in range(count))
+    body = " ".join(
+        f"fragment F{i} on Query {{ tiers {{ code name rank entitlements limits {{ __typename }} }} }}"
+        for i in range(count)
+    )
+    return f"query Many {{ {spreads} }} {body}"
+
+
 SCENARIOS = {
     "baseline (no attack)": None,
     "an ordinary query (reference)": "query Tiers { tiers { code name } }",
     "fragment bomb, 212 KiB": fragment_bomb(),
     "50,000 duplicate fields": duplicate_fields(),
     "64 KiB of spreads (token limit)": near_the_limits(),
-    "1,990 duplicate fields (parsed)": duplicates_under_the_token_limit(),
+    "1,990 duplicate fields (prescan)": duplicates_under_the_token_limit(),
+    "40 fragments, 3.6 KiB (on the loop)": fragments(40),
+    "50 fragments, 4.5 KiB (in a thread)": fragments(50),
 }
+
+
+def unique(document: str, n: int) -> str:
+    """The document with a comment of its own, so that no cache (parse, prescan, validation: keyed by
+    the text) answers for it: an attacker varies each document, so the bench does too."""
+    return f"{document}\n# {n}"
+
+
+def json_prefix(document: str) -> bytes:
+    """The JSON body up to the end of the query text, so a unique body is one concatenation away."""
+    return json.dumps({"query": document}).encode()[: -len(b'"}')]
 
 
 def free_port() -> int:
@@ -93,7 +115,7 @@ async def probe(client: httpx.AsyncClient, seconds: float) -> list[float]:
 
 async def attack(client: httpx.AsyncClient, document: str, stop: asyncio.Event, sent: list[int]) -> None:
     while not stop.is_set():
-        response = await client.post("/graphql", json={"query": document})
+        response = await client.post("/graphql", json={"query": unique(document, sent[0])})
         assert response.status_code < 500, response.text
         sent[0] += 1
 
@@ -139,9 +161,10 @@ async def lag_while(seconds: float) -> list[float]:
     return lags
 
 
-async def post_again(client: httpx.AsyncClient, body: bytes, stop: asyncio.Event, sent: list[int]) -> None:
+async def post_again(client: httpx.AsyncClient, prefix: bytes, stop: asyncio.Event, sent: list[int]) -> None:
     headers = {"content-type": "application/json"}
     while not stop.is_set():
+        body = prefix + b"\\n# " + str(sent[0]).encode() + b'"}'  # unique, as in `unique`
         response = await client.post("/graphql", content=body, headers=headers)
         assert response.status_code < 500, response.text
         sent[0] += 1
@@ -171,7 +194,7 @@ async def loop_lag(seconds: float, attackers: int, tmp: Path) -> None:
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
             for name, document in SCENARIOS.items():
-                body = json.dumps({"query": document}).encode() if document else b""
+                body = json_prefix(document) if document else b""
                 stop, sent = asyncio.Event(), [0]
                 tasks = [
                     asyncio.create_task(post_again(client, body, stop, sent)) for _ in range(attackers if body else 0)

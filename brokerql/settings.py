@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     query_max_fragment_spreads: int = Field(50, ge=0)
     query_max_directives: int = Field(10, ge=0)
     query_max_cost: int = Field(5000, gt=0)
+    query_max_overlapping_fields: int = Field(200, ge=0)
+    query_max_expanded_fields: int = Field(5000, gt=0)
     # A tier's cost budget per minute is its requests_per_minute x this (operators, partners: theirs).
     cost_points_per_request: int = Field(20, gt=0)
     anonymous_requests_per_minute: int = Field(60, gt=0)

@@ -37,6 +37,8 @@ def limits_from(settings: Settings) -> OperationLimits:
         max_fragment_spreads=settings.query_max_fragment_spreads,
         max_directives=settings.query_max_directives,
         max_cost=settings.query_max_cost,
+        max_overlapping_fields=settings.query_max_overlapping_fields,
+        max_expanded_fields=settings.query_max_expanded_fields,
     )
 
 

@@ -3,14 +3,16 @@
 One extension (per request: strawberry builds it from a factory) replaces ParserCache and ValidationCache:
 
 1. parse with graphql-core's `max_tokens` (cached by text);
-2. the linear limits of `operation_limits` (aliases, repeated fields, fragment spreads, directives);
+2. the linear limits of `operation_limits` (aliases, repeated fields, fragment spreads, directives), then
+   the fields validation would compare once fragments are expanded (`overlappingFields`, `expandedFields`);
 3. depth and estimated cost (`cost`), against `max_depth` and `max_cost`;
 4. in production: introspection for operators only, and only registered operations if so configured;
 5. validation, cached by document (its rules are built once, so the cache keys stay stable);
 6. the caller's cost budget (`brokerql.api.quotas`), charged with the estimate.
 
-Documents longer than `offload_chars` are parsed and checked in a worker thread, so a large document
-cannot hold the event loop (every stream and /healthz) while it is read. The cost is reported in each
+Documents of more than `offload_tokens` tokens (counted by the prescan) are parsed and checked in a
+worker thread, so a large document cannot hold the event loop (every stream and /healthz) while it is
+read; the limits bound what the thread spends. The cost is reported in each
 response's `extensions.cost`.
 """
 
@@ -32,7 +34,14 @@ from strawberry.types.graphql import OperationType
 from brokerql.logs import bind
 from brokerql.schema.cost import Measure, estimate
 from brokerql.schema.errors import CodedError, ErrorCode
-from brokerql.schema.operation_limits import OperationLimits, check, measure, prescan, too_complex
+from brokerql.schema.operation_limits import (
+    OperationLimits,
+    check,
+    check_overlaps,
+    measure,
+    prescan,
+    too_complex,
+)
 
 log = logging.getLogger("brokerql.limits")
 CACHE_SIZE = 1000
@@ -87,8 +96,10 @@ def thaw(frozen: Frozen) -> CodedError | None:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def prescan_cached(query: str, limits: OperationLimits) -> Frozen:
-    return freeze(prescan(query, limits))
+def prescan_cached(query: str, limits: OperationLimits) -> tuple[Frozen, int]:
+    """The prescan's refusal (frozen) and the document's number of tokens."""
+    error, tokens = prescan(query, limits)
+    return freeze(error), tokens
 
 
 def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
@@ -105,32 +116,44 @@ def inspect_cached(
     limits: OperationLimits,
     operation: str | None,
     variables: tuple[tuple[str, int], ...],
-) -> tuple[Frozen, Measure, bool]:
+) -> tuple[Frozen, Measure, bool, int]:
     document = parse_document(query, limits.max_tokens)
-    error, measured, introspection = inspect(schema, document, limits, operation, dict(variables))
-    return freeze(error), measured, introspection
+    error, measured, introspection, pairs = inspect(schema, document, limits, operation, dict(variables))
+    return freeze(error), measured, introspection, pairs
 
 
 def inspect(
     schema: GraphQLSchema, document: DocumentNode, limits: OperationLimits, operation: str | None, variables: Any
-) -> tuple[CodedError | None, Measure, bool]:
-    """The limit broken (if any), the depth and cost, and whether it asks for introspection. Linear time."""
+) -> tuple[CodedError | None, Measure, bool, int]:
+    """The limit broken (if any), the depth and cost, whether it asks for introspection, and the field
+    pairs validation will compare. Bounded work: linear passes that stop at their limits."""
     figures = measure(document)
     error = check(figures, limits)
     if error is not None:
-        return error, Measure(0, 0), figures.introspection
+        return error, Measure(0, 0), figures.introspection, 0
+    error, pairs = check_overlaps(document, limits)
+    if error is not None:
+        return error, Measure(0, 0), figures.introspection, pairs
+    error, measured = _estimate(schema, document, limits, operation, variables)
+    return error, measured, figures.introspection, pairs
+
+
+def _estimate(
+    schema: GraphQLSchema, document: DocumentNode, limits: OperationLimits, operation: str | None, variables: Any
+) -> tuple[CodedError | None, Measure]:
+    """The depth and cost, refused over their limits."""
     try:
         measured = estimate(schema, document, operation, variables)
     except RecursionError:
-        error = too_complex("depth", limits.max_depth, f">{limits.max_depth}", "The operation is nested too deeply.")
-        return error, Measure(0, 0), figures.introspection
+        text = "The operation is nested too deeply."
+        return too_complex("depth", limits.max_depth, f">{limits.max_depth}", text), Measure(0, 0)
     if measured.depth > limits.max_depth:
         text = f"The operation is {measured.depth} levels deep; the limit is {limits.max_depth}."
-        return too_complex("depth", limits.max_depth, measured.depth, text), measured, figures.introspection
+        return too_complex("depth", limits.max_depth, measured.depth, text), measured
     if measured.cost > limits.max_cost:
         text = f"The operation's estimated cost is {measured.cost}; the limit is {limits.max_cost}."
-        return too_complex("cost", limits.max_cost, measured.cost, text), measured, figures.introspection
-    return None, measured, figures.introspection
+        return too_complex("cost", limits.max_cost, measured.cost, text), measured
+    return None, measured
 
 
 def _subscription_over_http(context: Any) -> bool:
@@ -149,25 +172,25 @@ class OperationGuard(SchemaExtension):
         self.limits = limits
         self.edge = edge
         self.cost: dict[str, Any] | None = None
+        self.offload = False  # set by the prescan: a document this large is parsed and checked in a thread
 
     @classmethod
     def factory(cls, limits: OperationLimits, edge: Edge | None) -> Callable[[], OperationGuard]:
         return lambda: cls(limits, edge)
 
-    async def _run(self, query: str, function: Callable[..., Any], *args: Any) -> Any:
-        if len(query) > self.limits.offload_chars:
+    async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        if self.offload:
             return await asyncio.to_thread(function, *args)
         return function(*args)
 
     async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         if context.graphql_document is None and context.query:
-            refused = thaw(prescan_cached(context.query, self.limits))
-            if refused is not None:
+            frozen, tokens = prescan_cached(context.query, self.limits)
+            if (refused := thaw(frozen)) is not None:
                 raise refused
-            context.graphql_document = await self._run(
-                context.query, parse_document, context.query, self.limits.max_tokens
-            )
+            self.offload = tokens > self.limits.offload_tokens
+            context.graphql_document = await self._run(parse_document, context.query, self.limits.max_tokens)
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
@@ -180,8 +203,7 @@ class OperationGuard(SchemaExtension):
 
     async def _guard(self, context: Any) -> None:
         schema, query = context.schema._schema, context.query or ""
-        frozen, measured, introspection = await self._run(
-            query,
+        frozen, measured, introspection, pairs = await self._run(
             inspect_cached,
             schema,
             query,
@@ -208,7 +230,8 @@ class OperationGuard(SchemaExtension):
             raise CodedError(
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )
-        errors = await self._run(query, validate_document, schema, query, self.limits.max_tokens, production)
+        self.offload = self.offload or pairs > self.limits.offload_pairs
+        errors = await self._run(validate_document, schema, query, self.limits.max_tokens, production)
         context.pre_execution_errors = errors
         if errors:
             return
