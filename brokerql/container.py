@@ -35,8 +35,9 @@ from brokerql.services.tokens import AccessTokens, RefreshTokens
 from brokerql.services.trading import (
     CancelOrdersService,
     ExecutionBooking,
+    ParkedOrdersService,
+    ParkedTriggerWatch,
     PlaceOrderService,
-    PreferencesService,
     TradingServices,
 )
 from brokerql.settings import Settings
@@ -75,6 +76,8 @@ class Container:
     controls: OperatorControls
     research: ResearchServices
     venue_watch: VenueWatch
+    parked_orders: ParkedOrdersService  # parked orders (C5): park, cancel, list, fire once
+    parked_watch: ParkedTriggerWatch  # evaluates their triggers on every quote and on the clock
     clock: Clock = SYSTEM_CLOCK
     venue_host: VenueHost | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -130,7 +133,10 @@ class Container:
         identity = IdentityServices.build(
             settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
         )
-        trading = TradingServices(
+        trading = TradingServices.build(
+            db,
+            instruments,
+            clock,
             place=PlaceOrderService(
                 db,
                 instruments,
@@ -142,7 +148,6 @@ class Container:
             ),
             cancel=CancelOrdersService(db, bus, clock, wait_seconds=settings.cancel_confirm_seconds),
             booking=booking,
-            preferences=PreferencesService(db, clock),
         )
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
@@ -150,6 +155,12 @@ class Container:
         monitor.venue_active = (lambda: host.role is VenueRole.ACTIVE) if host else None
         monitor.attach(trading.place, simulator if host else None, fills)  # halts, the simulator switch, fills
         trading.place.on_placed = monitor.order_placed
+        parked = ParkedOrdersService(
+            db, trading.place, market, instruments, identity.tiers, identity.auth.tier_of, clock
+        )
+        parked_watch = ParkedTriggerWatch(
+            parked, bus, list(instruments), clock, sweep_seconds=settings.parked_sweep_seconds
+        )
         return cls(
             settings=settings,
             db=db,
@@ -172,6 +183,8 @@ class Container:
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
             clock=clock,
             venue_watch=watch,
+            parked_orders=parked,
+            parked_watch=parked_watch,
             venue_host=host,
         )
 
@@ -186,12 +199,14 @@ class Container:
         await self.venue_watch.start()
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
         await self.monitor.start()  # reports this process on the board, follows operators' controls
+        await self.parked_watch.start()  # parked orders' triggers: on every quote, and on the clock
 
     async def stop(self) -> None:
         """Stop everything start() started; a second call does nothing (shutdown paths may overlap)."""
         if self._stopped:
             return
         self._stopped = True
+        await self.parked_watch.stop()
         await self.monitor.stop()
         await self.market.stop()
         await self.venue_watch.stop()

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     subscriber_buffer: int = Field(1000, gt=0)
     # How long cancelOrders waits for the exchange's answer before it returns PENDING_CANCEL orders.
     cancel_confirm_seconds: float = Field(2.0, ge=0)
+    # How often each process fires due time triggers, expires parked orders and takes over dead claims (C5).
+    parked_sweep_seconds: float = Field(1.0, gt=0)
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory). Tests lower them for speed.
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65536, ge=8)

@@ -43,3 +43,17 @@ def test_contract_operations_exist() -> None:
     assert {"login", "placeOrder", "cancelOrders"} <= set(schema.mutation_type.fields)
     assert {"me", "quote"} <= set(schema.query_type.fields)
     assert {"quotes", "orderEvents", "heartbeat"} <= set(schema.subscription_type.fields)
+
+
+def test_contract_basket_operations_exist() -> None:
+    schema = build_schema()._schema
+    mutations, queries = schema.mutation_type.fields, schema.query_type.fields
+    assert {"createBasket", "submitBasket", "cancelBasketRun", "topUpBasketRun"} <= set(mutations)
+    assert {"baskets", "basketRun", "previewOrder"} <= set(queries)
+    assert str(mutations["topUpBasketRun"].args["priceLevel"].type) == "PriceLevel!"
+    assert str(queries["previewOrder"].args["input"].type) == "PlaceOrderInput!"
+    submit = schema.type_map["SubmitBasketInput"].fields
+    assert {"basketId", "accountId", "side", "multiplier", "amount", "priceLevel", "prices", "preview"} <= set(submit)
+    run, leg = schema.type_map["BasketRun"].fields, schema.type_map["BasketRunLeg"].fields
+    assert {"id", "status", "legs", "filledRatio"} <= set(run)
+    assert {"symbol", "quantity", "filledQuantity", "order"} <= set(leg)

@@ -1,8 +1,8 @@
 """The Redis bus of the scaled deployment.
 
-Durable-ish topics (`account.*`, `exchange.*`, `articles.*`) are Redis Streams: a message is an entry with an id, so
-one reader per process can follow many streams from exact positions with a single blocking XREAD and
-nothing published after a subscription starts is skipped. Quotes are plain pub/sub: only the latest
+Durable-ish topics (`account.*`, `exchange.*`, `articles.*`, `trading.*`) are Redis Streams: a message is an
+entry with an id, so one reader per process can follow many streams from exact positions with a single
+blocking XREAD and nothing published after a subscription starts is skipped. Quotes are plain pub/sub: only the latest
 matters, and the latest is also kept in a key (`retain`) for processes that join later.
 
 The database stays the source of truth: if Redis restarts (it keeps nothing on disk here) every local
@@ -31,7 +31,7 @@ from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-STREAM_PREFIXES = ("account.", "exchange.", "articles.")  # typed messages (codec envelopes)
+STREAM_PREFIXES = ("account.", "exchange.", "articles.", "trading.")  # typed messages (codec envelopes)
 STREAM_MAXLEN = 10_000
 # Streams read through a consumer group are trimmed by their consumer, never past an unacknowledged entry.
 CONSUMER_TRIMMED = ("exchange.commands",)

@@ -93,6 +93,11 @@ class QuoteDesk:
 
     # -- the trading day ----------------------------------------------------------------------------
 
+    def begin_days(self, now: datetime) -> None:
+        """Every instrument not yet in a day starts in the one `now` belongs to."""
+        for symbol, instrument in self.instruments.items():
+            self.days.setdefault(symbol, trading_day(now, board=instrument.board))
+
     def roll_if_new_day(self, symbol: str, now: datetime) -> bool:
         """Start the instrument's next trading day when `now` belongs to it; True if it rolled."""
         instrument = self.instruments[symbol]

@@ -105,8 +105,12 @@ class Exchange:
 
     def _warm_up(self) -> None:
         """Trade for a while "in the past" so the day has an open, a range, and a 15-minute-old HK quote."""
-        start = self.clock.now() - HK_DELAY - timedelta(minutes=1)
+        now = self.clock.now()
+        start = now - HK_DELAY - timedelta(minutes=1)
         step = (HK_DELAY + timedelta(minutes=1)) / max(1, self.warmup_steps)
+        # The warm-up belongs to the day the market opens into: started just after a close, its "past"
+        # would otherwise straddle the close and settle a day that never traded.
+        self.desk.begin_days(now)
         for n in range(self.warmup_steps):
             self._simulate_once(start + step * n)
 

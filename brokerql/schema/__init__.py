@@ -13,12 +13,14 @@ from brokerql.resolvers import exchange, identity, market, trading, trading_read
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
+from brokerql.schema.baskets_root import BasketMutation, BasketQuery
 from brokerql.schema.entitlements import Entitlement
 from brokerql.schema.guard import OperationGuard
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
 from brokerql.schema.monitor_root import MonitorMutation, MonitorQuery
 from brokerql.schema.operation_limits import OperationLimits
+from brokerql.schema.parked_root import ParkedMutation, ParkedQuery
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
@@ -33,7 +35,7 @@ from brokerql.subscriptions import articles, monitor, order_events, quotes
 
 
 @strawberry.type(description="Read operations.")
-class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery):
+class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, BasketQuery, ParkedQuery):
     me: Client = strawberry.field(resolver=identity.me, description="The logged-in client.")
     quote: Quote = strawberry.field(
         resolver=market.quote, description="The latest snapshot of one instrument, in the view your tier allows."
@@ -64,7 +66,7 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery):
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
-class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMutation):
+class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMutation, BasketMutation, ParkedMutation):
     login: LoginPayload = strawberry.mutation(resolver=identity.login, description="Log in with a password.")
     refresh_session: LoginPayload = strawberry.mutation(
         resolver=identity.refresh_session, description="Trade a refresh token for new tokens (rotation)."

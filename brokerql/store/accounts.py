@@ -20,6 +20,7 @@ from brokerql.domain.trading.fees import Fees, FeeSchedule
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, OrderView
 from brokerql.domain.trading.orders import Order, OrderStatus
+from brokerql.domain.trading.parked import ParkedOrderView
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
 
@@ -128,6 +129,8 @@ def order_from_row(row: OrderRow) -> Order:
         frozen_cash=row.frozen_cash,
         reject_code=row.reject_code,
         reason=row.reject_reason,
+        basket_run_id=row.basket_run_id,
+        pair_id=row.pair_id,
     )
 
 
@@ -167,6 +170,7 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     row.notional, row.fees_paid, row.frozen_cash = order.notional, order.fees_paid, order.frozen_cash
     row.frozen_quantity = order.leaves_qty if order.side is Side.SELL and order.status.is_working else 0
     row.reject_code, row.reject_reason = order.reject_code, order.reason
+    row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
     row.created_at, row.updated_at = order.created_at, order.updated_at
     return row
 
@@ -182,6 +186,7 @@ async def append_event(
     code: str | None = None,
     reason: str | None = None,
     trading_day: str | None = None,
+    parked: ParkedOrderView | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
     account.last_seq += 1
@@ -195,6 +200,8 @@ async def append_event(
         code=code,
         reason=reason,
         trading_day=trading_day,
+        basket_run_id=order.basket_run_id if order is not None else None,
+        parked=parked,
     )
     uow.session.add(
         AccountEventRow(

@@ -109,6 +109,8 @@ class OrderRow(SQLModel, table=True):
     reject_reason: str | None = Field(default=None, max_length=255)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
+    basket_run_id: str | None = Field(default=None, max_length=40, index=True)  # a basket run's leg (C4)
+    pair_id: str | None = Field(default=None, max_length=40)  # one side of a paired buy/sell
 
 
 class FillRow(SQLModel, table=True):
@@ -181,3 +183,4 @@ from brokerql.store import tables_persisted  # noqa: E402, F401 - registered cli
 from brokerql.store import tables_exchange  # noqa: E402, F401 - the venue journal and lease fence
 from brokerql.store import tables_operations  # noqa: E402, F401 - halts, alert rules, alerts
 from brokerql.store import tables_research  # noqa: E402, F401 - articles (information platform)
+from brokerql.store import tables_baskets  # noqa: E402, F401 - baskets and basket runs (C4)

@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TierCode
+from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_BASKETS, TRADING_PARKED, TierCode
 from brokerql.resolvers.tiers import guarded_fields
 from brokerql.schema import build_schema
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
@@ -41,6 +41,8 @@ ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
 SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
 CLIENT = CLIENTS
 OPERATOR = OPERATORS
+PARKED = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.parked in the demo
+BASKETS = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.baskets in the demo
 
 
 def op(permission: Permission) -> frozenset[str]:
@@ -101,6 +103,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.approveArticle": OPERATOR, "Mutation.rejectArticle": OPERATOR,
     "Mutation.publishArticle": op(P.ARTICLES_PUBLISH), "Mutation.withdrawArticle": op(P.ARTICLES_PUBLISH),
     "Mutation.importArticles": op(P.ARTICLES_PUBLISH), "Subscription.articlePublished": SELF,
+    # Baskets (C4) from SILVER up; the order wizard and paired orders for any client (the placement rules decide)
+    "Query.baskets": BASKETS, "Query.basketRun": BASKETS, "Query.basketRuns": BASKETS, "Mutation.createBasket": BASKETS,
+    "Mutation.updateBasket": BASKETS, "Mutation.deleteBasket": BASKETS, "Mutation.submitBasket": BASKETS,
+    "Mutation.cancelBasketRun": BASKETS, "Mutation.topUpBasketRun": BASKETS,
+    "Query.previewOrder": CLIENT, "Mutation.placePairedOrder": CLIENT,
+    # Parked orders (C5): clients whose tier grants trading.parked
+    "Query.parkedOrders": PARKED, "Mutation.parkOrder": PARKED, "Mutation.cancelParkedOrder": PARKED,
 }  # fmt: skip
 SILENT_STREAM_SECONDS = 3.0
 # Streams that stay silent until there is news: for them silence means "let in"; every other stream answers
@@ -112,6 +121,27 @@ LAST = ("Mutation.logout",)
 ENTITLED_FIELDS = {
     "Quote.depth": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { depth { bids { price } } } }'),
     "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
+    "Query.baskets": (TRADING_BASKETS, "{ baskets { id } }"),
+    "Query.basketRun": (TRADING_BASKETS, '{ basketRun(id: "x") { id } }'),
+    "Query.basketRuns": (TRADING_BASKETS, '{ basketRuns(accountId: "x") { edges { cursor } } }'),
+    **{
+        f"Mutation.{name}": (TRADING_BASKETS, f"mutation {{ {name}({args}) {{ errors {{ code }} }} }}")
+        for name, args in (
+            ("createBasket", 'input: {name: "", legs: []}'),
+            ("updateBasket", 'id: "x", input: {name: "", legs: []}'),
+            ("deleteBasket", 'id: "x"'),
+            ("submitBasket", 'input: {basketId: "x", accountId: "x", side: BUY}'),
+            ("cancelBasketRun", 'id: "x"'),
+            ("topUpBasketRun", 'id: "x", priceLevel: ASK1'),
+        )
+    },
+    "Query.parkedOrders": (TRADING_PARKED, '{ parkedOrders(accountId: "x") { id } }'),
+    "Mutation.parkOrder": (
+        TRADING_PARKED,
+        'mutation { parkOrder(input: {order: {accountId: "x", symbol: "x", '
+        "side: BUY, type: LIMIT, quantity: 1}, trigger: {}}) { errors { code } } }",
+    ),
+    "Mutation.cancelParkedOrder": (TRADING_PARKED, 'mutation { cancelParkedOrder(id: "x") { errors { code } } }'),
 }
 SCALARS = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false", "Decimal": '"1"',
            "DateTime": '"2026-01-01T00:00:00+00:00"', "Date": '"2000-01-01"', "Upload": '"x"'}  # fmt: skip

@@ -1,6 +1,7 @@
 """Fuzzing the ASGI app with hypothesis-graphql: every root field, valid and invalid documents, and
-placeOrder with random Decimals and DateTimes, on both backends. Bounded in count (2,400 documents a
-backend, the same on each); the number tried is printed. Not one answer may be INTERNAL or a 5xx."""
+placeOrder (and the wizard, baskets, paired orders) with random Decimals and DateTimes, on both
+backends. Bounded in count (2,400 documents a backend, the same on each); the number tried is printed.
+Not one answer may be INTERNAL or a 5xx."""
 
 from __future__ import annotations
 
@@ -36,10 +37,11 @@ SCALARS = {
     "Upload": st.text(max_size=20).map(nodes.String),
 }
 PLAN = [  # (mode, root fields or None for all, examples): 2,400 operations, each sent to both backends
-    (Mode.POSITIVE, None, 700),
-    (Mode.NEGATIVE, None, 700),
-    (Mode.POSITIVE, ["placeOrder", "account", "tradingDesk"], 500),
-    (Mode.NEGATIVE, ["placeOrder"], 500),
+    (Mode.POSITIVE, None, 600),
+    (Mode.NEGATIVE, None, 600),
+    (Mode.POSITIVE, ["placeOrder", "account", "tradingDesk"], 450),
+    (Mode.NEGATIVE, ["placeOrder"], 450),
+    (Mode.POSITIVE, ["previewOrder", "createBasket", "submitBasket", "placePairedOrder", "baskets"], 300),
 ]
 COUNT = sum(examples for _mode, _fields, examples in PLAN)
 

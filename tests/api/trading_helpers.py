@@ -17,7 +17,6 @@ from brokerql.services.trading import (
     CancelOrdersService,
     ExecutionBooking,
     PlaceOrderService,
-    PreferencesService,
     TradingServices,
 )
 from brokerql.store.database import Database
@@ -58,11 +57,13 @@ def trading_services(db: Database, clock: Clock = SYSTEM_CLOCK, *, tier: str = "
     place = PlaceOrderService(
         db, instruments, NoQuotes(), DEMO_TIER_CATALOG, fixed_tier(tier), clock, market_always_open=True
     )
-    return TradingServices(
+    return TradingServices.build(
+        db,
+        instruments,
+        clock,
         place=place,
         cancel=CancelOrdersService(db, None, clock),
         booking=ExecutionBooking(db, instruments, clock),
-        preferences=PreferencesService(db, clock),
     )
 
 

@@ -54,6 +54,14 @@ async def place_limit(container: Container, price: Decimal, quantity: int = 100)
     return outcome.order.id
 
 
+def live_limits(container: Container) -> tuple[Decimal, Decimal]:
+    """Today's limits of 600000 as the running market has them: the exchange rolls the trading day at
+    the close (15:00 in Shanghai), so after it the previous close, hence the limits, are the simulated one."""
+    instrument = container.instruments["600000"]
+    assert instrument.limit_down is not None and instrument.limit_up is not None
+    return instrument.limit_down, instrument.limit_up
+
+
 async def order_status(container: Container, order_id: str) -> str:
     async with container.db.read() as session:
         return (await session.get(OrderRow, order_id)).status
@@ -73,7 +81,7 @@ async def test_one_holder_a_standby_and_a_takeover_with_the_book_restored(backen
         try:
             assert first.venue_host.role == "active" and second.venue_host.role == "standby"
             assert second.exchange is None
-            resting = await place_limit(first, DEMO_INSTRUMENTS["600000"].limit_down)
+            resting = await place_limit(first, live_limits(first)[0])
             await wait_for(lambda: _true(first.exchange.knows(resting)))
             token = first.venue_host.token
             await first.stop()  # the holder goes away; the standby takes over and restores the book
@@ -137,17 +145,18 @@ async def test_a_repeated_submit_of_a_finished_order_is_not_worked_again(backend
     container = Container.build(backend.settings)
     await container.start()
     try:
-        first = await place_limit(container, LIMIT_UP)
+        limit_up = live_limits(container)[1]
+        first = await place_limit(container, limit_up)
         await wait_for(lambda: _is(order_status(container, first), "FILLED"), timeout=20)
         fills = await fill_count(container, first)
         async with container.db.read() as session:
             row = await session.get(OrderRow, first)
         again = SubmitOrder(
             order_id=first, account_id=row.account_id, symbol="600000", side=Side.BUY, type=OrderType.LIMIT,
-            price=LIMIT_UP, quantity=100, time_in_force=TimeInForce(row.time_in_force), created_at=row.created_at,
+            price=limit_up, quantity=100, time_in_force=TimeInForce(row.time_in_force), created_at=row.created_at,
         )  # fmt: skip
         await container.bus.publish(COMMANDS_TOPIC, again)  # e.g. the relay published it twice
-        second = await place_limit(container, LIMIT_UP)  # commands are applied in order: after the repeat
+        second = await place_limit(container, limit_up)  # commands are applied in order: after the repeat
         await wait_for(lambda: _is(order_status(container, second), "FILLED"), timeout=20)
         assert await fill_count(container, first) == fills
         assert await order_status(container, first) == "FILLED"

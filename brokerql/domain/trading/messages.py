@@ -17,6 +17,7 @@ from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity, OrderFilled
 from brokerql.domain.trading.fees import Fees
 from brokerql.domain.trading.orders import Order, OrderStatus, average_price
+from brokerql.domain.trading.parked import ParkedOrderView, ParkedStatus
 
 
 class AccountEventKind(StrEnum):
@@ -30,6 +31,22 @@ class AccountEventKind(StrEnum):
     CANCEL_REJECTED = "CANCEL_REJECTED"
     EXPIRED = "EXPIRED"
     DAY_SETTLED = "DAY_SETTLED"
+    # A parked order's life (C5); the event carries the parked order as it stands (`parked`).
+    PARKED = "PARKED"
+    PARKED_TRIGGERED = "PARKED_TRIGGERED"
+    PARKED_CANCELED = "PARKED_CANCELED"
+    PARKED_EXPIRED = "PARKED_EXPIRED"
+    PARKED_FAILED = "PARKED_FAILED"
+
+
+# The event that records a parked order reaching each status (FIRING, the claim, is not announced).
+PARKED_EVENT_KIND: dict[ParkedStatus, AccountEventKind] = {
+    ParkedStatus.PARKED: AccountEventKind.PARKED,
+    ParkedStatus.TRIGGERED: AccountEventKind.PARKED_TRIGGERED,
+    ParkedStatus.CANCELED: AccountEventKind.PARKED_CANCELED,
+    ParkedStatus.EXPIRED: AccountEventKind.PARKED_EXPIRED,
+    ParkedStatus.FAILED: AccountEventKind.PARKED_FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +72,8 @@ class OrderView:
     reject_reason: str | None
     created_at: datetime
     updated_at: datetime
+    basket_run_id: str | None = None  # a basket run's leg (C4)
+    pair_id: str | None = None  # one side of a paired buy/sell
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -78,6 +97,8 @@ class OrderView:
             reject_reason=order.reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            basket_run_id=order.basket_run_id,
+            pair_id=order.pair_id,
         )
 
     @property
@@ -130,3 +151,5 @@ class AccountEvent:
     code: str | None = None
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
+    basket_run_id: str | None = None  # the event's order is a leg of this basket run (C4)
+    parked: ParkedOrderView | None = None  # PARKED_*: the parked order after the change

@@ -154,6 +154,8 @@ class Order:
     frozen_cash: Decimal = ZERO
     reject_code: str | None = None
     reason: str | None = None
+    basket_run_id: str | None = None  # the basket run (C4) this order is a leg of
+    pair_id: str | None = None  # the paired buy/sell (对买对卖) this order is one side of
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:

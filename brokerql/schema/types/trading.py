@@ -23,6 +23,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size: 20 by 
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
+    from brokerql.schema.types.parked import ParkedOrder
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
 
@@ -199,6 +200,8 @@ class Order:
     reject_code: str | None = strawberry.field(description="Why the order was rejected or a cancel refused.")
     created_at: datetime = strawberry.field(description="When the order was accepted.")
     updated_at: datetime = strawberry.field(description="When the order last changed.")
+    basket_run_id: strawberry.ID | None = strawberry.field(description="The basket run this order is a leg of.")
+    pair_id: strawberry.ID | None = strawberry.field(description="The paired buy/sell this order is one side of.")
 
     @classmethod
     def from_view(cls, v: OrderView) -> Order:
@@ -221,6 +224,8 @@ class Order:
             reject_code=v.reject_code,
             created_at=v.created_at,
             updated_at=v.updated_at,
+            basket_run_id=strawberry.ID(v.basket_run_id) if v.basket_run_id else None,
+            pair_id=strawberry.ID(v.pair_id) if v.pair_id else None,
         )
 
 
@@ -257,13 +262,24 @@ class Fill:
 class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
-        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED or DAY_SETTLED."
+        description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED; "
+        "for parked orders PARKED, PARKED_TRIGGERED, PARKED_CANCELED, PARKED_EXPIRED or PARKED_FAILED."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
-    order: Order | None = strawberry.field(description="The order after the change (null for DAY_SETTLED).")
+    order: Order | None = strawberry.field(
+        description="The order after the change (null for DAY_SETTLED and parked-order events)."
+    )
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
-    code: str | None = strawberry.field(description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED.")
+    code: str | None = strawberry.field(
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, the rejection's on PARKED_FAILED."
+    )
+    parked_order: Annotated[ParkedOrder, strawberry.lazy("brokerql.schema.types.parked")] | None = strawberry.field(
+        description="The parked order after the change, for PARKED_* events."
+    )
+    basket_run_id: strawberry.ID | None = strawberry.field(
+        description="The basket run whose leg changed (query basketRun for its completion)."
+    )
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
@@ -275,7 +291,15 @@ class OrderEvent:
             order=Order.from_view(e.order) if e.order is not None else None,
             fill=Fill.from_view(e.fill) if e.fill is not None else None,
             code=e.code,
+            basket_run_id=strawberry.ID(e.basket_run_id) if e.basket_run_id else None,
+            parked_order=_parked(e),
         )
+
+
+def _parked(e: AccountEvent) -> ParkedOrder | None:
+    from brokerql.schema.types.parked import ParkedOrder
+
+    return ParkedOrder.of(e.parked) if e.parked is not None else None
 
 
 @strawberry.type(description="Sent every BROKERQL_HEARTBEAT_SECONDS on streams: the link is alive.")

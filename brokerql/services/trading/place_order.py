@@ -1,65 +1,89 @@
-"""placeOrder: entitlement, pricing from the book, board rules, reserve funds or shares, store, tell the exchange.
+"""placeOrder (and its batch and preview forms): admit the order(s), store, tell the exchange.
 
-The account is read once, locked, in the one transaction that accepts the order; the tier and the
-quote are read before it (neither needs the lock, and the bus must not hold a database lock).
+Every rule lives in the admission (`services/trading/admission.py`); this module only reads what it
+needs and writes what it admitted. The account is read once, locked, in the one transaction that
+accepts the order(s); the tier and the quotes are read before it (neither needs the lock, and the bus
+must not hold a database lock). `place_all` accepts several orders in that one transaction, all or
+none (a basket's legs, both sides of a paired order); `preview` and `preview_all` run the same
+admission on the account as it stands and write nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.clock import Clock
-from brokerql.domain.common import OrderType, Rejection, Side
-from brokerql.domain.entitlement_rules import trading_entitlement
+from brokerql.domain.common import Rejection, Side
 from brokerql.domain.identity.tiers import TierCode
-from brokerql.domain.market.instruments import Instrument, validate_order
-from brokerql.domain.market.sessions import phase_at
+from brokerql.domain.market.instruments import Instrument
+from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.operations.halts import Halts
-from brokerql.domain.trading.account import AccountType
+from brokerql.domain.trading.account import Account, as_of_day
 from brokerql.domain.trading.commands import PlaceOrder
-from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
-from brokerql.domain.trading.orders import Order, OrderRejected, duplicate_client_order_id
-from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
-from brokerql.services.trading.accounts import fee_basis, open_account, submit_command
+from brokerql.domain.trading.orders import Order, duplicate_client_order_id
+from brokerql.services.trading.accounts import open_account, submit_command
+from brokerql.services.trading.admission import (
+    Admission,
+    Admitter,
+    Entitlements,
+    MarketContext,
+    OrderLinks,
+    Priced,
+    Snapshot,
+)
 from brokerql.services.trading.outcomes import PlaceOutcome
-from brokerql.store.accounts import append_event, order_from_row, order_to_row, save_account
+from brokerql.store.accounts import LoadedAccount, account_of, append_event, order_from_row, order_to_row, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.tables import OrderRow
+from brokerql.store.tables import AccountRow, OrderRow, PositionRow
 
 log = logging.getLogger(__name__)
 
 _NO_QUOTE = Rejection("MARKET_DATA_UNAVAILABLE", "No quote right now; try again shortly.", "symbol")
+_NO_ACCOUNT = Rejection("NOT_FOUND", "No such account.", "accountId")
 
-
-class Entitlements(Protocol):
-    """The tier catalog: which tier grants an entitlement key."""
-
-    def grants(self, tier_code: TierCode, key: str) -> bool: ...
-    def lowest_tier_granting(self, key: str) -> TierCode | None: ...
+__all__ = ["BatchOutcome", "Entitlements", "PlaceOrderService", "PreviewOutcome"]
 
 
 class Quotes(Protocol):
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Priced:
-    type: OrderType
-    price: Decimal | None
-    reference: Decimal | None  # the last trade price: the price cage and market-buy protection use it
+@dataclass
+class BatchOutcome:
+    """Orders admitted together: placed all (`orders`), or none, with each order's admission."""
+
+    admissions: list[Admission] = field(default_factory=list)
+    orders: list[OrderView] = field(default_factory=list)
+    errors: list[Rejection] = field(default_factory=list)  # about the batch itself (e.g. NOT_FOUND)
+
+    @property
+    def placed(self) -> bool:
+        return bool(self.orders)
+
+
+@dataclass
+class PreviewOutcome:
+    """What placing would say, from the account as it stands now; nothing was written."""
+
+    admissions: list[Admission] = field(default_factory=list)
+    errors: list[Rejection] = field(default_factory=list)  # about the request itself (e.g. NOT_FOUND)
+
+
+# Called inside the placing transaction with the accepted orders (e.g. to store the basket run they
+# belong to, atomically with them).
+BeforeCommit = Callable[[UnitOfWork, LoadedAccount, list[Order]], Awaitable[None]]
 
 
 class PlaceOrderService:
-    """Accept (reserve + ACCEPTED event + exchange command, one transaction) or reject an order."""
+    """Accept (reserve + ACCEPTED event + exchange command, one transaction) or reject orders."""
 
     def __init__(
         self,
@@ -74,148 +98,140 @@ class PlaceOrderService:
     ) -> None:
         self.db, self.instruments, self.quotes, self.catalog = db, instruments, quotes, catalog
         self.tier_of, self.clock, self.always_open = tier_of, clock, market_always_open
+        self.admitter = Admitter(instruments, catalog, market_always_open=market_always_open)
         self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
 
-    async def place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
-        outcome = await self._place(client_id, command)
+    async def place(self, client_id: str, command: PlaceOrder, *, links: OrderLinks = OrderLinks()) -> PlaceOutcome:
+        """Admit and place one order (`links`: what it belongs to, e.g. the feature that placed it)."""
+        outcome = await self._place(client_id, command, links)
         self.on_placed(outcome.order is not None and not outcome.errors)
         return outcome
 
-    async def _place(self, client_id: str, command: PlaceOrder) -> PlaceOutcome:
-        tier = TierCode(await self.tier_of(client_id))
-        instrument = self.instruments.get(command.symbol)
-        snapshot = await self._snapshot(instrument) if instrument is not None else None
-        now = self.clock.now()
+    async def _place(self, client_id: str, command: PlaceOrder, links: OrderLinks) -> PlaceOutcome:
+        market = await self.market_context(client_id, [command.symbol])
         async with self.db.transaction() as uow:
-            # Buys never touch a position before they fill: only a sell loads the one it sells from.
-            symbols = [command.symbol] if command.side is Side.SELL else []
-            loaded = await open_account(uow, command.account_id, now, symbols)
-            if loaded is None or loaded.row.client_id != client_id:
-                return PlaceOutcome(errors=[Rejection("NOT_FOUND", "No such account.", "accountId")])
-            refused = self._not_entitled(tier, loaded.account.type)
-            if refused is None and instrument is None:
-                refused = Rejection("UNKNOWN_SYMBOL", f"No instrument {command.symbol}.", "symbol")
-            if refused is None:
-                refused = self.halts().refusal(command.symbol)  # an operator halted it (E3)
-            priced = refused or self._priced(command, snapshot)
-            if not isinstance(priced, Rejection):  # LIMIT orders wait queued for an exchange; MARKET ones need one
-                priced = refuse_without_venue(priced.type, self.venue_live()) or priced
-            if isinstance(priced, Rejection):
-                return PlaceOutcome(errors=[priced])
-            assert instrument is not None
-            if command.client_order_id:
-                repeated = await self._repeated(uow, loaded.row.id, command, priced)
+            loaded = await self._open(uow, client_id, command.account_id, [command])
+            if loaded is None:
+                return PlaceOutcome(errors=[_NO_ACCOUNT])
+            admission = self.admitter.admit(loaded.account, command, market, order_id=new_id("ord"), links=links)
+            # A clientOrderId seen before answers for an order that passed the same early checks.
+            if command.client_order_id and admission.passed("VENUE"):
+                assert admission.priced is not None
+                repeated = await _repeated(uow, loaded.row.id, command, admission.priced)
                 if repeated is not None:
                     return repeated
-            phase = phase_at(instrument.board, now, always_open=self.always_open)
-            account = loaded.account
-            sellable = account.position(command.symbol).sellable_quantity
-            errors = validate_order(
-                instrument,
-                command.side,
-                priced.type,
-                priced.price,
-                command.quantity,
-                phase=phase,
-                reference_price=priced.reference,
-                sellable_quantity=sellable,
-            )
-            if command.side is Side.SELL and command.quantity > sellable and not errors:
-                errors = [Rejection("INSUFFICIENT_POSITION", f"Only {sellable} sellable today.", "quantity")]
-            if errors:
-                return PlaceOutcome(errors=errors)
-            order = Order(
-                id=new_id("ord"),
-                account_id=loaded.row.id,
-                symbol=command.symbol,
-                side=command.side,
-                type=priced.type,
-                price=priced.price,
-                quantity=command.quantity,
-                created_at=now,
-                updated_at=now,
-                client_order_id=command.client_order_id,
-                time_in_force=command.time_in_force,
-            )
-            protective = _protective_price(instrument, priced)
-            event = account.accept(order, ts=now, protective_price=protective, basis=fee_basis(instrument))
-            if isinstance(event, OrderRejected):
-                return PlaceOutcome(errors=[Rejection(event.code, event.reason, "quantity")])
-            uow.session.add(order_to_row(order))
-            await save_account(uow, loaded, now)
-            await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=now, order=order)
-            uow.emit(COMMANDS_TOPIC, submit_command(order))
-        return PlaceOutcome(OrderView.of(order))
+            if admission.order is None:
+                return PlaceOutcome(errors=admission.errors)
+            await _store(uow, loaded, [admission.order], market)
+        return PlaceOutcome(OrderView.of(admission.order))
 
-    async def _snapshot(self, instrument: Instrument) -> dict[str, Any] | Rejection | None:
+    async def place_all(
+        self,
+        client_id: str,
+        account_id: str,
+        commands: Sequence[PlaceOrder],
+        *,
+        links: OrderLinks = OrderLinks(),
+        before_commit: BeforeCommit | None = None,
+        figures: bool = False,
+    ) -> BatchOutcome:
+        """Admit every order on the one account (reserving cumulatively) and place all, or none
+        (`figures`: also work out each order's wizard figures, e.g. to show a refusal leg by leg)."""
+        market = await self.market_context(client_id, [c.symbol for c in commands])
+        async with self.db.transaction() as uow:
+            loaded = await self._open(uow, client_id, account_id, commands)
+            if loaded is None or any(c.account_id != account_id for c in commands):
+                return BatchOutcome(errors=[_NO_ACCOUNT])
+            admissions = [
+                self.admitter.admit(loaded.account, c, market, order_id=new_id("ord"), links=links, figures=figures)
+                for c in commands
+            ]
+            orders = [a.order for a in admissions if a.order is not None]
+            if len(orders) != len(commands):
+                return BatchOutcome(admissions)  # nothing saved: the reservations lived in memory only
+            await _store(uow, loaded, orders, market)
+            if before_commit is not None:
+                await before_commit(uow, loaded, orders)
+        for _ in orders:
+            self.on_placed(True)
+        return BatchOutcome(admissions, [OrderView.of(o) for o in orders])
+
+    async def preview(self, client_id: str, command: PlaceOrder) -> PreviewOutcome:
+        """What `place` would answer for `command` now; nothing is written or locked."""
+        return await self.preview_all(client_id, command.account_id, [command])
+
+    async def preview_all(self, client_id: str, account_id: str, commands: Sequence[PlaceOrder]) -> PreviewOutcome:
+        """What `place_all` would answer now, order by order (reserving cumulatively in memory)."""
+        market = await self.market_context(client_id, [c.symbol for c in commands])
+        account = await self._read_account(client_id, account_id, [c.symbol for c in commands])
+        if account is None or any(c.account_id != account_id for c in commands):
+            return PreviewOutcome(errors=[_NO_ACCOUNT])
+        admissions = [self.admitter.admit(account, c, market, order_id=new_id("ord"), figures=True) for c in commands]
+        return PreviewOutcome(admissions)
+
+    async def market_context(self, client_id: str, symbols: Iterable[str]) -> MarketContext:
+        """The tier, the quotes of `symbols`, the halts and venue liveness, read outside any transaction."""
+        tier = TierCode(await self.tier_of(client_id))
+        snapshots = {s: await self._snapshot(s) for s in dict.fromkeys(symbols) if s in self.instruments}
+        return MarketContext(tier, snapshots, self.halts(), self.venue_live(), self.clock.now())
+
+    async def _snapshot(self, symbol: str) -> Snapshot:
         try:
-            return await self.quotes.snapshot(instrument.symbol)
+            return await self.quotes.snapshot(symbol)
         except Exception:  # the bus is down (Redis restarting): no quote means no price checks, so no order
-            log.warning("no quote for %s: market data unavailable", instrument.symbol, exc_info=True)
+            log.warning("no quote for %s: market data unavailable", symbol, exc_info=True)
             return _NO_QUOTE
 
-    def _not_entitled(self, tier: TierCode, account_type: AccountType) -> Rejection | None:
-        """The domain's rule: which entitlement trading on this account type needs."""
-        key = trading_entitlement(account_type)
-        if self.catalog.grants(tier, key):
-            return None
-        lowest = self.catalog.lowest_tier_granting(key)
-        return Rejection("NOT_ENTITLED", f"Trading here needs {key} ({lowest.value if lowest else 'no tier'} and up).")
+    async def _open(
+        self, uow: UnitOfWork, client_id: str, account_id: str, commands: Sequence[PlaceOrder]
+    ) -> LoadedAccount | None:
+        # Buys never touch a position before they fill: only sells load the positions they sell from.
+        sells = [c.symbol for c in commands if c.side is Side.SELL]
+        loaded = await open_account(uow, account_id, self.clock.now(), sells)
+        return loaded if loaded is not None and loaded.row.client_id == client_id else None
 
-    @staticmethod
-    def _priced(command: PlaceOrder, snapshot: dict[str, Any] | Rejection | None) -> _Priced | Rejection:
-        """The order's type and price: a quote level (flash order) is priced from the book as a LIMIT."""
-        if isinstance(snapshot, Rejection):
-            return snapshot
-        reference = Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
-        order_type, price = command.type, command.price
-        if command.price_level is not None:
-            book = snapshot or {"bids": [], "asks": []}
-            bids = [(Decimal(p), q) for p, q, _n in book["bids"]]
-            asks = [(Decimal(p), q) for p, q, _n in book["asks"]]
-            price = resolve_price_level(command.price_level, bids, asks, reference)
-            if price is None:
-                return no_quote_at_level(command.price_level)
-            order_type = OrderType.LIMIT
-        if order_type is not OrderType.LIMIT:
-            return _Priced(order_type, None, reference)
-        if price is None or price <= 0:
-            return Rejection("BAD_PRICE", "A limit order needs a positive price (or a priceLevel).", "price")
-        return _Priced(order_type, price, reference)
-
-    @staticmethod
-    async def _repeated(uow: UnitOfWork, account_id: str, command: PlaceOrder, priced: _Priced) -> PlaceOutcome | None:
-        """A clientOrderId seen before: the same order back, or DUPLICATE_CLIENT_ORDER_ID if it differs."""
-        assert command.client_order_id is not None
-        existing = await uow.session.scalar(
-            select(OrderRow).where(
-                OrderRow.account_id == account_id, OrderRow.client_order_id == command.client_order_id
-            )
-        )
-        if existing is None:
-            return None
-        order = order_from_row(existing)
-        same = order.same_request(
-            account_id=account_id,
-            symbol=command.symbol,
-            side=command.side,
-            type=priced.type,
-            price=priced.price,
-            quantity=command.quantity,
-        )
-        if same:
-            return PlaceOutcome(OrderView.of(order))
-        return PlaceOutcome(errors=[duplicate_client_order_id(command.client_order_id)])
+    async def _read_account(self, client_id: str, account_id: str, symbols: list[str]) -> Account | None:
+        """The account as it stands today (settled if due), from one read: no lock, nothing written."""
+        async with self.db.read() as session:
+            row = await session.get(AccountRow, account_id)
+            if row is None or row.client_id != client_id:
+                return None
+            query = select(PositionRow).where(PositionRow.account_id == row.id)
+            if row.trading_day == trading_day(self.clock.now()).isoformat():
+                query = query.where(PositionRow.symbol.in_(symbols))  # a settlement due needs them all
+            positions = (await session.scalars(query)).all()
+        return as_of_day(account_of(row, positions), row.trading_day, trading_day(self.clock.now()).isoformat())
 
 
-def _protective_price(instrument: Instrument, priced: _Priced) -> Decimal | None:
-    """Market buys freeze cash at the highest price they could trade: the limit-up price, or for boards
-    without limits a wide band over the reference price."""
-    if priced.type is OrderType.LIMIT:
+async def _store(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order], market: MarketContext) -> None:
+    """Write admitted orders: rows, the account, an ACCEPTED event each, the exchange commands."""
+    for order in orders:
+        uow.session.add(order_to_row(order))
+    await save_account(uow, loaded, market.now)
+    for order in orders:
+        await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=market.now, order=order)
+        uow.emit(COMMANDS_TOPIC, submit_command(order))
+
+
+async def _repeated(uow: UnitOfWork, account_id: str, command: PlaceOrder, priced: Priced) -> PlaceOutcome | None:
+    """A clientOrderId seen before: the same order back, or DUPLICATE_CLIENT_ORDER_ID if it differs."""
+    assert command.client_order_id is not None
+    existing = await uow.session.scalar(
+        select(OrderRow).where(OrderRow.account_id == account_id, OrderRow.client_order_id == command.client_order_id)
+    )
+    if existing is None:
         return None
-    if instrument.limit_up is not None:
-        return instrument.limit_up
-    reference = priced.reference or instrument.prev_close
-    return instrument.price_up(reference * Decimal("1.5"))
+    order = order_from_row(existing)
+    same = order.same_request(
+        account_id=account_id,
+        symbol=command.symbol,
+        side=command.side,
+        type=priced.type,
+        price=priced.price,
+        quantity=command.quantity,
+    )
+    if same:
+        return PlaceOutcome(OrderView.of(order))
+    return PlaceOutcome(errors=[duplicate_client_order_id(command.client_order_id)])

@@ -91,3 +91,15 @@ async def test_snapshots_carry_the_tape_and_etf_premium() -> None:
     iopv, last = Decimal(snapshot["iopv"]), Decimal(snapshot["last"])
     assert Decimal(snapshot["premiumDiscount"]) == ((last - iopv) / iopv).quantize(Decimal("0.000001"))
     assert len(snapshot["bids"]) == 10 and snapshot["minuteBar"] is not None
+
+
+async def test_a_market_started_just_after_the_close_warms_up_into_the_next_day() -> None:
+    # The warm-up trades "in the past": 16 minutes before 15:05 straddles the close, and must not settle
+    # a day nobody traded (a new prev_close, and a DAY_SETTLED for every account, on each start).
+    clock = Clock(MONDAY_10AM.replace(hour=15, minute=5))
+    ex, bus = exchange(clock)
+    ex._warm_up()
+    await ex.publish_quotes()
+    quote = await bus.latest(quote_topic("600000"))
+    assert (quote["tradingDay"], quote["prevClose"]) == ("2026-05-12", "13.52")
+    assert ex.instruments["600000"].prev_close == Decimal("13.52")

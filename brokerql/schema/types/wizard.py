@@ -1,0 +1,114 @@
+"""The order wizard (委托精灵): what placeOrder would say about an order, and what it would cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from brokerql.domain import rounding
+from brokerql.domain.common import Rejection
+from brokerql.domain.trading.fees import Fees
+from brokerql.schema.errors import UserError
+from brokerql.schema.types.trading import OrderType, price_of
+from brokerql.services.trading.admission import Admission
+from brokerql.services.trading.admission import CheckOutcome as DomainCheckOutcome
+
+CheckOutcome = strawberry.enum(
+    DomainCheckOutcome, name="CheckOutcome", description="How one placement rule applied to an order."
+)
+
+
+@strawberry.type(description="Fees of an order traded in full at its price, by kind.")
+class FeeBreakdown:
+    commission: Decimal = strawberry.field(description="Commission (minimum once per order).")
+    stamp_duty: Decimal = strawberry.field(description="Stamp duty (sells of stocks only).")
+    transfer_fee: Decimal = strawberry.field(description="Transfer fee (过户费).")
+    total: Decimal = strawberry.field(description="The three together.")
+
+    @classmethod
+    def of(cls, fees: Fees) -> FeeBreakdown:
+        return cls(
+            commission=rounding.money(fees.commission),
+            stamp_duty=rounding.money(fees.stamp_duty),
+            transfer_fee=rounding.money(fees.transfer_fee),
+            total=rounding.money(fees.total),
+        )
+
+
+@strawberry.type(description="One placement rule as it applied to the order, in the order the rules run.")
+class RuleCheck:
+    rule: str = strawberry.field(
+        description="ENTITLEMENT, INSTRUMENT, HALT, PRICE, VENUE, BOARD_RULES, POSITION or FUNDS (more may be added)."
+    )
+    outcome: CheckOutcome = strawberry.field(description="PASSED, FAILED, or SKIPPED after an earlier failure.")
+    errors: list[UserError] = strawberry.field(description="Why the rule refused the order (empty unless FAILED).")
+
+
+@strawberry.type(description="What placeOrder would answer for this order now, and its money. Nothing was changed.")
+class OrderPreview:
+    accepted: bool = strawberry.field(description="Whether placeOrder would accept the order now.")
+    errors: list[UserError] = strawberry.field(description="What placeOrder would answer in errors (empty: none).")
+    checks: list[RuleCheck] = strawberry.field(description="Every placement rule, in order, with its outcome.")
+    type: OrderType | None = strawberry.field(description="The order's type once priced (a priceLevel makes a LIMIT).")
+    price: Decimal | None = strawberry.field(
+        description="The price the order would take: the limit, or the level resolved now; "
+        "market orders: the protective price a buy freezes at, the last price for a sell."
+    )
+    quantity: int = strawberry.field(description="The quantity asked for.")
+    notional: Decimal | None = strawberry.field(description="price x quantity.")
+    fees: FeeBreakdown | None = strawberry.field(description="Fees if the order trades in full at `price`.")
+    frozen_cash: Decimal | None = strawberry.field(description="Cash the order would freeze (buys: notional + fees).")
+    frozen_quantity: int | None = strawberry.field(description="Shares the order would freeze (sells).")
+    available_before: Decimal | None = strawberry.field(description="Available cash now.")
+    available_after: Decimal | None = strawberry.field(
+        description="Available cash once the order froze its cash (negative: the shortfall)."
+    )
+    max_quantity: int | None = strawberry.field(
+        description="Buys: the most shares available cash buys at `price`, fees included, in valid lots; "
+        "sells: the sellable shares."
+    )
+
+    @classmethod
+    def refused(cls, quantity: int, errors: list[Rejection]) -> OrderPreview:
+        """A request refused before any rule ran (no such account, a bad timeInForce)."""
+        return cls(
+            accepted=False,
+            errors=[UserError.of(e) for e in errors],
+            checks=[],
+            type=None,
+            price=None,
+            quantity=quantity,
+            notional=None,
+            fees=None,
+            frozen_cash=None,
+            frozen_quantity=None,
+            available_before=None,
+            available_after=None,
+            max_quantity=None,
+        )
+
+    @classmethod
+    def of(cls, admission: Admission) -> OrderPreview:
+        """An admission as the wizard shows it."""
+        f, symbol = admission.figures, admission.command.symbol
+        checks = [
+            RuleCheck(rule=c.rule, outcome=c.outcome, errors=[UserError.of(r) for r in c.rejections])
+            for c in admission.checks
+        ]
+        quantity = admission.command.quantity
+        return cls(
+            accepted=admission.admitted,
+            errors=[UserError.of(e) for e in admission.errors],
+            checks=checks,
+            type=admission.priced.type if admission.priced else None,
+            price=price_of(symbol, f.price) if f else None,
+            quantity=quantity,
+            notional=rounding.money(f.notional) if f else None,
+            fees=FeeBreakdown.of(f.fees) if f else None,
+            frozen_cash=rounding.money(f.frozen_cash) if f else None,
+            frozen_quantity=f.frozen_quantity if f else None,
+            available_before=rounding.money(f.available_before) if f else None,
+            available_after=rounding.money(f.available_after) if f else None,
+            max_quantity=f.max_quantity if f else None,
+        )

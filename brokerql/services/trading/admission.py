@@ -1,0 +1,321 @@
+"""Admission: every rule an order must pass, as one named sequence, on an account held in memory.
+
+`Admitter.admit` runs the checks of `Admitter.checks` in order on the caller's account aggregate and,
+when all pass, leaves the order accepted in memory with its cash (and shares) reserved. It writes
+nothing: placing an order (`PlaceOrderService.place`), previewing one (`previewOrder`), the legs of a
+basket and both sides of a paired order all call it, so they cannot disagree about a rule. A caller
+that admits several orders on one account sees them reserve cumulatively (one basket's legs share
+the account's cash).
+
+The market context (tier, quotes, halts, venue liveness) is read before the transaction: none of it
+needs the account's lock, and the bus must never be called under one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from brokerql.domain.common import OrderType, Rejection, Side
+from brokerql.domain.entitlement_rules import trading_entitlement
+from brokerql.domain.identity.tiers import TierCode
+from brokerql.domain.market.instruments import Instrument, validate_order
+from brokerql.domain.market.sessions import phase_at
+from brokerql.domain.operations.halts import Halts
+from brokerql.domain.trading.account import Account
+from brokerql.domain.trading.baskets import LotRule
+from brokerql.domain.trading.commands import PlaceOrder
+from brokerql.domain.trading.gateway import refuse_without_venue
+from brokerql.domain.trading.orders import Order, OrderRejected
+from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
+from brokerql.domain.trading.wizard import OrderFigures, estimated_fees, max_buy_quantity, max_sell_quantity
+from brokerql.services.trading.accounts import fee_basis
+
+Snapshot = dict[str, Any] | Rejection | None  # a quote snapshot, MARKET_DATA_UNAVAILABLE, or none yet
+
+
+class Entitlements(Protocol):
+    """The tier catalog: which tier grants an entitlement key."""
+
+    def grants(self, tier_code: TierCode, key: str) -> bool: ...
+    def lowest_tier_granting(self, key: str) -> TierCode | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketContext:
+    """What admission reads outside the account's transaction."""
+
+    tier: TierCode
+    snapshots: Mapping[str, Snapshot]
+    halts: Halts
+    venue_live: bool
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """An order's type and price once its quote level (if any) is resolved."""
+
+    type: OrderType
+    price: Decimal | None
+    reference: Decimal | None  # the last trade price: the price cage and market-buy protection use it
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLinks:
+    """What an order belongs to beyond its account: a basket run, a paired order."""
+
+    basket_run_id: str | None = None
+    pair_id: str | None = None
+
+
+class CheckOutcome(StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"  # an earlier check failed, so this one did not run
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One rule as it applied to the order: its name, outcome and the rejections when it failed."""
+
+    rule: str
+    outcome: CheckOutcome
+    rejections: tuple[Rejection, ...] = ()
+
+
+@dataclass(eq=False)
+class _Draft:
+    """What the checks learn about the order as they run (each reads what earlier ones left)."""
+
+    command: PlaceOrder
+    account: Account
+    market: MarketContext
+    order_id: str
+    links: OrderLinks
+    with_figures: bool
+    instrument: Instrument | None = None
+    priced: Priced | None = None
+    order: Order | None = None
+    figures: OrderFigures | None = None
+
+
+Check = Callable[[_Draft], list[Rejection]]
+
+
+@dataclass(eq=False)
+class Admission:
+    """The outcome of admitting one order: every check, the order when all passed, and its figures."""
+
+    command: PlaceOrder
+    checks: list[RuleCheck] = field(default_factory=list)
+    order: Order | None = None  # accepted in memory (NEW, cash reserved) when every check passed
+    priced: Priced | None = None
+    figures: OrderFigures | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return self.order is not None
+
+    @property
+    def errors(self) -> list[Rejection]:
+        """The rejections of the first failed check (what placeOrder answers)."""
+        return next((list(c.rejections) for c in self.checks if c.outcome is CheckOutcome.FAILED), [])
+
+    def passed(self, rule: str) -> bool:
+        return any(c.rule == rule and c.outcome is CheckOutcome.PASSED for c in self.checks)
+
+
+class Admitter:
+    """The placement rules, run in the order of `checks`. A new rule is one more (name, method) pair."""
+
+    def __init__(self, instruments: dict[str, Instrument], catalog: Entitlements, *, market_always_open: bool) -> None:
+        self.instruments, self.catalog, self.always_open = instruments, catalog, market_always_open
+
+    @property
+    def checks(self) -> tuple[tuple[str, Check], ...]:
+        """The rules in the order they run; the wizard reports them under these names."""
+        return (
+            ("ENTITLEMENT", self._entitled),  # the tier may trade on this account type
+            ("INSTRUMENT", self._known),  # the symbol exists
+            ("HALT", self._not_halted),  # no operator halt (E3)
+            ("PRICE", self._priced),  # a limit price, or the quote level resolved now
+            ("VENUE", self._venue),  # MARKET orders need a live exchange (LIMIT ones may queue)
+            ("BOARD_RULES", self._board_rules),  # session, lot, tick, price limit and cage
+            ("POSITION", self._sellable),  # sells: enough sellable shares (T+1)
+            ("FUNDS", self._reserve),  # reserve cash (fees included) and shares
+        )
+
+    def admit(
+        self,
+        account: Account,
+        command: PlaceOrder,
+        market: MarketContext,
+        *,
+        order_id: str,
+        links: OrderLinks = OrderLinks(),
+        figures: bool = False,
+    ) -> Admission:
+        """Run every check in order, stopping at the first that fails (the rest are SKIPPED). With
+        `figures`, also work out the wizard's figures (they cost more than the checks themselves)."""
+        draft = _Draft(command, account, market, order_id, links, figures)
+        admission = Admission(command)
+        failed = False
+        for rule, check in self.checks:
+            if failed:
+                admission.checks.append(RuleCheck(rule, CheckOutcome.SKIPPED))
+                continue
+            rejections = check(draft)
+            failed = bool(rejections)
+            outcome = CheckOutcome.FAILED if failed else CheckOutcome.PASSED
+            admission.checks.append(RuleCheck(rule, outcome, tuple(rejections)))
+        admission.priced, admission.figures = draft.priced, draft.figures
+        admission.order = None if failed else draft.order
+        return admission
+
+    # -- the checks, in `checks` order --------------------------------------------------------------------
+
+    def _entitled(self, draft: _Draft) -> list[Rejection]:
+        """The domain's rule: which entitlement trading on this account type needs."""
+        key = trading_entitlement(draft.account.type)
+        if self.catalog.grants(draft.market.tier, key):
+            return []
+        lowest = self.catalog.lowest_tier_granting(key)
+        tier = lowest.value if lowest else "no tier"
+        return [Rejection("NOT_ENTITLED", f"Trading here needs {key} ({tier} and up).")]
+
+    def _known(self, draft: _Draft) -> list[Rejection]:
+        draft.instrument = self.instruments.get(draft.command.symbol)
+        if draft.instrument is None:
+            return [Rejection("UNKNOWN_SYMBOL", f"No instrument {draft.command.symbol}.", "symbol")]
+        return []
+
+    def _not_halted(self, draft: _Draft) -> list[Rejection]:
+        refusal = draft.market.halts.refusal(draft.command.symbol)
+        return [refusal] if refusal is not None else []
+
+    def _priced(self, draft: _Draft) -> list[Rejection]:
+        priced = price_command(draft.command, draft.market.snapshots.get(draft.command.symbol))
+        if isinstance(priced, Rejection):
+            return [priced]
+        draft.priced = priced
+        self._candidate(draft)
+        return []
+
+    def _venue(self, draft: _Draft) -> list[Rejection]:
+        assert draft.priced is not None
+        refusal = refuse_without_venue(draft.priced.type, draft.market.venue_live)
+        return [refusal] if refusal is not None else []
+
+    def _board_rules(self, draft: _Draft) -> list[Rejection]:
+        assert draft.instrument is not None and draft.priced is not None
+        command = draft.command
+        return validate_order(
+            draft.instrument,
+            command.side,
+            draft.priced.type,
+            draft.priced.price,
+            command.quantity,
+            phase=phase_at(draft.instrument.board, draft.market.now, always_open=self.always_open),
+            reference_price=draft.priced.reference,
+            sellable_quantity=draft.account.position(command.symbol).sellable_quantity,
+        )
+
+    def _sellable(self, draft: _Draft) -> list[Rejection]:
+        sellable = draft.account.position(draft.command.symbol).sellable_quantity
+        if draft.command.side is Side.SELL and draft.command.quantity > sellable:
+            return [Rejection("INSUFFICIENT_POSITION", f"Only {sellable} sellable today.", "quantity")]
+        return []
+
+    def _reserve(self, draft: _Draft) -> list[Rejection]:
+        assert draft.order is not None and draft.instrument is not None and draft.priced is not None
+        protective = protective_price(draft.instrument, draft.priced)
+        basis = fee_basis(draft.instrument)
+        event = draft.account.accept(draft.order, ts=draft.market.now, protective_price=protective, basis=basis)
+        if isinstance(event, OrderRejected):
+            return [Rejection(event.code, event.reason, "quantity")]
+        return []
+
+    # -- the order and its figures ------------------------------------------------------------------------
+
+    def _candidate(self, draft: _Draft) -> None:
+        """The order as it would be placed, and the wizard's figures for it (once it has a price)."""
+        command, instrument, priced, account = draft.command, draft.instrument, draft.priced, draft.account
+        assert instrument is not None and priced is not None
+        if isinstance(command.quantity, bool) or not isinstance(command.quantity, int) or command.quantity <= 0:
+            return  # BOARD_RULES says BAD_QUANTITY; there is no order to figure
+        now = draft.market.now
+        order = Order(
+            id=draft.order_id,
+            account_id=account.id,
+            symbol=command.symbol,
+            side=command.side,
+            type=priced.type,
+            price=priced.price,
+            quantity=command.quantity,
+            created_at=now,
+            updated_at=now,
+            client_order_id=command.client_order_id,
+            time_in_force=command.time_in_force,
+            basket_run_id=draft.links.basket_run_id,
+            pair_id=draft.links.pair_id,
+        )
+        draft.order = order
+        if not draft.with_figures:
+            return
+        protective, basis = protective_price(instrument, priced), fee_basis(instrument)
+        frozen = account.freeze_needed(order, protective_price=protective, basis=basis)
+        # Fees at the price the order trades at in full; a market order at the protective price (buys,
+        # what they freeze) or the last price (sells).
+        at = priced.price or (protective if command.side is Side.BUY else priced.reference)
+        sellable = account.position(command.symbol).sellable_quantity
+        lots = LotRule(instrument.lot_size, instrument.buy_increment)
+        available = account.funds.available
+        draft.figures = OrderFigures(
+            price=at,
+            notional=(at or Decimal(0)) * command.quantity,
+            fees=estimated_fees(account.fee_schedule, command.side, at, command.quantity, basis),
+            frozen_cash=frozen,
+            frozen_quantity=command.quantity if command.side is Side.SELL else 0,
+            available_before=available,
+            available_after=available - frozen,
+            max_quantity=max_buy_quantity(at, available, lots, account.fee_schedule, basis)
+            if command.side is Side.BUY
+            else max_sell_quantity(sellable),
+        )
+
+
+def price_command(command: PlaceOrder, snapshot: Snapshot) -> Priced | Rejection:
+    """The order's type and price: a quote level (flash order) is priced from the book as a LIMIT."""
+    if isinstance(snapshot, Rejection):
+        return snapshot
+    reference = Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+    order_type, price = command.type, command.price
+    if command.price_level is not None:
+        book = snapshot or {"bids": [], "asks": []}
+        bids = [(Decimal(p), q) for p, q, _n in book["bids"]]
+        asks = [(Decimal(p), q) for p, q, _n in book["asks"]]
+        price = resolve_price_level(command.price_level, bids, asks, reference)
+        if price is None:
+            return no_quote_at_level(command.price_level)
+        order_type = OrderType.LIMIT
+    if order_type is not OrderType.LIMIT:
+        return Priced(order_type, None, reference)
+    if price is None or price <= 0:
+        return Rejection("BAD_PRICE", "A limit order needs a positive price (or a priceLevel).", "price")
+    return Priced(order_type, price, reference)
+
+
+def protective_price(instrument: Instrument, priced: Priced) -> Decimal | None:
+    """Market buys freeze cash at the highest price they could trade: the limit-up price, or for boards
+    without limits a wide band over the reference price."""
+    if priced.type is OrderType.LIMIT:
+        return None
+    if instrument.limit_up is not None:
+        return instrument.limit_up
+    reference = priced.reference or instrument.prev_close
+    return instrument.price_up(reference * Decimal("1.5"))
