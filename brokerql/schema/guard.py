@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import specified_rules
 from strawberry.extensions import SchemaExtension
@@ -61,24 +63,59 @@ class Edge(Protocol):
     async def charge(self, context: Any, cost: int) -> dict[str, Any]: ...
 
 
-@lru_cache(maxsize=CACHE_SIZE)
+# Parsed documents by text, bounded by the text's total length rather than a count: a syntax tree is
+# thousands of objects, so a thousand large documents (an attacker's, each made unique) would hold
+# millions, and every full garbage collection would scan them (measured: loop stalls of ~1 s). A
+# document refused before it runs is dropped from it (`forget`). Parsing happens in worker threads too.
+PARSED_CHARS = 512 * 1024
+_parsed: LRUCache[tuple[str, int], tuple[DocumentNode, int]] = LRUCache(PARSED_CHARS, getsizeof=lambda v: v[1])
+_parsed_lock = threading.Lock()
+
+
 def parse_document(query: str, max_tokens: int) -> DocumentNode:
+    key = (query, max_tokens)
+    with _parsed_lock:
+        cached = _parsed.get(key)
+    if cached is not None:
+        return cached[0]
     try:
-        return parse(query, max_tokens=max_tokens)
+        document = parse(query, max_tokens=max_tokens)
     except GraphQLError as error:
         if "tokens" in error.message and "Parsing aborted" in error.message:
             raise too_complex(
                 "tokens", max_tokens, f">{max_tokens}", f"The document has more than {max_tokens} tokens."
             ) from None
         raise
+    if len(query) <= PARSED_CHARS // 8:
+        with _parsed_lock:
+            _parsed[key] = (document, max(1, len(query)))
+    return document
+
+
+def forget(query: str, max_tokens: int) -> None:
+    """Drop a refused document's syntax tree: it will not run, so keeping it only costs memory and GC."""
+    with _parsed_lock:
+        _parsed.pop((query, max_tokens), None)
 
 
 # The caches below are keyed by the document's text, whose hash Python keeps, not by the parsed
 # document: a DocumentNode hashes its whole tree (about 20 us for a small query) on every lookup.
-@lru_cache(maxsize=CACHE_SIZE)
+# Only documents that validated are remembered: an error holds the nodes (so the whole tree) of its document.
+_validated: LRUCache[tuple[GraphQLSchema, str, int, bool], bool] = LRUCache(CACHE_SIZE)
+
+
 def validate_document(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> list[GraphQLError]:
-    document = parse_document(query, max_tokens)
-    return validate(schema, document, RULES, max_errors=20, hide_suggestions=hide_suggestions)
+    key = (schema, query, max_tokens, hide_suggestions)
+    with _parsed_lock:
+        if key in _validated:
+            return []
+    errors = validate(
+        schema, parse_document(query, max_tokens), RULES, max_errors=20, hide_suggestions=hide_suggestions
+    )
+    if not errors:
+        with _parsed_lock:
+            _validated[key] = True
+    return errors
 
 
 Frozen = tuple[str, tuple[tuple[str, Any], ...]] | None  # an error as (message, extensions): safe to cache
@@ -198,6 +235,7 @@ class OperationGuard(SchemaExtension):
         try:
             await self._guard(context)
         except GraphQLError as error:
+            forget(context.query or "", self.limits.max_tokens)
             context.pre_execution_errors = [error]  # classified and logged (INFO) with the others
         yield
 
@@ -234,6 +272,7 @@ class OperationGuard(SchemaExtension):
         errors = await self._run(validate_document, schema, query, self.limits.max_tokens, production)
         context.pre_execution_errors = errors
         if errors:
+            forget(query, self.limits.max_tokens)
             return
         self.cost = {"requestedQueryCost": measured.cost, "maximumQueryCost": self.limits.max_cost}
         if edge is not None and caller is not None:
