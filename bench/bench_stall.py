@@ -72,6 +72,11 @@ def fragments(count: int) -> str:  # under every limit: parsed, measured, cost-e
     return f"query Many {{ {spreads} }} {body}"
 
 
+def fragments_at_the_pair_limit() -> str:  # 14 x `tiers { code }`: 182 field pairs, under 200: validated
+    spreads = " ".join(f"...F{i}" for i in range(14))
+    return f"query At {{ {spreads} }} " + " ".join(f"fragment F{i} on Query {{ tiers {{ code }} }}" for i in range(14))
+
+
 SCENARIOS = {
     "baseline (no attack)": None,
     "an ordinary query (reference)": "query Tiers { tiers { code name } }",
@@ -79,8 +84,8 @@ SCENARIOS = {
     "50,000 duplicate fields": duplicate_fields(),
     "64 KiB of spreads (token limit)": near_the_limits(),
     "1,990 duplicate fields (prescan)": duplicates_under_the_token_limit(),
-    "40 fragments, 3.6 KiB (on the loop)": fragments(40),
-    "50 fragments, 4.5 KiB (in a thread)": fragments(50),
+    "40 fragments of one field, 3.6 KiB": fragments(40),
+    "14 fragments of one field (at limit)": fragments_at_the_pair_limit(),
 }
 
 

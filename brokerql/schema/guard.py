@@ -7,13 +7,13 @@ One extension (per request: strawberry builds it from a factory) replaces Parser
    the fields validation would compare once fragments are expanded (`overlappingFields`, `expandedFields`);
 3. depth and estimated cost (`cost`), against `max_depth` and `max_cost`;
 4. in production: introspection for operators only, and only registered operations if so configured;
-5. validation, cached by document (its rules are built once, so the cache keys stay stable);
+5. validation, remembered for documents that validated, run in a worker thread when not remembered;
 6. the caller's cost budget (`brokerql.api.quotas`), charged with the estimate.
 
 Documents of more than `offload_tokens` tokens (counted by the prescan) are parsed and checked in a
 worker thread, so a large document cannot hold the event loop (every stream and /healthz) while it is
-read; the limits bound what the thread spends. The cost is reported in each
-response's `extensions.cost`.
+read; the limits bound what the thread spends. The caches keep no refused document. The cost is
+reported in each response's `extensions.cost`.
 """
 
 from __future__ import annotations
@@ -104,11 +104,16 @@ def forget(query: str, max_tokens: int) -> None:
 _validated: LRUCache[tuple[GraphQLSchema, str, int, bool], bool] = LRUCache(CACHE_SIZE)
 
 
+def validated(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> bool:
+    """Whether this document validated before (then `validate_document` is a lookup)."""
+    with _parsed_lock:
+        return (schema, query, max_tokens, hide_suggestions) in _validated
+
+
 def validate_document(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> list[GraphQLError]:
     key = (schema, query, max_tokens, hide_suggestions)
-    with _parsed_lock:
-        if key in _validated:
-            return []
+    if validated(*key):
+        return []
     errors = validate(
         schema, parse_document(query, max_tokens), RULES, max_errors=20, hide_suggestions=hide_suggestions
     )
@@ -241,7 +246,7 @@ class OperationGuard(SchemaExtension):
 
     async def _guard(self, context: Any) -> None:
         schema, query = context.schema._schema, context.query or ""
-        frozen, measured, introspection, pairs = await self._run(
+        frozen, measured, introspection, _pairs = await self._run(
             inspect_cached,
             schema,
             query,
@@ -268,8 +273,13 @@ class OperationGuard(SchemaExtension):
             raise CodedError(
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )
-        self.offload = self.offload or pairs > self.limits.offload_pairs
-        errors = await self._run(validate_document, schema, query, self.limits.max_tokens, production)
+        # graphql-core's validation costs 1-5 ms even for a small document (its rules' visitors are set
+        # up per call), so a document not validated before is validated in a worker thread, whatever
+        # its size: unique documents sent one after another cannot hold the loop that way either.
+        if validated(schema, query, self.limits.max_tokens, production):
+            errors: list[GraphQLError] = []
+        else:
+            errors = await asyncio.to_thread(validate_document, schema, query, self.limits.max_tokens, production)
         context.pre_execution_errors = errors
         if errors:
             forget(query, self.limits.max_tokens)
