@@ -7,7 +7,8 @@ One extension (per request: strawberry builds it from a factory) replaces Parser
    the fields validation would compare once fragments are expanded (`overlappingFields`, `expandedFields`);
 3. depth and estimated cost (`cost`), against `max_depth` and `max_cost`;
 4. in production: introspection for operators only, and only registered operations if so configured;
-5. validation, remembered for documents that validated, run in a worker thread when not remembered;
+5. validation, remembered for documents that validated (in a worker thread for a large document, or one
+   whose validation compares many field pairs);
 6. the caller's cost budget (`brokerql.api.quotas`), charged with the estimate.
 
 Documents of more than `offload_tokens` tokens (counted by the prescan) are parsed and checked in a
@@ -269,7 +270,7 @@ class OperationGuard(SchemaExtension):
 
     async def _guard(self, context: Any) -> None:
         schema, query = context.schema._schema, context.query or ""
-        frozen, measured, introspection, _pairs = await self._run(
+        frozen, measured, introspection, pairs = await self._run(
             inspect_cached,
             schema,
             query,
@@ -296,13 +297,15 @@ class OperationGuard(SchemaExtension):
             raise CodedError(
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )
-        # graphql-core's validation costs 1-5 ms even for a small document (its rules' visitors are set
-        # up per call), so a document not validated before is validated in a worker thread, whatever
-        # its size: unique documents sent one after another cannot hold the loop that way either.
+        # A small document is validated on the loop (1-5 ms for a new one: graphql-core sets its rules'
+        # visitors up per call). Validating every new one in a thread kept the loop freer, but let an
+        # HTTP request overtake a subscription that was opened before it (the stream then missed the
+        # first event of an order placed right after subscribing).
         if validated(schema, query, self.limits.max_tokens, production):
             errors: list[GraphQLError] = []
         else:
-            errors = await asyncio.to_thread(validate_document, schema, query, self.limits.max_tokens, production)
+            self.offload = self.offload or pairs > self.limits.offload_pairs
+            errors = await self._run(validate_document, schema, query, self.limits.max_tokens, production)
         context.pre_execution_errors = errors
         if errors:
             forget(query, self.limits.max_tokens)

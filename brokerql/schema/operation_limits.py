@@ -55,9 +55,11 @@ class OperationLimits:
     # validation compares pairwise), and the fields visited expanding them.
     max_overlapping_fields: int = 200
     max_expanded_fields: int = 5000
-    # Documents with more tokens than this are parsed and measured off the event loop (the parser costs
-    # ~8 us a token, so this keeps what runs on the loop to a few ms). Validation always runs off it.
+    # Documents with more tokens than this are parsed, measured and validated off the event loop (the
+    # parser costs ~8 us a token, so this keeps what runs on the loop to a few ms) ...
     offload_tokens: int = 250
+    # ... and so are documents whose validation compares more field pairs than this (~50 us a pair).
+    offload_pairs: int = 20
 
 
 @dataclass(slots=True)
