@@ -28,6 +28,11 @@ from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
 from brokerql.services.order_stream import AccountEventStream
 from brokerql.services.outbox_relay import OutboxRelay
+from brokerql.services.products import ProductServices
+from brokerql.services.products.etf import EtfService
+from brokerql.services.products.futures import FuturesSettlementService
+from brokerql.services.products.margin import MarginService
+from brokerql.services.products.queries import ProductQueries
 from brokerql.services.queries import TradingQueries
 from brokerql.services.quote_stream import QuoteStream
 from brokerql.services.research.wiring import ResearchServices
@@ -76,6 +81,7 @@ class Container:
     controls: OperatorControls
     research: ResearchServices
     venue_watch: VenueWatch
+    products: ProductServices
     parked_orders: ParkedOrdersService  # parked orders (C5): park, cancel, list, fire once
     parked_watch: ParkedTriggerWatch  # evaluates their triggers on every quote and on the clock
     clock: Clock = SYSTEM_CLOCK
@@ -186,6 +192,12 @@ class Container:
             parked_orders=parked,
             parked_watch=parked_watch,
             venue_host=host,
+            products=ProductServices(
+                futures=FuturesSettlementService(db, instruments, clock),
+                margin=MarginService(db, market, instruments, clock),
+                etf=EtfService(db, trading.place, market, instruments, clock),
+                queries=ProductQueries(db),
+            ),
         )
 
     async def start(self) -> None:
@@ -194,6 +206,9 @@ class Container:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
         self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
+        # margin accounts' maintenance lines move with prices, not only with account changes (C7)
+        self._tasks.append(asyncio.create_task(self.products.margin.watch(), name="margin-watch"))
+        self._tasks.append(asyncio.create_task(self.products.etf.watch(), name="etf-arbitrage"))  # runs move on fills
         if self.venue_host is not None:
             await self.venue_host.start()  # active (market live) or a standby when another holds the lease
         await self.venue_watch.start()

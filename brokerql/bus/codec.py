@@ -20,7 +20,7 @@ import msgspec
 from brokerql.domain.identity.onboarding import AccountOpened, ClientCreated
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
-from brokerql.domain.trading.messages import AccountEvent
+from brokerql.domain.trading.messages import AccountEvent, CreditChanged, EtfChanged, FuturesSettled
 from brokerql.domain.trading.parked import ParkedOrderView
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,10 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     "CancelOrder": (CancelOrder, 1),
     "ExecutionReport": (ExecutionReport, 1),
     "ArticlePublished": (ArticlePublished, 1),
+    # the product lines' details an AccountEvent carries (also readable on their own)
+    "FuturesSettled": (FuturesSettled, 1),
+    "CreditChanged": (CreditChanged, 1),
+    "EtfChanged": (EtfChanged, 1),
     "ParkedOrder": (ParkedOrderView, 1),  # a parked order changed: every process's trigger watch follows
     "ClientCreated": (ClientCreated, 1),
     "AccountOpened": (AccountOpened, 1),

@@ -7,14 +7,16 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.permission import PermissionExtension
 
+from brokerql.domain.identity.tiers import TRADING_ETF_ARBITRAGE, TRADING_MARGIN
 from brokerql.monitor.extension import OperationMetrics
-from brokerql.resolvers import exchange, identity, market, trading, trading_reads
+from brokerql.resolvers import exchange, identity, market, products, trading, trading_reads
 from brokerql.schema import graphql_core_fix  # noqa: F401 - patches graphql-core on import
 from brokerql.schema.backoffice_root import BackOfficeMutation, BackOfficeQuery
 from brokerql.schema.base import BrokerSchema
 from brokerql.schema.baskets_root import BasketMutation, BasketQuery
-from brokerql.schema.entitlements import Entitlement
+from brokerql.schema.entitlements import Entitled, Entitlement
 from brokerql.schema.guard import OperationGuard
 from brokerql.schema.identity_root import IdentityMutation, IdentityQuery
 from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrderPayload
@@ -24,7 +26,15 @@ from brokerql.schema.parked_root import ParkedMutation, ParkedQuery
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
+from brokerql.schema.types.etf import (
+    ConvertEtfPayload,
+    EtfArbitrageRun,
+    RunEtfArbitragePayload,
+    TradeEtfBasketPayload,
+)
 from brokerql.schema.types.exchange import ExchangeStatus
+from brokerql.schema.types.futures import SettleFuturesPayload
+from brokerql.schema.types.margin import MarginChangePayload, MarginOrderPayload
 from brokerql.schema.types.market import Quote
 from brokerql.schema.types.market_reference import BarSeries, InstrumentConnection
 from brokerql.schema.types.monitor import MonitorStats
@@ -63,6 +73,11 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, BasketQ
     trading_preferences: TradingPreferencesView = strawberry.field(
         resolver=trading_reads.trading_preferences, description="Your order-entry preferences (D2)."
     )
+    etf_arbitrage_run: EtfArbitrageRun = strawberry.field(
+        resolver=products.etf_arbitrage_run,
+        description="One of your ETF arbitrage runs (trading.etf_arbitrage): legs, status, estimated and realised P&L.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
 
 
 @strawberry.type(description="Write operations. Business rejections come back in each payload's `errors`.")
@@ -79,6 +94,46 @@ class Mutation(IdentityMutation, BackOfficeMutation, MonitorMutation, ResearchMu
     )
     update_preferences: UpdatePreferencesPayload = strawberry.mutation(
         resolver=trading_reads.update_preferences, description="Change your order-entry preferences (D2)."
+    )
+    margin_order: MarginOrderPayload = strawberry.mutation(
+        resolver=products.margin_order,
+        description="Margin trading (trading.margin): financing buy, short sale, sell to repay or buy to return.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    repay_margin: MarginChangePayload = strawberry.mutation(
+        resolver=products.repay_margin,
+        description="Margin trading (trading.margin): repay financing with cash (直接还款), interest first.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    return_shares: MarginChangePayload = strawberry.mutation(
+        resolver=products.return_shares,
+        description="Margin trading (trading.margin): return borrowed shares you hold (直接还券).",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_MARGIN)])],
+    )
+    create_etf: ConvertEtfPayload = strawberry.mutation(
+        resolver=products.create_etf,
+        description="ETF arbitrage (trading.etf_arbitrage): create (申购) creation units from constituents and cash.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    redeem_etf: ConvertEtfPayload = strawberry.mutation(
+        resolver=products.redeem_etf,
+        description="ETF arbitrage (trading.etf_arbitrage): redeem (赎回) creation units into constituents and cash.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    trade_etf_basket: TradeEtfBasketPayload = strawberry.mutation(
+        resolver=products.trade_etf_basket,
+        description="ETF arbitrage (trading.etf_arbitrage): buy or sell an ETF's PCF basket x units, all legs or none.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    run_etf_arbitrage: RunEtfArbitragePayload = strawberry.mutation(
+        resolver=products.run_etf_arbitrage,
+        description="ETF arbitrage (trading.etf_arbitrage): premium or discount arbitrage as one action, with its "
+        "P&L estimate.",
+        extensions=[PermissionExtension(permissions=[Entitled(TRADING_ETF_ARBITRAGE)])],
+    )
+    settle_futures: SettleFuturesPayload = strawberry.mutation(
+        resolver=products.settle_futures,
+        description="Risk operators (futures.settle): a contract's daily mark-to-market, or its delivery at expiry.",
     )
 
 

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.services.identity.demo import seed_identity_demo
+from brokerql.services.products.credit_rules import DEMO_LENDING_POOL
 from brokerql.services.research.demo import seed_research_demo
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow, ClientRow, OperatorRow, PositionRow
+from brokerql.store.tables_trading import LendingPoolRow
 
 CLIENT_PASSWORD = "Demo#2026"
 OPERATOR_PASSWORD = "Admin#2026"
@@ -21,7 +23,7 @@ DEMO_CLIENTS = (
     ("std001", "张伟", "STANDARD", "200000"),
     ("std002", "王芳", "STANDARD", "200000"),
     ("silver001", "李娜", "SILVER", "500000"),
-    ("gold001", "刘洋", "GOLD", "1000000"),
+    ("gold001", "刘洋", "GOLD", "8000000"),  # enough for an ETF creation unit (C6 arbitrage)
     ("plat001", "陈静", "PLATINUM", "3000000"),
     ("vip001", "杨帆", "DIAMOND", "10000000"),
     ("trial001", "赵磊", "TRIAL", "0"),
@@ -85,6 +87,8 @@ async def seed_demo(db: Database, passwords: Passwords) -> bool:
                                 cost=Decimal(cost) * quantity,
                             )
                         )
+        for symbol, total in DEMO_LENDING_POOL.items():  # the broker's lendable shares (C7)
+            uow.session.add(LendingPoolRow(symbol=symbol, total=total))
         for username, name, roles in DEMO_OPERATORS:
             uow.session.add(
                 OperatorRow(id=new_id("op"), username=username, name=name, password_hash=operator_hash, roles=roles)

@@ -17,12 +17,23 @@ from brokerql.bus.topics import account_topic
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.fees import Fees, FeeSchedule
+from brokerql.domain.trading.futures import Direction, FuturesPosition
 from brokerql.domain.trading.ledger import Funds, Position
-from brokerql.domain.trading.messages import AccountEvent, AccountEventKind, FillView, OrderView
-from brokerql.domain.trading.orders import Order, OrderStatus
+from brokerql.domain.trading.margin import Debt, DebtKey, DebtKind, MarginTerms
+from brokerql.domain.trading.messages import (
+    AccountEvent,
+    AccountEventKind,
+    CreditChanged,
+    EtfChanged,
+    FillView,
+    FuturesSettled,
+    OrderView,
+)
+from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus
 from brokerql.domain.trading.parked import ParkedOrderView
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
+from brokerql.store.tables_trading import CreditAccountRow, CreditDebtRow, FuturesPositionRow
 
 
 def fee_schedule_of(row: AccountRow) -> FeeSchedule:
@@ -38,10 +49,20 @@ class LoadedAccount:
     row: AccountRow
     account: Account
     position_rows: dict[str, PositionRow] = field(default_factory=dict)
+    futures_rows: dict[str, FuturesPositionRow] = field(default_factory=dict)
+    credit_row: CreditAccountRow | None = None
+    debt_rows: dict[DebtKey, CreditDebtRow] = field(default_factory=dict)
 
 
 def funds_of(row: AccountRow) -> Funds:
-    return Funds(row.balance, row.available, row.frozen, row.unsettled)
+    return Funds(row.balance, row.available, row.frozen, row.unsettled, row.margin)
+
+
+def futures_position_of(p: FuturesPositionRow) -> FuturesPosition:
+    return FuturesPosition(
+        p.symbol, Direction(p.direction), p.yd_quantity, p.td_quantity, p.frozen_quantity, p.pending_open,
+        p.settle_price, p.td_cost, p.open_cost, p.margin,
+    )  # fmt: skip
 
 
 def position_of(p: PositionRow) -> Position:
@@ -81,7 +102,71 @@ async def load_account(
     if wanted is not None:
         query = query.where(PositionRow.symbol.in_(wanted))
     stored = {p.symbol: p for p in (await uow.session.scalars(query)).all()} if wanted != [] else {}
-    return LoadedAccount(row, account_of(row, stored.values()), stored)
+    loaded = LoadedAccount(row, account_of(row, stored.values()), stored)
+    if row.type == AccountType.FUTURES:  # a handful of contracts at most: always all of them
+        futures_query = select(FuturesPositionRow).where(FuturesPositionRow.account_id == row.id)
+        loaded.futures_rows = {p.symbol: p for p in (await uow.session.scalars(futures_query)).all()}
+        loaded.account.futures = {s: futures_position_of(p) for s, p in loaded.futures_rows.items()}
+    if row.type == AccountType.MARGIN:
+        await _load_credit(uow.session, loaded)
+    return loaded
+
+
+def terms_of(row: CreditAccountRow | None) -> MarginTerms:
+    if row is None:
+        return MarginTerms()
+    return MarginTerms(
+        credit_line=row.credit_line,
+        warning_line=row.warning_line,
+        liquidation_line=row.liquidation_line,
+        financing_rate=row.financing_rate,
+        lending_rate=row.lending_rate,
+    )
+
+
+def debt_of(r: CreditDebtRow) -> Debt:
+    return Debt(
+        DebtKind(r.kind), r.symbol, r.quantity, r.principal, r.interest, r.held, r.pending_quantity, r.pending_amount
+    )
+
+
+async def load_debts(session: Any, account_id: str) -> dict[DebtKey, CreditDebtRow]:
+    rows = (await session.scalars(select(CreditDebtRow).where(CreditDebtRow.account_id == account_id))).all()
+    return {(DebtKind(r.kind), r.symbol): r for r in rows}
+
+
+async def _load_credit(session: Any, loaded: LoadedAccount) -> None:
+    """A margin account's terms (created with the defaults on first use) and its debts."""
+    credit = await session.get(CreditAccountRow, loaded.row.id)
+    if credit is None:
+        credit = CreditAccountRow(account_id=loaded.row.id, accrued_until=loaded.row.trading_day or "")
+        session.add(credit)
+    loaded.credit_row = credit
+    loaded.debt_rows = await load_debts(session, loaded.row.id)
+    loaded.account.terms = terms_of(credit)
+    loaded.account.credit = {k: debt_of(r) for k, r in loaded.debt_rows.items()}
+
+
+async def _save_credit(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
+    stored = loaded.debt_rows
+    for key, debt in loaded.account.credit.items():
+        target = stored.get(key)
+        if target is not None and debt_of(target) == debt:
+            continue
+        if target is None:
+            target = stored[key] = CreditDebtRow(account_id=loaded.row.id, kind=key[0].value, symbol=key[1])
+            uow.session.add(target)
+        target.quantity, target.principal, target.interest = debt.quantity, debt.principal, debt.interest
+        target.held, target.pending_quantity = debt.held, debt.pending_quantity
+        target.pending_amount, target.updated_at = debt.pending_amount, now
+    for key in [k for k in stored if k not in loaded.account.credit]:
+        await uow.session.delete(stored.pop(key))
+
+
+async def load_futures_positions(session: Any, account_id: str) -> dict[str, FuturesPosition]:
+    """The futures positions of an account, for the read side."""
+    rows = await session.scalars(select(FuturesPositionRow).where(FuturesPositionRow.account_id == account_id))
+    return {p.symbol: futures_position_of(p) for p in rows.all()}
 
 
 async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
@@ -93,7 +178,11 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
     row, account, stored = loaded.row, loaded.account, loaded.position_rows
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
+    row.margin = account.funds.margin
     row.realized_pnl = account.realised_pnl
+    await _save_futures(uow, loaded, now)
+    if loaded.credit_row is not None:
+        await _save_credit(uow, loaded, now)
     for symbol, position in account.positions.items():
         target = stored.get(symbol)
         if target is not None and position_of(target) == position:
@@ -105,6 +194,24 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
         target.frozen_quantity, target.bought_today = position.frozen_quantity, position.bought_today
         target.cost, target.updated_at = position.cost, now
     for symbol in [s for s in stored if s not in account.positions]:
+        await uow.session.delete(stored.pop(symbol))
+
+
+async def _save_futures(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
+    stored = loaded.futures_rows
+    for symbol, position in loaded.account.futures.items():
+        target = stored.get(symbol)
+        if target is not None and futures_position_of(target) == position:
+            continue
+        if target is None:
+            target = stored[symbol] = FuturesPositionRow(account_id=loaded.row.id, symbol=symbol, direction="")
+            uow.session.add(target)
+        target.direction = position.direction.value
+        target.yd_quantity, target.td_quantity = position.yd_quantity, position.td_quantity
+        target.frozen_quantity, target.pending_open = position.frozen_quantity, position.pending_open
+        target.settle_price, target.td_cost = position.settle_price, position.td_cost
+        target.open_cost, target.margin, target.updated_at = position.open_cost, position.margin, now
+    for symbol in [s for s in stored if s not in loaded.account.futures]:
         await uow.session.delete(stored.pop(symbol))
 
 
@@ -129,6 +236,7 @@ def order_from_row(row: OrderRow) -> Order:
         frozen_cash=row.frozen_cash,
         reject_code=row.reject_code,
         reason=row.reject_reason,
+        purpose=OrderPurpose(row.purpose),
         basket_run_id=row.basket_run_id,
         pair_id=row.pair_id,
     )
@@ -170,6 +278,7 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     row.notional, row.fees_paid, row.frozen_cash = order.notional, order.fees_paid, order.frozen_cash
     row.frozen_quantity = order.leaves_qty if order.side is Side.SELL and order.status.is_working else 0
     row.reject_code, row.reject_reason = order.reject_code, order.reason
+    row.purpose = order.purpose.value
     row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
     row.created_at, row.updated_at = order.created_at, order.updated_at
     return row
@@ -186,6 +295,9 @@ async def append_event(
     code: str | None = None,
     reason: str | None = None,
     trading_day: str | None = None,
+    futures: FuturesSettled | None = None,
+    credit: CreditChanged | None = None,
+    etf: EtfChanged | None = None,
     parked: ParkedOrderView | None = None,
 ) -> AccountEvent:
     """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
@@ -200,6 +312,9 @@ async def append_event(
         code=code,
         reason=reason,
         trading_day=trading_day,
+        futures=futures,
+        credit=credit,
+        etf=etf,
         basket_run_id=order.basket_run_id if order is not None else None,
         parked=parked,
     )

@@ -60,6 +60,8 @@ class AccountRow(SQLModel, table=True):
     frozen: Decimal = money()
     # Today's sell proceeds: usable for buying at once, withdrawable after the daily settlement.
     unsettled: Decimal = money()
+    # Cash held as margin by open futures positions (FUTURES accounts): balance = available + frozen + margin.
+    margin: Decimal = money()
     realized_pnl: Decimal = money()
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     trading_day: str = Field(default="", max_length=10)
@@ -107,6 +109,8 @@ class OrderRow(SQLModel, table=True):
     frozen_quantity: int = 0
     reject_code: str | None = Field(default=None, max_length=40)
     reject_reason: str | None = Field(default=None, max_length=255)
+    # margin accounts: FINANCING_BUY, SHORT_SELL, SELL_TO_REPAY, BUY_TO_RETURN (domain OrderPurpose)
+    purpose: str = Field(default="NORMAL", max_length=16)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
     basket_run_id: str | None = Field(default=None, max_length=40, index=True)  # a basket run's leg (C4)

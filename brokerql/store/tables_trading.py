@@ -31,6 +31,87 @@ class TradingPreferencesRow(SQLModel, table=True):
     updated_at: datetime = timestamp()
 
 
+class FuturesPositionRow(SQLModel, table=True):
+    """A net futures position of one account in one contract (domain/trading/futures.py FuturesPosition):
+    yesterday's lots at the last settlement price, today's lots at their open cost, the margin held."""
+
+    __tablename__ = "futures_position"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    symbol: str = Field(primary_key=True, max_length=16)
+    direction: str = Field(max_length=5)
+    yd_quantity: int = 0
+    td_quantity: int = 0
+    frozen_quantity: int = 0
+    pending_open: int = 0
+    settle_price: Decimal = money()
+    td_cost: Decimal = money()
+    open_cost: Decimal = money()
+    margin: Decimal = money()
+    updated_at: datetime = timestamp()
+
+
+class CreditAccountRow(SQLModel, table=True):
+    """A margin account's credit terms (domain MarginTerms), the zone its maintenance ratio was last
+    seen in (a crossing is an event), and the day interest has been accrued up to (exclusive)."""
+
+    __tablename__ = "credit_account"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    credit_line: Decimal = money(Decimal("1000000"))
+    warning_line: Decimal = money(Decimal("1.50"))
+    liquidation_line: Decimal = money(Decimal("1.30"))
+    financing_rate: Decimal = money(Decimal("0.06"))
+    lending_rate: Decimal = money(Decimal("0.08"))
+    zone: str = Field(default="SAFE", max_length=12)
+    accrued_until: str = Field(default="", max_length=10)
+
+
+class CreditDebtRow(SQLModel, table=True):
+    """One debt line of a margin account (domain Debt): financing of a symbol, or shares of it owed."""
+
+    __tablename__ = "credit_debt"
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=10)
+    symbol: str = Field(primary_key=True, max_length=16)
+    quantity: int = 0
+    principal: Decimal = money()
+    interest: Decimal = money()
+    held: Decimal = money()
+    pending_quantity: int = 0
+    pending_amount: Decimal = money()
+    updated_at: datetime = timestamp()
+
+
+class LendingPoolRow(SQLModel, table=True):
+    """The broker's lendable inventory of a symbol (券源). What is left to lend is `total` less every
+    account's shares owed and reserved by working short sales; short sales lock this row to count it."""
+
+    __tablename__ = "lending_pool"
+    symbol: str = Field(primary_key=True, max_length=16)
+    total: int = 0
+
+
+class EtfArbitrageRow(SQLModel, table=True):
+    """One ETF arbitrage run (domain/trading/etf.py; services/products/etf.py moves it on): its legs'
+    orders, the estimate it was sent with and, once DONE, what it realised."""
+
+    __tablename__ = "etf_arbitrage_run"
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=40)
+    client_id: str = Field(max_length=40)
+    etf: str = Field(max_length=16)
+    direction: str = Field(max_length=8)
+    units: int = 1
+    status: str = Field(default="LEGS_WORKING", max_length=16)
+    estimated_pnl: Decimal = money()
+    first_orders: list[str] = Field(default_factory=list, sa_type=JsonText)
+    second_orders: list[str] = Field(default_factory=list, sa_type=JsonText)
+    conversion_cash: Decimal = money()
+    realised_pnl: Decimal | None = money(None)
+    note: str = Field(default="", max_length=255)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
 class ParkedOrderRow(SQLModel, table=True):
     """A parked order (埋单, C5): an order held until its trigger fires, then placed through placeOrder.
 

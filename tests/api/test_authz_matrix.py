@@ -22,7 +22,14 @@ from graphql import (
 )
 
 from brokerql.domain.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from brokerql.domain.identity.tiers import QUOTES_LEVEL2, TRADING_BASKETS, TRADING_PARKED, TierCode
+from brokerql.domain.identity.tiers import (
+    QUOTES_LEVEL2,
+    TRADING_BASKETS,
+    TRADING_ETF_ARBITRAGE,
+    TRADING_MARGIN,
+    TRADING_PARKED,
+    TierCode,
+)
 from brokerql.resolvers.tiers import guarded_fields
 from brokerql.schema import build_schema
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
@@ -40,6 +47,7 @@ PUBLIC = CLIENTS | OPERATORS | PARTNER | {"anonymous"}
 ANY = CLIENTS | OPERATORS | PARTNER  # any valid token
 SELF = CLIENTS | OPERATORS  # people with passwords and second secrets
 CLIENT = CLIENTS
+GOLD_UP = frozenset({"client:GOLD", "client:PLATINUM", "client:DIAMOND"})  # trading.margin, trading.etf_arbitrage
 OPERATOR = OPERATORS
 PARKED = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.parked in the demo
 BASKETS = frozenset(f"client:{t}" for t in ("SILVER", "GOLD", "PLATINUM", "DIAMOND"))  # trading.baskets in the demo
@@ -92,6 +100,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.pauseSimulator": op(P.MONITOR_CONTROL), "Mutation.resumeSimulator": op(P.MONITOR_CONTROL),
     "Mutation.drainProcess": op(P.MONITOR_CONTROL), "Mutation.forceCloseClient": op(P.MONITOR_CONTROL),
     "Mutation.setAlertRule": op(P.MONITOR_CONTROL), "Mutation.acknowledgeAlert": op(P.MONITOR_CONTROL),
+    "Mutation.settleFutures": op(P.FUTURES_SETTLE),
+    "Mutation.marginOrder": GOLD_UP, "Mutation.repayMargin": GOLD_UP, "Mutation.returnShares": GOLD_UP,
+    "Mutation.createEtf": GOLD_UP, "Mutation.redeemEtf": GOLD_UP, "Mutation.runEtfArbitrage": GOLD_UP,
+    "Query.etfArbitrageRun": GOLD_UP, "Mutation.tradeEtfBasket": GOLD_UP,
     # Subscription
     "Subscription.quotes": CLIENT | QUOTES_PARTNER, "Subscription.orderEvents": CLIENT,
     "Subscription.heartbeat": CLIENT, "Subscription.monitorStats": op(P.MONITOR_READ),
@@ -121,6 +133,38 @@ LAST = ("Mutation.logout",)
 ENTITLED_FIELDS = {
     "Quote.depth": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { depth { bids { price } } } }'),
     "Quote.trades": (QUOTES_LEVEL2, '{ quote(symbol: "600000") { trades { __typename } } }'),
+    "Mutation.marginOrder": (
+        TRADING_MARGIN,
+        'mutation { marginOrder(input: {accountId: "x", purpose: FINANCING_BUY, '
+        'symbol: "600000", price: "13.52", quantity: 100}) { errors { code } } }',
+    ),
+    "Mutation.repayMargin": (
+        TRADING_MARGIN,
+        'mutation { repayMargin(input: {accountId: "x", amount: "1"}) { errors { code } } }',
+    ),
+    "Mutation.returnShares": (
+        TRADING_MARGIN,
+        'mutation { returnShares(input: {accountId: "x", symbol: "600000", quantity: 100}) { errors { code } } }',
+    ),
+    "Mutation.createEtf": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { createEtf(input: {accountId: "x", etf: "510300", units: 1}) { errors { code } } }',
+    ),
+    "Mutation.tradeEtfBasket": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { tradeEtfBasket(input: {accountId: "x", etf: "510300", units: 1, side: BUY}) { errors { code } } }',
+    ),
+    "Mutation.redeemEtf": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { redeemEtf(input: {accountId: "x", etf: "510300", units: 1}) { errors { code } } }',
+    ),
+    "Mutation.runEtfArbitrage": (
+        TRADING_ETF_ARBITRAGE,
+        'mutation { runEtfArbitrage(input: {accountId: "x", '
+        'etf: "510300", units: 1, direction: "PREMIUM", estimateOnly: true}) '
+        "{ errors { code } } }",
+    ),
+    "Query.etfArbitrageRun": (TRADING_ETF_ARBITRAGE, '{ etfArbitrageRun(id: "x") { id } }'),
     "Query.baskets": (TRADING_BASKETS, "{ baskets { id } }"),
     "Query.basketRun": (TRADING_BASKETS, '{ basketRun(id: "x") { id } }'),
     "Query.basketRuns": (TRADING_BASKETS, '{ basketRuns(accountId: "x") { edges { cursor } } }'),

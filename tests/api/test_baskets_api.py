@@ -142,7 +142,7 @@ async def test_the_wizard_answers_what_placeorder_then_books(backend) -> None:  
         before = Decimal((await gql(client, FUNDS, {"a": account}))["account"]["cash"]["available"])
         preview = (await gql(client, PREVIEW, {"i": order}))["previewOrder"]
         assert preview["accepted"] and preview["errors"] == [] and preview["price"] == "13.51"
-        assert [c["outcome"] for c in preview["checks"]] == ["PASSED"] * 8 and preview["type"] == "LIMIT"
+        assert [c["outcome"] for c in preview["checks"]] == ["PASSED"] * 9 and preview["type"] == "LIMIT"
         assert Decimal(preview["availableBefore"]) == before
         placed = (await gql(client, PLACE, {"i": order}))["placeOrder"]["order"]
         assert placed["price"] == preview["price"] and placed["frozenCash"] == preview["frozenCash"]

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     MONITOR_READ = "monitor.read"
     MONITOR_CONTROL = "monitor.control"
     API_CLIENTS_MANAGE = "api_clients.manage"
+    FUTURES_SETTLE = "futures.settle"
 
 
 _P = Permission
@@ -55,12 +56,13 @@ _P = Permission
 # Configuration that changes what every client gets (tiers, grading model, parameters, dictionary,
 # operators) stays with ADMIN alone. Editors publish, but only what a reviewer (or RISK) approved: review
 # is a second pair of eyes (B2), enforced by the transition table in domain/research/workflow.py.
-# Risk officers read client logs because lockouts and failed logins are their signal.
+# Risk officers read client logs because lockouts and failed logins are their signal; they also run the
+# daily futures settlement (settleFutures), which moves clients' cash by the variation margin.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.EDITOR: frozenset({_P.ARTICLES_EDIT, _P.ARTICLES_PUBLISH}),
     Role.REVIEWER: frozenset({_P.ARTICLES_REVIEW}),
-    Role.RISK: frozenset({_P.RISK_INFO_REVIEW, _P.CLIENTS_READ, _P.LOGS_READ}),
+    Role.RISK: frozenset({_P.RISK_INFO_REVIEW, _P.CLIENTS_READ, _P.LOGS_READ, _P.FUTURES_SETTLE}),
     Role.OPS: frozenset(
         {
             _P.SERVICES_MANAGE,

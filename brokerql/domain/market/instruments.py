@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from brokerql.domain.common import OrderType, Rejection, Side, to_decimal
 from brokerql.domain.market.boards import BOARD_RULES, Board, BoardRules, Currency, hk_tick
 from brokerql.domain.market.sessions import TradingPhase, accepts_orders, allows_market_orders
 
-__all__ = ["DEMO_INSTRUMENTS", "Board", "Currency", "Instrument", "PcfLine", "roll_day", "validate_order"]
+__all__ = [
+    "DEMO_INSTRUMENTS",
+    "Board",
+    "Currency",
+    "Instrument",
+    "PcfLine",
+    "Substitution",
+    "roll_day",
+    "validate_order",
+]
+
+
+class Substitution(StrEnum):
+    """A PCF line's cash substitution flag (现金替代标志), as the SSE publishes it."""
+
+    FORBIDDEN = "FORBIDDEN"  # 禁止现金替代: the shares must be delivered
+    ALLOWED = "ALLOWED"  # 允许现金替代: shares, or cash for what is missing at prev close x (1 + premium)
+    MUST_CASH = "MUST_CASH"  # 必须现金替代: always a fixed cash amount (e.g. another exchange's stocks)
 
 
 @dataclass(frozen=True, slots=True)
 class PcfLine:
-    """One constituent of an ETF creation unit: `quantity` shares of `symbol`."""
+    """One constituent of an ETF creation unit: `quantity` shares of `symbol`, with its substitution flag;
+    `cash_amount` is the fixed substitution amount of a MUST_CASH line."""
 
     symbol: str
     quantity: int
+    substitution: Substitution = Substitution.ALLOWED
+    premium_rate: Decimal = Decimal("0.10")  # 溢价比例 of an ALLOWED line's cash substitution
+    cash_amount: Decimal = Decimal(0)
 
 
 def round_to_tick(value: Decimal, tick: Decimal) -> Decimal:
@@ -111,10 +133,19 @@ def roll_day(instrument: Instrument, close: Decimal | None) -> Instrument:
     return replace(instrument, prev_close=close, tick_size=tick)
 
 
+def _pcf_line(symbol: str, quantity: int) -> PcfLine:
+    # An SSE-listed ETF takes SSE stocks in kind (cash allowed for a shortfall); the other exchange's
+    # stocks are always substituted by cash at yesterday's close (the SSE cross-market ETF model).
+    stock = _STOCKS[symbol]
+    if stock.board in (Board.SZSE_MAIN, Board.CHINEXT):
+        return PcfLine(symbol, quantity, Substitution.MUST_CASH, cash_amount=stock.prev_close * quantity)
+    return PcfLine(symbol, quantity)
+
+
 def _etf(symbol: str, name: str, prev_close: str, unit: int, lines: dict[str, int]) -> Instrument:
     # The cash component is chosen so that IOPV at yesterday's closes equals the ETF's prev_close:
     # it stands for the index constituents not in the demo universe.
-    pcf = tuple(PcfLine(sym, qty) for sym, qty in lines.items())
+    pcf = tuple(_pcf_line(sym, qty) for sym, qty in lines.items())
     basket = sum((_STOCKS[line.symbol].prev_close * line.quantity for line in pcf), Decimal(0))
     close = Decimal(prev_close)
     return Instrument(
@@ -141,6 +172,16 @@ _STOCKS: dict[str, Instrument] = {
         _stock("000858", "五粮液", Board.SZSE_MAIN, "120.35"),
         _stock("300750", "宁德时代", Board.CHINEXT, "380.20"),
         _stock("688981", "中芯国际", Board.STAR, "118.60"),
+        # more index constituents, so that each demo ETF's PCF lists at least ten stocks
+        _stock("600036", "招商银行", Board.SSE_MAIN, "35.20"),
+        _stock("601398", "工商银行", Board.SSE_MAIN, "5.80"),
+        _stock("600900", "长江电力", Board.SSE_MAIN, "28.50"),
+        _stock("601166", "兴业银行", Board.SSE_MAIN, "17.50"),
+        _stock("600030", "中信证券", Board.SSE_MAIN, "26.80"),
+        _stock("601288", "农业银行", Board.SSE_MAIN, "5.10"),
+        _stock("600276", "恒瑞医药", Board.SSE_MAIN, "48.60"),
+        _stock("000333", "美的集团", Board.SZSE_MAIN, "72.30"),
+        _stock("002594", "比亚迪", Board.SZSE_MAIN, "280.00"),
         _stock("00700", "腾讯控股", Board.HK, "620.0"),
         _stock("09988", "阿里巴巴-W", Board.HK, "155.1"),
     )
@@ -151,10 +192,14 @@ DEMO_INSTRUMENTS: dict[str, Instrument] = {
     "510300": _etf(
         "510300", "沪深300ETF", "4.650", 900_000,
         {"600519": 300, "601318": 5_000, "600000": 20_000, "000001": 20_000, "000858": 2_000,
-         "300750": 1_000, "688981": 1_000},
+         "300750": 1_000, "688981": 1_000, "600036": 5_000, "601398": 30_000, "600900": 5_000,
+         "601166": 8_000, "600030": 5_000, "601288": 30_000, "600276": 2_000, "000333": 2_000,
+         "002594": 500},
     ),
     "510050": _etf(
-        "510050", "上证50ETF", "3.100", 900_000, {"600519": 200, "601318": 6_000, "600000": 20_000}
+        "510050", "上证50ETF", "3.100", 900_000,
+        {"600519": 200, "601318": 6_000, "600000": 20_000, "600036": 6_000, "601398": 40_000,
+         "600900": 5_000, "601166": 10_000, "600030": 6_000, "601288": 40_000, "600276": 3_000},
     ),
     "IF2612": Instrument(
         "IF2612", "沪深300股指期货2612", Board.CFFEX_INDEX_FUTURE, Currency.CNY, 1, Decimal("0.2"),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from brokerql.domain.common import OrderType, Rejection, Side
+from brokerql.domain.market.sessions import trading_day
+from brokerql.domain.trading import credit_account, etf, margin
+from brokerql.domain.trading import futures as fut
 from brokerql.domain.trading.fees import (
     A_SHARE,
     CENT,
@@ -27,6 +30,7 @@ from brokerql.domain.trading.orders import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
+    OrderPurpose,
     OrderRejected,
     OrderStatus,
     cash_movement_of_fill,
@@ -56,6 +60,16 @@ class Account:
     positions: dict[str, Position] = field(default_factory=dict)
     fee_schedule: FeeSchedule = DEFAULT_SCHEDULE
     realised_pnl: Decimal = ZERO  # since the account opened, after fees (average cost method)
+    # FUTURES accounts: net positions per contract (domain/trading/futures.py has the arithmetic)
+    futures: dict[str, fut.FuturesPosition] = field(default_factory=dict)
+    # MARGIN accounts: debts by (kind, symbol) and the credit terms (domain/trading/margin.py)
+    credit: dict[margin.DebtKey, margin.Debt] = field(default_factory=dict)
+    terms: margin.MarginTerms = field(default_factory=margin.MarginTerms)
+
+    def sells_from_shares(self, purpose: OrderPurpose = OrderPurpose.NORMAL) -> bool:
+        """Whether a sell needs shares held: not on futures accounts (a sell opens a short or closes a
+        long), nor for a margin account's short sale (the shares are borrowed)."""
+        return self.type is not AccountType.FUTURES and purpose is not OrderPurpose.SHORT_SELL
 
     def position(self, symbol: str) -> Position:
         """The holding of `symbol` (an empty one if none)."""
@@ -119,6 +133,23 @@ class Account:
         basis: FeeBasis = A_SHARE,
     ) -> OrderAccepted | OrderRejected:
         """Reserve for a PENDING_NEW order and apply the outcome to it; returns the event to store."""
+        if self.type is AccountType.FUTURES:
+            return self._accept_futures(order, ts=ts, protective_price=protective_price)
+        if order.purpose is not OrderPurpose.NORMAL:
+            if self.type is not AccountType.MARGIN:
+                raise ValueError(f"a {order.purpose} order needs a margin account")
+            return credit_account.accept(self, order, ts=ts)
+        return self.accept_as_cash(order, ts=ts, protective_price=protective_price, basis=basis)
+
+    def accept_as_cash(
+        self,
+        order: Order,
+        *,
+        ts: datetime,
+        protective_price: Decimal | None = None,
+        basis: FeeBasis = A_SHARE,
+    ) -> OrderAccepted | OrderRejected:
+        """The cash-account rule: freeze notional + fees (buys) or the shares and a fee buffer (sells)."""
         event: OrderAccepted | OrderRejected
         rejections = self.reserve_for(order, protective_price=protective_price, basis=basis)
         if rejections:
@@ -130,8 +161,41 @@ class Account:
         order.apply(event)
         return event
 
+    def _accept_futures(
+        self, order: Order, *, ts: datetime, protective_price: Decimal | None
+    ) -> OrderAccepted | OrderRejected:
+        """A futures order opens or closes the net position (futures.accept_order decides and prices)."""
+        self._own(order)
+        if order.status is not OrderStatus.PENDING_NEW:
+            raise ValueError(f"order {order.id} is {order.status}; only PENDING_NEW orders reserve")
+        price = order.price if order.type is OrderType.LIMIT else protective_price
+        if price is None:
+            raise ValueError("a market futures order needs a protective price to freeze cash at")
+        spec = fut.spec_of(order.symbol)
+        outcome = fut.accept_order(
+            self.futures.get(order.symbol), spec, order.side, price, order.leaves_qty, trading_day(ts)
+        )
+        event: OrderAccepted | OrderRejected
+        if isinstance(outcome, Rejection):
+            event = OrderRejected(order_id=order.id, ts=ts, code=outcome.code, reason=outcome.message)
+        else:
+            position, freeze = outcome
+            try:
+                funds = self.funds.freeze(freeze)
+            except LedgerError as error:
+                event = OrderRejected(order_id=order.id, ts=ts, code=error.code, reason=error.message)
+            else:
+                self.funds, self.futures[order.symbol] = funds, position
+                event = OrderAccepted(order_id=order.id, ts=ts, frozen_cash=freeze)
+        order.apply(event)
+        return event
+
     def fees_for_fill(self, order: Order, price: Decimal, quantity: int, basis: FeeBasis = A_SHARE) -> Fees:
-        """Fees of the next fill of `order` under this account's schedule (minimum once per order)."""
+        """Fees of the next fill of `order` under this account's schedule (minimum once per order).
+        Futures pay the contract's rate per fill (open, close-yesterday or close-today) as commission."""
+        if self.type is AccountType.FUTURES:
+            position = self.futures.get(order.symbol)
+            return Fees(commission=fut.fill_fee(position, fut.spec_of(order.symbol), order.side, price, quantity))
         return self.fee_schedule.fill_fees(order.side, order.notional, price * quantity, basis)
 
     def book_fill(self, order: Order, fill: OrderFilled, *, t_plus: int = 1) -> Decimal:
@@ -139,6 +203,12 @@ class Account:
         sell fill (0 for buys). `t_plus=0` makes bought shares sellable at once (T+0 products).
         """
         self._own(order)
+        if self.type is AccountType.FUTURES:
+            return self._book_futures_fill(order, fill)
+        if order.purpose is not OrderPurpose.NORMAL:
+            realised = credit_account.book_fill(self, order, fill, t_plus=t_plus)
+            self.realised_pnl += realised
+            return realised
         order.check(fill)
         _, consumed, refund = cash_movement_of_fill(order, fill)
         args = dict(price=fill.price, quantity=fill.quantity, fees=fill.fees, frozen_portion=consumed, refund=refund)
@@ -152,6 +222,94 @@ class Account:
         self.realised_pnl += realised
         return realised
 
+    def _book_futures_fill(self, order: Order, fill: OrderFilled) -> Decimal:
+        """Open: margin + fee from the order's frozen cash. Close: release margin, book P&L - fee."""
+        position = self.futures.get(order.symbol)
+        if position is None:
+            raise ValueError(f"futures fill of {order.symbol} without an accepted order's position")
+        booking = fut.book_fill(position, fut.spec_of(order.symbol), order.side, fill.price, fill.quantity)
+        if fill.frozen_used is None or fill.fees.total != booking.fee:
+            raise ValueError(f"futures fill {fill.fill_id} must carry the fee and frozen cash the domain computed")
+        order.check(fill)
+        _, consumed, refund = cash_movement_of_fill(order, fill)
+        delta = booking.realised - booking.fee
+        funds = self.funds.book_margined(delta, booking.margin_delta, consumed, refund)
+        order.apply(fill)
+        self.funds = funds
+        self._put_futures(booking.position)
+        self.realised_pnl += delta
+        return delta
+
+    def complete_fill(self, order: Order, fill: OrderFilled) -> OrderFilled:
+        """`fill` as this account type books it: futures fills carry the domain's fee and the frozen
+        cash they use; other accounts' fills are unchanged."""
+        position = self.futures.get(order.symbol) if self.type is AccountType.FUTURES else None
+        if position is None:
+            return fill
+        booking = fut.book_fill(position, fut.spec_of(order.symbol), order.side, fill.price, fill.quantity)
+        return replace(fill, fees=Fees(commission=booking.fee), frozen_used=booking.frozen_used)
+
+    def settle_futures(self, symbol: str, price: Decimal, *, final: bool) -> fut.Settlement | None:
+        """Mark one contract to its settlement price (deliver it when `final`); None if not held."""
+        position = self.futures.get(symbol)
+        if position is None or position.quantity == 0:
+            return None
+        settlement = fut.settle(position, fut.spec_of(symbol), price, final=final)
+        funds = self.funds.mark(settlement.variation - settlement.fee, settlement.margin_delta)
+        self.funds = funds
+        self.realised_pnl += settlement.variation - settlement.fee
+        if settlement.position is None:
+            left = replace(position, yd_quantity=0, td_quantity=0, td_cost=ZERO, open_cost=ZERO, margin=ZERO)
+            self._put_futures(left)
+        else:
+            self._put_futures(settlement.position)
+        return settlement
+
+    def _put_futures(self, position: fut.FuturesPosition) -> None:
+        if position.is_empty:
+            self.futures.pop(position.symbol, None)
+        else:
+            self.futures[position.symbol] = position
+
+    def create_etf(self, conversion: etf.Conversion) -> Decimal:
+        """Book an ETF creation (domain/trading/etf.py priced it): the in-kind shares and the cash leave,
+        the ETF shares arrive sellable today at their cost. Returns the cash paid."""
+        positions = dict(self.positions)
+        moved_cost = ZERO
+        for line in conversion.lines:
+            if line.shares:
+                positions[line.symbol], cost = self.position(line.symbol).deliver(line.shares)
+                moved_cost += cost
+        cash = conversion.creation_cash
+        funds = self.funds.pay(cash) if cash > 0 else self.funds.receive(-cash) if cash < 0 else self.funds
+        cost = max(ZERO, moved_cost + cash)
+        positions[conversion.etf] = self.position(conversion.etf).add_bought(conversion.etf_shares, cost, t_plus=0)
+        self.funds, self.positions = funds, {s: p for s, p in positions.items() if p.quantity or p.frozen_quantity}
+        self.realised_pnl += max(ZERO, -(moved_cost + cash))  # never a negative cost: a gain if cash came back
+        return cash
+
+    def redeem_etf(self, conversion: etf.Conversion, prices: dict[str, Decimal]) -> Decimal:
+        """Book an ETF redemption: the ETF shares leave at their cost, the in-kind shares arrive sellable
+        today, the cash moves. The ETF's cost less the cash received is spread over the shares by value
+        at `prices` (a cash surplus over that cost is realised). Returns the cash received."""
+        positions = dict(self.positions)
+        positions[conversion.etf], etf_cost = self.position(conversion.etf).deliver(conversion.etf_shares)
+        cash = conversion.redemption_cash
+        funds = self.funds.receive(cash) if cash > 0 else self.funds.pay(-cash) if cash < 0 else self.funds
+        in_kind = [line for line in conversion.lines if line.shares]
+        value = sum((prices[line.symbol] * line.shares for line in in_kind), ZERO)
+        to_spread = max(ZERO, etf_cost - cash)
+        spread = ZERO
+        for i, line in enumerate(in_kind):
+            last = i == len(in_kind) - 1
+            share = to_spread * prices[line.symbol] * line.shares / value
+            cost = to_spread - spread if last else CENT * int(share / CENT)  # cents, the rest on the last line
+            spread += cost
+            positions[line.symbol] = self.position(line.symbol).add_bought(line.shares, cost, t_plus=0)
+        self.funds, self.positions = funds, {s: p for s, p in positions.items() if p.quantity or p.frozen_quantity}
+        self.realised_pnl += max(ZERO, cash - etf_cost)
+        return cash
+
     def release_for(self, order: Order, quantity: int | None = None) -> None:
         """Give back what a working order holds for `quantity` unfilled shares (default: all left).
 
@@ -160,6 +318,18 @@ class Account:
         """
         self._own(order)
         quantity = order.leaves_qty if quantity is None else quantity
+        if self.type is AccountType.FUTURES:
+            position = self.futures.get(order.symbol)
+            if position is None or quantity != order.leaves_qty:
+                raise ValueError(f"cannot release {quantity} of futures order {order.id}")
+            funds = self.funds.release(order.frozen_cash)
+            released = fut.release_order(position, order.side, quantity)
+            self.funds = funds
+            self._put_futures(released)
+            return
+        if order.purpose.takes_credit:
+            credit_account.release(self, order, quantity)
+            return
         if quantity > order.leaves_qty or (order.side is Side.BUY and quantity != order.leaves_qty):
             raise ValueError(f"cannot release {quantity} of order {order.id} with {order.leaves_qty} left")
         funds = self.funds.release(order.frozen_cash)
@@ -201,6 +371,8 @@ def as_of_day(account: Account, last_settled_day: str | None, today: str) -> Acc
         return account
     settled = Account(account.id, account.type, account.funds, dict(account.positions), account.fee_schedule)
     settled.realised_pnl = account.realised_pnl
+    settled.futures = dict(account.futures)
+    settled.credit, settled.terms = dict(account.credit), account.terms
     settled.roll_day()
     return settled
 
@@ -213,13 +385,20 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
     broken = [
         msg
         for ok, msg in (
-            (f.available >= 0, f"available {f.available} < 0"),
+            # a futures settlement may leave a deficit (a margin call): see Funds.mark
+            (f.available >= 0 or account.type is AccountType.FUTURES, f"available {f.available} < 0"),
             (f.frozen >= 0, f"frozen {f.frozen} < 0"),
             (f.unsettled >= 0, f"unsettled {f.unsettled} < 0"),
-            (f.balance == f.available + f.frozen, f"balance {f.balance} != available + frozen"),
+            (f.margin >= 0, f"margin {f.margin} < 0"),
+            (f.balance == f.available + f.frozen + f.margin, f"balance {f.balance} != available + frozen + margin"),
         )
         if not ok
     ]
+    held = sum((p.margin for p in account.futures.values()), ZERO) + sum(
+        (d.held for d in account.credit.values()), ZERO
+    )
+    if held != f.margin:
+        broken.append(f"margin {f.margin} != margin of futures positions and short proceeds held {held}")
     for symbol, p in account.positions.items():
         parts = (p.sellable_quantity, p.frozen_quantity, p.bought_today)
         if symbol != p.symbol:
@@ -238,7 +417,13 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
         for o in orders:
             if o.frozen_cash and o.status.is_terminal:
                 broken.append(f"finished order {o.id} still holds {o.frozen_cash}")
-        for symbol in {o.symbol for o in orders} | set(account.positions):
+        for symbol, fp in account.futures.items():  # futures: closes freeze contracts, opens pend
+            working = [o for o in orders if o.symbol == symbol and o.status.is_working]
+            closing = sum(o.leaves_qty for o in working if not fut.is_opening(fp, o.side))
+            opening = sum(o.leaves_qty for o in working if fut.is_opening(fp, o.side))
+            if (closing, opening) != (fp.frozen_quantity, fp.pending_open):
+                broken.append(f"{symbol}: frozen/pending {fp.frozen_quantity}/{fp.pending_open} != orders")
+        for symbol in ({o.symbol for o in orders} | set(account.positions)) - set(account.futures):
             sells = sum(o.leaves_qty for o in orders if o.symbol == symbol and _holds_shares(o))
             frozen_qty = account.position(symbol).frozen_quantity
             if sells != frozen_qty:
@@ -247,4 +432,4 @@ def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str
 
 
 def _holds_shares(order: Order) -> bool:
-    return order.side is Side.SELL and order.status.is_working
+    return order.side is Side.SELL and order.status.is_working and order.purpose is not OrderPurpose.SHORT_SELL

@@ -67,6 +67,9 @@ class OrderFilled(OrderEvent):
     quantity: int
     fees: Fees
     liquidity: Liquidity = Liquidity.TAKER
+    # How much of the order's frozen cash this fill uses, when the account type decides it (futures:
+    # margin + fee); None: the cash-account rule of `cash_movement_of_fill`.
+    frozen_used: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:

@@ -29,16 +29,18 @@ def _positive(amount: Decimal | int, what: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Funds:
-    """Cash of one account: balance = available + frozen.
+    """Cash of one account: balance = available + frozen + margin.
 
     `unsettled` is today's sell proceeds: usable to buy at once, but withdrawable only after the
-    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal).
+    daily settlement (A-share cash is T+0 for trading, T+1 for withdrawal). `margin` is cash held:
+    margin of open futures positions, or a margin account's short-sale proceeds (0 otherwise).
     """
 
     balance: Decimal = ZERO
     available: Decimal = ZERO
     frozen: Decimal = ZERO
     unsettled: Decimal = ZERO
+    margin: Decimal = ZERO
 
     @classmethod
     def of(cls, cash: Decimal) -> Funds:
@@ -87,11 +89,59 @@ class Funds:
         available = self.available + delta + consumed + refund
         if available < 0:
             raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
-        return Funds(
+        return replace(
+            self,
             balance=self.balance + delta,
             available=available,
             frozen=self.frozen - consumed - refund,
             unsettled=self.unsettled + max(ZERO, delta),
+        )
+
+    def book_margined(
+        self, delta: Decimal, margin_delta: Decimal, consumed: Decimal = ZERO, refund: Decimal = ZERO
+    ) -> Funds:
+        """A futures fill: balance moves by `delta` (P&L - fees), `margin_delta` moves between available
+        and margin, `consumed` of the frozen cash pays for it and `refund` goes back to available."""
+        _positive(consumed, "consumed")
+        _positive(refund, "refund")
+        if consumed + refund > self.frozen:
+            raise LedgerError("LEDGER_INCONSISTENT", f"uses {consumed + refund} of frozen {self.frozen}")
+        if self.margin + margin_delta < 0:
+            raise LedgerError("LEDGER_INCONSISTENT", f"releases {-margin_delta} of margin {self.margin}")
+        available = self.available + delta - margin_delta + consumed + refund
+        if available < 0:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"fill short by {-available}")
+        return replace(
+            self,
+            balance=self.balance + delta,
+            available=available,
+            frozen=self.frozen - consumed - refund,
+            margin=self.margin + margin_delta,
+        )
+
+    def receive(self, amount: Decimal) -> Funds:
+        """Cash in from a conversion (an ETF redemption's cash); usable at once."""
+        _positive(amount, "receipt")
+        return replace(self, balance=self.balance + amount, available=self.available + amount)
+
+    def pay(self, amount: Decimal) -> Funds:
+        """Cash leaves the account to settle a debt (a margin repayment or interest)."""
+        _positive(amount, "payment")
+        if amount > self.available:
+            raise LedgerError("INSUFFICIENT_FUNDS", f"available {self.available}, needs {amount}")
+        return replace(self, balance=self.balance - amount, available=self.available - amount)
+
+    def mark(self, variation: Decimal, margin_delta: Decimal) -> Funds:
+        """A daily futures settlement: the variation margin moves cash, the margin is re-struck.
+
+        Unlike a fill this may leave `available` below zero: that deficit is a margin call (追加保证金),
+        to be met by a deposit or by closing positions; new opens are refused meanwhile (no cash to freeze).
+        """
+        return replace(
+            self,
+            balance=self.balance + variation,
+            available=self.available + variation - margin_delta,
+            margin=self.margin + margin_delta,
         )
 
     def roll_day(self) -> Funds:
@@ -188,6 +238,23 @@ class Position:
             cost=self.cost - removed,
         )
         return position, removed
+
+    def deliver(self, quantity: int) -> tuple[Position, Decimal]:
+        """Shares leaving for an ETF creation or redemption: sellable ones first, then today's buys (the
+        SSE lets both be delivered); returns the position and the cost removed (as `remove_sold`)."""
+        _positive(quantity, "quantity")
+        if quantity > self.sellable_quantity + self.bought_today:
+            raise LedgerError(
+                "INSUFFICIENT_POSITION", f"deliverable {self.sellable_quantity + self.bought_today}, needs {quantity}"
+            )
+        from_sellable = min(quantity, self.sellable_quantity)
+        moved = replace(
+            self,
+            sellable_quantity=self.sellable_quantity - from_sellable,
+            bought_today=self.bought_today - (quantity - from_sellable),
+            frozen_quantity=self.frozen_quantity + quantity,
+        )
+        return moved.remove_sold(quantity)
 
     def roll_day(self) -> Position:
         """Daily settlement: what was bought today becomes sellable (T+1)."""

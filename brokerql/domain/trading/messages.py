@@ -16,7 +16,7 @@ from enum import StrEnum
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.events import Liquidity, OrderFilled
 from brokerql.domain.trading.fees import Fees
-from brokerql.domain.trading.orders import Order, OrderStatus, average_price
+from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus, average_price
 from brokerql.domain.trading.parked import ParkedOrderView, ParkedStatus
 
 
@@ -31,6 +31,15 @@ class AccountEventKind(StrEnum):
     CANCEL_REJECTED = "CANCEL_REJECTED"
     EXPIRED = "EXPIRED"
     DAY_SETTLED = "DAY_SETTLED"
+    FUTURES_SETTLED = "FUTURES_SETTLED"  # daily mark-to-market of one contract (`futures` says how)
+    FUTURES_DELIVERED = "FUTURES_DELIVERED"  # expiry: cash delivery at the final settlement price
+    MARGIN_REPAID = "MARGIN_REPAID"  # 直接还款 (`credit` says what was paid)
+    SHARES_RETURNED = "SHARES_RETURNED"  # 直接还券
+    MARGIN_INTEREST = "MARGIN_INTEREST"  # daily interest posted on financing and borrowed shares
+    MARGIN_LINE_CROSSED = "MARGIN_LINE_CROSSED"  # the maintenance ratio moved into another zone
+    ETF_CREATED = "ETF_CREATED"  # constituents + cash became ETF shares (`etf` says how)
+    ETF_REDEEMED = "ETF_REDEEMED"  # ETF shares became constituents + cash
+    ETF_ARBITRAGE = "ETF_ARBITRAGE"  # an arbitrage run moved on (code: STARTED, CONVERTED, DONE, BROKEN)
     # A parked order's life (C5); the event carries the parked order as it stands (`parked`).
     PARKED = "PARKED"
     PARKED_TRIGGERED = "PARKED_TRIGGERED"
@@ -72,6 +81,7 @@ class OrderView:
     reject_reason: str | None
     created_at: datetime
     updated_at: datetime
+    purpose: OrderPurpose = OrderPurpose.NORMAL
     basket_run_id: str | None = None  # a basket run's leg (C4)
     pair_id: str | None = None  # one side of a paired buy/sell
 
@@ -97,6 +107,7 @@ class OrderView:
             reject_reason=order.reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            purpose=order.purpose,
             basket_run_id=order.basket_run_id,
             pair_id=order.pair_id,
         )
@@ -139,6 +150,59 @@ class FillView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FuturesSettled:
+    """One contract of one account marked to a settlement price (or delivered at expiry).
+
+    `margin_call` > 0 is the deficit left below zero available cash: a margin call (追加保证金)."""
+
+    symbol: str
+    settlement_price: Decimal
+    direction: str
+    quantity: int
+    variation: Decimal
+    margin: Decimal
+    fee: Decimal
+    delivered: int
+    margin_call: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditChanged:
+    """What a margin-account change did: a repayment, a return of shares, interest posted, or the
+    maintenance ratio crossing a line (`zone` SAFE / WARNING / LIQUIDATION, with the ratio and lines)."""
+
+    action: str  # REPAY_CASH, RETURN_SHARES, INTEREST, LINE_CROSSED
+    symbol: str | None = None
+    quantity: int = 0
+    amount: Decimal = Decimal(0)
+    interest: Decimal = Decimal(0)
+    principal: Decimal = Decimal(0)
+    ratio: Decimal | None = None
+    zone: str | None = None
+    previous_zone: str | None = None
+    warning_line: Decimal | None = None
+    liquidation_line: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EtfChanged:
+    """An ETF creation or redemption, or a step of an arbitrage run (`run_id`, with its P&L)."""
+
+    action: str  # CREATED, REDEEMED, ARBITRAGE
+    etf: str
+    units: int
+    etf_shares: int = 0
+    cash: Decimal = Decimal(0)  # paid on creation, received on redemption
+    substituted: Decimal = Decimal(0)
+    cash_component: Decimal = Decimal(0)
+    fee: Decimal = Decimal(0)
+    run_id: str | None = None
+    status: str | None = None
+    estimated_pnl: Decimal | None = None
+    realised_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountEvent:
     """One entry of an account's event log, as stored and as pushed on `orderEvents`."""
 
@@ -151,5 +215,8 @@ class AccountEvent:
     code: str | None = None
     reason: str | None = None
     trading_day: str | None = None  # DAY_SETTLED: the trading day that began
+    futures: FuturesSettled | None = None  # FUTURES_SETTLED / FUTURES_DELIVERED
+    credit: CreditChanged | None = None  # MARGIN_REPAID / SHARES_RETURNED / MARGIN_INTEREST / MARGIN_LINE_CROSSED
+    etf: EtfChanged | None = None  # ETF_CREATED / ETF_REDEEMED / ETF_ARBITRAGE
     basket_run_id: str | None = None  # the event's order is a leg of this basket run (C4)
     parked: ParkedOrderView | None = None  # PARKED_*: the parked order after the change

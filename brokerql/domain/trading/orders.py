@@ -122,9 +122,25 @@ def cash_movement_of_fill(order: Order, fill: OrderFilled) -> tuple[Decimal, Dec
     """
     sign = -1 if order.side is Side.BUY else 1
     delta = sign * fill.notional - fill.fees.total
-    consumed = min(order.frozen_cash, max(ZERO, -delta))
+    used = max(ZERO, -delta) if fill.frozen_used is None else fill.frozen_used
+    consumed = min(order.frozen_cash, used)
     refund = order.frozen_cash - consumed if fill.quantity == order.leaves_qty else ZERO
     return delta, consumed, refund
+
+
+class OrderPurpose(StrEnum):
+    """What an order is for on a margin account (C7); NORMAL everywhere else. Credit orders are limit
+    orders: their credit reservation is struck at the limit price (see domain/trading/margin.py)."""
+
+    NORMAL = "NORMAL"  # cash account order, or a margin account's collateral buy/sell (担保品买卖)
+    FINANCING_BUY = "FINANCING_BUY"  # 融资买入: bought with the broker's cash, a debt
+    SHORT_SELL = "SHORT_SELL"  # 融券卖出: borrowed shares sold, a debt in shares
+    SELL_TO_REPAY = "SELL_TO_REPAY"  # 卖券还款: the proceeds repay financing
+    BUY_TO_RETURN = "BUY_TO_RETURN"  # 买券还券: the shares bought go back to the lender
+
+    @property
+    def takes_credit(self) -> bool:
+        return self in (OrderPurpose.FINANCING_BUY, OrderPurpose.SHORT_SELL)
 
 
 @dataclass(slots=True, eq=False)
@@ -154,6 +170,7 @@ class Order:
     frozen_cash: Decimal = ZERO
     reject_code: str | None = None
     reason: str | None = None
+    purpose: OrderPurpose = OrderPurpose.NORMAL
     basket_run_id: str | None = None  # the basket run (C4) this order is a leg of
     pair_id: str | None = None  # the paired buy/sell (对买对卖) this order is one side of
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
-from brokerql.domain.market import quotes, tape
+from brokerql.domain import rounding
+from brokerql.domain.market import instruments, quotes, tape
 from brokerql.schema.types.market import Board, TradingPhase
 from brokerql.schema.types.paging import Connection
 from brokerql.services.market import ListedInstrument
@@ -19,6 +20,22 @@ BarInterval = strawberry.enum(tape.BarInterval, description="Length of one bar."
 class PcfLine:
     symbol: str = strawberry.field(description="Constituent instrument code.")
     quantity: int = strawberry.field(description="Shares of it in one creation unit.")
+    substitution: str = strawberry.field(
+        description="Cash substitution flag: FORBIDDEN (shares only), ALLOWED (cash for a shortfall at prev close "
+        "x (1 + premiumRate)) or MUST_CASH (always cashAmount)."
+    )
+    premium_rate: Decimal = strawberry.field(description="ALLOWED lines: the premium on substituted cash (溢价比例).")
+    cash_amount: Decimal = strawberry.field(description="MUST_CASH lines: the fixed substitution amount.")
+
+    @classmethod
+    def of(cls, p: instruments.PcfLine) -> PcfLine:
+        return cls(
+            symbol=p.symbol,
+            quantity=p.quantity,
+            substitution=p.substitution.value,
+            premium_rate=p.premium_rate,
+            cash_amount=rounding.money(p.cash_amount),
+        )
 
 
 @strawberry.type(description="A tradable instrument with today's rules, to validate an order before sending it.")
@@ -53,7 +70,7 @@ class Instrument:
             buy_increment=i.buy_increment, tick_size=i.tick_size, prev_close=i.prev_close, limit_up=i.limit_up,
             limit_down=i.limit_down, is_st=i.is_st, price_cage=i.rules.price_cage, t_plus=i.t_plus,
             multiplier=i.multiplier, phase=phase, trading_day=trading_day, creation_unit=i.creation_unit,
-            cash_component=i.cash_component, pcf=[PcfLine(symbol=p.symbol, quantity=p.quantity) for p in i.pcf],
+            cash_component=i.cash_component, pcf=[PcfLine.of(p) for p in i.pcf],
         )  # fmt: skip
 
 

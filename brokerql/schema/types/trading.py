@@ -23,6 +23,9 @@ First = Annotated[int | None, strawberry.argument(description="Page size: 20 by 
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after (pageInfo.endCursor).")]
 
 if TYPE_CHECKING:
+    from brokerql.schema.types.etf import EtfChange
+    from brokerql.schema.types.futures import FuturesBook, FuturesSettlement
+    from brokerql.schema.types.margin import CreditChange, MarginBook
     from brokerql.schema.types.parked import ParkedOrder
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
 
@@ -123,8 +126,31 @@ class Account:
     last_seq: int = strawberry.field(description="Sequence number of the account's latest order event.")
     cash: Funds = strawberry.field(description="The account's cash.")
     realised_pnl: Decimal = strawberry.field(
-        description="Realised profit and loss since the account opened, after fees (average cost)."
+        description="Realised profit and loss since the account opened, after fees (average cost; futures: "
+        "closes, daily variation margin and delivery)."
     )
+    _state: strawberry.Private[AccountState]
+
+    @strawberry.field(description="FUTURES accounts: margin in use, margin call and P&L by position (null otherwise).")
+    async def futures(
+        self, info: strawberry.Info
+    ) -> Annotated[FuturesBook, strawberry.lazy("brokerql.schema.types.futures")] | None:
+        from brokerql.resolvers.products import futures_book
+
+        if self.type != "FUTURES":
+            return None
+        return await futures_book(info, str(self.id), self._state.funds)
+
+    @strawberry.field(
+        description="MARGIN accounts: maintenance ratio and lines, credit used and available, liabilities by kind "
+        "(null otherwise)."
+    )
+    async def margin(
+        self, info: strawberry.Info
+    ) -> Annotated[MarginBook, strawberry.lazy("brokerql.schema.types.margin")] | None:
+        from brokerql.resolvers.products import margin_book
+
+        return await margin_book(info, str(self.id)) if self.type == "MARGIN" else None
 
     @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
@@ -177,6 +203,7 @@ class Account:
             last_seq=a.last_seq,
             cash=Funds.of(a.funds),
             realised_pnl=rounding.money(a.realised_pnl),
+            _state=a,
         )
 
 
@@ -198,6 +225,9 @@ class Order:
     fees_paid: Decimal = strawberry.field(description="Commission, stamp duty and transfer fee charged so far.")
     frozen_cash: Decimal = strawberry.field(description="Cash the order still holds frozen.")
     reject_code: str | None = strawberry.field(description="Why the order was rejected or a cancel refused.")
+    purpose: str = strawberry.field(
+        description="NORMAL, or on margin accounts FINANCING_BUY, SHORT_SELL, SELL_TO_REPAY, BUY_TO_RETURN."
+    )
     created_at: datetime = strawberry.field(description="When the order was accepted.")
     updated_at: datetime = strawberry.field(description="When the order last changed.")
     basket_run_id: strawberry.ID | None = strawberry.field(description="The basket run this order is a leg of.")
@@ -222,6 +252,7 @@ class Order:
             fees_paid=rounding.money(v.fees_paid),
             frozen_cash=rounding.money(v.frozen_cash),
             reject_code=v.reject_code,
+            purpose=v.purpose.value,
             created_at=v.created_at,
             updated_at=v.updated_at,
             basket_run_id=strawberry.ID(v.basket_run_id) if v.basket_run_id else None,
@@ -263,7 +294,9 @@ class OrderEvent:
     seq: int = strawberry.field(description="Per-account sequence number; resubscribe with afterSeq to resume.")
     kind: str = strawberry.field(
         description="ACCEPTED, FILL, CANCEL_REQUESTED, CANCELED, CANCEL_REJECTED, REJECTED, EXPIRED, DAY_SETTLED; "
-        "for parked orders PARKED, PARKED_TRIGGERED, PARKED_CANCELED, PARKED_EXPIRED or PARKED_FAILED."
+        "for parked orders PARKED, PARKED_TRIGGERED, PARKED_CANCELED, PARKED_EXPIRED or PARKED_FAILED; for the "
+        "product lines FUTURES_SETTLED, FUTURES_DELIVERED, MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, "
+        "MARGIN_LINE_CROSSED, ETF_CREATED, ETF_REDEEMED or ETF_ARBITRAGE."
     )
     account_id: strawberry.ID = strawberry.field(description="The account.")
     at: datetime = strawberry.field(description="When the change was committed.")
@@ -272,7 +305,17 @@ class OrderEvent:
     )
     fill: Fill | None = strawberry.field(description="The execution, for FILL events.")
     code: str | None = strawberry.field(
-        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, the rejection's on PARKED_FAILED."
+        description="Reason code, e.g. TOO_LATE_TO_CANCEL on CANCEL_REJECTED, the rejection's on PARKED_FAILED, "
+        "MARGIN_CALL on FUTURES_SETTLED, MARGIN_WARNING / MARGIN_LIQUIDATION / MARGIN_SAFE on MARGIN_LINE_CROSSED."
+    )
+    futures: Annotated[FuturesSettlement, strawberry.lazy("brokerql.schema.types.futures")] | None = strawberry.field(
+        description="FUTURES_SETTLED / FUTURES_DELIVERED: what the settlement did to the position and cash."
+    )
+    credit: Annotated[CreditChange, strawberry.lazy("brokerql.schema.types.margin")] | None = strawberry.field(
+        description="MARGIN_REPAID, SHARES_RETURNED, MARGIN_INTEREST, MARGIN_LINE_CROSSED: what changed."
+    )
+    etf: Annotated[EtfChange, strawberry.lazy("brokerql.schema.types.etf")] | None = strawberry.field(
+        description="ETF_CREATED, ETF_REDEEMED, ETF_ARBITRAGE: what moved, and an arbitrage run's P&L."
     )
     parked_order: Annotated[ParkedOrder, strawberry.lazy("brokerql.schema.types.parked")] | None = strawberry.field(
         description="The parked order after the change, for PARKED_* events."
@@ -283,7 +326,14 @@ class OrderEvent:
 
     @classmethod
     def from_event(cls, e: AccountEvent) -> OrderEvent:
+        from brokerql.schema.types.etf import EtfChange
+        from brokerql.schema.types.futures import FuturesSettlement
+        from brokerql.schema.types.margin import CreditChange
+
         return cls(
+            etf=EtfChange.of(e.etf) if e.etf is not None else None,
+            futures=FuturesSettlement.of(e.futures) if e.futures is not None else None,
+            credit=CreditChange.of(e.credit) if e.credit is not None else None,
             seq=e.seq,
             kind=e.kind.value,
             account_id=strawberry.ID(e.account_id),

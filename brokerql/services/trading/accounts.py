@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -16,7 +17,8 @@ from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading.account import settlement_due
 from brokerql.domain.trading.fees import FeeBasis
 from brokerql.domain.trading.gateway import SubmitOrder
-from brokerql.domain.trading.messages import AccountEventKind
+from brokerql.domain.trading.margin import accrue
+from brokerql.domain.trading.messages import AccountEventKind, CreditChanged
 from brokerql.domain.trading.orders import Order
 from brokerql.store.accounts import LoadedAccount, append_event, load_account, order_from_row, save_account
 from brokerql.store.database import UnitOfWork
@@ -70,9 +72,30 @@ async def open_account(
         loaded.account.roll_day()
         await save_account(uow, loaded, now)
         await append_event(uow, row, AccountEventKind.DAY_SETTLED, now=now, trading_day=today)
+    if loaded.credit_row is not None:
+        await post_interest(uow, loaded, today, now)
     if row.trading_day != today:
         row.trading_day = today
     return loaded
+
+
+async def post_interest(uow: UnitOfWork, loaded: LoadedAccount, today: str, now: datetime) -> None:
+    """Margin accounts: interest for the calendar days since it was last posted (domain margin.accrue),
+    one MARGIN_INTEREST event when there was any."""
+    credit_row = loaded.credit_row
+    assert credit_row is not None
+    if credit_row.accrued_until and credit_row.accrued_until < today:
+        account = loaded.account
+        before = sum((d.interest for d in account.credit.values()), Decimal(0))
+        since, until = date.fromisoformat(credit_row.accrued_until), date.fromisoformat(today)
+        account.credit = accrue(account.credit, account.terms, since, until)
+        posted = sum((d.interest for d in account.credit.values()), Decimal(0)) - before
+        if posted:
+            await save_account(uow, loaded, now)
+            detail = CreditChanged(action="INTEREST", interest=posted, quantity=(until - since).days)
+            await append_event(uow, loaded.row, AccountEventKind.MARGIN_INTEREST, now=now, credit=detail)
+    if credit_row.accrued_until != today:
+        credit_row.accrued_until = today
 
 
 @dataclass(eq=False)

@@ -30,9 +30,10 @@ from brokerql.domain.trading.account import Account
 from brokerql.domain.trading.baskets import LotRule
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.gateway import refuse_without_venue
-from brokerql.domain.trading.orders import Order, OrderRejected
+from brokerql.domain.trading.orders import Order, OrderPurpose, OrderRejected
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
 from brokerql.domain.trading.wizard import OrderFigures, estimated_fees, max_buy_quantity, max_sell_quantity
+from brokerql.services.products.credit_rules import CreditContext, CreditOrderRules
 from brokerql.services.trading.accounts import fee_basis
 
 Snapshot = dict[str, Any] | Rejection | None  # a quote snapshot, MARKET_DATA_UNAVAILABLE, or none yet
@@ -54,6 +55,8 @@ class MarketContext:
     halts: Halts
     venue_live: bool
     now: datetime
+    # Margin trading (C7): collateral prices for credit orders, read with the quotes (None otherwise).
+    credit_prices: Mapping[str, Decimal] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class _Draft:
     order_id: str
     links: OrderLinks
     with_figures: bool
+    credit: CreditContext | None = None  # margin trading: holdings and lending pool, read in the transaction
     instrument: Instrument | None = None
     priced: Priced | None = None
     order: Order | None = None
@@ -133,8 +137,16 @@ class Admission:
 class Admitter:
     """The placement rules, run in the order of `checks`. A new rule is one more (name, method) pair."""
 
-    def __init__(self, instruments: dict[str, Instrument], catalog: Entitlements, *, market_always_open: bool) -> None:
+    def __init__(
+        self,
+        instruments: dict[str, Instrument],
+        catalog: Entitlements,
+        *,
+        market_always_open: bool,
+        credit_rules: CreditOrderRules | None = None,
+    ) -> None:
         self.instruments, self.catalog, self.always_open = instruments, catalog, market_always_open
+        self.credit_rules = credit_rules  # margin trading (C7); the product lines' one rule in admission
 
     @property
     def checks(self) -> tuple[tuple[str, Check], ...]:
@@ -146,8 +158,9 @@ class Admitter:
             ("PRICE", self._priced),  # a limit price, or the quote level resolved now
             ("VENUE", self._venue),  # MARKET orders need a live exchange (LIMIT ones may queue)
             ("BOARD_RULES", self._board_rules),  # session, lot, tick, price limit and cage
-            ("POSITION", self._sellable),  # sells: enough sellable shares (T+1)
-            ("FUNDS", self._reserve),  # reserve cash (fees included) and shares
+            ("POSITION", self._sellable),  # sells: enough sellable shares (T+1); not futures, not short sales
+            ("CREDIT", self._credit),  # margin credit orders: eligible list, lines, credit, lending pool, price rule
+            ("FUNDS", self._reserve),  # reserve cash (fees included) and shares (the account type decides)
         )
 
     def admit(
@@ -159,10 +172,11 @@ class Admitter:
         order_id: str,
         links: OrderLinks = OrderLinks(),
         figures: bool = False,
+        credit: CreditContext | None = None,
     ) -> Admission:
         """Run every check in order, stopping at the first that fails (the rest are SKIPPED). With
         `figures`, also work out the wizard's figures (they cost more than the checks themselves)."""
-        draft = _Draft(command, account, market, order_id, links, figures)
+        draft = _Draft(command, account, market, order_id, links, figures, credit)
         admission = Admission(command)
         failed = False
         for rule, check in self.checks:
@@ -222,14 +236,23 @@ class Admitter:
             command.quantity,
             phase=phase_at(draft.instrument.board, draft.market.now, always_open=self.always_open),
             reference_price=draft.priced.reference,
-            sellable_quantity=draft.account.position(command.symbol).sellable_quantity,
+            sellable_quantity=_sellable_of(draft),
         )
 
     def _sellable(self, draft: _Draft) -> list[Rejection]:
-        sellable = draft.account.position(draft.command.symbol).sellable_quantity
-        if draft.command.side is Side.SELL and draft.command.quantity > sellable:
+        sellable = _sellable_of(draft)
+        if sellable is not None and draft.command.side is Side.SELL and draft.command.quantity > sellable:
             return [Rejection("INSUFFICIENT_POSITION", f"Only {sellable} sellable today.", "quantity")]
         return []
+
+    def _credit(self, draft: _Draft) -> list[Rejection]:
+        if draft.command.purpose is OrderPurpose.NORMAL:
+            return []
+        assert draft.order is not None and draft.priced is not None
+        if self.credit_rules is None:
+            return [Rejection("NOT_AVAILABLE", "Margin trading is not available here.", "purpose")]
+        refused = self.credit_rules.refusal(draft.account, draft.order, draft.credit, draft.priced.reference)
+        return [refused] if refused is not None else []
 
     def _reserve(self, draft: _Draft) -> list[Rejection]:
         assert draft.order is not None and draft.instrument is not None and draft.priced is not None
@@ -263,6 +286,7 @@ class Admitter:
             time_in_force=command.time_in_force,
             basket_run_id=draft.links.basket_run_id,
             pair_id=draft.links.pair_id,
+            purpose=command.purpose,
         )
         draft.order = order
         if not draft.with_figures:
@@ -287,6 +311,14 @@ class Admitter:
             if command.side is Side.BUY
             else max_sell_quantity(sellable),
         )
+
+
+def _sellable_of(draft: _Draft) -> int | None:
+    """Shares a sell may take; None where a sell needs none (futures: it opens a short or closes a long;
+    a margin account's short sale: the shares are borrowed)."""
+    if not draft.account.sells_from_shares(draft.command.purpose):
+        return None
+    return draft.account.position(draft.command.symbol).sellable_quantity
 
 
 def price_command(command: PlaceOrder, snapshot: Snapshot) -> Priced | Rejection:

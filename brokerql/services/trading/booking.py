@@ -105,6 +105,8 @@ class ExecutionBooking:
             fees=fees,
             liquidity=execution.liquidity,
         )
+        fill = account.complete_fill(order, fill)  # the account type's arithmetic (futures: fee, margin)
+        fees = fill.fees
         fill_row = FillRow(
             id=fill.fill_id,
             exec_id=exec_id,

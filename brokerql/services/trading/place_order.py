@@ -28,6 +28,7 @@ from brokerql.domain.trading.account import Account, as_of_day
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.messages import AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, duplicate_client_order_id
+from brokerql.services.products.credit_rules import CreditOrderRules
 from brokerql.services.trading.accounts import open_account, submit_command
 from brokerql.services.trading.admission import (
     Admission,
@@ -98,7 +99,9 @@ class PlaceOrderService:
     ) -> None:
         self.db, self.instruments, self.quotes, self.catalog = db, instruments, quotes, catalog
         self.tier_of, self.clock, self.always_open = tier_of, clock, market_always_open
-        self.admitter = Admitter(instruments, catalog, market_always_open=market_always_open)
+        # Product lines (C7 margin trading): the credit checks of financing buys and short sales.
+        self.credit = CreditOrderRules(quotes, instruments)
+        self.admitter = Admitter(instruments, catalog, market_always_open=market_always_open, credit_rules=self.credit)
         self.halts: Callable[[], Halts] = Halts  # trading halts in force (E3); the monitor keeps them fresh
         self.on_placed: Callable[[bool], None] = lambda accepted: None  # the monitor's order count
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
@@ -110,12 +113,15 @@ class PlaceOrderService:
         return outcome
 
     async def _place(self, client_id: str, command: PlaceOrder, links: OrderLinks) -> PlaceOutcome:
-        market = await self.market_context(client_id, [command.symbol])
+        market = await self.market_context(client_id, [command.symbol], [command])
         async with self.db.transaction() as uow:
             loaded = await self._open(uow, client_id, command.account_id, [command])
             if loaded is None:
                 return PlaceOutcome(errors=[_NO_ACCOUNT])
-            admission = self.admitter.admit(loaded.account, command, market, order_id=new_id("ord"), links=links)
+            credit = await self.credit.context(uow.session, loaded.account, [command], market.credit_prices, uow.lock)
+            admission = self.admitter.admit(
+                loaded.account, command, market, order_id=new_id("ord"), links=links, credit=credit
+            )
             # A clientOrderId seen before answers for an order that passed the same early checks.
             if command.client_order_id and admission.passed("VENUE"):
                 assert admission.priced is not None
@@ -139,13 +145,16 @@ class PlaceOrderService:
     ) -> BatchOutcome:
         """Admit every order on the one account (reserving cumulatively) and place all, or none
         (`figures`: also work out each order's wizard figures, e.g. to show a refusal leg by leg)."""
-        market = await self.market_context(client_id, [c.symbol for c in commands])
+        market = await self.market_context(client_id, [c.symbol for c in commands], commands)
         async with self.db.transaction() as uow:
             loaded = await self._open(uow, client_id, account_id, commands)
             if loaded is None or any(c.account_id != account_id for c in commands):
                 return BatchOutcome(errors=[_NO_ACCOUNT])
+            credit = await self.credit.context(uow.session, loaded.account, commands, market.credit_prices, uow.lock)
             admissions = [
-                self.admitter.admit(loaded.account, c, market, order_id=new_id("ord"), links=links, figures=figures)
+                self.admitter.admit(
+                    loaded.account, c, market, order_id=new_id("ord"), links=links, figures=figures, credit=credit
+                )
                 for c in commands
             ]
             orders = [a.order for a in admissions if a.order is not None]
@@ -164,18 +173,27 @@ class PlaceOrderService:
 
     async def preview_all(self, client_id: str, account_id: str, commands: Sequence[PlaceOrder]) -> PreviewOutcome:
         """What `place_all` would answer now, order by order (reserving cumulatively in memory)."""
-        market = await self.market_context(client_id, [c.symbol for c in commands])
+        market = await self.market_context(client_id, [c.symbol for c in commands], commands)
         account = await self._read_account(client_id, account_id, [c.symbol for c in commands])
         if account is None or any(c.account_id != account_id for c in commands):
             return PreviewOutcome(errors=[_NO_ACCOUNT])
-        admissions = [self.admitter.admit(account, c, market, order_id=new_id("ord"), figures=True) for c in commands]
+        async with self.db.read() as session:
+            credit = await self.credit.context(session, account, commands, market.credit_prices)
+        admissions = [
+            self.admitter.admit(account, c, market, order_id=new_id("ord"), figures=True, credit=credit)
+            for c in commands
+        ]
         return PreviewOutcome(admissions)
 
-    async def market_context(self, client_id: str, symbols: Iterable[str]) -> MarketContext:
-        """The tier, the quotes of `symbols`, the halts and venue liveness, read outside any transaction."""
+    async def market_context(
+        self, client_id: str, symbols: Iterable[str], commands: Sequence[PlaceOrder] = ()
+    ) -> MarketContext:
+        """The tier, the quotes of `symbols`, the halts and venue liveness, read outside any transaction
+        (and, when a command takes margin credit, the collateral prices)."""
         tier = TierCode(await self.tier_of(client_id))
         snapshots = {s: await self._snapshot(s) for s in dict.fromkeys(symbols) if s in self.instruments}
-        return MarketContext(tier, snapshots, self.halts(), self.venue_live(), self.clock.now())
+        credit_prices = await self.credit.prices.all() if any(c.purpose.takes_credit for c in commands) else None
+        return MarketContext(tier, snapshots, self.halts(), self.venue_live(), self.clock.now(), credit_prices)
 
     async def _snapshot(self, symbol: str) -> Snapshot:
         try:
