@@ -35,9 +35,12 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 class Refusal(Exception):
     """A request refused before GraphQL runs: answered as a GraphQL-shaped JSON error with a status."""
 
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, code: str = "BAD_REQUEST", headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.extra = status, message, code, extra
+        self.headers = headers or {}
 
 
 class BodyTooLarge(Exception):
@@ -133,7 +136,7 @@ class HardenedGraphQL(GraphQL):
             response = await self.run(request)
         except Refusal as refusal:
             body = error_body(refusal.message, refusal.code, **refusal.extra)
-            response = JSONResponse(body, status_code=refusal.status, media_type=media)
+            response = JSONResponse(body, status_code=refusal.status, media_type=media, headers=refusal.headers)
         except BodyTooLarge:
             limit = self.edge.limits.max_body_bytes
             body = error_body(
@@ -195,6 +198,9 @@ class HardenedGraphQL(GraphQL):
         errors = result.errors or []
         request_error = result.data is None and errors and all(e.path is None for e in errors)
         if not request_error:
+            pending = getattr(request.state, "apq_pending", None)
+            if pending is not None:  # an automatic persisted query that parsed, validated and ran
+                await self.edge.persisted.remember(*pending)
             return data
         codes = {(e.extensions or {}).get("code") for e in errors}
         if "RATE_LIMITED" in codes:
@@ -249,7 +255,7 @@ class HardenedGraphQL(GraphQL):
         ):
             if value is not None and not isinstance(value, kinds):
                 raise Refusal(400, f"The `{name}` parameter must be a {kinds.__name__} or null.")
-        query = await self._persisted(request.method, query, extensions)
+        query = await self._persisted(request, query, extensions)
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=operation_name, extensions=extensions, protocol="http"
         )
@@ -261,24 +267,38 @@ class HardenedGraphQL(GraphQL):
                 data[name] = decode_body(data[name].encode("utf-8", "surrogatepass"))
         return data
 
-    async def _persisted(self, method: str, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+    async def _persisted(self, request: Any, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         persisted = (extensions or {}).get("persistedQuery")
+        production_get = request.method == "GET" and self.edge.production
         if persisted is None:
-            if method == "GET" and self.edge.production:
+            if production_get:
                 raise Refusal(405, "GET runs persisted queries only; POST other operations as JSON.")
             return query
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(digest, str) or persisted.get("version") != 1:
             raise Refusal(400, "persistedQuery needs version 1 and a sha256Hash.")
+        digest = digest.lower()
         if query is None:
-            found = await self.edge.persisted.lookup(digest.lower())
+            found = await self.edge.persisted.lookup(digest)
             if found is None:
                 raise Refusal(200, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
             return found
-        if sha256(query) != digest.lower():
+        if sha256(query) != digest:
             raise Refusal(400, "The sha256Hash does not match the query.")
-        if method == "GET" and self.edge.production:
+        if production_get:
             raise Refusal(405, "Register a persisted query with POST; GET sends its hash only.")
-        if not self.edge.persisted_only:
-            await self.edge.persisted.remember(digest.lower(), query)
+        if not self.edge.persisted_only and await self.edge.persisted.lookup(digest) is None:
+            request = getattr(request, "_request", request)  # strawberry's adapter wraps Starlette's request
+            decision = await self.edge.apq_registration(request.scope)
+            if not decision.allowed:
+                raise Refusal(
+                    429,
+                    f"More than {decision.limit} new persisted queries from your address in an hour.",
+                    "RATE_LIMITED",
+                    headers={"Retry-After": str(decision.retry_after)},
+                    retryAfter=decision.retry_after,
+                    limit=decision.limit,
+                    reason="PERSISTED_QUERY_QUOTA",
+                )
+            request.state.apq_pending = (digest, query)  # kept once it has run (process_result)
         return query
