@@ -71,9 +71,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     if args.workers > 1:
         # uvicorn's workers: one listening socket, N processes, each building its app from the
-        # environment (so CLI flags go there too), restarted by the supervisor if one dies.
+        # environment (so CLI flags go there too) and setting up its own logging, restarted by the
+        # supervisor if one dies.
         os.environ.update(BROKERQL_HOST=host, BROKERQL_PORT=str(port))
-        app: Any = "brokerql.api.app:create_app"
+        app: Any = "brokerql.api.app:create_worker_app"
     else:
         app = create_app(settings)
     uvicorn.run(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
-import string
 import sys
 from pathlib import Path
 
@@ -19,21 +17,11 @@ from sqlalchemy import func, select
 
 from brokerql.settings import Settings
 
-PASSWORD_ALPHABET = string.ascii_letters + string.digits + "#%+-=@"
-
-
-def one_time_password(length: int = 20) -> str:
-    """A password the policy accepts: every character class, from the system's CSPRNG."""
-    while True:
-        candidate = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
-        classes = (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
-        if all(any(test(c) for c in candidate) for test in classes):
-            return candidate
-
 
 async def bootstrap(settings: Settings, username: str, name: str) -> str | None:
     """Create the first ADMIN operator; its password, or None when operators already exist."""
     from brokerql.container import make_passwords
+    from brokerql.services.identity.onboarding import one_time_password
     from brokerql.store.columns import new_id
     from brokerql.store.database import Database
     from brokerql.store.tables import OperatorRow

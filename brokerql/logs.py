@@ -4,7 +4,8 @@ Production writes one JSON object per line; development writes readable lines. E
 a request is handled carries its `request_id` (the caller's X-Request-Id when it sends a sane one, else a
 new one, echoed in the response), and once known the GraphQL `operation` name and the `principal`
 (`client:cli_...`, `operator:op_...`, or `anonymous@<address>`), bound in context variables by the
-HTTP view and the operation guard. Libraries that log through `logging` get the same treatment.
+HTTP view and the operation guard, and the `process` id. Each worker of `serve --workers N` sets this
+up for itself (`brokerql.api.app.create_worker_app`). Libraries that log through `logging` get the same treatment.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # the process id: tells the workers of `serve --workers N` apart in one stream
+        structlog.processors.CallsiteParameterAdder([structlog.processors.CallsiteParameter.PROCESS]),
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())

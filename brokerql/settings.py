@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
+    # Quote streams over graphql-transport-ws write one shared, pre-serialized frame per (snapshot,
+    # selection, entitlement set) to every matching socket (subscriptions/push_channel.py). Off:
+    # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
+    quote_broadcast: bool = True
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
     max_body_bytes: int = Field(64 * 1024, gt=0)
     query_max_tokens: int = Field(2000, gt=0)
@@ -91,6 +95,8 @@ class Settings(BaseSettings):
     query_max_fragment_spreads: int = Field(50, ge=0)
     query_max_directives: int = Field(10, ge=0)
     query_max_cost: int = Field(5000, gt=0)
+    query_max_overlapping_fields: int = Field(200, ge=0)
+    query_max_expanded_fields: int = Field(5000, gt=0)
     # A tier's cost budget per minute is its requests_per_minute x this (operators, partners: theirs).
     cost_points_per_request: int = Field(20, gt=0)
     anonymous_requests_per_minute: int = Field(60, gt=0)
@@ -103,6 +109,11 @@ class Settings(BaseSettings):
     # Proxies (addresses or CIDR) whose X-Forwarded-For is believed; nobody's by default.
     trusted_proxies: list[str] = Field(default_factory=list)
     persisted_queries_only: bool = False
+    # Automatic persisted queries (api/apq.py): the store's bounds (least recently used evicted first)
+    # and the new queries one address may register in an hour (x rate_limit_scale, like the quotas).
+    apq_max_entries: int = Field(10_000, gt=0)
+    apq_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    apq_registrations_per_hour: int = Field(300, gt=0)
     # GET /metrics needs `Authorization: Bearer <metrics_token>` when set (always set it in production).
     metrics_token: str | None = None
     connection_init_timeout_seconds: float = Field(5.0, gt=0)

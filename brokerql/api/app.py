@@ -23,6 +23,7 @@ from brokerql.api.edge import Edge
 from brokerql.api.http_view import HardenedGraphQL
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
+from brokerql.logs import configure_logging
 from brokerql.monitor.connections import ConnectionRegistry
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
@@ -138,3 +139,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     app.state.edge = edge
     return app
+
+
+def create_worker_app() -> Starlette:
+    """The app of one `brokerql serve --workers N` process. uvicorn spawns each worker as a fresh
+    interpreter (multiprocessing's "spawn") that imports and calls this: nothing the parent set up
+    survives, so the worker reads the settings and sets up structured logging (brokerql/logs.py) itself;
+    without it a worker's log lines (requests, refusals, errors with their ids) would be dropped."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

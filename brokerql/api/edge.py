@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from starlette.responses import Response
 
 from brokerql.api.addresses import AddressResolver
+from brokerql.api.apq import ApqBounds
 from brokerql.api.counters import make_counters
 from brokerql.api.guarded import OPERATOR_COOKIE
 from brokerql.api.persisted import PersistedQueries
@@ -36,6 +37,8 @@ def limits_from(settings: Settings) -> OperationLimits:
         max_fragment_spreads=settings.query_max_fragment_spreads,
         max_directives=settings.query_max_directives,
         max_cost=settings.query_max_cost,
+        max_overlapping_fields=settings.query_max_overlapping_fields,
+        max_expanded_fields=settings.query_max_expanded_fields,
     )
 
 
@@ -71,7 +74,8 @@ class Edge:
         redis = getattr(container.bus, "client", None)
         self.counters = make_counters(redis, settings.redis_prefix)
         self.addresses = AddressResolver(settings.trusted_proxies)
-        self.persisted = PersistedQueries(container.db, redis, settings.redis_prefix)
+        bounds = ApqBounds(max_entries=settings.apq_max_entries, max_bytes=settings.apq_max_bytes)
+        self.persisted = PersistedQueries(container.db, redis, settings.redis_prefix, bounds)
         self.budgets = CostBudgets(self.counters, settings)
         self.attempts = Attempts(self.counters, settings, container.db, container.identity.captchas)
 
@@ -153,6 +157,13 @@ class Edge:
         s = self.settings
         limit = scaled(s.anonymous_requests_per_minute, s.rate_limit_scale)
         count, left = await self.counters.hit(f"requests:{self.addresses.resolve(scope)}", 60)
+        return Decision(count <= limit, max(1, int(left + 0.999)) if count > limit else 0, count, limit)
+
+    async def apq_registration(self, scope: Any) -> Decision:
+        """Count one new automatic persisted query registered by an address (its hourly quota)."""
+        s = self.settings
+        limit = scaled(s.apq_registrations_per_hour, s.rate_limit_scale)
+        count, left = await self.counters.hit(f"apq:{self.addresses.resolve(scope)}", 3600)
         return Decision(count <= limit, max(1, int(left + 0.999)) if count > limit else 0, count, limit)
 
     # -- attempts (login, OTP, SMS code, captcha) ----------------------------------------------------

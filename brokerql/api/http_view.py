@@ -26,6 +26,7 @@ from brokerql.api.context import RequestRateLimited
 from brokerql.api.edge import Edge
 from brokerql.api.persisted import sha256
 from brokerql.logs import begin_request
+from brokerql.subscriptions.push_channel import PushChannel, attach
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -34,9 +35,12 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 class Refusal(Exception):
     """A request refused before GraphQL runs: answered as a GraphQL-shaped JSON error with a status."""
 
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, code: str = "BAD_REQUEST", headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.extra = status, message, code, extra
+        self.headers = headers or {}
 
 
 class BodyTooLarge(Exception):
@@ -81,11 +85,35 @@ def decode_body(body: bytes) -> Any:
 
 class ProtocolHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws: an operation refused before it runs (syntax, validation, limits) gets an
-    `error` message with the coded errors, as the protocol requires, instead of a closed socket."""
+    `error` message with the coded errors, as the protocol requires, instead of a closed socket.
+
+    Every operation also gets a `PushChannel` (subscriptions/push_channel.py): the broadcast path that
+    a subscription may use to write pre-serialized `next` frames beside strawberry's per-event loop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.push_channels: dict[str, PushChannel] = {}
 
     async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:
         self.schema.process_errors(result.errors)
         await operation.send_initial_errors(result.errors)
+
+    async def run_operation(self, operation: Any) -> None:
+        channel = PushChannel(self, operation)
+        self.push_channels[operation.id] = channel
+        attach(channel)  # this task's context: the operation's resolvers and executor see it
+        try:
+            await super().run_operation(operation)
+        finally:
+            if self.push_channels.get(operation.id) is channel:
+                del self.push_channels[operation.id]
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "next":  # the channel learns the subscriber's own `extensions`
+            channel = self.push_channels.get(message.get("id"))
+            if channel is not None and channel.suffix is None:
+                channel.learn_payload(message.get("payload") or {})
+        await super().send_message(message)
 
 
 class HardenedGraphQL(GraphQL):
@@ -108,7 +136,7 @@ class HardenedGraphQL(GraphQL):
             response = await self.run(request)
         except Refusal as refusal:
             body = error_body(refusal.message, refusal.code, **refusal.extra)
-            response = JSONResponse(body, status_code=refusal.status, media_type=media)
+            response = JSONResponse(body, status_code=refusal.status, media_type=media, headers=refusal.headers)
         except BodyTooLarge:
             limit = self.edge.limits.max_body_bytes
             body = error_body(
@@ -170,6 +198,9 @@ class HardenedGraphQL(GraphQL):
         errors = result.errors or []
         request_error = result.data is None and errors and all(e.path is None for e in errors)
         if not request_error:
+            pending = getattr(request.state, "apq_pending", None)
+            if pending is not None:  # an automatic persisted query that parsed, validated and ran
+                await self.edge.persisted.remember(*pending)
             return data
         codes = {(e.extensions or {}).get("code") for e in errors}
         if "RATE_LIMITED" in codes:
@@ -224,7 +255,7 @@ class HardenedGraphQL(GraphQL):
         ):
             if value is not None and not isinstance(value, kinds):
                 raise Refusal(400, f"The `{name}` parameter must be a {kinds.__name__} or null.")
-        query = await self._persisted(request.method, query, extensions)
+        query = await self._persisted(request, query, extensions)
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=operation_name, extensions=extensions, protocol="http"
         )
@@ -236,24 +267,38 @@ class HardenedGraphQL(GraphQL):
                 data[name] = decode_body(data[name].encode("utf-8", "surrogatepass"))
         return data
 
-    async def _persisted(self, method: str, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+    async def _persisted(self, request: Any, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         persisted = (extensions or {}).get("persistedQuery")
+        production_get = request.method == "GET" and self.edge.production
         if persisted is None:
-            if method == "GET" and self.edge.production:
+            if production_get:
                 raise Refusal(405, "GET runs persisted queries only; POST other operations as JSON.")
             return query
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(digest, str) or persisted.get("version") != 1:
             raise Refusal(400, "persistedQuery needs version 1 and a sha256Hash.")
+        digest = digest.lower()
         if query is None:
-            found = await self.edge.persisted.lookup(digest.lower())
+            found = await self.edge.persisted.lookup(digest)
             if found is None:
                 raise Refusal(200, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
             return found
-        if sha256(query) != digest.lower():
+        if sha256(query) != digest:
             raise Refusal(400, "The sha256Hash does not match the query.")
-        if method == "GET" and self.edge.production:
+        if production_get:
             raise Refusal(405, "Register a persisted query with POST; GET sends its hash only.")
-        if not self.edge.persisted_only:
-            await self.edge.persisted.remember(digest.lower(), query)
+        if not self.edge.persisted_only and await self.edge.persisted.lookup(digest) is None:
+            request = getattr(request, "_request", request)  # strawberry's adapter wraps Starlette's request
+            decision = await self.edge.apq_registration(request.scope)
+            if not decision.allowed:
+                raise Refusal(
+                    429,
+                    f"More than {decision.limit} new persisted queries from your address in an hour.",
+                    "RATE_LIMITED",
+                    headers={"Retry-After": str(decision.retry_after)},
+                    retryAfter=decision.retry_after,
+                    limit=decision.limit,
+                    reason="PERSISTED_QUERY_QUOTA",
+                )
+            request.state.apq_pending = (digest, query)  # kept once it has run (process_result)
         return query

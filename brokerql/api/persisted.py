@@ -5,24 +5,23 @@
   BROKERQL_PERSISTED_QUERIES_ONLY (production) nothing else runs, except for operators.
 - Automatic (Apollo's convention): a request carries `extensions.persistedQuery = {version: 1,
   sha256Hash}`. Without `query`, the hash is looked up; unknown, the answer is PERSISTED_QUERY_NOT_FOUND
-  and the client sends the text once with the hash, which is checked and kept (on Redis when scaled,
-  for a day). GET is accepted for persisted queries, so CDNs and browsers can cache them.
+  and the client sends the text once with the hash, which is checked, run, and kept if it was a valid
+  operation, in a store bounded in entries and bytes (api/apq.py; on Redis when scaled), each address
+  registering a bounded number an hour. GET is accepted for persisted queries, so CDNs and browsers can
+  cache them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
 from graphql import FragmentDefinitionNode, FragmentSpreadNode, Node, OperationDefinitionNode, parse, print_ast
 
+from brokerql.api.apq import ApqBounds, make_apq_store
 from brokerql.store.database import Database
 from brokerql.store.tables_persisted import PersistedOperationRow
-
-APQ_TTL_SECONDS = 24 * 3600
-APQ_LOCAL_SIZE = 10_000
 
 
 def sha256(text: str) -> str:
@@ -30,12 +29,10 @@ def sha256(text: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, db: Database, redis: Any = None, prefix: str = "brokerql") -> None:
+    def __init__(self, db: Database, redis: Any = None, prefix: str = "brokerql", bounds: ApqBounds | None = None):
         self.db = db
-        self.redis = redis
-        self.prefix = f"{prefix}:apq"
+        self.automatic = make_apq_store(redis, prefix, bounds or ApqBounds())
         self._registered: dict[str, str] = {}
-        self._automatic: OrderedDict[str, str] = OrderedDict()
 
     async def registered(self, digest: str) -> str | None:
         """The text of a registered operation (memoised: registrations are never changed, only added)."""
@@ -55,28 +52,12 @@ class PersistedQueries:
     async def lookup(self, digest: str) -> str | None:
         """A registered operation, else an automatic one."""
         found = await self.registered(digest)
-        if found is not None:
-            return found
-        if self.redis is not None:
-            try:
-                value = await self.redis.get(f"{self.prefix}:{digest}")
-                return value.decode() if isinstance(value, bytes) else value
-            except Exception:  # Redis down: the client sends the text again, nothing is lost
-                return self._automatic.get(digest)
-        return self._automatic.get(digest)
+        return found if found is not None else await self.automatic.get(digest)
 
     async def remember(self, digest: str, query: str) -> None:
-        """Keep an automatic persisted query (its hash already checked against the text)."""
-        if self.redis is not None:
-            try:
-                await self.redis.set(f"{self.prefix}:{digest}", query, ex=APQ_TTL_SECONDS)
-                return
-            except Exception:  # fall back to this process's memory
-                pass
-        self._automatic[digest] = query
-        self._automatic.move_to_end(digest)
-        while len(self._automatic) > APQ_LOCAL_SIZE:
-            self._automatic.popitem(last=False)
+        """Keep an automatic persisted query: its hash checked against the text, and it ran (so it parsed
+        and validated). The store's bounds evict the least recently used (api/apq.py)."""
+        await self.automatic.put(digest, query)
 
 
 def operations_of(text: str) -> list[tuple[str | None, str]]:

@@ -27,7 +27,14 @@ from brokerql.schema.types.backoffice import (
 )
 from brokerql.schema.types.client import Branch, Client
 from brokerql.schema.types.identity import ClientLogEntry, ClientPayload, Operator, ResultPayload
+from brokerql.schema.types.onboarding import (
+    CreateClientInput,
+    CreateClientPayload,
+    OpenAccountInput,
+    OpenAccountPayload,
+)
 from brokerql.schema.types.paging import Connection, connection, page
+from brokerql.schema.types.trading import Account
 from brokerql.services.identity.clients import ClientFilter, ProfileChanges
 
 
@@ -96,6 +103,24 @@ async def client_log(
     request = page("client-log", first, after)
     rows = await _svc(info).clients.log(str(client_id) if client_id else None, event, request.after_key, request.fetch)
     return connection("client-log", rows, request, lambda r: r.id, ClientLogEntry.from_row)
+
+
+# -- onboarding (A1): how production gets its clients ---------------------------------------------------
+async def create_client(info: strawberry.Info, input: CreateClientInput) -> CreateClientPayload:
+    op = await require_operator(info, P.CLIENTS_WRITE)
+    row, password, errors = await _svc(info).onboarding.create_client(
+        op.subject_id, input.username, input.name, input.tier, input.password
+    )
+    client = Client.from_row(row) if row else None
+    return CreateClientPayload(client=client, initial_password=password, errors=_errors(errors))
+
+
+async def open_account(info: strawberry.Info, input: OpenAccountInput) -> OpenAccountPayload:
+    op = await require_operator(info, P.CLIENTS_WRITE)
+    state, errors = await _svc(info).onboarding.open_account(
+        op.subject_id, str(input.client_id), input.type.value, input.opening_deposit
+    )
+    return OpenAccountPayload(account=Account.of(state) if state else None, errors=_errors(errors))
 
 
 # -- operators -------------------------------------------------------------------------------------------

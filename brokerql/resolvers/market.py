@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import strawberry
@@ -31,7 +32,12 @@ async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
         principal = info.context.require_client()
         tier = TierCode(await container.auth.tier_of(principal.subject_id))
         grants = lambda key: container.catalog.grants(tier, key)  # noqa: E731
-    instrument = container.instruments.get(symbol)
+    return view_granted(info, symbol, grants)
+
+
+def view_granted(info: strawberry.Info, symbol: str, grants: Callable[[str], bool]) -> QuoteView:
+    """The view of `symbol` that the entitlements `grants` allow, or FORBIDDEN / NOT_FOUND."""
+    instrument = info.context.container.instruments.get(symbol)
     if instrument is None:
         raise CodedError(ErrorCode.NOT_FOUND, f"Unknown symbol {symbol!r}.", reason="UNKNOWN_SYMBOL")
     view = quote_view(instrument.board, grants)

@@ -34,6 +34,7 @@ from brokerql.schema.types.grading import (
     LevelChange,
 )
 from brokerql.schema.types.identity import ClientLogEntry, ClientPayload, Operator, ResultPayload
+from brokerql.schema.types.onboarding import CreateClientPayload, OpenAccountPayload
 from brokerql.schema.types.paging import Connection
 
 
@@ -82,6 +83,12 @@ class BackOfficeMutation:
     unlock_client_login: ResultPayload = _m(b.unlock_client_login, "Lift a client's login lock (clients.write).")
     revoke_client_sessions: ResultPayload = _m(
         b.revoke_client_sessions, "End every session of a client at once, open streams too (clients.write)."
+    )
+    create_client: CreateClientPayload = _m(
+        b.create_client, "Create a client in a trading tier, with its initial password (clients.write)."
+    )
+    open_account: OpenAccountPayload = _m(
+        b.open_account, "Open a trading account for a client, with its opening deposit (clients.write)."
     )
     create_operator: OperatorPayload = _m(b.create_operator, "Add an operator (operators.manage).")
     set_operator_roles: OperatorPayload = _m(b.set_operator_roles, "Change an operator's roles (operators.manage).")

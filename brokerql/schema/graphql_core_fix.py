@@ -13,16 +13,24 @@
    The viewer key must capture everything that changes the result for the caller: the subscription sets
    `context.shared_event_key` (e.g. the caller's entitlement set) right before it yields the payload.
    Without a key, or for payloads without a cache, every event is executed as usual.
+
+3. The broadcast path (subscriptions/push_channel.py) learns the operation's executor here, from the
+   first event strawberry runs, and executes later events with it once per key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 from graphql.execution.executor import Executor
 
 _original = Executor.build_per_event_executor
+
+# What runs the current task's operation on the broadcast path (a PushChannel), told the executor of
+# each event strawberry runs for it. Set per graphql-transport-ws operation task.
+EXECUTOR_LISTENER: contextvars.ContextVar[Any] = contextvars.ContextVar("executor_listener", default=None)
 
 
 def _variables_key(executor: Executor) -> str:
@@ -38,7 +46,7 @@ def _share(executor: Executor, cache: dict[Any, Any], viewer_key: Any) -> None:
 
     def execute_operation(serially: bool | None = None) -> Any:
         hit = cache.get(key)
-        if hit is not None:
+        if hit is not None and hit[0] is operation:  # the same operation, not one that reused a freed id
             return hit[1]
         result = run(serially)
         if executor.is_awaitable(result):
@@ -50,9 +58,18 @@ def _share(executor: Executor, cache: dict[Any, Any], viewer_key: Any) -> None:
     executor.execute_operation = execute_operation  # type: ignore[method-assign]
 
 
-def _build_per_event_executor(self: Executor, payload: Any) -> Executor:
-    executor = _original(self, payload)
+def fresh_event_executor(operation_executor: Executor, payload: Any) -> Executor:
+    """The executor of one event, with its own memo (fix 1) and no shared result (fix 2)."""
+    executor = _original(operation_executor, payload)
     executor._relevant_sub_fields = {}
+    return executor
+
+
+def _build_per_event_executor(self: Executor, payload: Any) -> Executor:
+    executor = fresh_event_executor(self, payload)
+    listener = EXECUTOR_LISTENER.get()
+    if listener is not None:  # the broadcast path runs later events with this operation's executor
+        listener.learn_executor(self)
     cache = getattr(payload, "shared_results", None)
     viewer_key = getattr(self.context_value, "shared_event_key", None)
     if cache is not None and viewer_key is not None:

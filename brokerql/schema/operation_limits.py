@@ -4,6 +4,12 @@ graphql-core's validation is not linear in the size of a document: overlapping-f
 fields of a selection set pairwise, across fragment spreads. So a document is measured first, in one
 linear pass over its nodes, and one over the limit is refused with QUERY_TOO_COMPLEX (naming the limit
 and the figure) before any rule runs. The parser itself is bounded by `max_tokens`.
+
+Counting repeated fields in the text is not enough: forty fragments that each select `tiers { ... }`,
+spread side by side, repeat no field literally, yet validation compares the forty `tiers` fields pairwise
+and then their sub-selections (about 200 ms of CPU for a 3.6 KiB document). So `overlaps` expands
+fragments the way validation does and counts the field pairs it will compare (`overlappingFields`) and
+the fields it visits (`expandedFields`), stopping as soon as either is over its limit.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FloatValueNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
+    InlineFragmentNode,
     IntValueNode,
     Node,
+    OperationDefinitionNode,
     SelectionSetNode,
 )
 
@@ -42,8 +51,15 @@ class OperationLimits:
     max_fragment_spreads: int = 50
     max_directives: int = 10
     max_cost: int = 5000
-    # Documents longer than this (characters) are parsed and validated off the event loop.
-    offload_chars: int = 4096
+    # Field pairs sharing a response key in one selection set once fragments are expanded (what
+    # validation compares pairwise), and the fields visited expanding them.
+    max_overlapping_fields: int = 200
+    max_expanded_fields: int = 5000
+    # Documents with more tokens than this are parsed, measured and validated off the event loop (the
+    # parser costs ~8 us a token, so this keeps what runs on the loop to a few ms) ...
+    offload_tokens: int = 250
+    # ... and so are documents whose validation compares more field pairs than this (~50 us a pair).
+    offload_pairs: int = 20
 
 
 @dataclass(slots=True)
@@ -67,11 +83,12 @@ TOKEN = re.compile(
 )
 
 
-def prescan(query: str, limits: OperationLimits) -> CodedError | None:
+def prescan(query: str, limits: OperationLimits) -> tuple[CodedError | None, int]:
     """Before the parser (pure Python, about 20 us a token) reads anything: refuse a document over the
     token limit, or with more fragment spreads, directives, aliases or repeated fields than allowed, from
     its tokens alone (the parse is then checked exactly by `measure`). Stops at the first token over the
-    limit, so its cost is bounded whatever the document's size."""
+    limit, so its cost is bounded whatever the document's size. Returns the refusal (or None) and the
+    number of tokens read."""
     counts = Counter[str]()
     scopes: list[Counter[str]] = []  # response keys of each open selection set
     parens, previous, tokens = 0, "", 0
@@ -82,7 +99,7 @@ def prescan(query: str, limits: OperationLimits) -> CodedError | None:
         tokens += 1
         if tokens > limits.max_tokens:
             message = f"The document has more than {limits.max_tokens} tokens."
-            return too_complex("tokens", limits.max_tokens, f">{limits.max_tokens}", message)
+            return too_complex("tokens", limits.max_tokens, f">{limits.max_tokens}", message), tokens
         name = text[0].isalpha() or text[0] == "_"
         if previous == "..." and name and text != "on":
             counts["fragmentSpreads"] += 1
@@ -111,8 +128,9 @@ def prescan(query: str, limits: OperationLimits) -> CodedError | None:
     ):
         if counts[rule] > limit:
             value = counts[rule]
-            return too_complex(rule, limit, value, f"The operation has {value} {_words(rule)}; the limit is {limit}.")
-    return None
+            message = f"The operation has {value} {_words(rule)}; the limit is {limit}."
+            return too_complex(rule, limit, value, message), tokens
+    return None, tokens
 
 
 def too_complex(rule: str, limit: int, value: int | str, message: str) -> CodedError:
@@ -152,6 +170,44 @@ def measure(document: DocumentNode) -> Figures:
     return figures
 
 
+def overlaps(document: DocumentNode, limits: OperationLimits) -> tuple[int, int]:
+    """(field pairs compared, fields visited) when fragments are expanded into every selection set that
+    spreads them, as validation's overlapping-fields rule does; both stop counting just over their limit.
+
+    Each entry of the work list is a group of selection sets merged into one (the sub-selections of the
+    fields that share a response key); a fragment is expanded once per group, as the rule does.
+    """
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    groups: list[list[SelectionSetNode]] = [
+        [d.selection_set] for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    pairs = visited = 0
+    while groups:
+        pending, expanded = list(groups.pop()), set[str]()
+        by_key: dict[str, list[FieldNode]] = {}
+        while pending:
+            for selection in pending.pop().selections or ():
+                visited += 1
+                if visited > limits.max_expanded_fields:
+                    return pairs, visited
+                if isinstance(selection, FieldNode):
+                    by_key.setdefault((selection.alias or selection.name).value, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in expanded:
+                    expanded.add(selection.name.value)
+                    if selection.name.value in fragments:
+                        pending.append(fragments[selection.name.value].selection_set)
+        for fields in by_key.values():
+            pairs += len(fields) * (len(fields) - 1) // 2
+            if pairs > limits.max_overlapping_fields:
+                return pairs, visited
+            subs = [f.selection_set for f in fields if f.selection_set is not None]
+            if subs:
+                groups.append(subs)
+    return pairs, visited
+
+
 def check(figures: Figures, limits: OperationLimits) -> CodedError | None:
     """The first limit the document breaks, as the error to answer with."""
     if figures.long_number is not None:
@@ -169,8 +225,23 @@ def check(figures: Figures, limits: OperationLimits) -> CodedError | None:
     return None
 
 
+def check_overlaps(document: DocumentNode, limits: OperationLimits) -> tuple[CodedError | None, int]:
+    """The overlapping-fields limits (see `overlaps`), checked after the linear ones; and the pairs."""
+    pairs, visited = overlaps(document, limits)
+    for rule, value, limit in (
+        ("expandedFields", visited, limits.max_expanded_fields),
+        ("overlappingFields", pairs, limits.max_overlapping_fields),
+    ):
+        if value > limit:
+            shown = f">{limit}"  # counting stops just over the limit
+            return too_complex(rule, limit, shown, f"The operation has more than {limit} {_words(rule)}."), pairs
+    return None, pairs
+
+
 def _words(rule: str) -> str:
     return {
+        "overlappingFields": "pairs of fields merged across fragments",
+        "expandedFields": "fields with its fragments expanded",
         "aliases": "aliases",
         "duplicateFields": "repeated fields",
         "fragmentSpreads": "fragment spreads",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
@@ -86,11 +86,19 @@ class AuthService:
         self._tiers = tier_cache
         # Does a tier grant an entitlement key (the tier catalog; wired by IdentityServices.build).
         self.catalog_grants: Callable[[str, str], bool] = lambda tier, key: True
+        # The last tier read of each client, kept past the TTL for `tier_of(stale_ok=True)`.
+        self._last_tiers: LRUCache[str, str] = LRUCache(maxsize=tier_cache.maxsize)
         self._tier_reads: dict[str, asyncio.Future[str]] = {}
 
-    async def tier_of(self, client_id: str) -> str:
+    async def tier_of(self, client_id: str, *, stale_ok: bool = False) -> str:
         """The client's tier, cached briefly (settings.tier_cache_seconds): fresh enough that a downgrade
-        reaches open streams within one heartbeat, cheap enough for per-event checks on busy quote streams."""
+        reaches open streams within one heartbeat, cheap enough for per-event checks on busy quote streams.
+
+        `stale_ok` (quote streams, per event): once the entry expired, answer with the last tier read while
+        one refresh runs, instead of waiting for it. Every stream of a client woke on the same tick used to
+        wait for that read, so a database busy with orders stalled every quote of the client for as long as
+        the read queued (seconds, measured). Staleness is then the TTL plus one read; `forget_tier` (a
+        change made in this process) still makes the next caller wait for the new tier."""
         cached = self._tiers.get(client_id)
         if cached is not None:
             return cached
@@ -101,6 +109,9 @@ class AuthService:
             pending = asyncio.ensure_future(self._read_tier(client_id))
             self._tier_reads[client_id] = pending
             pending.add_done_callback(lambda _f: self._tier_reads.pop(client_id, None))
+            pending.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody may be waiting
+        if stale_ok and (last := self._last_tiers.get(client_id)) is not None:
+            return last
         return await asyncio.shield(pending)
 
     async def _read_tier(self, client_id: str) -> str:
@@ -108,11 +119,12 @@ class AuthService:
             tier = await session.scalar(select(ClientRow.tier_code).where(ClientRow.id == client_id))
         if tier is None:
             raise LookupError(client_id)
-        self._tiers[client_id] = tier
+        self._tiers[client_id] = self._last_tiers[client_id] = tier
         return tier
 
     def forget_tier(self, client_id: str) -> None:
         self._tiers.pop(client_id, None)
+        self._last_tiers.pop(client_id, None)
 
     # -- password logins ------------------------------------------------------------------------------
     async def login(

@@ -20,6 +20,7 @@ from brokerql.bus.topics import account_topic
 from brokerql.domain.clock import Clock
 from brokerql.domain.trading.messages import AccountEvent
 from brokerql.services.queries import TradingQueries
+from brokerql.services.turn_reads import TurnReads
 
 REPLAY_PAGE = 500
 
@@ -74,19 +75,22 @@ class AccountEventStream:
 
     def __init__(self, queries: TradingQueries, bus: Bus, clock: Clock, *, heartbeat_seconds: float) -> None:
         self.queries, self.bus, self.clock, self.heartbeat_seconds = queries, bus, clock, heartbeat_seconds
+        # Streams that start together (a reconnect storm) share their reads (turn_reads.py).
+        self._account_of = TurnReads[tuple[str, str], Any](lambda key: queries.account_of(*key))
+        self._last_seq = TurnReads[str, int](queries.last_seq)
 
     async def follow(
         self, client_id: str, account_id: str, after_seq: int | None
     ) -> AsyncIterator[AccountEvent | Beat]:
         """The stream; StreamRefused for an account that is not the client's, or an afterSeq out of range
         (a resume past the end would silently skip every event up to it), or a reader fallen too far behind."""
-        account = await self.queries.account_of(client_id, account_id)
+        account = await self._account_of((client_id, account_id))
         if account is None:
             raise StreamRefused("NOT_FOUND", "Account not found")
         if after_seq is not None and after_seq < 0:
             raise StreamRefused("BAD_USER_INPUT", "afterSeq must be 0 or more.", field="afterSeq")
         async with await self.bus.subscribe([account_topic(account.id)]) as subscription:
-            last = await self.queries.last_seq(account.id)
+            last = await self._last_seq(account.id)  # a read that starts after this subscription opened
             if after_seq is not None and after_seq > last:
                 message = f"afterSeq {after_seq} is beyond this account's last event ({last}); "
                 raise StreamRefused(

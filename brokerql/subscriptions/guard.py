@@ -1,5 +1,6 @@
 """What every open stream checks: its subscription slot (A4 max_subscriptions) and, at each heartbeat,
-that its session is still live (revoked, expired, or idle-locked per A6 ends the stream)."""
+that its session is still live (revoked, expired, or idle-locked per A6 ends the stream). The heartbeat
+check reads memory (the revoked set and the per-process session view), not the database."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ async def ensure_live(info: strawberry.Info) -> Principal:
     if not (container.settings.idle_lock_streams and principal.session_id and principal.kind != "partner"):
         return principal
     identity = container.identity
-    state = await identity.sessions.state(principal.session_id, await identity.params.integer("session.idle_minutes"))
+    idle_minutes = await identity.params.integer("session.idle_minutes")  # cached, one read per second at most
+    state = await identity.sessions.stream_state(principal.session_id, idle_minutes)  # memory, see live_sessions
     if state is SessionState.REVOKED:
         raise unauthenticated("This session has ended (logged out or revoked); log in again.")
     if state is SessionState.IDLE_LOCKED:

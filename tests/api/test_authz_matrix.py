@@ -90,6 +90,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "Mutation.cancelOrders": CLIENT, "Mutation.updatePreferences": CLIENT,
     "Mutation.updateClient": op(P.CLIENTS_WRITE), "Mutation.unlockClientLogin": op(P.CLIENTS_WRITE),
     "Mutation.revokeClientSessions": op(P.CLIENTS_WRITE), "Mutation.createOperator": op(P.OPERATORS_MANAGE),
+    "Mutation.createClient": op(P.CLIENTS_WRITE), "Mutation.openAccount": op(P.CLIENTS_WRITE),
     "Mutation.setOperatorRoles": op(P.OPERATORS_MANAGE), "Mutation.setSystemParameter": op(P.PARAMS_EDIT),
     "Mutation.upsertDictionaryEntry": op(P.DICTIONARY_EDIT), "Mutation.upsertBookableService": op(P.SERVICES_MANAGE),
     "Mutation.upsertServer": op(P.SERVERS_MANAGE), "Mutation.createApiClient": op(P.API_CLIENTS_MANAGE),

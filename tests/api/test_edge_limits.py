@@ -34,6 +34,32 @@ async def test_a_fragment_bomb_is_refused_by_the_fragment_spread_limit(client: G
     assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "fragmentSpreads", "limit": 50, "value": 81}
 
 
+async def test_fields_repeated_across_fragments_are_refused_before_validation_compares_them(
+    client: GraphQLClient,
+) -> None:
+    # No field is repeated in the text, but validation would compare the forty `tiers` fields pairwise
+    # (and their sub-selections): ~200 ms of CPU for 3.6 KiB. Refused by the pairs it would compare.
+    fragments = " ".join(f"fragment F{i} on Query {{ tiers {{ code name rank }} }}" for i in range(40))
+    status, body = await post(client, "query Many { " + " ".join(f"...F{i}" for i in range(40)) + " } " + fragments)
+    assert status == 200
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "overlappingFields", "limit": 200, "value": ">200"}
+    # The same fields from a few fragments, as client builds write them, run.
+    few = " ".join(f"fragment F{i} on Query {{ tiers {{ code name }} }}" for i in range(4))
+    status, body = await post(client, "query Few { ...F0 ...F1 ...F2 ...F3 } " + few)
+    assert status == 200 and body["data"]["tiers"], body
+
+
+async def test_fields_visited_with_fragments_expanded_are_bounded(backend) -> None:  # type: ignore[no-untyped-def]
+    # Thirty aliases of one field, each spreading a fragment: expanded, thirty copies of its fields.
+    settings = backend.settings.model_copy(update={"query_max_expanded_fields": 100})
+    fields = " ".join(f"t{i}: tiers {{ ...T }}" for i in range(30))
+    query = f"query Wide {{ {fields} }} fragment T on Tier {{ code name rank entitlements }}"
+    async with serve_in_process(settings, Container.build(settings)) as client:
+        status, body = await post(client, query)
+    assert status == 200
+    assert refusal(body) == {"code": "QUERY_TOO_COMPLEX", "rule": "expandedFields", "limit": 100, "value": ">100"}
+
+
 async def test_a_large_document_is_refused_by_the_body_limit(client: GraphQLClient) -> None:
     spreads = " ".join("...F" for _ in range(20_000))
     status, body = await post(client, "{ " + spreads + " } fragment F on Query { __typename }")

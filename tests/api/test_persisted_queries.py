@@ -59,3 +59,51 @@ async def test_production_runs_registered_operations_only(
         assert ad_hoc.json()["errors"][0]["extensions"]["reason"] == "OPERATION_NOT_REGISTERED"
         text_get = await prod.http.get("/graphql", params={"query": "{ tiers { code } }"})
         assert text_get.status_code == 405
+
+
+def tiers_query(n: int) -> str:
+    return f"query Tiers{n} {{ tiers {{ code }} }}"
+
+
+async def register(http: Any, query: str) -> Any:
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    return await http.post("/graphql", json={"query": query, "extensions": persisted(digest)})
+
+
+async def known(http: Any, query: str) -> bool:
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    answer = (await http.post("/graphql", json={"extensions": persisted(digest)})).json()
+    return "data" in answer and answer["data"] is not None
+
+
+async def test_only_operations_that_ran_are_kept(client: GraphQLClient) -> None:
+    for invalid in ("{ tiers { nosuchfield } }", "{ tiers { code }", "{ tiers { " + "code " * 10 + "} }"):
+        answer = await register(client.http, invalid)
+        assert answer.json()["errors"], answer.text
+        assert not await known(client.http, invalid)  # never stored: not a way to park arbitrary text
+
+
+async def test_the_store_keeps_the_most_recent_within_its_entries_and_bytes(backend: Any) -> None:
+    size = len(tiers_query(1).encode())
+    for bounds, kept in (({"apq_max_entries": 3}, 3), ({"apq_max_bytes": 2 * size}, 2)):
+        settings = backend.settings.model_copy(update=bounds)
+        async with serve_in_process(settings, Container.build(settings)) as client:
+            for n in range(1, 6):
+                assert (await register(client.http, tiers_query(n))).json()["data"]["tiers"]
+            found = [n for n in range(1, 6) if await known(client.http, tiers_query(n))]
+        assert found == list(range(6 - kept, 6)), (bounds, found)  # least recently used evicted first
+
+
+async def test_an_address_registers_a_bounded_number_an_hour(backend: Any) -> None:
+    settings = backend.settings.model_copy(update={"apq_registrations_per_hour": 2, "rate_limit_scale": 1})
+    async with serve_in_process(settings, Container.build(settings)) as client:
+        for n in (1, 2):
+            assert (await register(client.http, tiers_query(n))).status_code == 200
+        assert (await register(client.http, tiers_query(1))).status_code == 200  # known: not a new one
+        refused = await register(client.http, tiers_query(3))
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        error = refused.json()["errors"][0]["extensions"]
+        assert error["code"] == "RATE_LIMITED" and error["reason"] == "PERSISTED_QUERY_QUOTA"
+        assert error["limit"] == 2 and error["retryAfter"] >= 1
+        assert not await known(client.http, tiers_query(3))
+        assert await known(client.http, tiers_query(2))  # what was registered still runs by its hash

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from brokerql.bus import codec
 from brokerql.domain.common import OrderType, Side, TimeInForce
+from brokerql.domain.identity.onboarding import AccountOpened, ClientCreated
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.events import Liquidity
 from brokerql.domain.trading.fees import Fees
@@ -108,6 +109,19 @@ MESSAGES = {
         symbols=st.lists(ids, max_size=3).map(tuple),
         published_at=times,
     ),
+    "ClientCreated": st.builds(
+        ClientCreated, client_id=ids, username=ids, name=st.text(max_size=40), tier=ids, by_operator=ids, at=times
+    ),
+    "AccountOpened": st.builds(
+        AccountOpened,
+        account_id=ids,
+        client_id=ids,
+        type=st.sampled_from(["CASH", "MARGIN", "FUTURES"]),
+        currency=st.just("CNY"),
+        opening_deposit=money,
+        by_operator=ids,
+        at=times,
+    ),
 }
 
 
@@ -124,7 +138,7 @@ def test_every_message_round_trips_exactly_over_the_wire_and_through_a_json_colu
         assert codec.decode(codec.encode(message)) == message
         assert codec.from_record(codec.to_record(message)) == message
         decoded = codec.decode(codec.encode(message))
-        for field in ("price", "notional", "last_px"):  # Decimal stays Decimal with its exact digits
+        for field in ("price", "notional", "last_px", "opening_deposit"):  # Decimal stays Decimal with its exact digits
             value = getattr(message, field, None)
             if isinstance(value, Decimal):
                 assert str(getattr(decoded, field)) == str(value)

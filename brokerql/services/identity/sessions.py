@@ -9,8 +9,10 @@ Every access token carries its session id (`sid`, also the refresh-token family)
 - Idle lock. `activity(sid)` (HTTP requests) reads the session row through a bounded TTL cache
   (settings.session_cache_seconds, identity_cache_size), says
   whether it is idle-locked, and moves `last_seen_at` on at most every TOUCH_SECONDS so that a busy
-  session does not write on every request. `state(sid)` is the same check without recording activity:
-  open streams call it at each heartbeat (a stream alone is not activity, see settings.idle_lock_streams).
+  session does not write on every request. `state(sid)` is the same check without recording activity.
+  Open streams call `stream_state(sid)` at each heartbeat (a stream alone is not activity, see
+  settings.idle_lock_streams): the same answer from the per-process view in `live_sessions.py`, which
+  reads a row only when it may lock the stream, never once per heartbeat per stream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import select, update
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.identity.login_policy import session_is_idle_locked
+from brokerql.services.identity.live_sessions import LiveSessionRows
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import RefreshTokenRow
@@ -44,7 +47,12 @@ class SessionState(StrEnum):
 
 class SessionGate:
     def __init__(
-        self, db: Database, clock: Clock, token_lifetime: timedelta, rows: TTLCache[str, AuthSessionRow | None]
+        self,
+        db: Database,
+        clock: Clock,
+        token_lifetime: timedelta,
+        rows: TTLCache[str, AuthSessionRow | None],
+        live: LiveSessionRows | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -53,6 +61,7 @@ class SessionGate:
         # would let a revoked session's token work again, so this is deliberately not an LRU cache.
         self._revoked: dict[str, datetime] = {}
         self._rows = rows
+        self._live = live or LiveSessionRows(db, maxsize=rows.maxsize, recheck_seconds=rows.ttl)
 
     # -- revocation -------------------------------------------------------------------------------
     def is_revoked(self, session_id: str) -> bool:
@@ -117,6 +126,7 @@ class SessionGate:
         for sid in session_ids:
             self._revoked[sid] = at
             self._rows.pop(sid, None)
+            self._live.forget(sid)
 
     async def poll(self) -> None:
         """Pick up sessions revoked by other processes; forget those whose tokens have all expired."""
@@ -137,19 +147,35 @@ class SessionGate:
             self._rows.clear()
         else:
             self._rows.pop(session_id, None)
+        self._live.forget(session_id)
 
     async def _row(self, session_id: str) -> AuthSessionRow | None:
         cached = self._rows.get(session_id, _UNREAD)
         if cached is not _UNREAD:
             return cached
-        async with self.db.read() as session:
-            row = await session.get(AuthSessionRow, session_id)
+        # Shared and batched (live_sessions.py): when the entry expires, the requests of one session that
+        # arrive together (64 connections of one client, measured) wait for one read instead of each sending it.
+        row = await self._live.read(session_id)
         self._rows[session_id] = row
         return row
 
     async def state(self, session_id: str, idle_minutes: int) -> SessionState:
-        """The session's state without recording activity (what an open stream checks at a heartbeat)."""
-        row = await self._row(session_id)
+        """The session's state without recording activity."""
+        return self._judge(await self._row(session_id), idle_minutes)
+
+    async def stream_state(self, session_id: str, idle_minutes: int) -> SessionState:
+        """What an open stream checks at a heartbeat: memory only, unless the row in memory would end
+        the stream (or is missing) and was read more than `recheck_seconds` ago."""
+        if self.is_revoked(session_id):
+            return SessionState.REVOKED
+        cached = self._live.cached(session_id)
+        if cached is not None:
+            state = self._judge(cached[0], idle_minutes)
+            if state is SessionState.ACTIVE or self._live.fresh(cached[1]):
+                return state
+        return self._judge(await self._live.read(session_id), idle_minutes)
+
+    def _judge(self, row: AuthSessionRow | None, idle_minutes: int) -> SessionState:
         if row is None:
             return SessionState.UNKNOWN
         if row.revoked_at is not None:
@@ -178,3 +204,4 @@ class SessionGate:
         cached = self._rows.get(session_id)
         if cached is not None:
             cached.last_seen_at = now
+        self._live.touched(session_id, now)

@@ -19,6 +19,7 @@ from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
 from brokerql.services.identity.guard import Captchas, purge_stale_guards
 from brokerql.services.identity.limits import RateLimits
+from brokerql.services.identity.onboarding import Onboarding
 from brokerql.services.identity.operators import Operators
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.partners import Partners
@@ -48,6 +49,7 @@ class IdentityServices:
     operators: Operators
     tiers: TierCatalogStore
     clients: ClientDirectory
+    onboarding: Onboarding
     backoffice: BackOffice
     grading: Grading
     partners: Partners
@@ -95,6 +97,7 @@ class IdentityServices:
             operators=Operators(db, passwords, sessions, roles_cache(settings)),
             tiers=tiers,
             clients=ClientDirectory(db, auth, clock),
+            onboarding=Onboarding(db, passwords, tiers, clock),
             backoffice=BackOffice(db, params, sessions, clock),
             grading=Grading(db, auth, tiers, params, clock),
             partners=Partners(db, access, sessions, clock),

@@ -1,0 +1,433 @@
+"""Fan-out capacity (E2): N quote sockets + M orderEvents sockets on `brokerql serve` vs a bare broadcaster.
+
+    python bench/bench_fanout.py [--quotes 2000] [--orders 1000] [--procs 4] [--seconds 10]
+    python bench/bench_fanout.py --roots /work/main .        # before/after: each checkout's server
+
+In one run, for each project checkout in --roots, then for the bare server:
+
+1. a fresh server subprocess on 127.0.0.1 (SQLite in a temp dir, in-process bus, demo data, the market's
+   own tick, tier limits lifted with BROKERQL_RATE_LIMIT_SCALE so six demo users can hold every socket);
+2. --procs load-generator processes (this file with --worker; one Python process cannot read tens of
+   thousands of messages a second) open the sockets: quote sockets subscribe `quotes` on 1-3 A-share
+   symbols with Level-1 fields (round-robin over the demo users, all real-time views), orderEvents
+   sockets follow the demo users' CASH accounts; an order driver in this process places market orders
+   at --orders-per-second (project only);
+3. every generator measures the same --seconds window and reports: quote pushes, quote age (receive
+   time - asOf), distinct snapshots seen per symbol, order events, their age (receive - `at`) and seq gaps.
+
+Delivered = quote pushes / (sum over sockets of the distinct snapshots of its symbols seen by any
+socket in the window): what conflation skipped (latest wins) counts as not delivered. CPU per push is
+the server's CPU time in the window / pushes received. The bare server (bench/bare_fanout_server.py)
+carries the same quote sockets (and holds the orderEvents sockets idle) at the per-symbol rate measured
+on the first project server, with a message captured from it. Everything stops by itself.
+"""
+
+# The driver starts subprocesses and reads paths between its measured phases, never inside one:
+# ruff: noqa: ASYNC220, ASYNC240
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_push import Server, cpu_seconds, free_port, login_all, pct, raise_nofile, rss_kib
+
+HERE = Path(__file__).resolve().parent
+SYMBOLS = ["600000", "600519", "601318", "000001", "000858", "300750", "688981", "510300", "510050", "IF2612"]
+L1 = "symbol last open high low bid ask bidSize askSize volume turnover phase delayed asOf"
+QUOTES = f"subscription($s: [String!]!) {{ quotes(symbols: $s) {{ {L1} }} }}"
+ORDER_EVENTS = """subscription($a: ID!) { orderEvents(accountId: $a) { __typename
+  ... on OrderEvent { seq kind at } ... on Heartbeat { lastSeq } } }"""
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } errors { code } } }"
+
+
+# -- the load generator (a subprocess) ----------------------------------------------------------------
+async def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    stats: dict[str, Any] = {"q": 0, "o": 0, "hb": 0, "q_ages": [], "o_ages": [], "gaps": 0, "errors": []}
+    seen: dict[str, set[str]] = {}
+    subs: dict[str, int] = {}
+    measuring = False
+
+    def error(text: str) -> None:
+        stats.setdefault("error_count", 0)
+        stats["error_count"] += 1
+        if len(stats["errors"]) < 5:
+            stats["errors"].append(text[:300])
+
+    async def read(ws: Any, kind: str) -> None:
+        last_seq = None
+        try:
+            async for text in ws:
+                if '"type":"next"' not in text or '"errors"' in text:
+                    error(f"{kind}: {text[:200]}")
+                    continue
+                if not measuring:
+                    if kind == "o" and '"seq":' in text:
+                        last_seq = int(text[text.index('"seq":') + 6 :].split(",", 1)[0].split("}", 1)[0])
+                    continue
+                now = time.time()
+                if kind == "q":
+                    stats["q"] += 1
+                    i, j = text.find('"symbol":"') + 10, text.find('"asOf":"') + 8
+                    symbol, as_of = text[i : text.index('"', i)], text[j : text.index('"', j)]
+                    seen.setdefault(symbol, set()).add(as_of)
+                    stats["q_ages"].append(now - _ts(as_of))
+                elif '"Heartbeat"' in text:
+                    stats["hb"] += 1
+                else:
+                    stats["o"] += 1
+                    seq = int(text[text.index('"seq":') + 6 :].split(",", 1)[0].split("}", 1)[0])
+                    if last_seq is not None and seq != last_seq + 1:
+                        stats["gaps"] += 1
+                    last_seq = seq
+                    j = text.find('"at":"') + 6
+                    stats["o_ages"].append(now - _ts(text[j : text.index('"', j)]))
+        except Exception as exc:
+            error(f"{kind} read: {exc!r}")
+        stats["closed"] = stats.get("closed", 0) + 1
+
+    async def open_one(sock: dict[str, Any]) -> Any:
+        try:
+            ws = await connect(spec["url"], subprotocols=["graphql-transport-ws"], compression=None,
+                               ping_interval=None, max_size=None, open_timeout=60)  # fmt: skip
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {sock['token']}"}})
+            )
+            ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            assert ack.get("type") == "connection_ack", ack
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": sock["query"], "variables": sock["variables"]},
+                    }
+                )
+            )
+        except Exception as exc:
+            error(f"connect: {exc!r}")
+            return None
+        if sock["kind"] == "q":
+            for symbol in sock["variables"]["s"]:
+                subs[symbol] = subs.get(symbol, 0) + 1
+        return asyncio.create_task(read(ws, sock["kind"])), ws
+
+    opened, ramp_until = [], time.monotonic() + spec["ramp_timeout"]
+    for start in range(0, len(spec["sockets"]), 50):
+        if time.monotonic() > ramp_until:  # a saturated server accepts sockets ever more slowly: stop here
+            error(f"ramp timeout: {len(opened)} of {len(spec['sockets'])} sockets opened")
+            break
+        done = await asyncio.gather(*(open_one(s) for s in spec["sockets"][start : start + 50]))
+        opened += [d for d in done if d is not None]
+    print(json.dumps({"ready": len(opened)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "go"
+    measuring, cpu0, t0 = True, _self_cpu(), time.monotonic()
+    await asyncio.sleep(spec["seconds"])
+    measuring = False
+    stats["seconds"], stats["gen_cpu"] = time.monotonic() - t0, _self_cpu() - cpu0
+    stats["seen"] = {k: len(v) for k, v in seen.items()}
+    stats["seen_keys"] = {k: sorted(v) for k, v in seen.items()}
+    stats["subs"] = subs
+    stats["q_ages"] = _sample(stats["q_ages"])
+    stats["o_ages"] = _sample(stats["o_ages"])
+    for task, _ws in opened:
+        task.cancel()
+    await asyncio.gather(*(asyncio.wait_for(ws.close(), 5) for _, ws in opened), return_exceptions=True)
+    return stats
+
+
+def _ts(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _self_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _sample(values: list[float], keep: int = 20_000) -> list[float]:
+    return values if len(values) <= keep else random.sample(values, keep)
+
+
+# -- the driver ---------------------------------------------------------------------------------------
+def open_files(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def project_server(root: Path, tmp: Path, log: Path) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
+    env.update(
+        BROKERQL_PORT=str(port),
+        BROKERQL_HOST="127.0.0.1",
+        BROKERQL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / f'fanout-{port}.db'}",
+        BROKERQL_DEMO="1",
+        BROKERQL_SECRET_KEY="bench-fanout-secret-key-0123456789-abcdefghijkl",
+        BROKERQL_ARGON2_TIME_COST="1",
+        BROKERQL_ARGON2_MEMORY_KIB="8",
+        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: six demo users hold thousands of sockets
+    )
+    # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
+    env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
+    return Server([str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"], env, port, log)
+
+
+async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str], rate: float, out: dict) -> None:
+    users, n = list(tokens), 0
+    async with httpx.AsyncClient() as http:
+        next_at = time.monotonic()
+        while True:
+            user = users[n % len(users)]
+            side = "BUY" if (n // len(users)) % 2 == 0 else "SELL"
+            order = {"accountId": accounts[user], "symbol": "600000", "side": side, "type": "MARKET", "quantity": 100}
+            t0 = time.monotonic()
+            try:
+                r = await http.post(url, json={"query": PLACE, "variables": {"i": order}},
+                                    headers={"authorization": f"Bearer {tokens[user]}"}, timeout=30)  # fmt: skip
+                body = r.json()
+                ok = not body.get("errors") and not body["data"]["placeOrder"]["errors"]
+                out["placed" if ok else "rejected"] += 1
+                out["latency"].append(time.monotonic() - t0)
+            except Exception:
+                out["failed"] += 1
+            n += 1
+            next_at += 1 / rate
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dict[str, str]) -> list[dict]:
+    rng, users, specs = random.Random(7), list(tokens), []
+    for i in range(args.quotes):
+        symbols = rng.sample(SYMBOLS, rng.randint(1, 3))
+        specs.append(
+            {"kind": "q", "token": tokens[users[i % len(users)]], "query": QUOTES, "variables": {"s": symbols}}
+        )
+    for i in range(args.orders):
+        user = users[i % len(users)]
+        specs.append({"kind": "o", "token": tokens[user], "query": ORDER_EVENTS, "variables": {"a": accounts[user]}})
+    rng.shuffle(specs)
+    return specs
+
+
+async def load(args: argparse.Namespace, server: Server, specs: list[dict], orders: Any = None) -> dict[str, Any]:
+    url = f"ws://127.0.0.1:{server.port}/graphql"
+    rss0, idle0, i0 = rss_kib(server.pid), cpu_seconds(server.pid), time.monotonic()
+    await asyncio.sleep(2)  # the server's own work with no socket (the exchange's market ticks)
+    idle_pct = (cpu_seconds(server.pid) - idle0) / (time.monotonic() - i0) * 100
+    procs = []
+    for k in range(args.procs):
+        mine = specs[k :: args.procs]
+        p = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, preexec_fn=raise_nofile)  # fmt: skip
+        assert p.stdin and p.stdout
+        spec = {"url": url, "sockets": mine, "seconds": args.seconds, "ramp_timeout": args.ramp_timeout}
+        p.stdin.write(json.dumps(spec) + "\n")
+        p.stdin.flush()
+        procs.append(p)
+    t0 = time.monotonic()
+    ready = [json.loads(await asyncio.to_thread(p.stdout.readline))["ready"] for p in procs]  # type: ignore[union-attr]
+    ramp = time.monotonic() - t0
+    await asyncio.sleep(args.settle)
+    rss1 = rss_kib(server.pid)
+    driver = asyncio.create_task(orders()) if orders is not None else None
+    await asyncio.sleep(1 if driver else 0)
+    cpu0, w0 = cpu_seconds(server.pid), time.monotonic()
+    for p in procs:
+        p.stdin.write("go\n")  # type: ignore[union-attr]
+        p.stdin.flush()  # type: ignore[union-attr]
+    pending = [asyncio.ensure_future(asyncio.to_thread(p.stdout.readline)) for p in procs]  # type: ignore[union-attr]
+    samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, open files) through the window
+    while not all(f.done() for f in pending):
+        samples.append((time.monotonic() - w0, rss_kib(server.pid) / 1024, open_files(server.pid)))
+        await asyncio.wait(pending, timeout=args.sample_every)
+    results = [json.loads(f.result()) for f in pending]
+    window, cpu = time.monotonic() - w0, cpu_seconds(server.pid) - cpu0
+    if driver is not None:
+        driver.cancel()
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    seconds = max(r["seconds"] for r in results)
+    seen: dict[str, set[str]] = {}
+    for r in results:
+        for symbol, keys in r["seen_keys"].items():
+            seen.setdefault(symbol, set()).update(keys)
+    offered = sum(count * len(seen.get(s, ())) for r in results for s, count in r["subs"].items())
+    pushes = sum(r["q"] for r in results)
+    q_ages = [a for r in results for a in r["q_ages"]]
+    o_ages = [a for r in results for a in r["o_ages"]]
+    opened = sum(ready)
+    all_pushes = pushes + sum(r["o"] for r in results) + sum(r["hb"] for r in results)
+    return {
+        "opened": opened,
+        "ramp_s": ramp,
+        "quote_pps": pushes / seconds,
+        "delivered": pushes / max(1, offered),
+        "snapshots_per_symbol_s": sum(len(v) for v in seen.values()) / max(1, len(seen)) / seconds,
+        "q_p50_ms": pct(q_ages, 0.5) * 1000,
+        "q_p99_ms": pct(q_ages, 0.99) * 1000,
+        "order_pps": sum(r["o"] for r in results) / seconds,
+        "o_p50_ms": pct(o_ages, 0.5) * 1000,
+        "o_p99_ms": pct(o_ages, 0.99) * 1000,
+        "seq_gaps": sum(r["gaps"] for r in results),
+        "errors": sum(r.get("error_count", 0) for r in results),
+        "error_samples": [e for r in results for e in r["errors"]][:5],
+        "cpu_pct": cpu / window * 100,
+        "idle_cpu_pct": idle_pct,
+        "cpu_us_per_push": cpu / max(1, all_pushes) * 1e6,
+        # net of what the server burns with no socket at all (the embedded exchange's market)
+        "net_us_per_push": max(0.0, cpu - idle_pct / 100 * window) / max(1, all_pushes) * 1e6,
+        "gen_cpu_pct": sum(r["gen_cpu"] for r in results) / seconds * 100,
+        "kib_per_socket": (rss1 - rss0) / max(1, opened),
+        "samples": samples,
+        "rss_mib": rss1 / 1024,
+    }
+
+
+async def run_project(args: argparse.Namespace, root: Path, tmp: Path) -> tuple[dict[str, Any], str]:
+    server = project_server(root, tmp, tmp / f"serve-{root.name}.log").start()
+    url = f"http://127.0.0.1:{server.port}/graphql"
+    try:
+        async with httpx.AsyncClient() as http:
+            tokens, accounts = await login_all(http, url)
+            # one captured frame for the bare server's template
+            from websockets.asyncio.client import connect
+
+            async with connect(url.replace("http", "ws"), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+                token = next(iter(tokens.values()))
+                await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+                await ws.recv()
+                await ws.send(
+                    json.dumps(
+                        {"id": "1", "type": "subscribe", "payload": {"query": QUOTES, "variables": {"s": ["600000"]}}}
+                    )
+                )
+                template = str(await asyncio.wait_for(ws.recv(), 30))
+        stats = {"placed": 0, "rejected": 0, "failed": 0, "latency": []}
+        orders = (
+            (lambda: drive_orders(url, tokens, accounts, args.orders_per_second, stats))
+            if args.orders_per_second
+            else None
+        )
+        result = await load(args, server, socket_specs(args, tokens, accounts), orders)
+        result["orders_placed"] = stats["placed"]
+        result["orders_rejected"] = stats["rejected"] + stats["failed"]
+        result["place_p99_ms"] = pct(stats["latency"], 0.99) * 1000
+        return result, template
+    finally:
+        server.stop()
+
+
+async def run_bare(args: argparse.Namespace, tmp: Path, template: str, rate: float) -> dict[str, Any]:
+    path = tmp / "template.json"
+    path.write_text(template, encoding="utf-8")
+    port = free_port()
+    argv = [sys.executable, str(HERE / "bare_fanout_server.py"), "--port", str(port), "--template", str(path)]
+    server = Server([*argv, "--rate", f"{rate:.3f}"], dict(os.environ), port, tmp / "bare.log").start()
+    try:
+        tokens = {f"u{i}": "x" for i in range(6)}
+        accounts = dict.fromkeys(tokens, "acc")
+        return await load(args, server, socket_specs(args, tokens, accounts))
+    finally:
+        server.stop()
+
+
+def show(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"{name:<22} opened {r['opened']:>6} in {r['ramp_s']:5.1f}s | quote pushes/s {r['quote_pps']:>8,.0f} "
+        f"delivered {r['delivered']:6.1%} age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
+        f"order events/s {r['order_pps']:6.0f} p50/p99 {r['o_p50_ms']:5.0f}/{r['o_p99_ms']:5.0f} ms "
+        f"gaps {r['seq_gaps']} | "
+        f"errors {r['errors']} | CPU {r['cpu_pct']:4.0f}% (idle {r['idle_cpu_pct']:.0f}%) "
+        f"{r['cpu_us_per_push']:6.1f} us/push, net of idle {r['net_us_per_push']:6.1f} | "
+        f"{r['kib_per_socket']:5.1f} KiB/socket | generators {r['gen_cpu_pct']:4.0f}% CPU",
+        flush=True,
+    )
+    if r.get("orders_placed") is not None:
+        print(f"{'':<22} orders placed {r['orders_placed']} (refused/failed {r['orders_rejected']}), "
+              f"placeOrder p99 {r['place_p99_ms']:.0f} ms", flush=True)  # fmt: skip
+    for sample in r["error_samples"]:
+        print(f"{'':<22} error: {sample}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    raise_nofile()
+    print(f"{args.quotes} quote sockets + {args.orders} orderEvents sockets, {args.procs} generator processes, "
+          f"{args.seconds:.0f} s window, load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmpdir:
+        tmp = Path(args.logs or tmpdir)
+        tmp.mkdir(parents=True, exist_ok=True)
+        results, template, rate = [], "", 0.0
+        for root in args.roots:
+            result, captured = await run_project(args, Path(root).resolve(), tmp)
+            template, rate = template or captured, rate or result["snapshots_per_symbol_s"]
+            show(f"brokerql {Path(root).resolve().name}", result)
+            results.append(result)
+        if args.soak:
+            for root, r in zip(args.roots, results, strict=True):
+                print(
+                    f"soak {Path(root).resolve().name}: seconds, RSS MiB, open files every {args.sample_every:.0f} s:"
+                )
+                print("  " + "  ".join(f"{t:.0f}s {m:.0f}MiB {n}fd" for t, m, n in r["samples"]))
+            return
+        bare = await run_bare(args, tmp, template, rate)
+        show("bare broadcast", bare)
+        for root, r in zip(args.roots, results, strict=True):
+            print(
+                f"ratio {Path(root).resolve().name}/bare: pushes/s {r['quote_pps'] / max(1, bare['quote_pps']):.2f}x, "
+                f"CPU per push {r['cpu_us_per_push'] / max(0.001, bare['cpu_us_per_push']):.2f}x "
+                f"(net of idle {r['net_us_per_push'] / max(0.001, bare['net_us_per_push']):.2f}x), "
+                f"memory per socket {r['kib_per_socket'] / max(0.1, bare['kib_per_socket']):.2f}x"
+            )
+
+
+def main() -> int:
+    if "--worker" in sys.argv:
+        raise_nofile()
+        spec = json.loads(sys.stdin.readline())
+        print(json.dumps(asyncio.run(worker(spec))), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quotes", type=int, default=2000, help="quote sockets (1-3 symbols each)")
+    parser.add_argument("--orders", type=int, default=1000, help="orderEvents sockets")
+    parser.add_argument("--procs", type=int, default=4, help="load-generator processes")
+    parser.add_argument("--seconds", type=float, default=10, help="measurement window")
+    parser.add_argument("--settle", type=float, default=3, help="seconds after connecting before measuring")
+    parser.add_argument("--orders-per-second", type=float, default=10)
+    parser.add_argument("--ramp-timeout", type=float, default=180, help="seconds a generator keeps opening sockets")
+    parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
+    parser.add_argument(
+        "--soak", action="store_true", help="no bare run; print memory and open files through the window"
+    )
+    parser.add_argument("--sample-every", type=float, default=30, help="seconds between RSS / open-file samples")
+    parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
+    parser.add_argument("--full", action="store_true", help="the issue's size: 12,000 + 6,000 sockets, 8 generators")
+    args = parser.parse_args()
+    if args.full:
+        args.quotes, args.orders, args.procs, args.orders_per_second = 12_000, 6_000, 8, 100
+    asyncio.run(main_async(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

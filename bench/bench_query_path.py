@@ -1,0 +1,173 @@
+"""The query path: authenticated `quote(symbol)` over HTTP on `brokerql serve` vs bare strawberry.
+
+    python bench/bench_query_path.py [--connections 64] [--procs 2] [--seconds 10] [--roots /work/main .]
+
+In one run, for each project checkout in --roots and then for bench/bare_query_server.py (strawberry
+with ParserCache + ValidationCache, the same query shape, no auth or database): a fresh server
+subprocess on 127.0.0.1; --procs load-generator processes (this file with --worker) hold --connections
+keep-alive HTTP/1.1 connections between them and post the query back to back for --seconds (a minimal
+asyncio client: one Python process with httpx could not load a server). The project runs with every
+production extension (auth, entitlements, operation limits and cost, quotas, metrics), logged in as
+gold001; its tier limits are lifted for the benchmark only (BROKERQL_RATE_LIMIT_SCALE), else most
+requests would be 429s. Prints requests/s, p50/p99 latency, non-200 answers, server CPU, and the ratio.
+"""
+
+# The driver starts subprocesses between its measured phases, never inside one:
+# ruff: noqa: ASYNC220, ASYNC240
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fanout import project_server
+from bench_push import Server, cpu_seconds, free_port, pct, raise_nofile
+
+HERE = Path(__file__).resolve().parent
+QUERY = """query Q($s: String!) { quote(symbol: $s) {
+  symbol last open high low bid ask bidSize askSize volume turnover delayed asOf } }"""
+
+
+async def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    body = json.dumps({"query": QUERY, "variables": {"s": "600000"}}).encode()
+    head = "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    head += f"Content-Length: {len(body)}\r\n"
+    if spec.get("token"):
+        head += f"Authorization: Bearer {spec['token']}\r\n"
+    request = head.encode() + b"\r\n" + body
+    stats: dict[str, Any] = {"ok": 0, "other": {}, "lat": [], "errors": 0}
+    stop_at = time.monotonic() + spec["seconds"]
+
+    async def one_connection() -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", spec["port"])
+            while time.monotonic() < stop_at:
+                t0 = time.monotonic()
+                writer.write(request)
+                status = (await reader.readline()).split(b" ", 2)[1].decode()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                answer = await reader.readexactly(length)
+                stats["lat"].append(time.monotonic() - t0)
+                if status == "200" and b'"errors"' not in answer:
+                    stats["ok"] += 1
+                else:
+                    stats["other"][status] = stats["other"].get(status, 0) + 1
+            writer.close()
+        except Exception:
+            stats["errors"] += 1
+
+    await asyncio.gather(*(one_connection() for _ in range(spec["connections"])))
+    return stats
+
+
+def bare_query_server(tmp: Path) -> Server:
+    port = free_port()
+    argv = [sys.executable, str(HERE / "bare_query_server.py"), "--port", str(port)]
+    return Server(argv, dict(os.environ), port, tmp / "bare-query.log")
+
+
+async def measure(args: argparse.Namespace, server: Server, token: str | None) -> dict[str, Any]:
+    per = [args.connections // args.procs + (1 if k < args.connections % args.procs else 0) for k in range(args.procs)]
+    spec = {"port": server.port, "token": token, "seconds": args.seconds}
+    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", json.dumps({**spec, "connections": n})],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=raise_nofile,
+        )
+        for n in per
+    ]
+    results = [json.loads((await asyncio.to_thread(p.communicate, None, args.seconds + 60))[0]) for p in procs]
+    window, cpu = time.monotonic() - t0, cpu_seconds(server.pid) - cpu0
+    lat = [x for r in results for x in r["lat"]]
+    other: dict[str, int] = {}
+    for r in results:
+        for status, n in r["other"].items():
+            other[status] = other.get(status, 0) + n
+    ok = sum(r["ok"] for r in results)
+    return {
+        "rps": ok / args.seconds,
+        "p50_ms": pct(lat, 0.5) * 1000,
+        "p99_ms": pct(lat, 0.99) * 1000,
+        "not_ok": other,
+        "conn_errors": sum(r["errors"] for r in results),
+        "cpu_pct": cpu / window * 100,
+        "cpu_ms_per_request": cpu / max(1, ok) * 1000,
+    }
+
+
+def show(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"{name:<20} {r['rps']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+        f"server CPU {r['cpu_pct']:4.0f}% ({r['cpu_ms_per_request']:.2f} ms/request)  "
+        f"not ok {r['not_ok'] or 0}  connection errors {r['conn_errors']}",
+        flush=True,
+    )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    raise_nofile()
+    print(f"{args.connections} connections from {args.procs} processes, {args.seconds:.0f} s, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-query-") as tmpdir:
+        tmp, results = Path(tmpdir), []
+        for root in args.roots:
+            name = Path(root).resolve().name
+            server = project_server(Path(root).resolve(), tmp, tmp / f"serve-{name}.log").start()
+            try:
+                async with httpx.AsyncClient() as http:
+                    login = 'mutation { login(input: {username: "gold001", password: "Demo#2026"}) { accessToken } }'
+                    answer = await http.post(f"http://127.0.0.1:{server.port}/graphql", json={"query": login})
+                    token = answer.json()["data"]["login"]["accessToken"]
+                    check = await http.post(f"http://127.0.0.1:{server.port}/graphql",
+                                            json={"query": QUERY, "variables": {"s": "600000"}},
+                                            headers={"authorization": f"Bearer {token}"})  # fmt: skip
+                    assert "errors" not in check.json(), check.text
+                result = await measure(args, server, token)
+            finally:
+                server.stop()
+            show(f"brokerql {name}", result)
+            results.append((name, result))
+        bare = bare_query_server(tmp).start()
+        try:
+            floor = await measure(args, bare, None)
+        finally:
+            bare.stop()
+        show("bare strawberry", floor)
+        for name, r in results:
+            cpu_ratio = r["cpu_ms_per_request"] / max(1e-6, floor["cpu_ms_per_request"])
+            ratio = r["rps"] / max(1, floor["rps"])
+            print(f"ratio {name}/bare: requests/s {ratio:.2f}x, CPU per request {cpu_ratio:.2f}x")
+
+
+def main() -> int:
+    if "--worker" in sys.argv:
+        spec = json.loads(sys.argv[sys.argv.index("--worker") + 1])
+        print(json.dumps(asyncio.run(worker(spec))), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
+    asyncio.run(main_async(parser.parse_args()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
