@@ -43,18 +43,19 @@ async def test_an_api_process_without_exchange_serves_the_exchange_containers_qu
     async with serve_in_process(settings, api) as client:
         await client.login("gold001")
         seen: dict[str, set[tuple]] = {"600000": set(), "510300": set()}
+        local = len(api.bus.hub.by_topic.get("quotes.600000", ()))  # the process's own (the parked-order watch)
         async with contextlib.AsyncExitStack() as stack:
             streams = [await stack.enter_async_context(client.subscribe(QUOTES, {"s": list(seen)})) for _ in range(3)]
             while min(map(len, seen.values())) < 2:  # changing snapshots, from the other container
                 for stream in streams:
                     quote = (await stream.next_data())["data"]["quotes"]
                     seen[quote["symbol"]].add((quote["asOf"], quote["last"], quote["bid"], quote["ask"]))
-            # Three local subscribers, one upstream Redis subscription for the instrument in this process.
-            assert len(api.bus.hub.by_topic["quotes.600000"]) == 3
+            # Three more local subscribers, still one upstream Redis subscription for the instrument in this process.
+            assert len(api.bus.hub.by_topic["quotes.600000"]) == local + 3
             redis = aioredis.Redis.from_url(REDIS_URL)
             [(_, upstream)] = await redis.pubsub_numsub(f"{settings.redis_prefix}:quotes.600000")
             await redis.aclose()
-            assert upstream == 1
+            assert upstream == 2  # one per process: this one, and the exchange's (its parked-order watch)
 
             # A marketable order placed here is filled by the exchange over there, and the quotes show it.
             before = (await streams[0].next_data())["data"]["quotes"]

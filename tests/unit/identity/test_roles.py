@@ -36,6 +36,7 @@ servers.manage         X     .      .        .    X   .
 monitor.read           X     .      .        .    X   .
 monitor.control        X     .      .        .    X   .
 api_clients.manage     X     .      .        .    X   .
+futures.settle         X     .      .        X    .   .
 """
 COLUMNS = [Role.ADMIN, Role.EDITOR, Role.REVIEWER, Role.RISK, Role.OPS, Role.BRANCH_MANAGER]
 
