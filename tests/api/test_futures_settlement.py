@@ -84,3 +84,25 @@ async def test_two_settlements_then_delivery_at_expiry(backend) -> None:  # type
     late = await services.place.place(client_id, command)
     assert [e.code for e in late.errors] == ["CONTRACT_EXPIRED"]
     await db.dispose()
+
+
+async def test_the_wizard_freezes_what_a_futures_order_then_freezes(backend) -> None:  # type: ignore[no-untyped-def]
+    # The wizard's frozen cash is what the account type's own rule sets aside: for a contract that is
+    # its margin (and fee), not the notional a cash account would freeze.
+    db = Database(backend.settings.database_url)
+    services = trading_services(db, FakeClock(DAY1), tier="DIAMOND")
+    client_id, account_id = await futures_account(db)
+    command = PlaceOrder(
+        account_id=account_id, symbol="IF2612", side=Side.BUY, type=OrderType.LIMIT, quantity=2,
+        price=Decimal("4620.0"),
+    )  # fmt: skip
+    (admission,) = (await services.place.preview(client_id, command)).admissions
+    assert admission.admitted and admission.figures is not None
+    placed = await services.place.place(client_id, command)
+    assert placed.order is not None, placed.errors
+    async with db.read() as session:
+        row = await session.get(AccountRow, account_id)
+    assert admission.figures.frozen_cash == placed.order.frozen_cash == CASH - row.available
+    assert admission.figures.frozen_cash < Decimal("4620.0") * 600  # a margin, not the notional
+    assert admission.figures.available_after == row.available
+    await db.dispose()

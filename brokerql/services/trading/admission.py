@@ -14,7 +14,7 @@ needs the account's lock, and the bus must never be called under one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -290,6 +290,11 @@ class Admitter:
         event = draft.account.accept(draft.order, ts=draft.market.now, protective_price=protective, basis=basis)
         if isinstance(event, OrderRejected):
             return [Rejection(event.code, event.reason, "quantity")]
+        if draft.figures is not None:  # what the account type's own rule set aside (futures margin, credit)
+            after = draft.account.funds.available
+            draft.figures = replace(
+                draft.figures, frozen_cash=draft.figures.available_before - after, available_after=after
+            )
         return []
 
     # -- the order and its figures ------------------------------------------------------------------------
