@@ -50,6 +50,7 @@ from brokerql.schema.types.margin import (
     ReturnSharesInput,
 )
 from brokerql.schema.types.trading import Order
+from brokerql.services.products.etf import ArbitrageOutcome
 from brokerql.services.products.margin import CreditOutcome
 
 
@@ -106,7 +107,9 @@ async def repay_margin(
 ) -> MarginChangePayload:
     principal = info.context.require_client()
     command = RepayMargin(account_id=str(input.account_id), amount=input.amount, symbol=input.symbol)
-    outcome = await info.context.container.products.margin.repay(principal.subject_id, command)
+    outcome = await info.context.container.products.margin.repay(
+        principal.subject_id, command, session_account_type=principal.account_type
+    )
     return _change_payload(outcome)
 
 
@@ -116,7 +119,9 @@ async def return_shares(
 ) -> MarginChangePayload:
     principal = info.context.require_client()
     command = ReturnShares(account_id=str(input.account_id), symbol=input.symbol, quantity=input.quantity)
-    outcome = await info.context.container.products.margin.return_shares(principal.subject_id, command)
+    outcome = await info.context.container.products.margin.return_shares(
+        principal.subject_id, command, session_account_type=principal.account_type
+    )
     return _change_payload(outcome)
 
 
@@ -165,7 +170,9 @@ async def redeem_etf(
 async def _convert(info: strawberry.Info, input: ConvertEtfInput, *, create: bool) -> ConvertEtfPayload:
     principal = info.context.require_client()
     command = ConvertEtf(account_id=str(input.account_id), etf=input.etf, units=input.units, create=create)
-    outcome = await info.context.container.products.etf.convert(principal.subject_id, command)
+    outcome = await info.context.container.products.etf.convert(
+        principal.subject_id, command, session_account_type=principal.account_type
+    )
     change = EtfChange.of(outcome.detail) if outcome.detail is not None else None
     return ConvertEtfPayload(change=change, errors=[UserError.of(e) for e in outcome.errors])
 
@@ -179,7 +186,13 @@ async def run_etf_arbitrage(
         account_id=str(input.account_id), etf=input.etf, units=input.units, direction=input.direction,
         estimate_only=input.estimate_only,
     )  # fmt: skip
-    outcome = await info.context.container.products.etf.arbitrage(principal.subject_id, command)
+    outcome = await info.context.container.products.etf.arbitrage(
+        principal.subject_id, command, session_account_type=principal.account_type
+    )
+    return _arbitrage_payload(outcome)
+
+
+def _arbitrage_payload(outcome: ArbitrageOutcome) -> RunEtfArbitragePayload:
     return RunEtfArbitragePayload(
         estimate=ArbitrageEstimate.of(outcome.estimate) if outcome.estimate is not None else None,
         run=EtfArbitrageRun.of(outcome.run) if outcome.run is not None else None,
@@ -205,7 +218,9 @@ async def trade_etf_basket(
     command = TradeEtfBasket(
         account_id=str(input.account_id), etf=input.etf, units=input.units, side=Side(input.side.value)
     )
-    outcome = await info.context.container.products.etf.trade_basket(principal.subject_id, command)
+    outcome = await info.context.container.products.etf.trade_basket(
+        principal.subject_id, command, session_account_type=principal.account_type
+    )
     return TradeEtfBasketPayload(
         orders=[Order.from_view(o) for o in outcome.orders], errors=[UserError.of(e) for e in outcome.errors]
     )

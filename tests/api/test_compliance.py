@@ -159,3 +159,23 @@ async def test_parking_applies_the_rules_that_do_not_wait_for_the_market(client:
     assert await park(cash, symbol="688981", price="120.00", quantity=200, riskAcknowledged=True) == []
     parked = await client.execute("query($a: ID!) { parkedOrders(accountId: $a) { order { symbol } } }", {"a": cash})
     assert [p["order"]["symbol"] for p in parked["data"]["parkedOrders"]] == ["688981"]
+
+
+async def test_margin_and_etf_operations_act_only_for_the_sessions_account_type(client: GraphQLClient) -> None:
+    # Repaying, returning shares, creating ETF units, trading a PCF basket and arbitrage all act on an
+    # account: a CASH session may not reach the MARGIN account through them either.
+    await client.login("gold001")
+    margin = await client.account_id("MARGIN")
+    operations = {
+        "repayMargin": 'repayMargin(input: {accountId: $a, amount: "100"}) { errors { code } }',
+        "returnShares": 'returnShares(input: {accountId: $a, symbol: "600000", quantity: 100}) { errors { code } }',
+        "createEtf": 'createEtf(input: {accountId: $a, etf: "510300", units: 1}) { errors { code } }',
+        "tradeEtfBasket": 'tradeEtfBasket(input: {accountId: $a, etf: "510300", units: 1, side: BUY}) '
+        "{ errors { code } }",
+        "runEtfArbitrage": 'runEtfArbitrage(input: {accountId: $a, etf: "510300", units: 1, direction: "PREMIUM", '
+        "estimateOnly: true}) { errors { code } }",
+    }
+    for name, selection in operations.items():
+        result = await client.execute(f"mutation($a: ID!) {{ {selection} }}", {"a": margin})
+        assert "errors" not in result, result
+        assert set(codes(result["data"][name])) == {"ACCOUNT_TYPE_NOT_IN_SESSION"}, name  # the basket: per leg

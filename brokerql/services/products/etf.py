@@ -34,6 +34,7 @@ from brokerql.domain.trading.commands import ConvertEtf, PlaceOrder, RunEtfArbit
 from brokerql.domain.trading.ledger import LedgerError
 from brokerql.domain.trading.messages import AccountEventKind, EtfChanged, OrderView
 from brokerql.domain.trading.orders import OrderStatus
+from brokerql.domain.trading.products import session_refusal
 from brokerql.services.products.credit_rules import PriceBoard, Quotes
 from brokerql.services.trading.accounts import fee_basis, open_account
 from brokerql.services.trading.place_order import PlaceOrderService
@@ -85,10 +86,12 @@ class EtfService:
 
     # -- creation and redemption ------------------------------------------------------------------------
 
-    async def convert(self, client_id: str, command: ConvertEtf) -> ConversionOutcome:
+    async def convert(
+        self, client_id: str, command: ConvertEtf, *, session_account_type: str | None = None
+    ) -> ConversionOutcome:
         prices = await self.prices.all()
         async with self.db.transaction() as uow:
-            detail = await self._convert(uow, client_id, command, prices)
+            detail = await self._convert(uow, client_id, command, prices, session=session_account_type)
         return ConversionOutcome(errors=[detail]) if isinstance(detail, Rejection) else ConversionOutcome(detail)
 
     async def _convert(
@@ -98,6 +101,7 @@ class EtfService:
         command: ConvertEtf,
         prices: Mapping[str, Decimal],
         run_id: str | None = None,
+        session: str | None = None,
     ) -> EtfChanged | Rejection:
         etf = self.instruments.get(command.etf)
         if etf is None or not etf.pcf:
@@ -106,6 +110,8 @@ class EtfService:
         loaded = await open_account(uow, command.account_id, self.clock.now(), symbols)
         if loaded is None or loaded.row.client_id != client_id:
             return Rejection("NOT_FOUND", "No such account.", "accountId")
+        if refused := session_refusal(session, loaded.account.type):
+            return refused
         if loaded.account.type is AccountType.FUTURES:
             return Rejection("WRONG_ACCOUNT_TYPE", "ETFs are created in a cash or margin account.", "accountId")
         account = loaded.account
@@ -133,7 +139,9 @@ class EtfService:
 
     # -- the PCF basket ----------------------------------------------------------------------------------
 
-    async def trade_basket(self, client_id: str, command: TradeEtfBasket) -> BasketOutcome:
+    async def trade_basket(
+        self, client_id: str, command: TradeEtfBasket, *, session_account_type: str | None = None
+    ) -> BasketOutcome:
         """The in-kind PCF lines x units as marketable limit orders, placed all or none."""
         etf = self.instruments.get(command.etf)
         if etf is None or not etf.pcf:
@@ -152,7 +160,9 @@ class EtfService:
             )
             for symbol, quantity in self._basket_legs(etf, command.units)
         ]
-        batch = await self.place.place_all(client_id, command.account_id, commands)
+        batch = await self.place.place_all(
+            client_id, command.account_id, commands, session_account_type=session_account_type
+        )
         if batch.placed:
             return BasketOutcome(orders=batch.orders)
         errors = batch.errors or [
@@ -164,7 +174,9 @@ class EtfService:
 
     # -- arbitrage ----------------------------------------------------------------------------------------
 
-    async def arbitrage(self, client_id: str, command: RunEtfArbitrage) -> ArbitrageOutcome:
+    async def arbitrage(
+        self, client_id: str, command: RunEtfArbitrage, *, session_account_type: str | None = None
+    ) -> ArbitrageOutcome:
         etf = self.instruments.get(command.etf)
         if etf is None or not etf.pcf:
             return ArbitrageOutcome(errors=[Rejection("NOT_AN_ETF", f"{command.etf} has no PCF.", "etf")])
@@ -175,6 +187,8 @@ class EtfService:
             row = await session.get(AccountRow, command.account_id)
         if row is None or row.client_id != client_id:
             return ArbitrageOutcome(errors=[Rejection("NOT_FOUND", "No such account.", "accountId")])
+        if refused := session_refusal(session_account_type, AccountType(row.type)):  # every leg is on this account
+            return ArbitrageOutcome(errors=[refused])
         bases = {s: fee_basis(i) for s, i in self.instruments.items()}
         estimate = rules.estimate(etf, command.units, command.direction, prices[etf.symbol], prices,
                                   fee_schedule_of(row), bases)  # fmt: skip

@@ -22,6 +22,7 @@ from brokerql.domain.trading.commands import RepayMargin, ReturnShares
 from brokerql.domain.trading.ledger import LedgerError
 from brokerql.domain.trading.margin import Zone
 from brokerql.domain.trading.messages import AccountEventKind, CreditChanged
+from brokerql.domain.trading.products import session_refusal
 from brokerql.services.products.credit_rules import PriceBoard, Quotes, holdings_of
 from brokerql.services.trading.accounts import open_account
 from brokerql.store.accounts import LoadedAccount, append_event, save_account
@@ -62,13 +63,15 @@ class MarginService:
         self.db, self.clock = db, clock
         self.prices = PriceBoard(quotes, instruments)
 
-    async def repay(self, client_id: str, command: RepayMargin) -> CreditOutcome:
+    async def repay(
+        self, client_id: str, command: RepayMargin, *, session_account_type: str | None = None
+    ) -> CreditOutcome:
         if command.amount <= 0:
             return CreditOutcome(errors=[Rejection("BAD_AMOUNT", "A repayment must be positive.", "amount")])
         prices = await self.prices.all()
         now = self.clock.now()
         async with self.db.transaction() as uow:
-            loaded = await self._open(uow, client_id, command.account_id)
+            loaded = await self._open(uow, client_id, command.account_id, session=session_account_type)
             if isinstance(loaded, Rejection):
                 return CreditOutcome(errors=[loaded])
             account = loaded.account
@@ -89,13 +92,15 @@ class MarginService:
             await self._check_lines(uow, loaded, prices)
         return CreditOutcome(detail)
 
-    async def return_shares(self, client_id: str, command: ReturnShares) -> CreditOutcome:
+    async def return_shares(
+        self, client_id: str, command: ReturnShares, *, session_account_type: str | None = None
+    ) -> CreditOutcome:
         if command.quantity <= 0:
             return CreditOutcome(errors=[Rejection("BAD_QUANTITY", "Return a positive quantity.", "quantity")])
         prices = await self.prices.all()
         now = self.clock.now()
         async with self.db.transaction() as uow:
-            loaded = await self._open(uow, client_id, command.account_id, [command.symbol])
+            loaded = await self._open(uow, client_id, command.account_id, [command.symbol], session_account_type)
             if isinstance(loaded, Rejection):
                 return CreditOutcome(errors=[loaded])
             try:
@@ -164,11 +169,19 @@ class MarginService:
         )
 
     async def _open(
-        self, uow: UnitOfWork, client_id: str, account_id: str, symbols: list[str] | None = None
+        self,
+        uow: UnitOfWork,
+        client_id: str,
+        account_id: str,
+        symbols: list[str] | None = None,
+        session: str | None = None,
     ) -> LoadedAccount | Rejection:
+        """The client's margin account, locked; `session`: the account type the caller's session acts for."""
         loaded = await open_account(uow, account_id, self.clock.now(), symbols or [])
         if loaded is None or loaded.row.client_id != client_id:
             return Rejection("NOT_FOUND", "No such account.", "accountId")
+        if refused := session_refusal(session, loaded.account.type):
+            return refused
         if loaded.credit_row is None:
             return Rejection("MARGIN_ACCOUNT_ONLY", "This needs a margin account.", "accountId")
         return loaded
