@@ -52,12 +52,33 @@ def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    _per_request_lines(settings.access_log)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+class _HandshakeLines(logging.Filter):
+    """Drops uvicorn's line per WebSocket handshake (it logs them on `uvicorn.error`, beside its start-up
+    and error lines, which stay)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket '))
+
+
+_HANDSHAKES = _HandshakeLines()
+
+
+def _per_request_lines(enabled: bool) -> None:
+    """uvicorn's access lines (HTTP requests, WebSocket handshakes) on or off (BROKERQL_ACCESS_LOG)."""
+    access, server = logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error")
+    access.setLevel(logging.NOTSET if enabled else logging.WARNING)
+    server.removeFilter(_HANDSHAKES)
+    if not enabled:
+        server.addFilter(_HANDSHAKES)
 
 
 def begin_request(given: str | None) -> str:

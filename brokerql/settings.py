@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     connection_init_timeout_seconds: float = Field(5.0, gt=0)
     # "json" (one JSON object a line) or "console"; unset: json in production, console otherwise.
     log_format: str | None = None
+    # uvicorn's line per HTTP request and per WebSocket handshake. Off by default: rendering them cost
+    # ~8% of the CPU of a request and ~22% while thousands of sockets opened (docs/performance.md); the
+    # proxy in front keeps an access log, and refused operations are logged by the app itself.
+    access_log: bool = False
     # Identity caches of each process (bounded LRU with expiry): tiers, operator roles and session rows
     # are re-read from the database after their TTL; verified token signatures are kept until evicted.
     identity_cache_size: int = Field(100_000, gt=0)

@@ -64,3 +64,26 @@ async def test_log_lines_carry_request_id_operation_and_principal(
     assert refused, lines
     assert refused[0]["level"] == "info" and refused[0]["request_id"] == "req-42"
     assert refused[0]["operation"] == "Broken" and refused[0]["principal"].startswith("client:")
+
+
+def test_uvicorns_per_request_lines_only_when_asked(backend: Any) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        for enabled in (False, True):
+            stream = io.StringIO()
+            settings = backend.settings.model_copy(update={"log_format": "json", "access_log": enabled})
+            configure_logging(settings, stream=stream)
+            server = logging.getLogger("uvicorn.error")
+            server.info('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/graphql")
+            server.info("Application startup complete.")
+            logging.getLogger("uvicorn.access").info(
+                '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", "/", "1.1", 200
+            )
+            events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+            assert "Application startup complete." in events
+            assert len(events) == (3 if enabled else 1), events
+    finally:  # the last pass (enabled) left uvicorn's loggers as they were before: no level, no filter
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
