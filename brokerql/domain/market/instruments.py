@@ -9,7 +9,6 @@ from enum import StrEnum
 from brokerql.domain.common import OrderType, Rejection, Side, to_decimal
 from brokerql.domain.market.boards import BOARD_RULES, Board, BoardRules, Currency, hk_tick
 from brokerql.domain.market.sessions import TradingPhase, accepts_orders, allows_market_orders
-from brokerql.domain.market.stock_connect import connect_refusal
 
 __all__ = [
     "DEMO_INSTRUMENTS",
@@ -276,6 +275,9 @@ def validate_order(
             errors.append(Rejection("BAD_PRICE", "a limit order needs a positive price", "price"))
         else:
             errors.extend(_check_price(instrument, side, to_decimal(price), phase, reference_price))
+    # Imported here: Stock Connect's rules use the trading fees, whose package imports the instruments.
+    from brokerql.domain.market.stock_connect import connect_refusal
+
     continuous = phase is TradingPhase.CONTINUOUS
     connect = connect_refusal(instrument.board, order_type, price, reference_price, continuous=continuous)
     if connect is not None:  # Stock Connect: limit orders only, inside the VCM band
