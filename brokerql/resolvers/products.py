@@ -184,7 +184,7 @@ async def run_etf_arbitrage(
     principal = info.context.require_client()
     command = RunEtfArbitrage(
         account_id=str(input.account_id), etf=input.etf, units=input.units, direction=input.direction,
-        estimate_only=input.estimate_only,
+        estimate_only=input.estimate_only, risk_acknowledged=input.risk_acknowledged,
     )  # fmt: skip
     outcome = await info.context.container.products.etf.arbitrage(
         principal.subject_id, command, session_account_type=principal.account_type
@@ -216,8 +216,9 @@ async def trade_etf_basket(
 ) -> TradeEtfBasketPayload:
     principal = info.context.require_client()
     command = TradeEtfBasket(
-        account_id=str(input.account_id), etf=input.etf, units=input.units, side=Side(input.side.value)
-    )
+        account_id=str(input.account_id), etf=input.etf, units=input.units, side=Side(input.side.value),
+        risk_acknowledged=input.risk_acknowledged,
+    )  # fmt: skip
     outcome = await info.context.container.products.etf.trade_basket(
         principal.subject_id, command, session_account_type=principal.account_type
     )

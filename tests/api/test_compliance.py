@@ -179,3 +179,21 @@ async def test_margin_and_etf_operations_act_only_for_the_sessions_account_type(
         result = await client.execute(f"mutation($a: ID!) {{ {selection} }}", {"a": margin})
         assert "errors" not in result, result
         assert set(codes(result["data"][name])) == {"ACCOUNT_TYPE_NOT_IN_SESSION"}, name  # the basket: per leg
+
+
+async def test_an_etf_basket_buy_carries_the_clients_acknowledgement_to_its_legs(client: GraphQLClient) -> None:
+    # gold001 lowered to C3: the basket's growth-board legs (R4) are above its level, as for any order.
+    client.token = await as_operator(client, "admin")
+    gold = await client_id(client, "gold001")
+    lowered = await client.execute(
+        'mutation($c: ID!) { updateClient(clientId: $c, input: {riskLevel: "C3"}) { errors { code } } }', {"c": gold}
+    )
+    assert lowered["data"]["updateClient"]["errors"] == []
+    await client.login("gold001")
+    account = await client.account_id()
+    trade = """mutation($a: ID!, $ack: Boolean!) { tradeEtfBasket(input: {accountId: $a, etf: "510300", units: 1,
+      side: BUY, riskAcknowledged: $ack}) { orders { id } errors { code } } }"""
+    refused = (await client.execute(trade, {"a": account, "ack": False}))["data"]["tradeEtfBasket"]
+    assert "SUITABILITY_MISMATCH" in codes(refused) and refused["orders"] == []
+    placed = (await client.execute(trade, {"a": account, "ack": True}))["data"]["tradeEtfBasket"]
+    assert placed["errors"] == [] and placed["orders"], placed

@@ -57,6 +57,7 @@ class TradeEtfBasket:
     etf: str
     units: int
     side: Side
+    risk_acknowledged: bool = False  # the client read the risk warning of legs above its level (buys)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +70,7 @@ class RunEtfArbitrage:
     units: int
     direction: str  # PREMIUM or DISCOUNT
     estimate_only: bool = False
+    risk_acknowledged: bool = False  # for the first legs, which buy (the basket, or the ETF)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

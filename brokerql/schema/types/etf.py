@@ -65,6 +65,11 @@ class TradeEtfBasketInput:
     etf: str = strawberry.field(description="The ETF whose PCF to trade, e.g. 510300.")
     units: int = strawberry.field(description="Creation units: each line's quantity is multiplied by it.")
     side: OrderSide = strawberry.field(description="BUY or SELL every leg.")  # type: ignore[valid-type]
+    risk_acknowledged: bool = strawberry.field(
+        default=False,
+        description="You read the risk warning of legs rated above your risk level and buy anyway (each leg "
+        "order records it). Without it such legs are SUITABILITY_MISMATCH.",
+    )
 
 
 @strawberry.type(description="Result of tradeEtfBasket: every leg's order, or none.")
@@ -142,6 +147,11 @@ class RunEtfArbitrageInput:
         "sell basket)."
     )
     estimate_only: bool = strawberry.field(default=False, description="Only price it; send nothing.")
+    risk_acknowledged: bool = strawberry.field(
+        default=False,
+        description="You read the risk warning of legs rated above your risk level and buy anyway (the "
+        "first legs, which buy, record it). Without it such legs are SUITABILITY_MISMATCH.",
+    )
 
 
 @strawberry.type(description="Result of runEtfArbitrage.")

@@ -157,6 +157,7 @@ class EtfService:
                 type=OrderType.LIMIT,
                 quantity=quantity,
                 price=self._leg_price(self.instruments[symbol], command.side, prices[symbol]),
+                risk_acknowledged=command.risk_acknowledged,
             )
             for symbol, quantity in self._basket_legs(etf, command.units)
         ]
@@ -203,7 +204,9 @@ class EtfService:
             legs = self._basket_legs(etf, command.units)
         else:
             legs = [(etf.symbol, etf.creation_unit * command.units)]
-        run.first_orders, refused = await self._place_legs(client_id, run, legs, Side.BUY, prices, "1")
+        run.first_orders, refused = await self._place_legs(
+            client_id, run, legs, Side.BUY, prices, "1", acknowledged=command.risk_acknowledged
+        )
         run.status = "BROKEN" if refused else "LEGS_WORKING"
         run.note = refused.message if refused else ""
         async with self.db.transaction() as uow:
@@ -226,6 +229,8 @@ class EtfService:
         side: Side,
         prices: Mapping[str, Decimal],
         step: str,
+        *,
+        acknowledged: bool = False,
     ) -> tuple[list[str], Rejection | None]:
         """Marketable limit orders, one per leg, through PlaceOrderService. The first legs go all or none
         (`place_all`: nothing is bought unless the whole basket is accepted); the second legs one by one,
@@ -239,6 +244,7 @@ class EtfService:
                 quantity=quantity,
                 price=self._leg_price(self.instruments[symbol], side, prices[symbol]),
                 client_order_id=f"{run.id}:{step}:{symbol}",
+                risk_acknowledged=acknowledged,
             )
             for symbol, quantity in legs
         ]
