@@ -21,6 +21,7 @@ from brokerql.store.tables_identity import DomainEventRow
 from tests.api.conftest import GraphQLClient, serve_in_process, wait_for
 from tests.api.test_security_production import production
 
+ASSESS = """mutation($c: ID!) { updateClient(clientId: $c, input: {riskLevel: "C3"}) { errors { code } } }"""
 CREATE = """mutation($i: CreateClientInput!) { createClient(input: $i) {
   client { id username name tier { code } } initialPassword errors { code field } } }"""
 OPEN = """mutation($i: OpenAccountInput!) { openAccount(input: $i) {
@@ -50,6 +51,9 @@ async def test_production_from_bootstrap_to_a_first_trade(backend: Any, tmp_path
         payload = created["data"]["createClient"]
         assert payload["errors"] == [] and payload["client"]["tier"]["code"] == "STANDARD", created
         client_id, password = payload["client"]["id"], payload["initialPassword"]
+        # Until its risk assessment is recorded a client is C1 and may buy only R1 products (no stocks).
+        assessed = await client.execute(ASSESS, {"c": client_id}, admin)
+        assert assessed["data"]["updateClient"]["errors"] == [], assessed
         opened = await client.execute(
             OPEN, {"i": {"clientId": client_id, "type": "CASH", "openingDeposit": "100000.00"}}, admin
         )
