@@ -45,6 +45,7 @@ from brokerql.schema.operation_limits import (
     prescan,
     too_complex,
 )
+from brokerql.schema.scalars import nul_refusal
 
 log = logging.getLogger("brokerql.limits")
 CACHE_SIZE = 1000
@@ -247,6 +248,8 @@ class OperationGuard(SchemaExtension):
 
     async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
+        if (nul := nul_refusal(context.query or "", context.variables)) is not None:
+            raise nul
         if context.graphql_document is None and context.query:
             query, limits = context.query, self.limits
             if len(query) > PRESCAN_ON_LOOP_CHARS and not prescanned(query, limits):

@@ -82,3 +82,23 @@ DATETIME = ScalarDefinition(
 )
 
 OVERRIDES = {decimal.Decimal: DECIMAL, dt.datetime: DATETIME}
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def nul_refusal(query: str, variables: object) -> CodedError | None:
+    """Text holding U+0000 (in the document, escaped or raw, or in a variable): BAD_USER_INPUT.
+
+    PostgreSQL's text cannot hold it at all, so such a value would fail deep in a query as an internal
+    error; no field of this API has a use for it."""
+    if "\\u0000" in query or "\x00" in query or _holds_nul(variables):
+        return _refuse("Text may not contain the NUL character (U+0000).")
+    return None

@@ -58,6 +58,20 @@ async def test_bad_decimals_are_bad_user_input(client: GraphQLClient) -> None:
         assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
 
 
+async def test_text_holding_nul_is_bad_user_input_on_either_backend(client: GraphQLClient) -> None:
+    # PostgreSQL's text cannot hold U+0000: found by fuzzing previewOrder with such an accountId.
+    await client.login("gold001")
+    preview = """query($i: PlaceOrderInput!) { previewOrder(input: $i) { fees { total } } }"""
+    order = {"accountId": "acc\x00x", "symbol": "600000", "side": "BUY", "type": "LIMIT", "quantity": 100}
+    literal = (
+        'query { previewOrder(input: {accountId: "acc\\u0000x", symbol: "600000", side: BUY, type: LIMIT,'
+        " quantity: 100}) { fees { total } } }"
+    )
+    for result in (await client.execute(preview, {"i": order}), await client.execute(literal)):
+        assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], result
+        assert "U+0000" in result["errors"][0]["message"]
+
+
 async def test_a_naive_datetime_is_refused_with_a_clear_message(client: GraphQLClient) -> None:
     await client.login("gold001")
     account = await client.account_id()
