@@ -89,7 +89,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         # permessage-deflate costs ~70% more memory per socket; quotes are small and frequent.
         ws_per_message_deflate=False,
-        log_level="info",
+        log_level="info",  # uvicorn sets this on its loggers, hence its own switch for the access lines:
+        access_log=settings.access_log,
         lifespan="on",
     )
     return 0

@@ -67,6 +67,27 @@ def test_every_worker_writes_json_lines_with_the_request_id(tmp_path: Path, pg_d
             if line.startswith("{") and (entry := json.loads(line))["event"] == "Application startup complete."
         }
         assert len(started) == 2, log.read_text()[-3000:]  # both workers, each with its own JSON lines
+        loggers = {json.loads(line).get("logger") for line in log.read_text().splitlines() if line.startswith("{")}
+        assert "uvicorn.access" not in loggers  # uvicorn's line per request only with BROKERQL_ACCESS_LOG=1
         print(f"workers {sorted(started)}; refusals logged by {sorted({e['process'] for e in found.values()})}")
+    finally:
+        stop(api)
+
+
+@pytest.mark.parametrize("access_log", ["0", "1"])
+def test_uvicorns_access_lines_follow_the_setting_in_one_process(tmp_path: Path, access_log: str) -> None:
+    # In one process the app is built before uvicorn sets its loggers' level, so the switch must reach
+    # uvicorn itself (its `access_log`), not only the logging set-up.
+    port = free_port()
+    env = serve_env(tmp_path, BROKERQL_PORT=str(port), BROKERQL_LOG_FORMAT="json", BROKERQL_ACCESS_LOG=access_log)
+    log = tmp_path / "api.log"
+    api = start(["serve"], env, log)
+    try:
+        health = f"http://127.0.0.1:{port}/healthz"
+        wait_until(lambda: httpx.get(health, timeout=1).json().get("database") == "ok", 90, "API up")
+        httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10)
+        time.sleep(0.5)  # the line is written as the request is answered
+        loggers = {json.loads(line).get("logger") for line in log.read_text().splitlines() if line.startswith("{")}
+        assert ("uvicorn.access" in loggers) is (access_log == "1"), log.read_text()[-2000:]
     finally:
         stop(api)
