@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -17,8 +16,6 @@ from brokerql.domain.trading.commands import (
     RunEtfArbitrage,
     TradeEtfBasket,
 )
-from brokerql.domain.trading.futures import risk_degree
-from brokerql.domain.trading.ledger import Funds
 from brokerql.domain.trading.orders import OrderPurpose
 from brokerql.resolvers.guards import require_operator
 from brokerql.schema.errors import UserError, not_found
@@ -34,15 +31,12 @@ from brokerql.schema.types.etf import (
     TradeEtfBasketPayload,
 )
 from brokerql.schema.types.futures import (
-    FuturesBook,
-    FuturesPosition,
     FuturesSettlement,
     SettleFuturesInput,
     SettleFuturesPayload,
 )
 from brokerql.schema.types.margin import (
     CreditChange,
-    MarginBook,
     MarginChangePayload,
     MarginOrderInput,
     MarginOrderPayload,
@@ -64,26 +58,6 @@ async def settle_futures(
         final=outcome.final,
         settlements=[FuturesSettlement.of(s) for s in outcome.settled],
         errors=[UserError.of(e) for e in outcome.errors],
-    )
-
-
-async def _last(info: strawberry.Info, symbol: str) -> Decimal | None:
-    snapshot = await info.context.container.market.snapshot(symbol)
-    return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
-
-
-async def futures_book(info: strawberry.Info, account_id: str, funds: Funds) -> FuturesBook:
-    """The futures book of an account the caller already may see."""
-    positions = await info.context.container.products.queries.futures_positions(account_id)
-    views = [FuturesPosition.of(p, await _last(info, p.symbol)) for p in positions]
-    unrealised = sum((v.unrealised_pnl for v in views if v.unrealised_pnl is not None), Decimal(0))
-    return FuturesBook(
-        margin_in_use=funds.margin,
-        available=funds.available,
-        margin_call=max(Decimal(0), -funds.available),
-        risk_degree=risk_degree(funds.margin, funds.balance + unrealised),
-        unrealised_pnl=unrealised,
-        positions=views,
     )
 
 
@@ -128,12 +102,6 @@ async def return_shares(
 def _change_payload(outcome: CreditOutcome) -> MarginChangePayload:
     change = CreditChange.of(outcome.detail) if outcome.detail is not None else None
     return MarginChangePayload(change=change, errors=[UserError.of(e) for e in outcome.errors])
-
-
-async def margin_book(info: strawberry.Info, account_id: str) -> MarginBook | None:
-    """The credit view of a margin account the caller already may see."""
-    view = await info.context.container.products.margin.view(account_id)
-    return MarginBook.of(view) if view is not None else None
 
 
 _SIDE_OF = {

@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from brokerql.domain.common import OrderType, Rejection
 from brokerql.domain.trading import margin
-from brokerql.domain.trading.fees import ZERO, estimate_buy_freeze, sell_fee_buffer
-from brokerql.domain.trading.ledger import LedgerError, settle_buy_fill, settle_sell_fill
+from brokerql.domain.trading.fees import ZERO, FeeSchedule, estimate_buy_freeze, sell_fee_buffer
+from brokerql.domain.trading.ledger import Funds, LedgerError, Position, settle_buy_fill, settle_sell_fill
 from brokerql.domain.trading.margin import DebtKind
 from brokerql.domain.trading.orders import (
     Order,
@@ -32,8 +32,20 @@ from brokerql.domain.trading.orders import (
     cash_movement_of_fill,
 )
 
-if TYPE_CHECKING:
-    from brokerql.domain.trading.account import Account
+
+class Account(Protocol):
+    """What the credit rules read and change of a margin account (domain/trading/account.py's `Account`,
+    which calls them; a protocol so that the rules do not import the account that imports them)."""
+
+    funds: Funds
+    positions: dict[str, Position]
+    fee_schedule: FeeSchedule
+    credit: dict[margin.DebtKey, margin.Debt]
+
+    def position(self, symbol: str) -> Position: ...
+
+    def accept_as_cash(self, order: Order, *, ts: datetime) -> OrderAccepted | OrderRejected: ...
+
 
 _KIND = {OrderPurpose.FINANCING_BUY: DebtKind.FINANCING, OrderPurpose.SHORT_SELL: DebtKind.SHORT}
 

@@ -94,6 +94,12 @@ class MarginBook:
             debts=[MarginDebt.of(d) for d in v.debts],
         )
 
+    @classmethod
+    async def load(cls, info: strawberry.Info, account_id: str) -> MarginBook | None:
+        """The credit view of a margin account the caller already may see (null if it has none)."""
+        view = await info.context.container.products.margin.view(account_id)
+        return cls.of(view) if view is not None else None
+
 
 @strawberry.type(description="What a margin-account change did (on orderEvents as `credit`).")
 class CreditChange:

@@ -157,11 +157,11 @@ class Account:
     async def futures(
         self, info: strawberry.Info
     ) -> Annotated[FuturesBook, strawberry.lazy("brokerql.schema.types.futures")] | None:
-        from brokerql.resolvers.products import futures_book
+        from brokerql.schema.types.futures import FuturesBook
 
         if self.type != "FUTURES":
             return None
-        return await futures_book(info, str(self.id), self._state.funds)
+        return await FuturesBook.load(info, str(self.id), self._state.funds)
 
     @strawberry.field(
         description="MARGIN accounts: maintenance ratio and lines, credit used and available, liabilities by kind "
@@ -170,9 +170,9 @@ class Account:
     async def margin(
         self, info: strawberry.Info
     ) -> Annotated[MarginBook, strawberry.lazy("brokerql.schema.types.margin")] | None:
-        from brokerql.resolvers.products import margin_book
+        from brokerql.schema.types.margin import MarginBook
 
-        return await margin_book(info, str(self.id)) if self.type == "MARGIN" else None
+        return await MarginBook.load(info, str(self.id)) if self.type == "MARGIN" else None
 
     @strawberry.field(description="Holdings, by symbol (all of them; positionsConnection pages them).")
     async def positions(self, info: strawberry.Info) -> list[Position]:
