@@ -14,8 +14,8 @@ from sqlalchemy import select
 from brokerql.domain.common import Side
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Substitution
-from brokerql.domain.trading.account import check_invariants
 from brokerql.domain.trading.commands import ConvertEtf, RunEtfArbitrage, TradeEtfBasket
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.services.products.etf import EtfService
 from brokerql.services.trading import ExecutionBooking, PlaceOrderService
 from brokerql.store.accounts import load_account

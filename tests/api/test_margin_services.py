@@ -13,8 +13,8 @@ from sqlalchemy import select
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.domain.trading.account import check_invariants
 from brokerql.domain.trading.commands import PlaceOrder, RepayMargin, ReturnShares
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.orders import OrderPurpose
 from brokerql.services.products.margin import MarginService
 from brokerql.services.trading import ExecutionBooking, PlaceOrderService

@@ -28,9 +28,9 @@ from sqlalchemy import select, update
 
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.domain.trading.account import check_invariants
 from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.store.accounts import load_account, order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database

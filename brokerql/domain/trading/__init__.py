@@ -2,7 +2,7 @@
 selection, quote price levels and client preferences. Pure: no I/O, no clock, Decimal money.
 """
 
-from brokerql.domain.trading.account import Account, AccountType, check_invariants
+from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.cancels import CancelCondition, CancelScope, select_orders_to_cancel
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder, UpdatePreferences
 from brokerql.domain.trading.events import (
@@ -28,6 +28,7 @@ from brokerql.domain.trading.fees import (
     sell_fee_buffer,
 )
 from brokerql.domain.trading.hotkeys import HotkeyAction, normalize_chord
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.ledger import Funds, LedgerError, Position, settle_buy_fill, settle_sell_fill
 from brokerql.domain.trading.orders import (
     TRANSITIONS,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from brokerql.domain.common import OrderType, Rejection, Side
-from brokerql.domain.market.sessions import trading_day
-from brokerql.domain.trading import credit_account, etf, margin
+from brokerql.domain.trading import credit_account, etf, futures_account, margin
 from brokerql.domain.trading import futures as fut
 from brokerql.domain.trading.fees import (
     A_SHARE,
@@ -134,7 +132,8 @@ class Account:
     ) -> OrderAccepted | OrderRejected:
         """Reserve for a PENDING_NEW order and apply the outcome to it; returns the event to store."""
         if self.type is AccountType.FUTURES:
-            return self._accept_futures(order, ts=ts, protective_price=protective_price)
+            self._own(order)
+            return futures_account.accept(self, order, ts=ts, protective_price=protective_price)
         if order.purpose is not OrderPurpose.NORMAL:
             if self.type is not AccountType.MARGIN:
                 raise ValueError(f"a {order.purpose} order needs a margin account")
@@ -161,41 +160,11 @@ class Account:
         order.apply(event)
         return event
 
-    def _accept_futures(
-        self, order: Order, *, ts: datetime, protective_price: Decimal | None
-    ) -> OrderAccepted | OrderRejected:
-        """A futures order opens or closes the net position (futures.accept_order decides and prices)."""
-        self._own(order)
-        if order.status is not OrderStatus.PENDING_NEW:
-            raise ValueError(f"order {order.id} is {order.status}; only PENDING_NEW orders reserve")
-        price = order.price if order.type is OrderType.LIMIT else protective_price
-        if price is None:
-            raise ValueError("a market futures order needs a protective price to freeze cash at")
-        spec = fut.spec_of(order.symbol)
-        outcome = fut.accept_order(
-            self.futures.get(order.symbol), spec, order.side, price, order.leaves_qty, trading_day(ts)
-        )
-        event: OrderAccepted | OrderRejected
-        if isinstance(outcome, Rejection):
-            event = OrderRejected(order_id=order.id, ts=ts, code=outcome.code, reason=outcome.message)
-        else:
-            position, freeze = outcome
-            try:
-                funds = self.funds.freeze(freeze)
-            except LedgerError as error:
-                event = OrderRejected(order_id=order.id, ts=ts, code=error.code, reason=error.message)
-            else:
-                self.funds, self.futures[order.symbol] = funds, position
-                event = OrderAccepted(order_id=order.id, ts=ts, frozen_cash=freeze)
-        order.apply(event)
-        return event
-
     def fees_for_fill(self, order: Order, price: Decimal, quantity: int, basis: FeeBasis = A_SHARE) -> Fees:
         """Fees of the next fill of `order` under this account's schedule (minimum once per order).
         Futures pay the contract's rate per fill (open, close-yesterday or close-today) as commission."""
         if self.type is AccountType.FUTURES:
-            position = self.futures.get(order.symbol)
-            return Fees(commission=fut.fill_fee(position, fut.spec_of(order.symbol), order.side, price, quantity))
+            return futures_account.fill_fees(self, order, price, quantity)
         return self.fee_schedule.fill_fees(order.side, order.notional, price * quantity, basis)
 
     def book_fill(self, order: Order, fill: OrderFilled, *, t_plus: int = 1, cash_days: int = 1) -> Decimal:
@@ -205,7 +174,7 @@ class Account:
         """
         self._own(order)
         if self.type is AccountType.FUTURES:
-            return self._book_futures_fill(order, fill)
+            return futures_account.book_fill(self, order, fill)
         if order.purpose is not OrderPurpose.NORMAL:
             realised = credit_account.book_fill(self, order, fill, t_plus=t_plus)
             self.realised_pnl += realised
@@ -226,54 +195,14 @@ class Account:
         self.realised_pnl += realised
         return realised
 
-    def _book_futures_fill(self, order: Order, fill: OrderFilled) -> Decimal:
-        """Open: margin + fee from the order's frozen cash. Close: release margin, book P&L - fee."""
-        position = self.futures.get(order.symbol)
-        if position is None:
-            raise ValueError(f"futures fill of {order.symbol} without an accepted order's position")
-        booking = fut.book_fill(position, fut.spec_of(order.symbol), order.side, fill.price, fill.quantity)
-        if fill.frozen_used is None or fill.fees.total != booking.fee:
-            raise ValueError(f"futures fill {fill.fill_id} must carry the fee and frozen cash the domain computed")
-        order.check(fill)
-        _, consumed, refund = cash_movement_of_fill(order, fill)
-        delta = booking.realised - booking.fee
-        funds = self.funds.book_margined(delta, booking.margin_delta, consumed, refund)
-        order.apply(fill)
-        self.funds = funds
-        self._put_futures(booking.position)
-        self.realised_pnl += delta
-        return delta
-
     def complete_fill(self, order: Order, fill: OrderFilled) -> OrderFilled:
         """`fill` as this account type books it: futures fills carry the domain's fee and the frozen
         cash they use; other accounts' fills are unchanged."""
-        position = self.futures.get(order.symbol) if self.type is AccountType.FUTURES else None
-        if position is None:
-            return fill
-        booking = fut.book_fill(position, fut.spec_of(order.symbol), order.side, fill.price, fill.quantity)
-        return replace(fill, fees=Fees(commission=booking.fee), frozen_used=booking.frozen_used)
+        return futures_account.complete_fill(self, order, fill) if self.type is AccountType.FUTURES else fill
 
     def settle_futures(self, symbol: str, price: Decimal, *, final: bool) -> fut.Settlement | None:
         """Mark one contract to its settlement price (deliver it when `final`); None if not held."""
-        position = self.futures.get(symbol)
-        if position is None or position.quantity == 0:
-            return None
-        settlement = fut.settle(position, fut.spec_of(symbol), price, final=final)
-        funds = self.funds.mark(settlement.variation - settlement.fee, settlement.margin_delta)
-        self.funds = funds
-        self.realised_pnl += settlement.variation - settlement.fee
-        if settlement.position is None:
-            left = replace(position, yd_quantity=0, td_quantity=0, td_cost=ZERO, open_cost=ZERO, margin=ZERO)
-            self._put_futures(left)
-        else:
-            self._put_futures(settlement.position)
-        return settlement
-
-    def _put_futures(self, position: fut.FuturesPosition) -> None:
-        if position.is_empty:
-            self.futures.pop(position.symbol, None)
-        else:
-            self.futures[position.symbol] = position
+        return futures_account.settle(self, symbol, price, final=final)
 
     def create_etf(self, conversion: etf.Conversion) -> Decimal:
         """Book an ETF creation (domain/trading/etf.py priced it): the in-kind shares and the cash leave,
@@ -323,13 +252,7 @@ class Account:
         self._own(order)
         quantity = order.leaves_qty if quantity is None else quantity
         if self.type is AccountType.FUTURES:
-            position = self.futures.get(order.symbol)
-            if position is None or quantity != order.leaves_qty:
-                raise ValueError(f"cannot release {quantity} of futures order {order.id}")
-            funds = self.funds.release(order.frozen_cash)
-            released = fut.release_order(position, order.side, quantity)
-            self.funds = funds
-            self._put_futures(released)
+            futures_account.release(self, order, quantity)
             return
         if order.purpose.takes_credit:
             credit_account.release(self, order, quantity)
@@ -379,62 +302,3 @@ def as_of_day(account: Account, last_settled_day: str | None, today: str) -> Acc
     settled.credit, settled.terms = dict(account.credit), account.terms
     settled.roll_day()
     return settled
-
-
-def check_invariants(account: Account, orders: Iterable[Order] = ()) -> list[str]:
-    """Every broken ledger rule, as text ([] = healthy). With `orders`, also checks that what is
-    frozen matches exactly what the working orders hold.
-    """
-    f = account.funds
-    broken = [
-        msg
-        for ok, msg in (
-            # a futures settlement may leave a deficit (a margin call): see Funds.mark
-            (f.available >= 0 or account.type is AccountType.FUTURES, f"available {f.available} < 0"),
-            (f.frozen >= 0, f"frozen {f.frozen} < 0"),
-            (f.unsettled >= 0, f"unsettled {f.unsettled} < 0"),
-            (f.unsettled_later >= 0, f"unsettled later {f.unsettled_later} < 0"),
-            (f.margin >= 0, f"margin {f.margin} < 0"),
-            (f.balance == f.available + f.frozen + f.margin, f"balance {f.balance} != available + frozen + margin"),
-        )
-        if not ok
-    ]
-    held = sum((p.margin for p in account.futures.values()), ZERO) + sum(
-        (d.held for d in account.credit.values()), ZERO
-    )
-    if held != f.margin:
-        broken.append(f"margin {f.margin} != margin of futures positions and short proceeds held {held}")
-    for symbol, p in account.positions.items():
-        parts = (p.sellable_quantity, p.frozen_quantity, p.bought_today)
-        if symbol != p.symbol:
-            broken.append(f"position {p.symbol} filed under {symbol}")
-        if min(parts) < 0 or p.cost < 0:
-            broken.append(f"{symbol}: negative part {parts} or cost {p.cost}")
-        if p.quantity != sum(parts):
-            broken.append(f"{symbol}: quantity {p.quantity} != sellable + frozen + bought today {parts}")
-        if p.quantity == 0 and p.cost != 0:
-            broken.append(f"{symbol}: flat position carries cost {p.cost}")
-    orders = [o for o in orders if o.account_id == account.id]
-    if orders:
-        held = sum((o.frozen_cash for o in orders), ZERO)
-        if held != f.frozen:
-            broken.append(f"frozen {f.frozen} != cash held by orders {held}")
-        for o in orders:
-            if o.frozen_cash and o.status.is_terminal:
-                broken.append(f"finished order {o.id} still holds {o.frozen_cash}")
-        for symbol, fp in account.futures.items():  # futures: closes freeze contracts, opens pend
-            working = [o for o in orders if o.symbol == symbol and o.status.is_working]
-            closing = sum(o.leaves_qty for o in working if not fut.is_opening(fp, o.side))
-            opening = sum(o.leaves_qty for o in working if fut.is_opening(fp, o.side))
-            if (closing, opening) != (fp.frozen_quantity, fp.pending_open):
-                broken.append(f"{symbol}: frozen/pending {fp.frozen_quantity}/{fp.pending_open} != orders")
-        for symbol in ({o.symbol for o in orders} | set(account.positions)) - set(account.futures):
-            sells = sum(o.leaves_qty for o in orders if o.symbol == symbol and _holds_shares(o))
-            frozen_qty = account.position(symbol).frozen_quantity
-            if sells != frozen_qty:
-                broken.append(f"{symbol}: frozen shares {frozen_qty} != {sells} left on working sells")
-    return broken
-
-
-def _holds_shares(order: Order) -> bool:
-    return order.side is Side.SELL and order.status.is_working and order.purpose is not OrderPurpose.SHORT_SELL

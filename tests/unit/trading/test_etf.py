@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS, Substitution
-from brokerql.domain.trading.account import Account, AccountType, check_invariants
+from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.etf import creation, estimate, realised_pnl, redemption
 from brokerql.domain.trading.fees import A_SHARE, DEFAULT_SCHEDULE, FeeBasis
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.ledger import Funds, Position
 
 ETF300 = DEMO_INSTRUMENTS["510300"]

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.trading import Fees, Order, OrderFilled
-from brokerql.domain.trading.account import Account, AccountType, check_invariants
+from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.futures import FuturesSpec, expiry_of, third_friday
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.ledger import Funds
 
 TS = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a trading day before IF2612 expires

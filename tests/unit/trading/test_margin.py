@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.trading import Order, OrderFilled
-from brokerql.domain.trading.account import Account, AccountType, check_invariants
+from brokerql.domain.trading.account import Account, AccountType
+from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.margin import (
     Debt,
