@@ -21,6 +21,7 @@ from brokerql.exchange.host import VenueHost
 from brokerql.exchange.liveness import VenueWatch
 from brokerql.exchange.replay import Replay
 from brokerql.exchange.reports import ReportJournal
+from brokerql.exchange.snapshots import last_trade
 from brokerql.exchange.wiring import SimulatorSwitch, build_venue_host
 from brokerql.monitor.controls import OperatorControls
 from brokerql.monitor.figures import FillCounter
@@ -80,7 +81,7 @@ def last_price(market: MarketData) -> Callable[[str], Awaitable[Decimal | None]]
             snapshot = await market.snapshot(symbol)
         except Exception:  # no market data: the caller values at cost
             return None
-        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+        return last_trade(snapshot)
 
     return price
 

@@ -97,6 +97,11 @@ def build_snapshot(
     return snapshot
 
 
+def last_trade(snapshot: dict[str, Any] | None) -> Decimal | None:
+    """A snapshot's last trade price (None without a snapshot or before the instrument's first trade)."""
+    return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+
+
 def delayed_view(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The same snapshot marked as delayed (its `asOf` already says how old it is)."""
     return {**snapshot, "delayed": True}

@@ -13,7 +13,8 @@ from brokerql.domain.trading import baskets as domain
 from brokerql.domain.trading.basket_runs import RunStatus
 from brokerql.domain.trading.fees import Fees
 from brokerql.schema.errors import UserError
-from brokerql.schema.types.trading import Order, OrderSide, price_of
+from brokerql.schema.types.holdings import price_of
+from brokerql.schema.types.trading import Order, OrderSide
 from brokerql.schema.types.wizard import FeeBreakdown, OrderPreview
 from brokerql.services.trading.basket_runs import BasketRunView, LegPlan, RunOutcome
 from brokerql.services.trading.paired import PairOutcome

@@ -12,6 +12,7 @@ from brokerql.domain.trading import futures as domain
 from brokerql.domain.trading.ledger import Funds
 from brokerql.domain.trading.messages import FuturesSettled
 from brokerql.schema.errors import UserError
+from brokerql.schema.types.holdings import last_trade_price
 
 
 def _price(value: Decimal) -> Decimal:
@@ -74,7 +75,7 @@ class FuturesBook:
     async def load(cls, info: strawberry.Info, account_id: str, funds: Funds) -> FuturesBook:
         """The futures book of an account the caller already may see, marked to each contract's last."""
         positions = await info.context.container.products.queries.futures_positions(account_id)
-        views = [FuturesPosition.of(p, await _last(info, p.symbol)) for p in positions]
+        views = [FuturesPosition.of(p, await last_trade_price(info, p.symbol)) for p in positions]
         unrealised = sum((v.unrealised_pnl for v in views if v.unrealised_pnl is not None), Decimal(0))
         return cls(
             margin_in_use=funds.margin,
@@ -84,11 +85,6 @@ class FuturesBook:
             unrealised_pnl=unrealised,
             positions=views,
         )
-
-
-async def _last(info: strawberry.Info, symbol: str) -> Decimal | None:
-    snapshot = await info.context.container.market.snapshot(symbol)
-    return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
 
 
 @strawberry.type(description="A contract of an account marked to its settlement price, or delivered at expiry.")

@@ -11,7 +11,8 @@ import strawberry
 from brokerql.domain.trading.parked import ParkedOrderView, TriggerKind
 from brokerql.schema.errors import UserError
 from brokerql.schema.inputs import PlaceOrderInput
-from brokerql.schema.types.trading import Order, OrderSide, OrderType, PriceLevel, price_of
+from brokerql.schema.types.holdings import price_of
+from brokerql.schema.types.trading import Order, OrderSide, OrderType, PriceLevel
 
 
 @strawberry.enum(description="Where a parked order is in its life.")

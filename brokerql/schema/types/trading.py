@@ -11,12 +11,10 @@ import strawberry
 from brokerql.domain import rounding
 from brokerql.domain.common import OrderType as DomainOrderType
 from brokerql.domain.common import Side
-from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
-from brokerql.domain.market.stock_connect import settlement_rate
-from brokerql.domain.trading import ledger
 from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus as DomainOrderStatus
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
+from brokerql.schema.types.holdings import Funds, Position, price_of
 from brokerql.schema.types.paging import Connection
 from brokerql.services.queries import AccountState
 
@@ -29,12 +27,6 @@ if TYPE_CHECKING:
     from brokerql.schema.types.margin import CreditChange, MarginBook
     from brokerql.schema.types.parked import ParkedOrder
     from brokerql.schema.types.trading_pages import FillFilterInput, OrderFilterInput
-
-
-def price_of(symbol: str, value: Decimal | None) -> Decimal | None:
-    """A price of `symbol` at its board's tick decimals (`rounding.price`); the instrument set is static."""
-    instrument = DEMO_INSTRUMENTS.get(symbol)
-    return value if value is None or instrument is None else rounding.price(value, instrument.board)
 
 
 OrderSide = strawberry.enum(Side, name="OrderSide", description="Buy or sell.")
@@ -57,85 +49,6 @@ PriceLevel = strawberry.enum(
 OrderStatus = strawberry.enum(
     DomainOrderStatus, name="OrderStatus", description="Order status with FIX OrdStatus meanings."
 )
-
-
-@strawberry.type(description="Cash of an account (资金).")
-class Funds:
-    balance: Decimal = strawberry.field(description="Total cash: available + frozen.")
-    available: Decimal = strawberry.field(description="Cash usable for new orders.")
-    frozen: Decimal = strawberry.field(description="Cash held by working buy orders (and sell fee buffers).")
-    withdrawable: Decimal = strawberry.field(
-        description="Cash that may leave today (unsettled sale proceeds excluded: today's; for Stock Connect "
-        "sales, until the second settlement, T+2)."
-    )
-
-    @classmethod
-    def of(cls, funds: ledger.Funds) -> Funds:
-        return cls(
-            balance=rounding.money(funds.balance),
-            available=rounding.money(funds.available),
-            frozen=rounding.money(funds.frozen),
-            withdrawable=rounding.money(funds.withdrawable),
-        )
-
-
-@strawberry.type(description="Holding of one instrument in one account (持仓).")
-class Position:
-    symbol: str = strawberry.field(description="Instrument code.")
-    quantity: int = strawberry.field(description="Total shares held.")
-    sellable_quantity: int = strawberry.field(
-        description="Shares that may be sold now (A-shares T+1: not today's buys; HK via Stock Connect and "
-        "futures T+0)."
-    )
-    frozen_quantity: int = strawberry.field(description="Shares held by working sell orders.")
-    bought_today: int = strawberry.field(
-        description="Shares bought today and not yet sellable (T+1 products), sellable from the next trading day."
-    )
-    cost: Decimal = strawberry.field(
-        description="Total cost of the holding in CNY, buy fees included (HK shares at the reference rate)."
-    )
-    average_cost: Decimal | None = strawberry.field(description="Cost per share, 4 decimals (null when flat).")
-    _position: strawberry.Private[ledger.Position]
-
-    async def _last(self, info: strawberry.Info) -> Decimal | None:
-        snapshot = await info.context.container.market.snapshot(self.symbol)
-        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
-
-    @strawberry.field(description="Latest trade price of the instrument (null before the first quote).")
-    async def last_price(self, info: strawberry.Info) -> Decimal | None:
-        return price_of(self.symbol, await self._last(info))
-
-    async def _last_cny(self, info: strawberry.Info) -> Decimal | None:
-        """The last price in CNY: HK shares at the sell reference rate (what a sale would be booked at)."""
-        last, instrument = await self._last(info), DEMO_INSTRUMENTS.get(self.symbol)
-        if last is None or instrument is None:
-            return last
-        return last * settlement_rate(instrument.board, Side.SELL)
-
-    @strawberry.field(
-        description="quantity x lastPrice in CNY (HK shares at the sell reference rate; null before the first quote)."
-    )
-    async def market_value(self, info: strawberry.Info) -> Decimal | None:
-        last = await self._last_cny(info)
-        return None if last is None else rounding.money(self._position.market_value(last))
-
-    @strawberry.field(description="marketValue - cost: the gain if everything were sold at lastPrice, before fees.")
-    async def unrealised_pnl(self, info: strawberry.Info) -> Decimal | None:
-        last = await self._last_cny(info)
-        return None if last is None else rounding.money(self._position.unrealised_pnl(last))
-
-    @classmethod
-    def of(cls, p: ledger.Position) -> Position:
-        return cls(
-            symbol=p.symbol,
-            quantity=p.quantity,
-            sellable_quantity=p.sellable_quantity,
-            frozen_quantity=p.frozen_quantity,
-            bought_today=p.bought_today,
-            cost=rounding.money(p.cost),
-            average_cost=p.avg_cost,
-            _position=p,
-        )
 
 
 @strawberry.type(

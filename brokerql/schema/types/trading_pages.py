@@ -6,8 +6,9 @@ from datetime import datetime
 
 import strawberry
 
+from brokerql.schema.types.holdings import Position
 from brokerql.schema.types.paging import Connection, connection, page
-from brokerql.schema.types.trading import Fill, Order, OrderSide, OrderStatus, Position
+from brokerql.schema.types.trading import Fill, Order, OrderSide, OrderStatus
 from brokerql.services.queries import FillFilter, OrderFilter
 
 

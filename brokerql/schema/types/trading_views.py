@@ -12,7 +12,8 @@ from brokerql.domain.trading.hotkeys import HotkeyAction as DomainHotkeyAction
 from brokerql.domain.trading.preferences import FixedQuantity, PositionRatio, TradingPreferences
 from brokerql.domain.trading.price_levels import PriceLevel as DomainPriceLevel
 from brokerql.schema.errors import UserError
-from brokerql.schema.types.trading import Account, Fill, Funds, Order, Position, PriceLevel
+from brokerql.schema.types.holdings import Funds, Position
+from brokerql.schema.types.trading import Account, Fill, Order, PriceLevel
 from brokerql.services.queries import AccountSnapshot as SnapshotModel
 
 

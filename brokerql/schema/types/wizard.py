@@ -10,7 +10,8 @@ from brokerql.domain import rounding
 from brokerql.domain.common import Rejection
 from brokerql.domain.trading.fees import Fees
 from brokerql.schema.errors import UserError
-from brokerql.schema.types.trading import OrderType, price_of
+from brokerql.schema.types.holdings import price_of
+from brokerql.schema.types.trading import OrderType
 from brokerql.services.trading.admission import Admission
 from brokerql.services.trading.admission import CheckOutcome as DomainCheckOutcome
 

@@ -23,6 +23,7 @@ from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.domain.trading.margin import DebtKind, Holdings
 from brokerql.domain.trading.orders import Order, OrderPurpose
+from brokerql.exchange.snapshots import last_trade
 from brokerql.store.tables import PositionRow
 from brokerql.store.tables_trading import CreditDebtRow, LendingPoolRow
 
@@ -48,7 +49,7 @@ class PriceBoard:
         except Exception:  # the bus is down: no price, the caller falls back or refuses
             log.warning("no quote for %s", symbol, exc_info=True)
             return None
-        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+        return last_trade(snapshot)
 
     async def all(self) -> dict[str, Decimal]:
         symbols = list(self.instruments)

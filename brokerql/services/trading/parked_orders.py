@@ -43,6 +43,7 @@ from brokerql.domain.trading.parked import (
     placed_client_order_id,
 )
 from brokerql.domain.trading.products import product_refusal, session_refusal
+from brokerql.exchange.snapshots import last_trade
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.services.trading.place_order import Entitlements, PlaceOrderService, Quotes
 from brokerql.store.accounts import append_event, order_from_row
@@ -259,7 +260,7 @@ class ParkedOrdersService:
         except Exception:  # the bus is away: park without a reference; a later quote decides
             log.warning("no quote for %s while parking", symbol, exc_info=True)
             return None
-        return Decimal(snapshot["last"]) if snapshot and snapshot.get("last") else None
+        return last_trade(snapshot)
 
     @staticmethod
     async def _client_order_id_taken(uow: UnitOfWork, account_id: str, client_order_id: str) -> bool:
