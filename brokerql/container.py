@@ -248,7 +248,8 @@ class Container:
         self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
         # margin accounts' maintenance lines move with prices, not only with account changes (C7)
         self._tasks.append(asyncio.create_task(self.products.margin.watch(), name="margin-watch"))
-        self._tasks.append(asyncio.create_task(self.products.etf.watch(), name="etf-arbitrage"))  # runs move on fills
+        # arbitrage runs move on as their legs fill
+        self._tasks.append(asyncio.create_task(self.products.etf.runs.watch(), name="etf-arbitrage"))
         if self.venue_host is not None:
             await self.venue_host.start()  # active (market live) or a standby when another holds the lease
         await self.venue_watch.start()

@@ -44,7 +44,7 @@ from brokerql.schema.types.margin import (
     ReturnSharesInput,
 )
 from brokerql.schema.types.trading import Order
-from brokerql.services.products.etf import ArbitrageOutcome
+from brokerql.services.products.etf_arbitrage import ArbitrageOutcome
 from brokerql.services.products.margin import CreditOutcome
 
 
@@ -154,7 +154,7 @@ async def run_etf_arbitrage(
         account_id=str(input.account_id), etf=input.etf, units=input.units, direction=input.direction,
         estimate_only=input.estimate_only, risk_acknowledged=input.risk_acknowledged,
     )  # fmt: skip
-    outcome = await info.context.container.products.etf.arbitrage(
+    outcome = await info.context.container.products.etf.runs.arbitrage(
         principal.subject_id, command, session_account_type=principal.account_type
     )
     return _arbitrage_payload(outcome)
@@ -172,7 +172,7 @@ async def etf_arbitrage_run(
     info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The run id.")]
 ) -> EtfArbitrageRun:
     principal = info.context.require_client()
-    run = await info.context.container.products.etf.run_of(principal.subject_id, str(id))
+    run = await info.context.container.products.etf.runs.run_of(principal.subject_id, str(id))
     if run is None:
         raise not_found("EtfArbitrageRun")
     return EtfArbitrageRun.of(run)

@@ -91,7 +91,7 @@ class LendingPoolRow(SQLModel, table=True):
 
 
 class EtfArbitrageRow(SQLModel, table=True):
-    """One ETF arbitrage run (domain/trading/etf.py; services/products/etf.py moves it on): its legs'
+    """One ETF arbitrage run (domain/trading/etf.py; services/products/etf_arbitrage.py moves it on): its legs'
     orders, the estimate it was sent with and, once DONE, what it realised."""
 
     __tablename__ = "etf_arbitrage_run"

@@ -66,22 +66,22 @@ async def test_premium_arbitrage_books_exactly_its_estimate_when_fills_meet_it(b
     db = Database(backend.settings.database_url)
     service, booking, client_id, account_id = await setup(db, "4.700")  # IOPV 4.650: a 1.08% premium
     command = RunEtfArbitrage(account_id=account_id, etf="510300", units=1, direction="PREMIUM")
-    priced = await service.arbitrage(client_id, replace(command, estimate_only=True))
+    priced = await service.runs.arbitrage(client_id, replace(command, estimate_only=True))
     assert priced.run is None and priced.estimate is not None
-    started = await service.arbitrage(client_id, command)
+    started = await service.runs.arbitrage(client_id, command)
     assert started.errors == [] and started.run is not None and started.estimate == priced.estimate
     run = started.run
     in_kind = [line for line in ETF.pcf if line.substitution is not Substitution.MUST_CASH]
     assert len(run.first_orders) == len(in_kind) and run.status == "LEGS_WORKING"
     prices = {s: i.prev_close for s, i in DEMO_INSTRUMENTS.items()} | {"510300": Decimal("4.700")}
-    assert (await service.advance(run.id)).status == "LEGS_WORKING"  # type: ignore[union-attr]
+    assert (await service.runs.advance(run.id)).status == "LEGS_WORKING"  # type: ignore[union-attr]
     await fill_all(db, booking, run.first_orders, prices)  # the basket fills at the estimated prices
-    converted = await service.advance(run.id)
+    converted = await service.runs.advance(run.id)
     assert converted is not None and converted.status == "CONVERTED" and len(converted.second_orders) == 1
     expected_cash = priced.estimate.substituted + priced.estimate.cash_component + priced.estimate.conversion_fee
     assert converted.conversion_cash == expected_cash
     await fill_all(db, booking, converted.second_orders, prices)  # the ETF sells at 4.700
-    done = await service.advance(run.id)
+    done = await service.runs.advance(run.id)
     assert done is not None and done.status == "DONE"
     assert done.realised_pnl == done.estimated_pnl == priced.estimate.pnl
     assert priced.estimate.pnl > 0  # 45,000 of premium less about 2,900 of fees
@@ -161,17 +161,17 @@ async def test_discount_arbitrage_buys_redeems_sells_and_books_its_estimate(back
     db = Database(backend.settings.database_url)
     service, booking, client_id, account_id = await setup(db, "4.600")  # IOPV 4.650: a 1.08% discount
     command = RunEtfArbitrage(account_id=account_id, etf="510300", units=1, direction="DISCOUNT")
-    started = await service.arbitrage(client_id, command)
+    started = await service.runs.arbitrage(client_id, command)
     assert started.errors == [] and started.run is not None and started.estimate is not None
     assert started.estimate.pnl > 0 and len(started.run.first_orders) == 1  # the ETF buy
     prices = {s: i.prev_close for s, i in DEMO_INSTRUMENTS.items()} | {"510300": Decimal("4.600")}
     await fill_all(db, booking, started.run.first_orders, prices)
-    converted = await service.advance(started.run.id)
+    converted = await service.runs.advance(started.run.id)
     assert converted is not None and converted.status == "CONVERTED"
     in_kind = [line for line in ETF.pcf if line.substitution is not Substitution.MUST_CASH]
     assert len(converted.second_orders) == len(in_kind)  # the redeemed shares, sold the same day
     await fill_all(db, booking, converted.second_orders, prices)
-    done = await service.advance(started.run.id)
+    done = await service.runs.advance(started.run.id)
     assert done is not None and done.status == "DONE" and done.realised_pnl == started.estimate.pnl
     async with db.transaction() as uow:
         loaded = await load_account(uow, account_id)
