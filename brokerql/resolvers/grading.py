@@ -40,6 +40,10 @@ def _grading(info: strawberry.Info):  # type: ignore[no-untyped-def]
     return info.context.container.identity.grading
 
 
+def _levels(info: strawberry.Info):  # type: ignore[no-untyped-def]
+    return info.context.container.identity.levels
+
+
 def _model(model: DomainModel, version: int) -> GradingModel:
     return GradingModel(
         version=version,
@@ -118,7 +122,7 @@ async def grading_results(
 
 async def apply_for_level(info: strawberry.Info, tier: str) -> LevelApplicationPayload:
     principal = info.context.require_client()
-    row, errors = await _grading(info).apply(principal.subject_id, tier)
+    row, errors = await _levels(info).apply(principal.subject_id, tier)
     return LevelApplicationPayload(application=LevelApplication.from_row(row) if row else None, errors=_errors(errors))
 
 
@@ -127,7 +131,7 @@ async def level_applications(
 ) -> Connection[LevelApplication]:
     await require_operator(info, P.LEVELS_FORCE)
     request = page("level-applications", first, after)
-    rows = await _grading(info).applications(status, request.after_key, request.fetch)
+    rows = await _levels(info).applications(status, request.after_key, request.fetch)
     return connection("level-applications", rows, request, lambda r: r.id, LevelApplication.from_row)
 
 
@@ -135,7 +139,7 @@ async def decide_level_application(
     info: strawberry.Info, application_id: strawberry.ID, approve: bool
 ) -> ResultPayload:
     op = await require_operator(info, P.LEVELS_FORCE)
-    errors = await _grading(info).decide(op.subject_id, str(application_id), approve)
+    errors = await _levels(info).decide(op.subject_id, str(application_id), approve)
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 
@@ -143,24 +147,24 @@ async def force_level(
     info: strawberry.Info, client_id: strawberry.ID, tier: str, reason: str, expires_at: datetime | None = None
 ) -> ResultPayload:
     op = await require_operator(info, P.LEVELS_FORCE)
-    errors = await _grading(info).force(op.subject_id, str(client_id), tier, reason, expires_at)
+    errors = await _levels(info).force(op.subject_id, str(client_id), tier, reason, expires_at)
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 
 async def lift_forced_level(info: strawberry.Info, client_id: strawberry.ID, reason: str) -> ResultPayload:
     op = await require_operator(info, P.LEVELS_FORCE)
-    errors = await _grading(info).lift_forced(op.subject_id, str(client_id), reason)
+    errors = await _levels(info).lift_forced(op.subject_id, str(client_id), reason)
     return ResultPayload(ok=not errors, errors=_errors(errors))
 
 
 async def apply_due_level_changes(info: strawberry.Info) -> int:
     op = await require_operator(info, P.GRADING_RUN)
-    return await _grading(info).apply_due(op.subject_id)
+    return await _levels(info).apply_due(op.subject_id)
 
 
 async def _history(info: strawberry.Info, client: str, first: int | None, after: str | None) -> Connection[LevelChange]:
     request = page("level-history", first, after)
-    rows = await _grading(info).history(client, request.after_key, request.fetch)
+    rows = await _levels(info).history(client, request.after_key, request.fetch)
     return connection("level-history", rows, request, lambda r: r.id, LevelChange.from_row)
 
 

@@ -18,6 +18,7 @@ from brokerql.services.identity.caches import roles_cache, session_cache, tier_c
 from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
 from brokerql.services.identity.guard import Captchas, purge_stale_guards
+from brokerql.services.identity.levels import LevelWorkflow
 from brokerql.services.identity.limits import RateLimits
 from brokerql.services.identity.onboarding import Onboarding
 from brokerql.services.identity.operators import Operators
@@ -52,6 +53,7 @@ class IdentityServices:
     onboarding: Onboarding
     backoffice: BackOffice
     grading: Grading
+    levels: LevelWorkflow
     partners: Partners
     limits: RateLimits
     clock: Clock
@@ -85,6 +87,7 @@ class IdentityServices:
         )
         sender = sms_sender or LoggingSmsSender(reveal_codes=settings.env is Environment.DEVELOPMENT)
         tiers = TierCatalogStore(db, DEMO_TIER_CATALOG)
+        grading = Grading(db, params, clock)
         auth.catalog_grants = lambda tier, key: tiers.grants(TierCode(tier), key)
         return cls(
             settings=settings,
@@ -99,7 +102,8 @@ class IdentityServices:
             clients=ClientDirectory(db, auth, clock),
             onboarding=Onboarding(db, passwords, tiers, clock),
             backoffice=BackOffice(db, params, sessions, clock),
-            grading=Grading(db, auth, tiers, params, clock),
+            grading=grading,
+            levels=LevelWorkflow(db, auth, params, clock, grading),
             partners=Partners(db, access, sessions, clock),
             limits=RateLimits(settings, tiers, auth, clock, redis),
             clock=clock,
