@@ -16,7 +16,8 @@ from brokerql.schema.errors import UserError
 from brokerql.schema.types.holdings import price_of
 from brokerql.schema.types.trading import Order, OrderSide
 from brokerql.schema.types.wizard import FeeBreakdown, OrderPreview
-from brokerql.services.trading.basket_runs import BasketRunView, LegPlan, RunOutcome
+from brokerql.services.trading.basket_run_views import BasketRunView
+from brokerql.services.trading.basket_runs import LegPlan, RunOutcome
 from brokerql.services.trading.paired import PairOutcome
 
 BasketRunStatus = strawberry.enum(

@@ -12,22 +12,16 @@ a new quote level, linked to the same run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerql.domain.clock import Clock
 from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.trading.basket_runs import (
-    LegOrder,
     RunAction,
-    RunLegTarget,
-    RunProgress,
     refuse_action,
-    run_progress,
     top_up_quantities,
 )
 from brokerql.domain.trading.baskets import (
@@ -41,17 +35,16 @@ from brokerql.domain.trading.baskets import (
 )
 from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
-from brokerql.domain.trading.messages import OrderView
-from brokerql.domain.trading.orders import Order, OrderStatus
+from brokerql.domain.trading.orders import Order
 from brokerql.domain.trading.price_levels import PriceLevel
 from brokerql.services.trading.admission import Admission, OrderLinks, price_command
+from brokerql.services.trading.basket_run_views import BasketRunView, run_views
 from brokerql.services.trading.baskets import NO_BASKET, BasketService
 from brokerql.services.trading.cancel_orders import CancelOrdersService
 from brokerql.services.trading.place_order import PlaceOrderService
-from brokerql.store.accounts import LoadedAccount, order_from_row
+from brokerql.store.accounts import LoadedAccount
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.tables import OrderRow
 from brokerql.store.tables_baskets import BasketRunRow
 
 NO_RUN = Rejection("NOT_FOUND", "No such basket run.", "id")
@@ -77,21 +70,6 @@ class LegPlan:
     @property
     def accepted(self) -> bool:
         return not self.rejections
-
-
-@dataclass(frozen=True, slots=True)
-class BasketRunView:
-    """A run as a client sees it: what was submitted, and its progress read from its legs' orders."""
-
-    id: str
-    basket_id: str
-    basket_name: str
-    account_id: str
-    side: Side
-    top_ups: int
-    created_at: datetime
-    progress: RunProgress
-    orders: dict[str, OrderView]  # the legs' orders by id, as they stand
 
 
 @dataclass
@@ -188,7 +166,7 @@ class BasketRunService:
             row = await session.get(BasketRunRow, run_id)
             if row is None or row.client_id != client_id:
                 return None
-            views = await _views(session, [row])
+            views = await run_views(session, [row])
         return views[0]
 
     async def runs(self, client_id: str, account_id: str, *, before_id: str | None, limit: int) -> list[BasketRunView]:
@@ -198,7 +176,7 @@ class BasketRunService:
             query = query.where(BasketRunRow.id < before_id)
         async with self.db.read() as session:
             rows = list((await session.scalars(query.order_by(BasketRunRow.id.desc()).limit(limit))).all())
-            return await _views(session, rows)
+            return await run_views(session, rows)
 
     async def cancel_run(self, client_id: str, run_id: str) -> RunOutcome:
         """Cancel every working leg of the run (a cancelOrders of them, scope SELECTED)."""
@@ -328,42 +306,3 @@ def _leg_error(symbol: str, index: int, rejection: Rejection) -> Rejection:
 
 def _leg_errors(plan: list[LegPlan]) -> list[Rejection]:
     return [_leg_error(leg.symbol, i, r) for i, leg in enumerate(plan) for r in leg.rejections]
-
-
-async def _views(session: AsyncSession, rows: list[BasketRunRow]) -> list[BasketRunView]:
-    """Runs with their progress, their legs' orders read in one query."""
-    if not rows:
-        return []
-    query = select(OrderRow).where(OrderRow.basket_run_id.in_([r.id for r in rows]))
-    orders = (await session.scalars(query)).all()
-    views = []
-    for row in rows:
-        mine = [o for o in orders if o.basket_run_id == row.id and o.account_id == row.account_id]
-        targets = [RunLegTarget(leg["symbol"], leg["quantity"], Decimal(leg["price"])) for leg in row.legs]
-        views.append(
-            BasketRunView(
-                id=row.id,
-                basket_id=row.basket_id,
-                basket_name=row.basket_name,
-                account_id=row.account_id,
-                side=Side(row.side),
-                top_ups=row.top_ups,
-                created_at=row.created_at,
-                progress=run_progress(targets, [_leg_order(o) for o in mine]),
-                orders={o.id: OrderView.of(order_from_row(o)) for o in mine},
-            )
-        )
-    return views
-
-
-def _leg_order(row: OrderRow) -> LegOrder:
-    return LegOrder(
-        id=row.id,
-        symbol=row.symbol,
-        status=OrderStatus(row.status),
-        quantity=row.quantity,
-        cum_qty=row.cum_qty,
-        leaves_qty=row.leaves_qty,
-        notional=row.notional,
-        created_at=row.created_at,
-    )
