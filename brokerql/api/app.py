@@ -24,6 +24,7 @@ from brokerql.api.http_view import HardenedGraphQL
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
 from brokerql.logs import configure_logging
+from brokerql.monitor import prometheus
 from brokerql.monitor.connections import ConnectionRegistry
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
@@ -69,7 +70,7 @@ class BrokerGraphQL(HardenedGraphQL):
         try:  # operations are counted by the schema's OperationMetrics extension, not here
             await super().__call__(scope, receive, send)
         except RequestRateLimited as limited:  # raised before anything was sent (in get_context)
-            metrics.record_operation("unknown", "http", ["RATE_LIMITED"], None)
+            prometheus.record_operation("unknown", "http", ["RATE_LIMITED"], None)
             headers = {"Retry-After": str(limited.retry_after)}
             await JSONResponse(limited.body(), status_code=429, headers=headers)(scope, receive, send)
 

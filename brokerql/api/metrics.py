@@ -21,47 +21,16 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 
+from brokerql.monitor.prometheus import REGISTRY, SUBSCRIPTIONS_OPEN, WEBSOCKETS_OPEN
+
 if TYPE_CHECKING:
     from brokerql.container import Container
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-ProcessCollector(registry=REGISTRY)
-PlatformCollector(registry=REGISTRY)
-
-OPERATIONS = Counter(
-    "brokerql_graphql_operations",
-    "GraphQL operations by root field, operation type and outcome (OK or the error code).",
-    ["operation", "type", "outcome"],
-    registry=REGISTRY,
-)
-OPERATION_SECONDS = Histogram(
-    "brokerql_graphql_operation_seconds",
-    "Latency of GraphQL queries and mutations by root field.",
-    ["operation", "type"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-    registry=REGISTRY,
-)
-PUSHES = Counter(
-    "brokerql_subscription_pushes", "Results pushed to subscribers, by root field.", ["kind"], registry=REGISTRY
-)
-ORDERS = Counter("brokerql_orders_accepted", "Orders accepted by placeOrder in this process.", registry=REGISTRY)
-FILLS = Counter("brokerql_fills_booked", "Executions booked by the exchange run in this process.", registry=REGISTRY)
-WEBSOCKETS_OPEN = Gauge("brokerql_websockets_open", "Open GraphQL WebSocket connections.", registry=REGISTRY)
-SUBSCRIPTIONS_OPEN = Gauge(
-    "brokerql_subscriptions_open", "Open GraphQL subscriptions by root field.", ["kind"], registry=REGISTRY
-)
 
 # The figures of every process on the board, exported as gauges labelled with the process id.
 _BOARD_FIGURES = (
@@ -121,13 +90,6 @@ class BoardCollector(Collector):
 
 BOARD = BoardCollector()
 REGISTRY.register(BOARD)
-
-
-def record_operation(operation: str, kind: str, codes: list[str], seconds: float | None) -> None:
-    for code in codes or ["OK"]:
-        OPERATIONS.labels(operation, kind, code).inc()
-    if seconds is not None:
-        OPERATION_SECONDS.labels(operation, kind).observe(seconds)
 
 
 def metrics_response(container: Container) -> Response:

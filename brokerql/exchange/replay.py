@@ -22,16 +22,32 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from brokerql.domain.common import Side
+from brokerql.domain.market.instruments import Instrument
 
-if TYPE_CHECKING:
-    from brokerql.exchange.engine import Exchange
+
+class _Desk(Protocol):
+    def rebase(self, symbol: str, prev_close: Decimal) -> None: ...
+
+
+class ReplayTarget(Protocol):
+    """What a replay feeds (the exchange engine; a protocol so that this module does not import it)."""
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]: ...
+
+    @property
+    def desk(self) -> _Desk: ...
+
+    def play(self, symbol: str, price: Decimal, quantity: int, side: Side | None) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +131,7 @@ class Replay:
         return cls(read_csv(path), speed, loop)
 
 
-async def play(exchange: Exchange, replay: Replay) -> int:
+async def play(exchange: ReplayTarget, replay: Replay) -> int:
     """Feed the recording into the exchange in real time scaled by `speed`; returns the trades played."""
     clock = asyncio.get_running_loop().time
     played = skipped = 0

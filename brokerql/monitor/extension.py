@@ -15,7 +15,7 @@ from typing import Any
 from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from brokerql.api import metrics
+from brokerql.monitor import prometheus as metrics
 
 
 def root_field(execution_context: Any) -> str:

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from brokerql.api import metrics
 from brokerql.bus import Bus, Resync
 from brokerql.domain.operations.halts import Halts
 from brokerql.exchange.desk import quote_topic
+from brokerql.monitor import prometheus as metrics
 from brokerql.monitor.alerting import AlertService
 from brokerql.monitor.board import Board, MemoryBoard, RedisBoard
 from brokerql.monitor.cluster import ClusterFigures, aggregate

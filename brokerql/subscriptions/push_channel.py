@@ -33,7 +33,7 @@ from graphql import ExecutionResult, FieldNode, OperationDefinitionNode, Variabl
 from graphql.language import Visitor
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from brokerql.api import metrics
+from brokerql.monitor import prometheus as metrics
 from brokerql.schema.graphql_core_fix import EXECUTOR_LISTENER, fresh_event_executor
 
 _encode = msgspec.json.Encoder().encode

@@ -1,0 +1,41 @@
+"""The process's Prometheus registry and what the request path, the streams and the monitor count into it
+(served at GET /metrics by brokerql/api/metrics.py). Here, below both, so that the monitor and the
+subscriptions count without importing the HTTP layer."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+
+OPERATIONS = Counter(
+    "brokerql_graphql_operations",
+    "GraphQL operations by root field, operation type and outcome (OK or the error code).",
+    ["operation", "type", "outcome"],
+    registry=REGISTRY,
+)
+OPERATION_SECONDS = Histogram(
+    "brokerql_graphql_operation_seconds",
+    "Latency of GraphQL queries and mutations by root field.",
+    ["operation", "type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    registry=REGISTRY,
+)
+PUSHES = Counter(
+    "brokerql_subscription_pushes", "Results pushed to subscribers, by root field.", ["kind"], registry=REGISTRY
+)
+ORDERS = Counter("brokerql_orders_accepted", "Orders accepted by placeOrder in this process.", registry=REGISTRY)
+FILLS = Counter("brokerql_fills_booked", "Executions booked by the exchange run in this process.", registry=REGISTRY)
+WEBSOCKETS_OPEN = Gauge("brokerql_websockets_open", "Open GraphQL WebSocket connections.", registry=REGISTRY)
+SUBSCRIPTIONS_OPEN = Gauge(
+    "brokerql_subscriptions_open", "Open GraphQL subscriptions by root field.", ["kind"], registry=REGISTRY
+)
+
+
+def record_operation(operation: str, kind: str, codes: list[str], seconds: float | None) -> None:
+    for code in codes or ["OK"]:
+        OPERATIONS.labels(operation, kind, code).inc()
+    if seconds is not None:
+        OPERATION_SECONDS.labels(operation, kind).observe(seconds)
