@@ -229,6 +229,9 @@ def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dic
 
 async def load(args: argparse.Namespace, server: Server, specs: list[dict], orders: Any = None) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{server.port}/graphql"
+    if args.warmup:  # a soak's memory is flat only once the delayed quotes' 15-minute window is full
+        print(f"warming up for {args.warmup:.0f} s before connecting", flush=True)
+        await asyncio.sleep(args.warmup)
     rss0, idle0, i0 = rss_kib(server.pid), cpu_seconds(server.pid), time.monotonic()
     await asyncio.sleep(2)  # the server's own work with no socket (the exchange's market ticks)
     idle_pct = (cpu_seconds(server.pid) - idle0) / (time.monotonic() - i0) * 100
@@ -418,6 +421,9 @@ def main() -> int:
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
     parser.add_argument(
         "--soak", action="store_true", help="no bare run; print memory and open files through the window"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=0, help="seconds the server runs before any socket (a soak: 900 or more)"
     )
     parser.add_argument("--sample-every", type=float, default=30, help="seconds between RSS / open-file samples")
     parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
