@@ -5,12 +5,13 @@ accounts; the contract arithmetic itself is in domain/trading/futures.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from brokerql.domain.common import OrderType, Rejection
+from brokerql.domain.common import OrderType, Rejection, Side
 from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading import futures as fut
 from brokerql.domain.trading.fees import ZERO, Fees
@@ -129,3 +130,16 @@ def _put(account: Account, position: fut.FuturesPosition) -> None:
         account.futures.pop(position.symbol, None)
     else:
         account.futures[position.symbol] = position
+
+
+def order_fits(account: Account, symbol: str, side: Side, price: Decimal, *, ts: datetime) -> Callable[[int], bool]:
+    """Whether an order of `side` at `price` for a given number of contracts would be accepted now: an
+    open within the position limit with its margin and fee in the available cash, a close within the
+    contracts it may cover (the order wizard's largest order searches on this)."""
+    spec, position, available = fut.spec_of(symbol), account.futures.get(symbol), account.funds.available
+
+    def fits(quantity: int) -> bool:
+        outcome = fut.accept_order(position, spec, side, price, quantity, trading_day(ts))
+        return not isinstance(outcome, Rejection) and outcome[1] <= available
+
+    return fits

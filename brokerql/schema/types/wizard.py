@@ -68,7 +68,9 @@ class OrderPreview:
     )
     max_quantity: int | None = strawberry.field(
         description="Buys: the most shares available cash buys at `price`, fees included, in valid lots; "
-        "sells: the sellable shares."
+        "sells: the sellable shares. Futures accounts: the most contracts an open's margin and fee fit in the "
+        "available cash (within the position limit), or the contracts a close may cover. Credit orders of a "
+        "margin account are sized by cash here, not by the credit line."
     )
 
     @classmethod

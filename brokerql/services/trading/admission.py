@@ -35,7 +35,7 @@ from brokerql.domain.trading.gateway import refuse_without_venue
 from brokerql.domain.trading.orders import Order, OrderPurpose, OrderRejected
 from brokerql.domain.trading.price_levels import no_quote_at_level, resolve_price_level
 from brokerql.domain.trading.products import price_instruction_refusal
-from brokerql.domain.trading.wizard import OrderFigures, estimated_fees, max_buy_quantity, max_sell_quantity
+from brokerql.domain.trading.wizard import OrderFigures, estimated_fees, max_quantity
 from brokerql.services.products.credit_rules import CreditContext, CreditOrderRules
 from brokerql.services.trading.accounts import fee_basis
 
@@ -330,7 +330,6 @@ class Admitter:
         # Fees at the price the order trades at in full; a market order at the protective price (buys,
         # what they freeze) or the last price (sells).
         at = priced.price or (protective if command.side is Side.BUY else priced.reference)
-        sellable = account.position(command.symbol).sellable_quantity
         lots = LotRule(instrument.lot_size, instrument.buy_increment)
         available = account.funds.available
         draft.figures = OrderFigures(
@@ -341,9 +340,7 @@ class Admitter:
             frozen_quantity=command.quantity if command.side is Side.SELL else 0,
             available_before=available,
             available_after=available - frozen,
-            max_quantity=max_buy_quantity(at, available, lots, account.fee_schedule, basis)
-            if command.side is Side.BUY
-            else max_sell_quantity(sellable),
+            max_quantity=max_quantity(account, command.symbol, command.side, at, lots, basis, ts=now),
         )
 
 

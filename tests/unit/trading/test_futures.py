@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 from brokerql.domain.common import OrderType, Side
 from brokerql.domain.trading import Fees, Order, OrderFilled
 from brokerql.domain.trading.account import Account, AccountType
+from brokerql.domain.trading.baskets import LotRule
+from brokerql.domain.trading.fees import A_SHARE
 from brokerql.domain.trading.futures import FuturesSpec, expiry_of, third_friday
 from brokerql.domain.trading.invariants import check_invariants
 from brokerql.domain.trading.ledger import Funds
+from brokerql.domain.trading.wizard import max_quantity
 
 TS = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a trading day before IF2612 expires
 SPEC = FuturesSpec("IF2612")
@@ -155,3 +158,30 @@ def test_cash_over_two_settlements_is_the_price_move_less_fees(
     assert account.funds.balance - CASH == moved - fees
     assert account.funds.margin == (settle2 * (quantity - close_qty) * 300 * Decimal("0.12")).quantize(Decimal("0.01"))
     assert account.realised_pnl == account.funds.balance - CASH
+
+
+def _order(side: Side, quantity: int, price: str) -> Order:
+    n = next(_ids)
+    return Order(
+        id=f"w{n}", account_id="f1", symbol="IF2612", side=side, type=OrderType.LIMIT, price=Decimal(price),
+        quantity=quantity, created_at=TS, updated_at=TS,
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(cash=st.integers(min_value=0, max_value=2 * 10**9))
+def test_wizard_max_quantity_of_an_open_is_the_largest_order_the_account_accepts(cash: int) -> None:
+    """The order wizard sizes a futures open by its margin and fee, not by a stock buy's cash arithmetic:
+    the figure is accepted, one contract more is refused (funds, or the position limit)."""
+    price = "4620.0"
+    most = max_quantity(futures_account(Decimal(cash)), "IF2612", Side.BUY, Decimal(price), LotRule(1), A_SHARE, ts=TS)
+    if most:
+        assert futures_account(Decimal(cash)).accept(_order(Side.BUY, most, price), ts=TS).kind.value == "ACCEPTED"
+    refused = futures_account(Decimal(cash)).accept(_order(Side.BUY, most + 1, price), ts=TS)
+    assert refused.kind.value == "REJECTED"
+
+
+def test_wizard_max_quantity_of_a_close_is_the_contracts_it_may_cover() -> None:
+    account = futures_account()
+    trade(account, Side.BUY, 3, "4620.0")
+    assert max_quantity(account, "IF2612", Side.SELL, Decimal("4600.0"), LotRule(1), A_SHARE, ts=TS) == 3
