@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from cachetools import TTLCache
 from graphql import FragmentDefinitionNode, FragmentSpreadNode, Node, OperationDefinitionNode, parse, print_ast
 
 from brokerql.api.apq import ApqBounds, make_apq_store
@@ -29,30 +30,42 @@ def sha256(text: str) -> str:
 
 
 class PersistedQueries:
+    """Registered operations (a client build's, stored by `brokerql persist-operations`) and automatic
+    persisted queries (api/apq.py), looked up by the sha256 of their text."""
+
+    # A registration is seen by running servers within this many seconds: misses are remembered that
+    # long, so a client retrying an unknown hash, or a hash that is automatic only, reads no database.
+    UNREGISTERED_SECONDS = 5
+
     def __init__(self, db: Database, redis: Any = None, prefix: str = "brokerql", bounds: ApqBounds | None = None):
         self.db = db
         self.automatic = make_apq_store(redis, prefix, bounds or ApqBounds())
         self._registered: dict[str, str] = {}
+        self._unregistered: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=self.UNREGISTERED_SECONDS)
 
     async def registered(self, digest: str) -> str | None:
         """The text of a registered operation (memoised: registrations are never changed, only added)."""
         known = self._registered.get(digest)
-        if known is not None:
+        if known is not None or digest in self._unregistered:
             return known
         async with self.db.read() as session:
             row = await session.get(PersistedOperationRow, digest)
-        if row is not None:
-            self._registered[digest] = row.document
-            return row.document
-        return None
+        if row is None:
+            self._unregistered[digest] = True
+            return None
+        self._registered[digest] = row.document
+        return row.document
 
     async def is_registered(self, query: str) -> bool:
         return await self.registered(sha256(query)) is not None
 
     async def lookup(self, digest: str) -> str | None:
-        """A registered operation, else an automatic one."""
-        found = await self.registered(digest)
-        return found if found is not None else await self.automatic.get(digest)
+        """The text of `digest`, registered or automatic. A hash names one text whichever store holds it,
+        so the automatic store (memory or Redis) is asked before the database."""
+        if (known := self._registered.get(digest)) is not None:
+            return known
+        automatic = await self.automatic.get(digest)
+        return automatic if automatic is not None else await self.registered(digest)
 
     async def remember(self, digest: str, query: str) -> None:
         """Keep an automatic persisted query: its hash checked against the text, and it ran (so it parsed

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from brokerql.cli_admin import cmd_persist_operations
 from brokerql.container import Container
@@ -36,6 +37,30 @@ async def test_automatic_persisted_queries(client: GraphQLClient) -> None:
     assert again.json()["data"] == first.json()["data"]
     by_get = await client.http.get("/graphql", params={"extensions": json.dumps(persisted())})
     assert by_get.json()["data"] == first.json()["data"]
+
+
+async def test_an_automatic_query_reads_no_database_once_known(client: GraphQLClient) -> None:
+    """Apollo clients send the hash first on every request: once the query is in the automatic store, and
+    while an unknown hash is remembered as unregistered, answering it reads no database."""
+    engine = client.container.db.reader.sync_engine
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "persisted_operation" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        unknown = await client.http.post("/graphql", json={"extensions": persisted()})
+        assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        assert len(reads) == 1  # the registered operations were asked once
+        await client.http.post("/graphql", json={"query": QUERY, "extensions": persisted()})
+        for _ in range(3):
+            again = await client.http.post("/graphql", json={"extensions": persisted()})
+            assert again.json()["data"]["tiers"]
+        assert len(reads) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_production_runs_registered_operations_only(
