@@ -160,7 +160,7 @@ async def preview_order(
     outcome = await preview(principal.subject_id, command, session_account_type=principal.account_type)
     if not outcome.admissions:
         return OrderPreview.refused(input.quantity, outcome.errors)
-    return OrderPreview.of(outcome.admissions[0])
+    return OrderPreview.of(outcome.admissions[0], outcome.repeated)
 
 
 async def place_paired_order(

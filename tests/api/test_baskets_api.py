@@ -167,6 +167,25 @@ async def test_the_wizard_answers_what_placeorder_then_books(backend) -> None:  
         assert most["accepted"] is True
 
 
+async def test_the_wizard_says_what_a_repeated_client_order_id_answers(backend) -> None:  # type: ignore[no-untyped-def]
+    repeat = """query($i: PlaceOrderInput!) { previewOrder(input: $i) {
+      accepted errors { code } existingOrder { id clientOrderId } } }"""
+    async with app(backend) as client:
+        await client.login("std001")
+        account = await client.account_id()
+        order = {"accountId": account, "symbol": "600000", "side": "BUY", "type": "LIMIT", "quantity": 100,
+                 "price": "13.51", "clientOrderId": "web-42"}  # fmt: skip
+        fresh = (await gql(client, repeat, {"i": order}))["previewOrder"]
+        assert fresh == {"accepted": True, "errors": [], "existingOrder": None}
+        placed = (await gql(client, PLACE, {"i": order}))["placeOrder"]["order"]
+        same = (await gql(client, repeat, {"i": order}))["previewOrder"]
+        assert same["accepted"] and same["existingOrder"] == {"id": placed["id"], "clientOrderId": "web-42"}
+        again = (await gql(client, PLACE, {"i": order}))["placeOrder"]["order"]
+        assert again["id"] == placed["id"]  # what the wizard said placing would answer
+        other = (await gql(client, repeat, {"i": {**order, "quantity": 200}}))["previewOrder"]
+        assert other == {"accepted": False, "errors": [{"code": "DUPLICATE_CLIENT_ORDER_ID"}], "existingOrder": None}
+
+
 async def test_a_paired_order_places_both_sides_or_neither(backend) -> None:  # type: ignore[no-untyped-def]
     async with app(backend) as client:
         await client.login("silver001")

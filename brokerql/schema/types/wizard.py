@@ -11,9 +11,10 @@ from brokerql.domain.common import Rejection
 from brokerql.domain.trading.fees import Fees
 from brokerql.schema.errors import UserError
 from brokerql.schema.types.holdings import price_of
-from brokerql.schema.types.trading import OrderType
+from brokerql.schema.types.trading import Order, OrderType
 from brokerql.services.trading.admission import Admission
 from brokerql.services.trading.admission import CheckOutcome as DomainCheckOutcome
+from brokerql.services.trading.outcomes import PlaceOutcome
 
 CheckOutcome = strawberry.enum(
     DomainCheckOutcome, name="CheckOutcome", description="How one placement rule applied to an order."
@@ -49,7 +50,9 @@ class RuleCheck:
 
 @strawberry.type(description="What placeOrder would answer for this order now, and its money. Nothing was changed.")
 class OrderPreview:
-    accepted: bool = strawberry.field(description="Whether placeOrder would accept the order now.")
+    accepted: bool = strawberry.field(
+        description="Whether placeOrder would accept the order now (or answer with existingOrder, placed before)."
+    )
     errors: list[UserError] = strawberry.field(description="What placeOrder would answer in errors (empty: none).")
     checks: list[RuleCheck] = strawberry.field(description="Every placement rule, in order, with its outcome.")
     type: OrderType | None = strawberry.field(description="The order's type once priced (a priceLevel makes a LIMIT).")
@@ -72,6 +75,11 @@ class OrderPreview:
         "available cash (within the position limit), or the contracts a close may cover. Credit orders of a "
         "margin account are sized by cash here, not by the credit line."
     )
+    existing_order: Order | None = strawberry.field(
+        description="When clientOrderId names an order placed before for the same request: that order, which "
+        "placeOrder would return instead of placing another (null otherwise; a different request under the "
+        "same clientOrderId is the error DUPLICATE_CLIENT_ORDER_ID)."
+    )
 
     @classmethod
     def refused(cls, quantity: int, errors: list[Rejection]) -> OrderPreview:
@@ -90,20 +98,24 @@ class OrderPreview:
             available_before=None,
             available_after=None,
             max_quantity=None,
+            existing_order=None,
         )
 
     @classmethod
-    def of(cls, admission: Admission) -> OrderPreview:
-        """An admission as the wizard shows it."""
+    def of(cls, admission: Admission, repeated: PlaceOutcome | None = None) -> OrderPreview:
+        """An admission as the wizard shows it, and what a repeated clientOrderId would answer."""
         f, symbol = admission.figures, admission.command.symbol
+        # placeOrder answers a repeated clientOrderId before its later checks: the order placed then, or
+        # DUPLICATE_CLIENT_ORDER_ID; the checks still show the rules as they stand now.
+        errors = repeated.errors if repeated is not None else admission.errors
         checks = [
             RuleCheck(rule=c.rule, outcome=c.outcome, errors=[UserError.of(r) for r in c.rejections])
             for c in admission.checks
         ]
         quantity = admission.command.quantity
         return cls(
-            accepted=admission.admitted,
-            errors=[UserError.of(e) for e in admission.errors],
+            accepted=repeated.order is not None if repeated is not None else admission.admitted,
+            errors=[UserError.of(e) for e in errors],
             checks=checks,
             type=admission.priced.type if admission.priced else None,
             price=price_of(symbol, f.price) if f else None,
@@ -115,4 +127,5 @@ class OrderPreview:
             available_before=rounding.money(f.available_before) if f else None,
             available_after=rounding.money(f.available_after) if f else None,
             max_quantity=f.max_quantity if f else None,
+            existing_order=Order.from_view(repeated.order) if repeated and repeated.order else None,
         )

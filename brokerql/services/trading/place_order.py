@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerql.bus.topics import COMMANDS_TOPIC
 from brokerql.domain.clock import Clock
@@ -78,6 +79,9 @@ class PreviewOutcome:
 
     admissions: list[Admission] = field(default_factory=list)
     errors: list[Rejection] = field(default_factory=list)  # about the request itself (e.g. NOT_FOUND)
+    # A single order whose clientOrderId was used before: what placing would answer instead of a new order
+    # (the order placed then, for the same request; or DUPLICATE_CLIENT_ORDER_ID, for a different one).
+    repeated: PlaceOutcome | None = None
 
 
 # Called inside the placing transaction with the accepted orders (e.g. to store the basket run they
@@ -148,7 +152,7 @@ class PlaceOrderService:
             # A clientOrderId seen before answers for an order that passed the same early checks.
             if command.client_order_id and admission.passed("VENUE"):
                 assert admission.priced is not None
-                repeated = await _repeated(uow, loaded.row.id, command, admission.priced)
+                repeated = await _repeated(uow.session, loaded.row.id, command, admission.priced)
                 if repeated is not None:
                     return repeated
             if admission.order is None:
@@ -200,9 +204,15 @@ class PlaceOrderService:
         self, client_id: str, command: PlaceOrder, *, session_account_type: str | None = None
     ) -> PreviewOutcome:
         """What `place` would answer for `command` now; nothing is written or locked."""
-        return await self.preview_all(
+        outcome = await self.preview_all(
             client_id, command.account_id, [command], session_account_type=session_account_type, direct_entry=True
         )
+        admission = outcome.admissions[0] if outcome.admissions else None
+        if admission is not None and command.client_order_id and admission.passed("VENUE"):
+            assert admission.priced is not None
+            async with self.db.read() as session:
+                outcome.repeated = await _repeated(session, command.account_id, command, admission.priced)
+        return outcome
 
     async def preview_all(
         self,
@@ -294,10 +304,10 @@ async def _store(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order], ma
         uow.emit(COMMANDS_TOPIC, submit_command(order))
 
 
-async def _repeated(uow: UnitOfWork, account_id: str, command: PlaceOrder, priced: Priced) -> PlaceOutcome | None:
+async def _repeated(session: AsyncSession, account_id: str, command: PlaceOrder, priced: Priced) -> PlaceOutcome | None:
     """A clientOrderId seen before: the same order back, or DUPLICATE_CLIENT_ORDER_ID if it differs."""
     assert command.client_order_id is not None
-    existing = await uow.session.scalar(
+    existing = await session.scalar(
         select(OrderRow).where(OrderRow.account_id == account_id, OrderRow.client_order_id == command.client_order_id)
     )
     if existing is None:
