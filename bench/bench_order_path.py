@@ -108,10 +108,15 @@ async def make_clients(port: int, n: int, tag: str) -> list[dict[str, str]]:
 
 
 def spawn(kind: str, spec: dict[str, Any]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(LOAD), kind, json.dumps(spec)], stdout=subprocess.PIPE, text=True,
+    """A generator or baseline process; its spec (tokens included) goes through stdin, not argv."""
+    proc = subprocess.Popen(
+        [sys.executable, str(LOAD), kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         preexec_fn=raise_nofile,
     )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(spec) + "\n")  # one line: communicate() closes stdin later
+    proc.stdin.flush()
+    return proc
 
 
 async def collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The processes `bench_order_path.py` starts: the load generator and the raw-commit baseline.
 
-    python bench/order_path_load.py orders SPEC_JSON    # placeOrder from this process's clients
-    python bench/order_path_load.py commits SPEC_JSON   # durable single-row commits, nothing else
+    python bench/order_path_load.py orders < SPEC_LINE    # placeOrder from this process's clients
+    python bench/order_path_load.py commits < SPEC_LINE   # durable single-row commits, nothing else
 
 Both print one JSON object on stdout and exit by themselves at the spec's `stop_at` (wall clock, so
 that several processes start and stop together). Traffic goes to 127.0.0.1 only.
@@ -50,7 +50,10 @@ class Http:
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
-        status = (await self.reader.readline()).split(b" ", 2)[1].decode()
+        line = await self.reader.readline()
+        if not line:  # the server closed an idle keep-alive connection
+            raise ConnectionResetError("closed by the server")
+        status = line.split(b" ", 2)[1].decode()
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             if line.lower().startswith(b"content-length:"):
@@ -173,10 +176,17 @@ async def open_loop(spec: dict[str, Any], tally: Tally) -> None:
     in_flight: set[asyncio.Task[None]] = set()
 
     async def fire(n: int, scheduled: float) -> None:
+        reused = bool(idle)
         http = idle.pop() if idle else await Http.open(spec["port"])
         try:
             await place(http, clients[n % len(clients)], n, scheduled, tally, float("inf"))
             idle.append(http)
+        except ConnectionResetError:
+            http.close()
+            if reused:  # an idle connection the server had closed meanwhile: the order was never sent
+                await fire(n, scheduled)
+            else:
+                tally.note("connection reset")
         except Exception as exc:
             tally.note(repr(exc))
             http.close()
@@ -262,7 +272,7 @@ async def pg_commits(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
-    kind, spec = sys.argv[1], json.loads(sys.argv[2])
+    kind, spec = sys.argv[1], json.loads(sys.stdin.readline())
     if kind == "orders":
         result = asyncio.run(orders(spec))
     elif "path" in spec:
