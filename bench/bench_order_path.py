@@ -1,6 +1,6 @@
 """The order path (issue 14, target 3): placeOrder over HTTP from many clients vs raw durable commits.
 
-    python bench/bench_order_path.py [--backend sqlite|postgres|both] [--full]
+    python bench/bench_order_path.py [--backend sqlite|postgres|both] [--full] [--roots /work/main .]
 
 For each backend, in one run: a fresh `brokerql serve` subprocess on 127.0.0.1 (SQLite file in a temp
 dir with the in-process bus; or a new PostgreSQL database on 127.0.0.1:5432 with Redis on :6379 under
@@ -23,6 +23,7 @@ account with 100,000,000 CNY), each logs in. Then, from --procs generator proces
 
 Stops by itself; the servers, generator processes, the PostgreSQL database and the Redis keys it made
 are removed at the end. Default size runs in about a minute per backend; --full is the issue's size.
+With --roots, each checkout (served from its own .venv) runs the three phases in turn, in the same run.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PASSWORD = "Bench#2026"
 
 
-def server_for(backend: str, tmp: Path, database_url: str, prefix: str) -> Server:
+def server_for(root: Path, backend: str, tmp: Path, database_url: str, prefix: str) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
     env.update(
@@ -62,8 +63,10 @@ def server_for(backend: str, tmp: Path, database_url: str, prefix: str) -> Serve
     )  # fmt: skip
     if backend == "postgres":
         env.update(BROKERQL_REDIS_URL=REDIS, BROKERQL_REDIS_PREFIX=prefix)
-    argv = [sys.executable, "-m", "brokerql.cli", "serve"]
-    return Server(argv, env, port, tmp / f"serve-{backend}.log")
+    # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
+    env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
+    argv = [str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"]
+    return Server(argv, env, port, tmp / f"serve-{backend}-{prefix}.log")
 
 
 async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
@@ -172,7 +175,8 @@ async def load_phase(
         "unfilled": sum(r["unfilled"] for r in results),
         "ack_p50": pct(ack, 0.5) * 1000, "ack_p99": pct(ack, 0.99) * 1000,
         "fill_p50": pct(fill, 0.5) * 1000, "fill_p99": pct(fill, 0.99) * 1000, "fill_n": len(fill),
-        "server_cpu": cpu / args.seconds * 100, "load": load, "pg_connections": connections,
+        "server_cpu": cpu / args.seconds * 100, "cpu_ms_per_order": cpu / max(1, ok) * 1000,
+        "load": load, "pg_connections": connections,
     }  # fmt: skip
 
 
@@ -194,17 +198,17 @@ def show(name: str, r: dict[str, Any]) -> None:
         f"  {name}: {r['orders_per_s']:,.1f} orders/s accepted (offered {r['offered_per_s'] or 'closed loop'}), "
         f"FILLs {r['fills_per_s']:,.1f}/s; ack p50/p99 {r['ack_p50']:.1f}/{r['ack_p99']:.1f} ms; FILL push p50/p99 "
         f"{r['fill_p50']:.1f}/{r['fill_p99']:.1f} ms (n={r['fill_n']}, unfilled {r['unfilled']}); server CPU "
-        f"{r['server_cpu']:.0f}%; refused {r['rejected'] or 0}, failed {r['failed']} {r['errors'] or ''}; "
-        f"load average {r['load']:.2f}",
+        f"{r['server_cpu']:.0f}% ({r['cpu_ms_per_order']:.1f} ms a placed order); refused {r['rejected'] or 0}, "
+        f"failed {r['failed']} {r['errors'] or ''}; load average {r['load']:.2f}",
         flush=True,
     )
 
 
-async def run_backend(args: argparse.Namespace, backend: str, tmp: Path) -> dict[str, Any]:
+async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> dict[str, Any]:
     tag = secrets.token_hex(3)
     database = ""
     if backend == "sqlite":
-        path = tmp / "orders.db"
+        path = tmp / f"orders-{tag}.db"
         url, where = f"sqlite+aiosqlite:///{path}", str(path)
     else:
         import asyncpg
@@ -215,11 +219,16 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path) -> dict
         await admin.close()
         where = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
         url = where.replace("postgresql://", "postgresql+asyncpg://")
-    server = server_for(backend, tmp, url, f"bench-orderpath-{tag}")
+    server = server_for(root, backend, tmp, url, f"bench-orderpath-{tag}")
     try:
         server.start()
         clients = await make_clients(server.port, args.clients, tag)
-        print(f"{backend}: {len(clients)} clients, {args.procs} processes, {args.seconds:.0f} s a phase", flush=True)
+        cpu0 = cpu_seconds(server.pid)
+        await asyncio.sleep(3)
+        idle = (cpu_seconds(server.pid) - cpu0) / 3 * 100
+        print(f"  idle (the market simulator, no orders): server CPU {idle:.0f}%", flush=True)
+        print(f"{backend}, {root.name}: {len(clients)} clients, {args.procs} processes, {args.seconds:.0f} s a phase",
+              flush=True)  # fmt: skip
         full = await load_phase(args, server, clients, "full", 0.0, database)
         show("full speed", full)
         connections = max(1, full["pg_connections"])
@@ -230,7 +239,8 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path) -> dict
         show("half rate", half)
         ratio = full["orders_per_s"] / max(1e-9, base["commits_per_s"])
         print(f"  ratio orders/s / raw commits/s: {ratio:.2f}x", flush=True)
-        return {"backend": backend, "full": full, "base": base, "half": half, "ratio": ratio}
+        name = backend if len(args.roots) == 1 else f"{backend} {root.name}"
+        return {"backend": name, "full": full, "base": base, "half": half, "ratio": ratio, "idle": idle}
     finally:
         server.stop()
         if backend == "postgres":
@@ -276,13 +286,14 @@ def backends_up(wanted: str) -> list[str]:
 
 
 def summary(rows: list[dict[str, Any]], command: str) -> None:
-    print(f"\n{command}\nbackend   raw commits/s (conns)  orders/s  ratio  | at half rate: orders/s  ack p50/p99 ms  "
-          "FILL push p50/p99 ms  unfilled  | load avg")  # fmt: skip
+    print(f"\n{command}\nbackend   raw commits/s (conns)  orders/s  ratio  CPU ms/order (idle %) | at half rate: "
+          "orders/s  ack p50/p99 ms  FILL push p50/p99 ms  unfilled  | load avg")  # fmt: skip
     for r in rows:
         f, b, h = r["full"], r["base"], r["half"]
         print(
             f"{r['backend']:<9} {b['commits_per_s']:>13,.0f} ({b['connections']:>2})  {f['orders_per_s']:>8,.0f}  "
-            f"{r['ratio']:>4.2f}x | {h['orders_per_s']:>21,.0f}  {h['ack_p50']:>6.1f}/{h['ack_p99']:<7.1f} "
+            f"{r['ratio']:>4.2f}x  {f['cpu_ms_per_order']:>7.1f} ({r['idle']:>3.0f}%)     | "
+            f"{h['orders_per_s']:>22,.0f}  {h['ack_p50']:>6.1f}/{h['ack_p99']:<7.1f} "
             f"{h['fill_p50']:>10.1f}/{h['fill_p99']:<9.1f} {h['unfilled']:>8}  | "
             f"{f['load']:.2f} / {b['load']:.2f} / {h['load']:.2f}"
         )
@@ -294,7 +305,8 @@ async def main_async(args: argparse.Namespace, backends: list[str]) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-orderpath-") as tmpdir:
         for backend in backends:
-            rows.append(await run_backend(args, backend, Path(tmpdir)))
+            for root in args.roots:  # checkouts compared in the same run, one after the other
+                rows.append(await run_backend(args, backend, Path(tmpdir), root))
     summary(rows, " ".join(["python", *sys.argv]))
 
 
@@ -307,11 +319,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, help="each load phase's window (default 10)")
     parser.add_argument("--baseline-seconds", type=float, help="the raw-commit window (default 5)")
     parser.add_argument("--drain", type=float, default=5, help="seconds to wait for the last FILL events")
+    parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve, in turn")
     args = parser.parse_args()
     size = (128, 4, 30.0, 10.0) if args.full else (32, 2, 10.0, 5.0)
     for name, value in zip(("clients", "procs", "seconds", "baseline_seconds"), size, strict=True):
         if getattr(args, name) is None:
             setattr(args, name, value)
+    args.roots = [Path(root).resolve() for root in args.roots]
     asyncio.run(main_async(args, backends_up(args.backend)))
     return 0
 
