@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
-from brokerql.exchange.client_orders import ExecutionBooker
+from brokerql.exchange.client_orders import ExecutionBooker, WorkingOrder
 from brokerql.exchange.commands import CommandsLost, CommandSource
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.lease import Lease, LeaseLost
@@ -216,8 +216,9 @@ class VenueHost:
                 continue
             if deliveries:
                 async with self._lock:
+                    working = await self._working_of([command for _id, command in deliveries])
                     for _id, command in deliveries:
-                        await self._apply(command)
+                        await self._apply(command, working)
                     await self._journal_taken()
                 await self.commands.ack([i for i, _c in deliveries if i])
                 assert self.venue is not None
@@ -226,15 +227,23 @@ class VenueHost:
                 last_reconcile = loop.time()
                 await self.reconcile()
 
-    async def _apply(self, command: object) -> None:
-        """One command. A SubmitOrder the venue does not hold is checked against the durable state: an
-        order that finished (or was never accepted) is not worked again, so applying twice is harmless."""
+    async def _working_of(self, commands: list[object]) -> dict[str, tuple[WorkingOrder, int]]:
+        """The durable state of the batch's SubmitOrders the venue does not hold, in one read."""
+        venue = self.venue
+        assert venue is not None
+        ids = [c.order_id for c in commands if isinstance(c, SubmitOrder) and not venue.knows(c.order_id)]
+        return {o.order_id: (o, n) for o, n in await self.journal.working_orders(ids)} if ids else {}
+
+    async def _apply(self, command: object, working: dict[str, tuple[WorkingOrder, int]]) -> None:
+        """One command. A SubmitOrder the venue does not hold is checked against the durable state
+        (`working`): an order that finished (or was never accepted) is not worked again, so applying
+        twice is harmless."""
         venue = self.venue
         assert venue is not None
         match command:
             case SubmitOrder() if not venue.knows(command.order_id):
-                for order, executions in await self.journal.working_orders([command.order_id]):
-                    await venue.accept(order, executions)
+                if (found := working.get(command.order_id)) is not None:
+                    await venue.accept(*found)
             case SubmitOrder() | None:  # held already / unreadable (parked by the codec)
                 pass
             case CancelOrder():
@@ -299,9 +308,8 @@ class VenueHost:
                 self._bookings.put_nowait(batch)
 
     async def _run_bookings(self) -> None:
-        """The bookings waiting now, different orders at once (on SQLite they share group commits, on
-        PostgreSQL they take connections of their own, instead of each waiting for the one before
-        it), one order's reports in the venue's order."""
+        """The bookings waiting now, different orders' at once (sharing group commits on SQLite), each
+        order's in the venue's order."""
         while True:
             batches = [await self._bookings.get()]
             while len(batches) < BOOKINGS_AT_ONCE and not self._bookings.empty():
