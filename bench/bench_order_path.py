@@ -13,11 +13,12 @@ account with 100,000,000 CNY), each logs in. Then, from --procs generator proces
    back to back on its own keep-alive connection for --seconds: sustained accepted orders/s. Market
    orders fill at once against the simulated book, so each one takes the whole path: admission and
    commit (acknowledged), outbox relay, bus, exchange, the booking transaction, relay, FILL push;
-2. the baseline: raw durable single-row commits on the same database for --baseline-seconds, with the
-   server's durability settings (SQLite: a scratch table in the server's own file, WAL,
-   synchronous=FULL, BEGIN IMMEDIATE, one connection since SQLite has one writer; PostgreSQL: a
-   scratch table on the same server, BEGIN + INSERT + COMMIT from as many connections as the server
-   held during phase 1, read from pg_stat_activity); prints commits/s and orders/s / commits/s;
+2. once the server's backlog has drained (its CPU back near idle), the baseline: raw durable
+   single-row commits for --baseline-seconds with the server's durability settings (SQLite: a file of
+   its own beside the server's, WAL, synchronous=FULL, BEGIN IMMEDIATE, one connection since SQLite
+   has one writer; PostgreSQL: a scratch table in the server's database, BEGIN + INSERT + COMMIT from
+   as many connections as the server held during phase 1, read from pg_stat_activity); prints
+   commits/s and orders/s / commits/s;
 3. half that rate, open loop (each order sent at its scheduled time): p50/p99 acknowledgement and
    order-to-FILL push latency.
 
@@ -180,6 +181,18 @@ async def load_phase(
     }  # fmt: skip
 
 
+async def settle(server: Server, idle_pct: float, limit: float = 60) -> float:
+    """Seconds until the server's CPU over one second is back under idle + 10% (what phase 1 queued,
+    bookings and pushes, is done), at most `limit`."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        cpu0 = cpu_seconds(server.pid)
+        await asyncio.sleep(1)
+        if (cpu_seconds(server.pid) - cpu0) * 100 < idle_pct + 10:
+            break
+    return time.monotonic() - started
+
+
 async def baseline(args: argparse.Namespace, backend: str, where: str, connections: int) -> dict[str, Any]:
     start_at = time.time() + 2
     spec: dict[str, Any] = {"start_at": start_at, "stop_at": start_at + args.baseline_seconds}
@@ -209,7 +222,9 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
     database = ""
     if backend == "sqlite":
         path = tmp / f"orders-{tag}.db"
-        url, where = f"sqlite+aiosqlite:///{path}", str(path)
+        # The baseline's own file beside the server's: the server's writer (still booking what phase 1
+        # left) would otherwise hold the one SQLite write lock and the baseline would measure that.
+        url, where = f"sqlite+aiosqlite:///{path}", str(tmp / f"baseline-{tag}.db")
     else:
         import asyncpg
 
@@ -232,6 +247,8 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
         full = await load_phase(args, server, clients, "full", 0.0, database)
         show("full speed", full)
         connections = max(1, full["pg_connections"])
+        settled = await settle(server, idle)
+        print(f"  the server's backlog took {settled:.1f} s to drain (CPU back near idle)", flush=True)
         base = await baseline(args, backend, where, connections)
         print(f"  raw commits: {base['commits_per_s']:,.1f}/s from {base['connections']} connection(s), "
               f"{base['settings']}; load average {base['load']:.2f}", flush=True)  # fmt: skip

@@ -58,7 +58,8 @@ class WriteGroups:
             raise NestedWriteTransaction("a write unit of work was opened inside another one")
         member = _Member()
         self._queue.append(member)
-        if self._writer is None or self._writer.done():
+        writer = self._writer
+        if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
             self._writer = asyncio.create_task(self._write(), name="sqlite-write-groups")
         try:
             connection = await member.turn
