@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_quotes.py
 	$(BIN)/python bench/bench_graphql.py
+	$(BIN)/python bench/bench_order_path.py $(if $(FULL),--full)
 	$(BIN)/python bench/bench_fanout.py --quotes 500 --orders 250 --procs 2 --seconds 8 $(if $(FULL),--full)
 	$(BIN)/python bench/bench_query_path.py --seconds 5
 

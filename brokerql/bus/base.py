@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from brokerql.bus import codec
@@ -202,6 +202,12 @@ class Bus(ABC):
         message = codec.from_record(record)
         if message is not None:
             await self.publish(topic, message)
+
+    async def publish_records(self, records: Sequence[tuple[str, codec.Record]]) -> None:
+        """Publish (topic, record) pairs in this order (the outbox's batch); a bus with a network hop
+        sends them in one round trip."""
+        for topic, record in records:
+            await self.publish_record(topic, record)
 
     @abstractmethod
     async def latest(self, topic: str) -> Message | None:

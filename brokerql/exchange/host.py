@@ -9,7 +9,7 @@
 
 Without the lease a host is a hot standby (log, /healthz): it polls for the lease, never matches or
 publishes quotes. Reports are journalled in the venue's order (one lock around venue, journal and
-commands), and booked in that order by one worker.
+commands), and booked by one worker: each order's reports in that order, different orders' at once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
-from brokerql.exchange.client_orders import ExecutionBooker
+from brokerql.exchange.client_orders import ExecutionBooker, WorkingOrder
 from brokerql.exchange.commands import CommandsLost, CommandSource
 from brokerql.exchange.engine import Exchange
 from brokerql.exchange.lease import Lease, LeaseLost
@@ -32,6 +32,7 @@ from brokerql.tasks import stop_tasks
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 300  # heartbeats between two prunings of the journal (5 minutes at the default 1 s)
+BOOKINGS_AT_ONCE = 16  # below the PostgreSQL pool's size, so placements still get connections
 
 
 class Role(StrEnum):
@@ -215,8 +216,9 @@ class VenueHost:
                 continue
             if deliveries:
                 async with self._lock:
+                    working = await self._working_of([command for _id, command in deliveries])
                     for _id, command in deliveries:
-                        await self._apply(command)
+                        await self._apply(command, working)
                     await self._journal_taken()
                 await self.commands.ack([i for i, _c in deliveries if i])
                 assert self.venue is not None
@@ -225,15 +227,23 @@ class VenueHost:
                 last_reconcile = loop.time()
                 await self.reconcile()
 
-    async def _apply(self, command: object) -> None:
-        """One command. A SubmitOrder the venue does not hold is checked against the durable state: an
-        order that finished (or was never accepted) is not worked again, so applying twice is harmless."""
+    async def _working_of(self, commands: list[object]) -> dict[str, tuple[WorkingOrder, int]]:
+        """The durable state of the batch's SubmitOrders the venue does not hold, in one read."""
+        venue = self.venue
+        assert venue is not None
+        ids = [c.order_id for c in commands if isinstance(c, SubmitOrder) and not venue.knows(c.order_id)]
+        return {o.order_id: (o, n) for o, n in await self.journal.working_orders(ids)} if ids else {}
+
+    async def _apply(self, command: object, working: dict[str, tuple[WorkingOrder, int]]) -> None:
+        """One command. A SubmitOrder the venue does not hold is checked against the durable state
+        (`working`): an order that finished (or was never accepted) is not worked again, so applying
+        twice is harmless."""
         venue = self.venue
         assert venue is not None
         match command:
             case SubmitOrder() if not venue.knows(command.order_id):
-                for order, executions in await self.journal.working_orders([command.order_id]):
-                    await venue.accept(order, executions)
+                if (found := working.get(command.order_id)) is not None:
+                    await venue.accept(*found)
             case SubmitOrder() | None:  # held already / unreadable (parked by the codec)
                 pass
             case CancelOrder():
@@ -298,8 +308,19 @@ class VenueHost:
                 self._bookings.put_nowait(batch)
 
     async def _run_bookings(self) -> None:
+        """The bookings waiting now, different orders' at once (sharing group commits on SQLite), each
+        order's in the venue's order."""
         while True:
-            batch = await self._bookings.get()
+            batches = [await self._bookings.get()]
+            while len(batches) < BOOKINGS_AT_ONCE and not self._bookings.empty():
+                batches.append(self._bookings.get_nowait())
+            by_order: dict[str, list[list[ExecutionReport]]] = {}
+            for batch in batches:
+                by_order.setdefault(batch[0].order_id, []).append(batch)
+            await asyncio.gather(*(self._book_in_order(order_batches) for order_batches in by_order.values()))
+
+    async def _book_in_order(self, batches: list[list[ExecutionReport]]) -> None:
+        for batch in batches:
             await self._book(batch)
 
     async def _book(self, batch: list[ExecutionReport]) -> None:

@@ -96,15 +96,16 @@ class ReportJournal:
             }
             for r in reports
         ]
+        # Rows as parameters of one cached statement (executemany), not in it: a multi-row VALUES is
+        # compiled anew on every call, 1-10 ms of the loop's time for 1-20 reports.
+        statement = (
+            dialect_insert(ExecutionReportRow.__table__)  # type: ignore[arg-type]
+            .on_conflict_do_nothing(index_elements=["exec_id"])
+            .returning(ExecutionReportRow.exec_id)
+        )
         async with self.db.transaction() as uow:
             await self._fence(uow.session, token, now)
-            statement = (
-                dialect_insert(ExecutionReportRow)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["exec_id"])
-                .returning(ExecutionReportRow.exec_id)
-            )
-            new = set((await uow.session.scalars(statement)).all())
+            new = set((await uow.session.execute(statement, rows)).scalars().all())
         return [r for r in reports if r.exec_id in new]
 
     async def mark_booked(self, reports: Sequence[ExecutionReport]) -> None:

@@ -64,8 +64,7 @@ class OutboxRelay:
                     if not got:
                         return total
                 rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(BATCH))).all()
-                for row in rows:
-                    await self.bus.publish_record(row.topic, row.payload)
+                await self.bus.publish_records([(row.topic, row.payload) for row in rows])
                 if rows:
                     await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])))
             total += len(rows)

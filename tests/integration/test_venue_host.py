@@ -112,6 +112,9 @@ async def test_a_deposed_holder_is_fenced_out(backend) -> None:  # type: ignore[
         await journal.touch(old, utcnow(), last_match_at=None, last_quote_at=None)
     assert await journal.append(new, [report], utcnow()) == [report]
     assert await journal.append(new, [report], utcnow()) == []  # journalled once
+    # Several at once (one statement, executemany): only the new ones come back, in the venue's order.
+    more = [trade("ord_x", f"ord_x:{n}", Decimal("13.50"), 100) for n in (2, 3)]
+    assert await journal.append(new, [more[0], report, more[1]], utcnow()) == more
     await container.db.dispose()
 
 

@@ -1,0 +1,351 @@
+"""The order path (issue 14, target 3): placeOrder over HTTP from many clients vs raw durable commits.
+
+    python bench/bench_order_path.py [--backend sqlite|postgres|both] [--full] [--roots /work/main .]
+
+For each backend, in one run: a fresh `brokerql serve` subprocess on 127.0.0.1 (SQLite file in a temp
+dir with the in-process bus; or a new PostgreSQL database on 127.0.0.1:5432 with Redis on :6379 under
+a fresh key prefix, when they answer), demo data, tier limits lifted through BROKERQL_RATE_LIMIT_SCALE
+only. The admin creates --clients GOLD clients through the back-office API (risk level C4, a CASH
+account with 100,000,000 CNY), each logs in. Then, from --procs generator processes
+(`bench/order_path_load.py`), each client holding an `orderEvents` subscription on its account:
+
+1. full speed: every client places MARKET buys of 100 shares (main-board stocks and ETFs, round-robin)
+   back to back on its own keep-alive connection for --seconds: sustained accepted orders/s. Market
+   orders fill at once against the simulated book, so each one takes the whole path: admission and
+   commit (acknowledged), outbox relay, bus, exchange, the booking transaction, relay, FILL push;
+2. once the server's backlog has drained (its CPU back near idle), the baseline: raw durable
+   single-row commits for --baseline-seconds with the server's durability settings (SQLite: a file of
+   its own beside the server's, WAL, synchronous=FULL, BEGIN IMMEDIATE, one connection since SQLite
+   has one writer; PostgreSQL: a scratch table in the server's database, BEGIN + INSERT + COMMIT from
+   as many connections as the server held during phase 1, read from pg_stat_activity); prints
+   commits/s and orders/s / commits/s;
+3. half that rate, open loop (each order sent at its scheduled time): p50/p99 acknowledgement and
+   order-to-FILL push latency.
+
+Stops by itself; the servers, generator processes, the PostgreSQL database and the Redis keys it made
+are removed at the end. Default size runs in about a minute per backend; --full is the issue's size.
+With --roots, each checkout (served from its own .venv) runs the three phases in turn, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_push import Server, cpu_seconds, free_port, pct, raise_nofile
+
+HERE = Path(__file__).resolve().parent
+LOAD = HERE / "order_path_load.py"
+PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+PASSWORD = "Bench#2026"
+
+
+def server_for(root: Path, backend: str, tmp: Path, database_url: str, prefix: str) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
+    env.update(
+        BROKERQL_PORT=str(port), BROKERQL_HOST="127.0.0.1", BROKERQL_DATABASE_URL=database_url, BROKERQL_DEMO="1",
+        BROKERQL_SECRET_KEY="bench-order-path-secret-key-0123456789-abcdef",
+        BROKERQL_ARGON2_TIME_COST="1", BROKERQL_ARGON2_MEMORY_KIB="8", BROKERQL_MARKET_WARMUP_STEPS="20",
+        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: a client's orders per minute would stop the run
+    )  # fmt: skip
+    if backend == "postgres":
+        env.update(BROKERQL_REDIS_URL=REDIS, BROKERQL_REDIS_PREFIX=prefix)
+    # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
+    env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
+    argv = [str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"]
+    return Server(argv, env, port, tmp / f"serve-{backend}-{prefix}.log")
+
+
+async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    answer = (await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
+    if answer.get("errors"):
+        raise RuntimeError(answer["errors"])
+    data = answer["data"]
+    payload = next(iter(data.values()))
+    if isinstance(payload, dict) and payload.get("errors"):
+        raise RuntimeError(payload["errors"])
+    return payload
+
+
+async def make_clients(port: int, n: int, tag: str) -> list[dict[str, str]]:
+    """n funded GOLD clients (risk level C4, so main boards and ETFs need no acknowledgement), logged in."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        login = "mutation($u: String!, $p: String!) { operatorLogin(input: {username: $u, password: $p}) "
+        admin = await gql(http, login + "{ accessToken errors { code } } }", {"u": "admin", "p": "Admin#2026"})
+        token = admin["accessToken"]
+
+        async def one(i: int) -> dict[str, str]:
+            user = f"bench{tag}{i:04d}"
+            create = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } errors { code } } }"
+            made = await gql(http, create, {"i": {"username": user, "name": f"Bench {i}", "tier": "GOLD",
+                                                 "password": PASSWORD}}, token)  # fmt: skip
+            client_id = made["client"]["id"]
+            update = "mutation($c: ID!, $i: UpdateClientInput!) { updateClient(clientId: $c, input: $i) "
+            update += "{ errors { code } } }"
+            await gql(http, update, {"c": client_id, "i": {"riskLevel": "C4"}}, token)
+            opening = "mutation($i: OpenAccountInput!) { openAccount(input: $i) { account { id } errors { code } } }"
+            deposit = {"clientId": client_id, "type": "CASH", "openingDeposit": "100000000"}
+            account = (await gql(http, opening, {"i": deposit}, token))["account"]["id"]
+            client_login = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) "
+            logged = await gql(http, client_login + "{ accessToken errors { code } } }", {"u": user, "p": PASSWORD})
+            return {"token": logged["accessToken"], "account": account}
+
+        clients: list[dict[str, str]] = []
+        for start in range(0, n, 8):
+            clients += await asyncio.gather(*(one(i) for i in range(start, min(n, start + 8))))
+        return clients
+
+
+def spawn(kind: str, spec: dict[str, Any]) -> subprocess.Popen[str]:
+    """A generator or baseline process; its spec (tokens included) goes through stdin, not argv."""
+    proc = subprocess.Popen(
+        [sys.executable, str(LOAD), kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        preexec_fn=raise_nofile,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(spec) + "\n")  # one line: communicate() closes stdin later
+    proc.stdin.flush()
+    return proc
+
+
+async def collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[dict[str, Any]]:
+    results = []
+    for proc in procs:
+        try:
+            out, _ = await asyncio.to_thread(proc.communicate, None, timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        results.append(json.loads(out))
+    return results
+
+
+async def pg_connections(database: str) -> int:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        return int(await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database))
+    finally:
+        await admin.close()
+
+
+async def load_phase(
+    args: argparse.Namespace, server: Server, clients: list[dict[str, str]], mode: str, rate: float, database: str
+) -> dict[str, Any]:
+    start_at = time.time() + 3 + len(clients) * 0.02  # every subscription open before the first order
+    stop_at = start_at + args.seconds
+    groups = [clients[k :: args.procs] for k in range(args.procs)]
+    spec = {"port": server.port, "mode": mode, "rate": rate / args.procs, "start_at": start_at, "stop_at": stop_at}
+    procs = [spawn("orders", {**spec, "clients": group, "drain": args.drain}) for group in groups]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    cpu0, connections = cpu_seconds(server.pid), 0
+    while time.time() < stop_at:
+        if database:  # the server's pool, for the baseline's connection count
+            connections = max(connections, await pg_connections(database))
+        await asyncio.sleep(0.5)
+    cpu = cpu_seconds(server.pid) - cpu0
+    load = os.getloadavg()[0]
+    results = await collect(procs, args.seconds + args.drain + 90)
+    rejected: dict[str, int] = {}
+    for r in results:
+        for code, k in r["rejected"].items():
+            rejected[code] = rejected.get(code, 0) + k
+    ack = [x for r in results for x in r["ack"]]
+    fill = [x for r in results for x in r["fill"]]
+    ok = sum(r["ok"] for r in results)
+    return {
+        "orders_per_s": ok / args.seconds, "offered_per_s": rate, "ok": ok, "rejected": rejected,
+        "failed": sum(r["failed"] for r in results), "errors": [e for r in results for e in r["errors"]][:5],
+        "fills_per_s": sum(r["fills_in_window"] for r in results) / args.seconds,
+        "unfilled": sum(r["unfilled"] for r in results),
+        "ack_p50": pct(ack, 0.5) * 1000, "ack_p99": pct(ack, 0.99) * 1000,
+        "fill_p50": pct(fill, 0.5) * 1000, "fill_p99": pct(fill, 0.99) * 1000, "fill_n": len(fill),
+        "server_cpu": cpu / args.seconds * 100, "cpu_ms_per_order": cpu / max(1, ok) * 1000,
+        "load": load, "pg_connections": connections,
+    }  # fmt: skip
+
+
+async def settle(server: Server, idle_pct: float, limit: float = 60) -> float:
+    """Seconds until the server's CPU over one second is back under idle + 10% (what phase 1 queued,
+    bookings and pushes, is done), at most `limit`."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        cpu0 = cpu_seconds(server.pid)
+        await asyncio.sleep(1)
+        if (cpu_seconds(server.pid) - cpu0) * 100 < idle_pct + 10:
+            break
+    return time.monotonic() - started
+
+
+async def baseline(args: argparse.Namespace, backend: str, where: str, connections: int) -> dict[str, Any]:
+    start_at = time.time() + 2
+    spec: dict[str, Any] = {"start_at": start_at, "stop_at": start_at + args.baseline_seconds}
+    if backend == "sqlite":
+        spec["path"] = where
+    else:
+        spec.update(dsn=where, connections=connections, table=f"bench_commit_scratch_{secrets.token_hex(3)}")
+    result = (await collect([spawn("commits", spec)], args.baseline_seconds + 60))[0]
+    result["commits_per_s"] = result["commits"] / args.baseline_seconds
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
+def show(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"  {name}: {r['orders_per_s']:,.1f} orders/s accepted (offered {r['offered_per_s'] or 'closed loop'}), "
+        f"FILLs {r['fills_per_s']:,.1f}/s; ack p50/p99 {r['ack_p50']:.1f}/{r['ack_p99']:.1f} ms; FILL push p50/p99 "
+        f"{r['fill_p50']:.1f}/{r['fill_p99']:.1f} ms (n={r['fill_n']}, unfilled {r['unfilled']}); server CPU "
+        f"{r['server_cpu']:.0f}% ({r['cpu_ms_per_order']:.1f} ms a placed order); refused {r['rejected'] or 0}, "
+        f"failed {r['failed']} {r['errors'] or ''}; load average {r['load']:.2f}",
+        flush=True,
+    )
+
+
+async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> dict[str, Any]:
+    tag = secrets.token_hex(3)
+    database = ""
+    if backend == "sqlite":
+        path = tmp / f"orders-{tag}.db"
+        # The baseline's own file beside the server's: the server's writer (still booking what phase 1
+        # left) would otherwise hold the one SQLite write lock and the baseline would measure that.
+        url, where = f"sqlite+aiosqlite:///{path}", str(tmp / f"baseline-{tag}.db")
+    else:
+        import asyncpg
+
+        database = f"bench_orderpath_{tag}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f"CREATE DATABASE {database}")
+        await admin.close()
+        where = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+        url = where.replace("postgresql://", "postgresql+asyncpg://")
+    server = server_for(root, backend, tmp, url, f"bench-orderpath-{tag}")
+    try:
+        server.start()
+        clients = await make_clients(server.port, args.clients, tag)
+        cpu0 = cpu_seconds(server.pid)
+        await asyncio.sleep(3)
+        idle = (cpu_seconds(server.pid) - cpu0) / 3 * 100
+        print(f"  idle (the market simulator, no orders): server CPU {idle:.0f}%", flush=True)
+        print(f"{backend}, {root.name}: {len(clients)} clients, {args.procs} processes, {args.seconds:.0f} s a phase",
+              flush=True)  # fmt: skip
+        full = await load_phase(args, server, clients, "full", 0.0, database)
+        show("full speed", full)
+        connections = max(1, full["pg_connections"])
+        settled = await settle(server, idle)
+        print(f"  the server's backlog took {settled:.1f} s to drain (CPU back near idle)", flush=True)
+        base = await baseline(args, backend, where, connections)
+        print(f"  raw commits: {base['commits_per_s']:,.1f}/s from {base['connections']} connection(s), "
+              f"{base['settings']}; load average {base['load']:.2f}", flush=True)  # fmt: skip
+        half = await load_phase(args, server, clients, "rate", full["orders_per_s"] / 2, "")
+        show("half rate", half)
+        ratio = full["orders_per_s"] / max(1e-9, base["commits_per_s"])
+        print(f"  ratio orders/s / raw commits/s: {ratio:.2f}x", flush=True)
+        name = backend if len(args.roots) == 1 else f"{backend} {root.name}"
+        return {"backend": name, "full": full, "base": base, "half": half, "ratio": ratio, "idle": idle}
+    finally:
+        server.stop()
+        if backend == "postgres":
+            await drop(database, f"bench-orderpath-{tag}")
+
+
+async def drop(database: str, prefix: str) -> None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    await admin.close()
+    client = aioredis.Redis.from_url(REDIS)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def backends_up(wanted: str) -> list[str]:
+    chosen = ["sqlite", "postgres"] if wanted == "both" else [wanted]
+    if "postgres" not in chosen:
+        return chosen
+
+    async def probe() -> bool:
+        import asyncpg
+        import redis.asyncio as aioredis
+
+        try:
+            (await asyncpg.connect(PG_ADMIN, timeout=2)).terminate()
+            client = aioredis.Redis.from_url(REDIS, socket_connect_timeout=1)
+            await client.ping()
+            await client.aclose()
+        except Exception:
+            return False
+        return True
+
+    if not asyncio.run(probe()):
+        print("PostgreSQL or Redis does not answer: skipping the postgres backend", flush=True)
+        chosen.remove("postgres")
+    return chosen
+
+
+def summary(rows: list[dict[str, Any]], command: str) -> None:
+    print(f"\n{command}\nbackend   raw commits/s (conns)  orders/s  ratio  CPU ms/order (idle %) | at half rate: "
+          "orders/s  ack p50/p99 ms  FILL push p50/p99 ms  unfilled  | load avg")  # fmt: skip
+    for r in rows:
+        f, b, h = r["full"], r["base"], r["half"]
+        print(
+            f"{r['backend']:<9} {b['commits_per_s']:>13,.0f} ({b['connections']:>2})  {f['orders_per_s']:>8,.0f}  "
+            f"{r['ratio']:>4.2f}x  {f['cpu_ms_per_order']:>7.1f} ({r['idle']:>3.0f}%)     | "
+            f"{h['orders_per_s']:>22,.0f}  {h['ack_p50']:>6.1f}/{h['ack_p99']:<7.1f} "
+            f"{h['fill_p50']:>10.1f}/{h['fill_p99']:<9.1f} {h['unfilled']:>8}  | "
+            f"{f['load']:.2f} / {b['load']:.2f} / {h['load']:.2f}"
+        )
+
+
+async def main_async(args: argparse.Namespace, backends: list[str]) -> None:
+    raise_nofile()
+    print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-orderpath-") as tmpdir:
+        for backend in backends:
+            for root in args.roots:  # checkouts compared in the same run, one after the other
+                rows.append(await run_backend(args, backend, Path(tmpdir), root))
+    summary(rows, " ".join(["python", *sys.argv]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--full", action="store_true", help="the issue's size: 128 clients, 4 processes, 30 s")
+    parser.add_argument("--clients", type=int, help="clients (accounts), each with its own connection (default 32)")
+    parser.add_argument("--procs", type=int, help="load-generator processes (default 2)")
+    parser.add_argument("--seconds", type=float, help="each load phase's window (default 10)")
+    parser.add_argument("--baseline-seconds", type=float, help="the raw-commit window (default 5)")
+    parser.add_argument("--drain", type=float, default=5, help="seconds to wait for the last FILL events")
+    parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve, in turn")
+    args = parser.parse_args()
+    size = (128, 4, 30.0, 10.0) if args.full else (32, 2, 10.0, 5.0)
+    for name, value in zip(("clients", "procs", "seconds", "baseline_seconds"), size, strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.roots = [Path(root).resolve() for root in args.roots]
+    asyncio.run(main_async(args, backends_up(args.backend)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""Group commit for SQLite: the process's write transactions queue here and share one COMMIT.
+
+SQLite has one writer per database. Left to themselves, concurrent units of work each open a
+connection and send `BEGIN IMMEDIATE`; all but one then wait in SQLite's busy handler, which sleeps
+and retries instead of queueing, so the lock sits free between a commit and the next sleeper's wake-up,
+the order of service is arbitrary (a steady stream of placements starved the exchange's bookings) and
+a long wait ends in "database is locked".
+
+Here every unit of work joins a queue instead. One writer task takes the members queued when it starts
+(up to `max_members`), opens one transaction, and runs them one at a time, each in a SAVEPOINT of its
+own with its own session: a member whose body raises is rolled back to its savepoint alone, the others
+keep their writes. Then one COMMIT (one fsync) for all; each member's `async with` returns only after
+that COMMIT, so nothing is acknowledged before it is durable, and if the COMMIT fails every member of
+the group gets the error and none of their writes is kept. Members that arrive meanwhile form the next
+group, which bounds how long one waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+
+class NestedWriteTransaction(RuntimeError):
+    """A write unit of work was opened inside another one (on SQLite it could never get the lock)."""
+
+
+@dataclass(eq=False)
+class _Member:
+    turn: asyncio.Future[AsyncConnection] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class WriteGroups:
+    """The queue of write units of work of one SQLite database, and the task that commits them in groups."""
+
+    def __init__(self, engine: AsyncEngine, *, max_members: int = 64) -> None:
+        self.engine = engine
+        self.max_members = max_members
+        self._queue: deque[_Member] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[object] | None = None  # the task whose member body holds the connection
+        self.groups = 0  # committed groups, and the members in them (figures for tests and benchmarks)
+        self.members = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a savepoint of the current group; on a normal exit, returns after the COMMIT."""
+        if self._running is not None and self._running is asyncio.current_task():
+            # It would wait for its own group to commit, which waits for this body: refuse at once.
+            raise NestedWriteTransaction("a write unit of work was opened inside another one")
+        member = _Member()
+        self._queue.append(member)
+        writer = self._writer
+        if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
+            self._writer = asyncio.create_task(self._write(), name="sqlite-write-groups")
+        try:
+            connection = await member.turn
+        except BaseException:
+            member.turn.cancel()  # cancelled while queued: the writer skips it
+            raise
+        self._running = asyncio.current_task()
+        try:
+            # The session joins the group's transaction through a SAVEPOINT: its commit releases the
+            # savepoint, its rollback (the body raised) undoes this member's writes only.
+            async with (
+                AsyncSession(
+                    bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                ) as session,
+                session.begin(),
+            ):
+                yield session
+        except BaseException:
+            member.done.set_result(False)
+            raise
+        finally:
+            self._running = None
+        member.done.set_result(True)
+        await member.committed
+
+    async def _write(self) -> None:
+        while self._queue:
+            group = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_members))]
+            group = [m for m in group if not m.turn.done()]  # cancelled while queued
+            if group:
+                await self._commit_group(group)
+
+    async def _commit_group(self, group: list[_Member]) -> None:
+        ran: list[_Member] = []
+        try:
+            async with self.engine.connect() as connection:
+                try:
+                    await connection.begin()  # BEGIN IMMEDIATE (the engine's begin hook)
+                    for member in group:
+                        if member.turn.done():
+                            continue
+                        member.turn.set_result(connection)
+                        ran.append(member)
+                        await asyncio.wait([member.done])  # its body runs in its own task; False: it raised
+                        # and was rolled back to its savepoint, the others' writes stay
+                    await connection.commit()
+                except BaseException:
+                    # A failed COMMIT leaves SQLite's transaction open: never pool that connection
+                    # (closing it rolls the transaction back).
+                    with contextlib.suppress(Exception):
+                        await connection.invalidate()
+                    raise
+        except BaseException as exc:
+            for member in group:
+                if not member.turn.done():
+                    member.turn.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
+                elif not (member.done.done() and member.done.result() is False):
+                    _finish(member.committed, exc)  # its body succeeded (or still runs): no COMMIT for it
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.groups += 1
+        self.members += len(ran)
+        for member in ran:
+            if member.done.result():
+                _finish(member.committed, None)
+
+
+def _finish(future: asyncio.Future[None], exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is None:
+        future.set_result(None)
+    elif isinstance(exc, Exception):
+        future.set_exception(exc)
+    else:
+        future.cancel()  # the writer itself was cancelled (shutdown)
