@@ -1,7 +1,7 @@
 """The broadcast path of `quotes` (subscriptions/push_channel.py) against strawberry's own path.
 
 Which path sent a frame is told by the texts the broadcast path wrote (`written`, recorded around
-`PushChannel._send`): the first event of a stream is strawberry's, later ones are the broadcast path's
+`PushChannel.write`): the first event of a stream is strawberry's, later ones are the broadcast path's
 unless `quote_broadcast` is off.
 """
 
@@ -23,13 +23,13 @@ written: set[str] = set()
 
 @pytest.fixture(autouse=True)
 def record_broadcast_frames(monkeypatch: pytest.MonkeyPatch) -> Any:
-    send = PushChannel._send
+    write = PushChannel.write
 
-    async def recorded(self: PushChannel, frame: str) -> None:
-        written.add(frame)
-        await send(self, frame)
+    def recorded(self: PushChannel, payload: str) -> Any:
+        written.add(self.prefix + payload + self.suffix)  # type: ignore[operator]
+        return write(self, payload)
 
-    monkeypatch.setattr(PushChannel, "_send", recorded)
+    monkeypatch.setattr(PushChannel, "write", recorded)
     yield
     written.clear()
 
