@@ -33,11 +33,30 @@ from graphql.language import Visitor
 
 from brokerql.monitor.connections import ConnectionRegistry
 from brokerql.schema.graphql_core_fix import EXECUTOR_LISTENER, fresh_event_executor
+from brokerql.schema.types.market import Quote
 
 # (id of the operation, the values of the variables its selection uses, the viewer's entitlement key)
 FrameKey = tuple[Any, ...]
 
 _encode = msgspec.json.Encoder().encode
+
+
+# topic -> (snapshot, Quote built from it). Holding the snapshot keeps its identity from being reused.
+_built: dict[str, tuple[dict[str, Any], Quote]] = {}
+
+
+def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
+    """The Quote of this exact snapshot object, built by whichever reader saw it first."""
+    cached = _built.get(topic)
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    quote = Quote.from_snapshot(snapshot)
+    # Subscribers with the same selection and the same entitlements share one execution per snapshot
+    # (brokerql/schema/graphql_core_fix.py) and, on the broadcast path, one serialized payload.
+    quote.shared_results = {}  # type: ignore[attr-defined]
+    quote.frames = {}  # type: ignore[attr-defined]
+    _built[topic] = (snapshot, quote)
+    return quote
 
 
 def current() -> PushChannel | None:

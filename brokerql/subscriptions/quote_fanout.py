@@ -20,8 +20,9 @@ client's complete, an error, a closed socket) takes the stream out of every grou
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -31,27 +32,16 @@ from brokerql.bus import Bus, Resync
 from brokerql.monitor.figures import ProcessFigures
 from brokerql.schema.types.market import Quote
 from brokerql.services.market import MarketData
-from brokerql.subscriptions.push_channel import FrameKey, PushChannel
+from brokerql.subscriptions.push_channel import FrameKey, PushChannel, shared_quote
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-# topic -> (snapshot, Quote built from it). Holding the snapshot keeps its identity from being reused.
-_built: dict[str, tuple[dict[str, Any], Quote]] = {}
 
-
-def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
-    """The Quote of this exact snapshot object, built by whichever reader saw it first."""
-    cached = _built.get(topic)
-    if cached is not None and cached[0] is snapshot:
-        return cached[1]
-    quote = Quote.from_snapshot(snapshot)
-    # Subscribers with the same selection and the same entitlements share one execution per snapshot
-    # (brokerql/schema/graphql_core_fix.py) and, on the broadcast path, one serialized payload.
-    quote.shared_results = {}  # type: ignore[attr-defined]
-    quote.frames = {}  # type: ignore[attr-defined]
-    _built[topic] = (snapshot, quote)
-    return quote
+def _detached(coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """A task of the fan-out itself, not of the stream that happened to start it: a fresh context, so
+    nothing of that stream's (its operation's channel, its request id in log lines) leaks into it."""
+    return asyncio.get_running_loop().create_task(coroutine, name=name, context=contextvars.Context())
 
 
 class Member:
@@ -128,7 +118,7 @@ class TopicFeed:
         self.parked: dict[Member, None] = {}
         self.closed = False
         self.task: asyncio.Task[None] | None = None
-        self.opened: asyncio.Future[None] = asyncio.ensure_future(self._open())
+        self.opened: asyncio.Future[None] = _detached(self._open(), f"quotes-feed-open {topic}")
 
     @property
     def empty(self) -> bool:
@@ -139,7 +129,7 @@ class TopicFeed:
         if self.closed:  # its last member left while it subscribed
             await subscription.close()
         else:
-            self.task = asyncio.create_task(self._run(subscription), name=f"quotes-feed {self.topic}")
+            self.task = _detached(self._run(subscription), f"quotes-feed {self.topic}")
 
     def close(self) -> None:
         self.closed = True
@@ -161,7 +151,10 @@ class TopicFeed:
         for member in self.parked:
             member.defer(self.topic, quote)
         for group in list(self.groups.values()):
-            await self._write(group, quote)
+            try:
+                await self._write(group, quote)
+            except Exception:  # one group's rendering must not stop the topic for the others
+                log.exception("quote group writer: a snapshot of %s was not written to a group", self.topic)
 
     async def _write(self, group: Group, quote: Quote) -> None:
         if not group.members:
@@ -329,7 +322,7 @@ class QuoteFanout:
             watch = self.clients[member.client_id] = _ClientWatch(viewer_key)
         watch.members[member] = None
         if self._watch is None or self._watch.done():
-            self._watch = asyncio.create_task(self._watch_tiers(), name="quotes-tier-watch")
+            self._watch = _detached(self._watch_tiers(), "quotes-tier-watch")
 
     async def _watch_tiers(self) -> None:
         while self.clients:

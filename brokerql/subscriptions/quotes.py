@@ -27,7 +27,7 @@ from brokerql.schema.types.market import Quote
 from brokerql.services.tokens import Principal
 from brokerql.subscriptions import push_channel
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
-from brokerql.subscriptions.quote_fanout import Member, shared_quote
+from brokerql.subscriptions.quote_fanout import Member
 
 MAX_SYMBOLS = 50
 
@@ -101,4 +101,4 @@ def _stream(info: strawberry.Info, views: dict[str, bool], viewer: Viewer, chann
 async def _through_strawberry(snapshots: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[Quote]:
     async with aclosing(snapshots):  # type: ignore[type-var]
         async for topic, snapshot in snapshots:
-            yield shared_quote(topic, snapshot)
+            yield push_channel.shared_quote(topic, snapshot)
