@@ -58,7 +58,8 @@ class Member:
         self.left = False
         self.failure: BaseException | None = None
         self.regroup = False
-        self.wake = asyncio.Event()  # the stream's own task: a failed write, a tier change, a first snapshot
+        self.beat_due = False
+        self.wake = asyncio.Event()  # the stream's own task: a failed write, a tier change, its heartbeat
 
     def defer(self, topic: str, quote: Quote) -> None:
         """Keep `quote` as the topic's newest unwritten snapshot; the drain task writes it."""
@@ -95,6 +96,10 @@ class Member:
             self.fail(exc)
         finally:
             self.draining = None
+
+    def beat(self) -> None:
+        self.beat_due = True
+        self.wake.set()
 
     def fail(self, exc: BaseException) -> None:
         self.failure = self.failure or exc
@@ -219,7 +224,9 @@ class QuoteFanout:
         self, member: Member, views: dict[str, bool], check_live: Callable[[], Awaitable[Any]], heartbeat: float
     ) -> AsyncIterator[Quote]:
         """The stream of one member: it yields only what strawberry sends (the first snapshot, or every
-        one while the channel cannot broadcast); the group writer writes the rest."""
+        one while the channel cannot broadcast); the group writer writes the rest. Its heartbeat is a
+        timer, not a task per beat."""
+        loop, beat = asyncio.get_running_loop(), None
         try:
             await self._join(member, views)
             for symbol, delayed in views.items():  # the latest of each symbol, unless a newer one came
@@ -227,24 +234,27 @@ class QuoteFanout:
                 snapshot = await self.market.snapshot(symbol, delayed=delayed)
                 if snapshot is not None and topic not in member.pending:
                     member.pending[topic] = shared_quote(topic, snapshot)
+            beat = loop.call_later(heartbeat, member.beat)
             while True:
                 if member.key is None and member.pending:
                     yield member.pending.pop(next(iter(member.pending)))
                     if member.channel.ready:
                         self._place(member, (*member.channel.selection_key(), await member.viewer.key()))
                     continue
-                try:
-                    await asyncio.wait_for(member.wake.wait(), heartbeat)
-                except TimeoutError:
-                    await check_live()  # revoked, expired or idle-locked: the stream ends with its error
-                    continue
+                await member.wake.wait()
                 member.wake.clear()
                 if member.failure is not None:
                     raise WebSocketDisconnected from member.failure
+                if member.beat_due:
+                    member.beat_due = False
+                    await check_live()  # revoked, expired or idle-locked: the stream ends with its error
+                    beat = loop.call_later(heartbeat, member.beat)
                 if member.regroup:
                     member.regroup = False
                     await self._regroup(member)
         finally:
+            if beat is not None:
+                beat.cancel()
             self._leave(member)
 
     # -- membership -----------------------------------------------------------------------------------
