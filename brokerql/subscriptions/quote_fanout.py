@@ -164,11 +164,9 @@ class TopicFeed:
     async def _write(self, group: Group, quote: Quote) -> None:
         if not group.members:
             return
-        payload = await _shared_payload(next(iter(group.members)), quote, group.key)
-        if payload is None:  # an error of the renderer's own (a revoked session): the next one renders
-            payload = await self._payload_after_own_errors(group, quote)
-            if payload is None:
-                return
+        payload = await self._group_payload(group, quote)
+        if payload is None:
+            return
         written, failed = 0, []
         for member in group.members:  # no await in this loop: the group cannot change under it
             if member.draining is not None:
@@ -181,12 +179,18 @@ class TopicFeed:
             self.fanout.remove(member)
         self.fanout.count(written)
 
-    async def _payload_after_own_errors(self, group: Group, quote: Quote) -> str | None:
-        """Each member whose rendering is its own renders (and writes) its own frame on its drain."""
+    async def _group_payload(self, group: Group, quote: Quote) -> str | None:
+        """Rendered by the first member whose rendering may be shared. One whose rendering carries an
+        error of its own (a revoked session) gets the snapshot on its drain instead."""
+        first = next(iter(group.members))
+        payload = await _shared_payload(first, quote, group.key)
+        if payload is not None:  # the usual case
+            return payload
         for member in list(group.members):
-            payload = await _shared_payload(member, quote, group.key)
-            if payload is not None:
-                return payload
+            if member is not first:
+                payload = await _shared_payload(member, quote, group.key)
+                if payload is not None:
+                    return payload
             member.defer(self.topic, quote)
         return None
 
