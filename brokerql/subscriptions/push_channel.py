@@ -157,8 +157,8 @@ class PushChannel:
         self.executor: Any = None  # learnt from the first event strawberry executes for this operation
         self.ended = False  # the client completed the operation, or its stream left the broadcast path
         self._key: tuple[int, str] | None = None
-        self._send: Any = None  # the server's own send, and what says the monitor closed the socket
-        self._connection: Any = None
+        self._send: Any = None  # the server's own send (found at the first write)
+        self._connection: Any = None  # the monitor's view of the socket: it says when it closed it
 
     # -- learnt from strawberry's own path ------------------------------------------------------------
     def learn_executor(self, executor: Any) -> None:
