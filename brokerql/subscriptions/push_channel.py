@@ -198,13 +198,15 @@ class PushChannel:
             return self._keep(quote, key, *rendered)
         return self._keep_async(quote, key, rendered)
 
-    async def own(self, quote: Any, key: FrameKey) -> str:
-        """This subscriber's payload of the snapshot: the shared one, or its own rendering."""
-        shared = self.shared(quote, key)
-        if shared is not None and not isinstance(shared, str):
-            shared = await shared
-        if shared is not None:
-            return shared
+    async def own(self, quote: Any, key: FrameKey, *, mine: bool = False) -> str:
+        """This subscriber's payload of the snapshot: the shared one, or its own rendering (`mine`:
+        its rendering carried an error of its own, which the shared payload would hide)."""
+        if not mine:
+            shared = self.shared(quote, key)
+            if shared is not None and not isinstance(shared, str):
+                shared = await shared
+            if shared is not None:
+                return shared
         rendered = self._render(quote)
         return (rendered if isinstance(rendered, tuple) else await rendered)[0]
 

@@ -1,20 +1,16 @@
 """The group writer of `quotes`: per snapshot, one loop writes the same frame to every socket of a group.
 
-A group is every `quotes` operation of this process that follows a topic (a symbol in one view) with
-the same selection and the same entitlement set (push_channel.FrameKey). Per snapshot, the topic's feed
-renders each group's payload once and writes it in one loop, in its own turn, to every member whose
-socket takes it now (push_channel.send_now): no task wakes per subscriber, nothing is looked up per
-subscriber. A member whose transport is paused (its buffer full) drops out of the loop: its snapshots
-wait as the newest one per topic (latest wins, nothing queues) and its own drain task writes them when
-the socket takes writes again, then the loop writes to it directly again.
+A group: the `quotes` operations of this process that follow a topic (a symbol in one view) with the
+same selection and entitlement set (push_channel.FrameKey). Per snapshot the topic's feed renders each
+group's payload once and writes it, in its own turn, to every member whose socket takes it now
+(push_channel.send_now): no task wake-up and no lookup per subscriber. A member whose transport is
+paused leaves the loop: its snapshots wait as the newest one per topic (latest wins) until its own
+drain task has written them, then the loop writes to it again.
 
-What each stream's own task still does (`QuoteFanout.follow`): strawberry's first event; then it sleeps
-until its heartbeat (the session's liveness check), a write to its socket failed, or its client's
-entitlements changed. The tier watch reads each watched client's tier once per tier cache period (one
-lookup per client, not one per event); a change regroups the client's streams under their new
-entitlement set and view, or ends them (FORBIDDEN, NOT_FOUND) as strawberry's path would. Leaving (the
-client's complete, an error, a closed socket) takes the stream out of every group in the stream's own
-`finally`, before strawberry sends anything else for the operation.
+Each stream's own task (`QuoteFanout.follow`) sends strawberry's first event, then sleeps until its
+heartbeat (liveness), a failed write, or a tier change: the tier watch reads each client's tier once per
+tier cache period and regroups its streams (new entitlement set, view) or ends them (FORBIDDEN,
+NOT_FOUND). A stream leaves every group in its own `finally`, before strawberry sends anything else.
 """
 
 from __future__ import annotations
@@ -54,6 +50,7 @@ class Member:
         self.feeds: list[TopicFeed] = []
         self.key: FrameKey | None = None  # None while parked (before strawberry's first event)
         self.pending: dict[str, Quote] = {}  # topic -> the newest snapshot not written yet
+        self.own_rendering: set[str] = set()  # topics whose pending snapshot it renders itself
         self.draining: asyncio.Task[None] | None = None
         self.left = False
         self.failure: BaseException | None = None
@@ -61,9 +58,12 @@ class Member:
         self.beat_due = False
         self.wake = asyncio.Event()  # the stream's own task: a failed write, a tier change, its heartbeat
 
-    def defer(self, topic: str, quote: Quote) -> None:
-        """Keep `quote` as the topic's newest unwritten snapshot; the drain task writes it."""
+    def defer(self, topic: str, quote: Quote, *, own_rendering: bool = False) -> None:
+        """Keep `quote` as the topic's newest unwritten snapshot; the drain task writes it (rendered with
+        this member's own executor when its rendering carries an error of its own)."""
         self.pending[topic] = quote
+        if own_rendering:
+            self.own_rendering.add(topic)
         if self.key is None:
             self.wake.set()
         elif self.draining is None:
@@ -87,7 +87,9 @@ class Member:
                 await in_flight
             while self.pending and not self.left:
                 topic = next(iter(self.pending))
-                payload = await self.channel.own(self.pending.pop(topic), self.key)  # type: ignore[arg-type]
+                mine = topic in self.own_rendering
+                self.own_rendering.discard(topic)
+                payload = await self.channel.own(self.pending.pop(topic), self.key, mine=mine)  # type: ignore[arg-type]
                 rest = self.channel.write(payload)
                 self.fanout.count(1)  # type: ignore[union-attr]
                 if rest is not None:
@@ -191,7 +193,7 @@ class TopicFeed:
                 payload = await _shared_payload(member, quote, group.key)
                 if payload is not None:
                     return payload
-            member.defer(self.topic, quote)
+            member.defer(self.topic, quote, own_rendering=True)
         return None
 
 

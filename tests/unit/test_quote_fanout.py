@@ -30,12 +30,13 @@ class Socket:
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = False
+        self.revoked = False  # its rendering carries an error of its own (a revoked session)
 
-    def shared(self, quote: Any, key: Any) -> str:
-        return str(quote)
+    def shared(self, quote: Any, key: Any) -> str | None:
+        return None if self.revoked else str(quote)
 
-    async def own(self, quote: Any, key: Any) -> str:
-        return str(quote)
+    async def own(self, quote: Any, key: Any, *, mine: bool = False) -> str:
+        return f"own error, {quote}" if mine and self.revoked else str(quote)
 
     def write(self, payload: str) -> Any:
         return None if self.ended else send_now(self._send, payload)
@@ -136,4 +137,16 @@ async def test_nothing_is_written_after_a_member_left_even_a_paused_write() -> N
     assert leaving not in feed.groups[KEY].members
     fanout._leave(staying)
     assert feed.topic not in fanout.feeds  # the last one out closes the topic's bus subscription
+    await fanout.stop()
+
+
+async def test_a_socket_whose_rendering_is_its_own_gets_its_own_frame_and_shares_nothing() -> None:
+    revoked, other = Socket(), Socket()
+    fanout, feed, (revoked_member, _) = await feed_with(revoked, other)  # the revoked one renders first
+    revoked.revoked = True
+    await feed.publish("q1")  # type: ignore[arg-type]
+    assert other.frames == ["q1"]
+    assert revoked_member.draining is not None
+    await revoked_member.draining
+    assert revoked.frames == ["own error, q1"]
     await fanout.stop()
