@@ -52,6 +52,7 @@ from brokerql.services.trading import (
 from brokerql.services.trading.compliance import ClientFactsReader
 from brokerql.settings import Settings
 from brokerql.store.database import Database
+from brokerql.subscriptions.quote_fanout import QuoteFanout
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Container:
     order_stream: AccountEventStream
     market: MarketData
     quote_stream: QuoteStream
+    quote_fanout: QuoteFanout  # the group writer of quote streams over WebSockets
     relay: OutboxRelay
     identity: IdentityServices
     monitor: Monitor
@@ -221,6 +223,7 @@ class Container:
             order_stream=AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds),
             market=market,
             quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
+            quote_fanout=QuoteFanout(market, bus, monitor.figures, tier_seconds=settings.tier_cache_seconds),
             relay=OutboxRelay(db, bus),
             identity=identity,
             monitor=monitor,
@@ -263,6 +266,7 @@ class Container:
             return
         self._stopped = True
         await self.parked_watch.stop()
+        await self.quote_fanout.stop()
         await self.monitor.stop()
         await self.market.stop()
         await self.venue_watch.stop()

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True
     # Quote streams over graphql-transport-ws write one shared, pre-serialized frame per (snapshot,
-    # selection, entitlement set) to every matching socket (subscriptions/push_channel.py). Off:
+    # selection, entitlement set) to every socket of the group in one loop (subscriptions/quote_fanout.py). Off:
     # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
     quote_broadcast: bool = True
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.

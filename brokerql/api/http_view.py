@@ -108,6 +108,12 @@ class ProtocolHandler(BaseGraphQLTransportWSHandler):
             if self.push_channels.get(operation.id) is channel:
                 del self.push_channels[operation.id]
 
+    async def handle_complete(self, message: Any) -> None:
+        channel = self.push_channels.get(message.get("id"))
+        if channel is not None:  # before strawberry cancels the stream: no frame may follow the complete
+            channel.ended = True
+        await super().handle_complete(message)
+
     async def send_message(self, message: Any) -> None:
         if message.get("type") == "next":  # the channel learns the subscriber's own `extensions`
             channel = self.push_channels.get(message.get("id"))

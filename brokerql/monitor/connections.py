@@ -59,6 +59,16 @@ class Connection:
         reader.cancel()
         return {"type": "websocket.disconnect", "code": self._close_code}
 
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    @property
+    def server_send(self) -> Send:
+        """The server's own `send`, for a writer that checks `closed` itself (the quote group writer:
+        one call less per frame)."""
+        return self._send
+
     async def send(self, message: dict[str, Any]) -> None:
         if not self._closed.is_set():
             await self._send(message)

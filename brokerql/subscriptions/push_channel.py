@@ -1,42 +1,62 @@
-"""The broadcast path of `quotes`: one execution and one serialization per (snapshot, selection, viewer).
+"""One `quotes` operation's side of the broadcast path: what its frames are keyed by, how a snapshot's
+payload is rendered once per key, and writing a frame to its socket without a task per write.
 
 Strawberry runs and serializes every event once per subscriber (~100x the CPU of writing the same bytes
 to a socket). For a quote, every subscriber with the same selection set and the same entitlements gets
 the same `next` payload, so a `PushChannel` (one per graphql-transport-ws operation, made by
-`api/http_view.ProtocolHandler`) writes a pre-serialized frame straight to the socket instead: the
-payload text is built once per key and shared (cached on the snapshot's shared `Quote`), and only the
-subscription `id` and the subscriber's own `extensions` (the operation cost it was charged at
-subscribe time) are spliced around it.
+`api/http_view.ProtocolHandler`) renders the payload text once per key (cached on the snapshot's shared
+`Quote`) and writes it with only its subscription `id` and its own `extensions` (the operation cost it
+was charged at subscribe time) spliced around it. Who calls it per snapshot: the group writer
+(subscriptions/quote_fanout.py).
 
 What strawberry still does, so the protocol's semantics do not move: validation and every refusal
 before the stream starts, the first event of each stream (from which the channel learns the operation's
 executor and the subscriber's `extensions`, `learn_*`), a stream's error and its `complete`, and a
-client's `complete`. The resolver only writes while its generator runs, which is between strawberry's
-own messages for that id, so no `next` can follow the `complete` or `error` of its operation; and a frame
-is never written once strawberry marked the operation completed.
+client's `complete` (`ended`, set before strawberry cancels the stream). A frame is never written once
+strawberry marked the operation completed.
 
 Per-field entitlements are applied by the execution itself (the Level-2 fields' permission checks run
-with the first subscriber of the key's context), so the viewer key must capture every entitlement that
-can change a quote's rendering (subscriptions/quotes.viewer_key). Slow consumers: the resolver awaits
-the socket's write (uvicorn waits while the transport is paused), and meanwhile the bus's conflated
-subscription keeps only the newest snapshot per symbol: latest wins, nothing queues without bound.
+with the context of the subscriber that renders), so the viewer key must capture every entitlement that
+can change a quote's rendering (subscriptions/quotes.Viewer.key), and only errors that the key decides
+(FORBIDDEN) may be shared.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
+import types
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import msgspec
 from graphql import ExecutionResult, FieldNode, OperationDefinitionNode, VariableNode, visit
 from graphql.language import Visitor
-from strawberry.http.exceptions import WebSocketDisconnected
 
-from brokerql.monitor import prometheus as metrics
+from brokerql.monitor.connections import ConnectionRegistry
 from brokerql.schema.graphql_core_fix import EXECUTOR_LISTENER, fresh_event_executor
+from brokerql.schema.types.market import Quote
+
+# (id of the operation, the values of the variables its selection uses, the viewer's entitlement key)
+FrameKey = tuple[Any, ...]
 
 _encode = msgspec.json.Encoder().encode
+
+
+# topic -> (snapshot, Quote built from it). Holding the snapshot keeps its identity from being reused.
+_built: dict[str, tuple[dict[str, Any], Quote]] = {}
+
+
+def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
+    """The Quote of this exact snapshot object, built by whichever reader saw it first."""
+    cached = _built.get(topic)
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    quote = Quote.from_snapshot(snapshot)
+    # Subscribers with the same selection and the same entitlements share one execution per snapshot
+    # (brokerql/schema/graphql_core_fix.py) and, on the broadcast path, one serialized payload.
+    quote.shared_results = {}  # type: ignore[attr-defined]
+    quote.frames = {}  # type: ignore[attr-defined]
+    _built[topic] = (snapshot, quote)
+    return quote
 
 
 def current() -> PushChannel | None:
@@ -97,17 +117,48 @@ def shared_payload(result: ExecutionResult) -> str:
     return text
 
 
+def send_now(send: Callable[[Any], Awaitable[None]], message: Any) -> Awaitable[None] | None:
+    """Run an ASGI `send` in the caller's turn up to its first suspension: None when it finished (the
+    server took the bytes: uvicorn suspends only while the transport is paused), else an awaitable that
+    finishes it. This is what asyncio's eager tasks (3.12) do; here it spares a task per frame."""
+    coroutine = send(message)
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return None
+    return _resume(coroutine, waiting)
+
+
+@types.coroutine
+def _resume(coroutine: Any, waiting: Any) -> Generator[Any, Any, None]:
+    """The rest of a coroutine that `send_now` started: what `await` does (PEP 380), from its middle."""
+    while True:
+        try:
+            sent = yield waiting
+        except BaseException as exc:  # thrown in by the awaiting task (a cancellation): the send gets it
+            try:
+                waiting = coroutine.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting = coroutine.send(sent)
+            except StopIteration:
+                return
+
+
 class PushChannel:
-    """Writes one operation's `next` frames to its socket, bypassing strawberry's per-event loop."""
+    """Renders and writes one operation's `next` frames, beside strawberry's per-event loop."""
 
     def __init__(self, handler: Any, operation: Any) -> None:
         self.handler, self.operation = handler, operation
         self.prefix = '{"id":' + _encode(operation.id).decode() + ',"type":"next","payload":'
         self.suffix: str | None = None  # learnt from the first `next` strawberry sends for this operation
         self.executor: Any = None  # learnt from the first event strawberry executes for this operation
+        self.ended = False  # the client completed the operation, or its stream left the broadcast path
         self._key: tuple[int, str] | None = None
-        self._pushes: Any = None
-        self._figures: Any = None
+        self._send: Any = None  # the server's own send (found at the first write)
+        self._connection: Any = None  # the monitor's view of the socket: it says when it closed it
 
     # -- learnt from strawberry's own path ------------------------------------------------------------
     def learn_executor(self, executor: Any) -> None:
@@ -135,37 +186,39 @@ class PushChannel:
             self._key = (id(executor.operation), repr(used))
         return self._key
 
-    async def push(self, quote: Any, viewer: Any) -> None:
-        """Write this snapshot's frame for the subscriber's selection and viewer (built once per key).
-        `viewer.key()` is the subscriber's entitlement set now (subscriptions/quotes.Viewer)."""
-        frames: dict[Any, Any] = quote.frames
-        viewer_key = await viewer.key()
-        key = (*self.selection_key(), viewer_key)
+    def shared(self, quote: Any, key: FrameKey) -> str | Awaitable[str | None] | None:
+        """The payload of `key`'s frame of this snapshot for every subscriber of the key, rendered with
+        this subscriber's executor unless another one did already (cached on the shared `Quote`); None
+        when this rendering carries an error of this subscriber's own (each one renders its own then)."""
+        entry = quote.frames.get(key)
+        if entry is not None and entry[0] is self.executor.operation:
+            return entry[1]
+        rendered = self._render(quote)
+        if isinstance(rendered, tuple):
+            return self._keep(quote, key, *rendered)
+        return self._keep_async(quote, key, rendered)
+
+    async def own(self, quote: Any, key: FrameKey, *, mine: bool = False) -> str:
+        """This subscriber's payload of the snapshot: the shared one, or its own rendering (`mine`:
+        its rendering carried an error of its own, which the shared payload would hide)."""
+        if not mine:
+            shared = self.shared(quote, key)
+            if shared is not None and not isinstance(shared, str):
+                shared = await shared
+            if shared is not None:
+                return shared
+        rendered = self._render(quote)
+        return (rendered if isinstance(rendered, tuple) else await rendered)[0]
+
+    def _keep(self, quote: Any, key: FrameKey, payload: str, shareable: bool) -> str | None:
+        if not shareable:
+            return None
         # Entries hold their operation: the key has its id, which a document freed meanwhile could pass on.
-        operation = self.executor.operation
-        entry = frames.get(key)
-        if entry is None or entry[0] is not operation:  # the first subscriber of this key renders it
-            rendered = self._render(quote)
-            if not isinstance(rendered, tuple):  # an async field: concurrent subscribers await one run
-                future = asyncio.ensure_future(rendered)
-                frames[key] = (operation, future)
-                rendered = await asyncio.shield(future)  # shield: one leaving cancels nothing
-            payload, shareable = rendered
-            if shareable and await viewer.key() == viewer_key:
-                frames[key] = (operation, payload)
-            else:  # the entitlements moved while it ran, or an error of this subscriber's own
-                frames.pop(key, None)
-        elif isinstance(entry[1], str):
-            payload = entry[1]
-        else:
-            await asyncio.shield(entry[1])
-            done = frames.get(key)
-            if done is not None and done[0] is operation and isinstance(done[1], str):
-                payload = done[1]
-            else:  # the renderer's result was not for everyone: render our own
-                rendered = self._render(quote)
-                payload, _ = rendered if isinstance(rendered, tuple) else await rendered
-        await self._send(self.prefix + payload + self.suffix)  # type: ignore[operator]
+        quote.frames[key] = (self.executor.operation, payload)
+        return payload
+
+    async def _keep_async(self, quote: Any, key: FrameKey, rendering: Awaitable[tuple[str, bool]]) -> str | None:
+        return self._keep(quote, key, *await rendering)
 
     def _render(self, quote: Any) -> tuple[str, bool] | Awaitable[tuple[str, bool]]:
         """The shared part of the frame, and whether it may be shared: the execution ran with this
@@ -187,17 +240,22 @@ class PushChannel:
         shareable = all((error.extensions or {}).get("code") == "FORBIDDEN" for error in result.errors or ())
         return shared_payload(result), shareable
 
-    async def _send(self, frame: str) -> None:
-        if self.operation.completed:  # strawberry sent this id's complete or error: nothing may follow
-            return
-        try:
-            await self.handler.websocket.ws.send_text(frame)
-        except Exception as exc:  # the socket went away: end as strawberry's own send would
-            raise WebSocketDisconnected from exc
-        if self._pushes is None:
-            self._pushes = metrics.PUSHES.labels("quotes")
-            container = getattr(self.handler.context, "container", None)
-            self._figures = getattr(getattr(container, "monitor", None), "figures", None)
-        self._pushes.inc()
-        if self._figures is not None:
-            self._figures.pushes.add()
+    # -- writing --------------------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Nothing may be written for this operation any more: its `complete` or `error` was sent (or the
+        client's arrived), or the socket is closing."""
+        return self.ended or self.operation.completed or (self._connection is not None and self._connection.closed)
+
+    def write(self, payload: str) -> Awaitable[None] | None:
+        """Write the frame of `payload` (the subscription id and this subscriber's `extensions` spliced
+        around it) now: None once the transport took it (or the operation is over), else an awaitable
+        that finishes the write when the paused transport resumes. Raises when the socket is gone."""
+        if self.closed:
+            return None
+        if self._send is None:
+            websocket = self.handler.websocket.ws
+            self._connection = ConnectionRegistry.of(websocket)
+            self._send = websocket.send if self._connection is None else self._connection.server_send
+        frame = self.prefix + payload + self.suffix  # type: ignore[operator]
+        return send_now(self._send, {"type": "websocket.send", "text": frame})

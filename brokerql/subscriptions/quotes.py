@@ -1,17 +1,18 @@
-"""quotes(symbols): one stream service call (services/quote_stream.py), mapped to shared `Quote`s.
+"""quotes(symbols): one stream service call, mapped to shared `Quote`s.
 
-The view (real-time or delayed) is decided per event from the caller's current entitlement set, so a
-downgrade applies to an open stream; the Level-2 fields re-check their entitlement on every event too.
-Each snapshot is turned into a `Quote` once per (instrument, view) and shared by all subscribers.
-
-Over graphql-transport-ws, once strawberry has sent a stream's first event, later events take the
-broadcast path (subscriptions/push_channel.py): executed and serialized once per (snapshot, selection,
-entitlement set) and written to every matching socket as the same text.
+Over graphql-transport-ws the stream joins the group writer (subscriptions/quote_fanout.py): strawberry
+sends its first event, later snapshots are executed and serialized once per (snapshot, selection,
+entitlement set) and written to every socket of the group as the same text. The view (real-time or
+delayed) and the entitlement set follow the caller's tier (watched once per tier cache period per
+client), so a downgrade applies to an open stream; the Level-2 fields re-check their entitlement on
+every rendering too. Elsewhere (no channel, or `quote_broadcast` off) every snapshot goes through
+strawberry (services/quote_stream.py), the view decided per event. Each snapshot is turned into a
+`Quote` once per (instrument, view) and shared by all subscribers.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -26,35 +27,18 @@ from brokerql.schema.types.market import Quote
 from brokerql.services.tokens import Principal
 from brokerql.subscriptions import push_channel
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
+from brokerql.subscriptions.quote_fanout import Member
 
 MAX_SYMBOLS = 50
-
-# topic -> (snapshot, Quote built from it). Holding the snapshot keeps its identity from being reused.
-_built: dict[str, tuple[dict[str, Any], Quote]] = {}
-
-
-def shared_quote(topic: str, snapshot: dict[str, Any]) -> Quote:
-    """The Quote of this exact snapshot object, built by whichever subscriber saw it first."""
-    cached = _built.get(topic)
-    if cached is not None and cached[0] is snapshot:
-        return cached[1]
-    quote = Quote.from_snapshot(snapshot)
-    # Subscribers with the same selection and the same entitlements share one execution per snapshot
-    # (brokerql/schema/graphql_core_fix.py) and, on the broadcast path, one serialized payload.
-    quote.shared_results = {}  # type: ignore[attr-defined]
-    quote.frames = {}  # type: ignore[attr-defined]
-    _built[topic] = (snapshot, quote)
-    return quote
-
 
 ViewerKey = tuple[str, frozenset[str]]
 
 
 class Viewer:
     """What one stream's caller may see of quotes now: its entitlement set (the key under which frames
-    are shared) and the view of each symbol. Per event this is the cached tier lookup and two dict
-    lookups; a symbol's view is derived again only under an entitlement set not seen before, so a
-    downgrade moves the stream to the other group at the next event after the tier cache expires.
+    are shared) and the view of each symbol. `key` is the cached tier lookup; a symbol's view is derived
+    again only under an entitlement set not seen before, so a downgrade moves the stream to the other
+    group once the tier cache expired (at the next event, or the group writer's next tier watch).
     The principal is the stream's own: expiry and revocation are checked at each heartbeat."""
 
     def __init__(self, info: strawberry.Info, principal: Principal) -> None:
@@ -95,14 +79,26 @@ async def quotes(info: strawberry.Info, symbols: list[str]) -> AsyncGenerator[Qu
     views = {symbol: await delayed_view(info, symbol) for symbol in requested(symbols)}
     principal = info.context.principal()
     assert principal is not None  # entitled_view let the caller in
-    viewer = Viewer(info, principal)
-    channel = push_channel.current() if info.context.container.settings.quote_broadcast else None
-    stream = info.context.container.quote_stream.follow(views, viewer.delayed, lambda: ensure_live(info))
-    async with subscription_slot(info, principal), aclosing(stream) as snapshots:
+    viewer, container = Viewer(info, principal), info.context.container
+    channel = push_channel.current() if container.settings.quote_broadcast else None
+    async with subscription_slot(info, principal), aclosing(_stream(info, views, viewer, channel)) as stream:
+        async for quote in stream:  # strawberry's path: the first event of a stream, or every one without a channel
+            info.context.shared_event_key = await viewer.key()
+            yield quote
+
+
+def _stream(info: strawberry.Info, views: dict[str, bool], viewer: Viewer, channel: Any) -> AsyncIterator[Quote]:
+    """The group writer's stream over graphql-transport-ws (subscriptions/quote_fanout.py), else every
+    snapshot through strawberry."""
+    container, check_live = info.context.container, lambda: ensure_live(info)
+    if channel is not None:
+        client_id = viewer.principal.subject_id if viewer.principal.kind == "client" else None
+        member = Member(channel, viewer, client_id)
+        return container.quote_fanout.follow(member, views, check_live, container.settings.heartbeat_seconds)
+    return _through_strawberry(container.quote_stream.follow(views, viewer.delayed, check_live))
+
+
+async def _through_strawberry(snapshots: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[Quote]:
+    async with aclosing(snapshots):  # type: ignore[type-var]
         async for topic, snapshot in snapshots:
-            quote = shared_quote(topic, snapshot)
-            if channel is not None and channel.ready:
-                await channel.push(quote, viewer)
-            else:  # strawberry's own path: the first event of a stream, or not over graphql-transport-ws
-                info.context.shared_event_key = await viewer.key()
-                yield quote
+            yield push_channel.shared_quote(topic, snapshot)

@@ -1,7 +1,7 @@
 """The broadcast path of `quotes` (subscriptions/push_channel.py) against strawberry's own path.
 
 Which path sent a frame is told by the texts the broadcast path wrote (`written`, recorded around
-`PushChannel._send`): the first event of a stream is strawberry's, later ones are the broadcast path's
+`PushChannel.write`): the first event of a stream is strawberry's, later ones are the broadcast path's
 unless `quote_broadcast` is off.
 """
 
@@ -23,13 +23,13 @@ written: set[str] = set()
 
 @pytest.fixture(autouse=True)
 def record_broadcast_frames(monkeypatch: pytest.MonkeyPatch) -> Any:
-    send = PushChannel._send
+    write = PushChannel.write
 
-    async def recorded(self: PushChannel, frame: str) -> None:
-        written.add(frame)
-        await send(self, frame)
+    def recorded(self: PushChannel, payload: str) -> Any:
+        written.add(self.prefix + payload + self.suffix)  # type: ignore[operator]
+        return write(self, payload)
 
-    monkeypatch.setattr(PushChannel, "_send", recorded)
+    monkeypatch.setattr(PushChannel, "write", recorded)
     yield
     written.clear()
 
@@ -135,13 +135,46 @@ async def test_a_downgraded_client_moves_group(client: GraphQLClient) -> None:
             token=admin["data"]["operatorLogin"]["accessToken"],
         )
         assert forced["data"]["forceLevel"]["ok"]
+        before = group_keys(client, "quotes.600000")
         client.container.auth.forget_tier(me)  # this process's tier cache, as the operator's process does
         for message in await broadcast_frames(ws, 60):
             if message["payload"].get("errors"):
                 assert message["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
                 assert message["payload"]["data"]["quotes"]["depth"] is None
-                return
-        raise AssertionError("the stream kept Level-2 depth after the downgrade")
+                break
+        else:
+            raise AssertionError("the stream kept Level-2 depth after the downgrade")
+        ((selection, variables, gold),) = before
+        (after,) = group_keys(client, "quotes.600000")  # one group: the gold one closed with its last member
+        assert after[:2] == (selection, variables) and after[2] != gold  # same selection, the standard set
+
+
+def group_keys(client: GraphQLClient, topic: str) -> list[tuple]:
+    """The keys of the groups that follow `topic` in this process (selection, variables, entitlement set)."""
+    feed = client.container.quote_fanout.feeds.get(topic)
+    return [] if feed is None else list(feed.groups)
+
+
+async def test_a_closed_socket_leaves_its_groups(client: GraphQLClient) -> None:
+    token = await client.login("gold001")
+    async with socket(client, token) as stays:
+        await subscribe(stays, "1", L2)
+        async with socket(client, token) as leaves:
+            await subscribe(leaves, "1", L2)
+            await broadcast_frames(leaves, 2)
+            (key,) = group_keys(client, "quotes.600000")
+            assert len(client.container.quote_fanout.feeds["quotes.600000"].groups[key].members) == 2
+        for _ in range(200):  # the closed socket's stream ends at once; the other one keeps its frames
+            await broadcast_frames(stays, 1)
+            if len(client.container.quote_fanout.feeds["quotes.600000"].groups[key].members) == 1:
+                break
+        else:
+            raise AssertionError("the closed socket's stream stayed in its group")
+    for _ in range(200):  # and the last one out closes the topic's feed
+        if not group_keys(client, "quotes.600000"):
+            break
+        await asyncio.sleep(0)
+    assert "quotes.600000" not in client.container.quote_fanout.feeds
 
 
 async def test_delayed_and_real_time_views_are_separate_groups(client: GraphQLClient) -> None:

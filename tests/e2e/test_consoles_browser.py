@@ -54,7 +54,7 @@ async def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(serv
         await page.js(f"{editor}.setValue('subscription {{ quotes(symbols: [\"600000\"]) {{ symbol last asOf }} }}')")
         pushed = await run_until(page, '"quotes"')
         assert (json.loads(pushed)["data"] or {}).get("quotes", {}).get("symbol") == "600000", pushed
-        # later snapshots come over the broadcast path (subscriptions/push_channel.py): graphql-ws shows them too
+        # later snapshots come from the group writer (subscriptions/quote_fanout.py): graphql-ws shows them too
         first_as_of = json.loads(pushed)["data"]["quotes"]["asOf"]
         later = await page.until(
             "(() => { const cm = document.querySelector('.result-window .CodeMirror');"

@@ -76,7 +76,7 @@ async def quote_stream(url: str, token: str, ssl_context: ssl.SSLContext | None 
         query = 'subscription { quotes(symbols: ["600000"]) { symbol last } }'
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
         first = await asyncio.wait_for(ws.recv(), 10)
-        for _ in range(3):  # later snapshots take the broadcast path (subscriptions/push_channel.py) in every worker
+        for _ in range(3):  # later snapshots come from the group writer (subscriptions/quote_fanout.py) in every worker
             later = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert later["type"] == "next" and later["id"] == "1" and "errors" not in later["payload"], later
             assert later["payload"]["data"]["quotes"]["symbol"] == "600000"

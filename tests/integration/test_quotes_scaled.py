@@ -50,8 +50,9 @@ async def test_an_api_process_without_exchange_serves_the_exchange_containers_qu
                 for stream in streams:
                     quote = (await stream.next_data())["data"]["quotes"]
                     seen[quote["symbol"]].add((quote["asOf"], quote["last"], quote["bid"], quote["ask"]))
-            # Three more local subscribers, still one upstream Redis subscription for the instrument in this process.
-            assert len(api.bus.hub.by_topic["quotes.600000"]) == local + 3
+            # Three more streams: one local subscriber (the group writer's feed of the topic, shared by the
+            # three) and still one upstream Redis subscription for the instrument in this process.
+            assert len(api.bus.hub.by_topic["quotes.600000"]) == local + 1
             redis = aioredis.Redis.from_url(REDIS_URL)
             [(_, upstream)] = await redis.pubsub_numsub(f"{settings.redis_prefix}:quotes.600000")
             await redis.aclose()
