@@ -112,11 +112,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await container.start()
+        edge.checks.start()
         try:
-            yield
+            await container.start()
+            try:
+                yield
+            finally:
+                await container.stop()
         finally:
-            await container.stop()
+            await edge.checks.stop()
 
     app = Starlette(
         routes=[
