@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_quotes.py
 	$(BIN)/python bench/bench_graphql.py
 	$(BIN)/python bench/bench_fanout.py --quotes 500 --orders 250 --procs 2 --seconds 8 $(if $(FULL),--full)
+	$(BIN)/python bench/bench_stall.py --seconds $(if $(FULL),5,1)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

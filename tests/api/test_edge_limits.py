@@ -119,3 +119,22 @@ async def test_cost_is_reported_and_capped(client: GraphQLClient) -> None:
             "limit": 20,
             "value": 30,
         }
+
+
+async def test_a_body_over_the_limit_is_drained_up_to_a_bound_then_the_connection_closed(client: GraphQLClient) -> None:
+    async def chunks(count: int):  # type: ignore[no-untyped-def]  # chunked: no Content-Length
+        for _ in range(count):
+            yield b" " * 65536
+
+    headers = {"content-type": "application/json"}
+    # A little over the limit: the rest is read and dropped, the connection stays usable.
+    response = await client.http.post("/graphql", content=chunks(4), headers=headers)
+    assert response.status_code == 413 and "connection" not in response.headers
+    assert refusal(response.json())["rule"] == "bodyBytes"
+    # A body that goes on past the bound (1 MiB), or declares a length past it: answered, then closed.
+    response = await client.http.post("/graphql", content=chunks(40), headers=headers)
+    assert response.status_code == 413 and response.headers["connection"] == "close"
+    response = await client.http.post("/graphql", content=b" " * (2 * 1024 * 1024), headers=headers)
+    assert response.status_code == 413 and response.headers["connection"] == "close"
+    response = await client.http.post("/graphql", content=b" " * (512 * 1024), headers=headers)
+    assert response.status_code == 413 and "connection" not in response.headers
