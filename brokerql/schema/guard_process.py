@@ -20,6 +20,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ def start_worker() -> None:
     """In the worker process: build the schema once (the guard validates against the same types)."""
     global _schema
     from brokerql.schema.root import build_schema
+
+    # Ctrl-C reaches the whole process group: the serving process shuts its workers down itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _schema = build_schema()._schema
     gc.freeze()  # the schema lives as long as the process: full collections need not scan it
