@@ -20,7 +20,10 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -116,9 +119,18 @@ def start_worker() -> None:
 
     # Ctrl-C reaches the whole process group: the serving process shuts its workers down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), name="parent-watch", daemon=True).start()
 
     _schema = build_schema()._schema
     gc.freeze()  # the schema lives as long as the process: full collections need not scan it
+
+
+def _exit_with(parent: int) -> None:
+    """A worker holds both ends of its task queue, so it would wait for tasks forever once the serving
+    process is killed (SIGKILL, out of memory): it leaves when its parent does."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def ready() -> bool:
