@@ -123,6 +123,7 @@ def create_app(
         edge.checks.start()
         try:
             await container.start()
+            await edge.checks.started()
             if freeze_heap:
                 gc.collect()
                 gc.freeze()

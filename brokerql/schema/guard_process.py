@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +169,7 @@ class DocumentChecks:
         self.processes = processes
         self.checked = 0  # documents the workers gave a verdict on
         self._executor: ProcessPoolExecutor | None = None
+        self._warming: list[Future[bool]] = []
 
     @property
     def running(self) -> bool:
@@ -181,8 +182,20 @@ class DocumentChecks:
             return
         context = multiprocessing.get_context("spawn")
         self._executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=start_worker)
-        for _ in range(self.processes):
-            self._executor.submit(ready)
+        self._warming = [self._executor.submit(ready) for _ in range(self.processes)]
+
+    async def started(self) -> None:
+        """Wait until the workers have built their schema (the app is ready then: a worker starting up
+        takes a core for a few seconds); if they cannot start, the guard uses threads."""
+        warming, self._warming = self._warming, []
+        try:
+            for future in warming:
+                await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            log.exception("the document-check processes did not start; checking in threads")
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
 
     async def stop(self) -> None:
         executor, self._executor = self._executor, None
