@@ -80,8 +80,8 @@ def create_app(
 ) -> Starlette:
     """`freeze_heap` (`brokerql serve`): once started, move every object to the collector's permanent
     generation (`gc.freeze`), so that a full collection scans only what was made since: the modules,
-    the schema and the app are ~1 million objects that live as long as the process, and scanning them
-    held the event loop for up to ~150-180 ms a collection under a flood of new documents. Not in tests,
+    the schema and the app are ~190,000 objects that live as long as the process, and scanning them
+    held the event loop for 150-260 ms a collection on the shared machine (docs/performance.md). Not in tests,
     which build many apps in one process (what a frozen app leaves in cycles is never collected)."""
     settings = settings or load_settings()
     container = container or Container.build(settings)
