@@ -44,10 +44,11 @@ class Refusal(Exception):
 
 
 class BodyTooLarge(Exception):
-    """Over `max_body_bytes`; `declared` is its Content-Length (None: a chunked body)."""
+    """Over `max_body_bytes`; `declared` is its Content-Length (None: a chunked body), `ended` whether
+    the server has read all of it."""
 
-    def __init__(self, declared: int | None) -> None:
-        self.declared = declared
+    def __init__(self, declared: int | None, ended: bool = False) -> None:
+        self.declared, self.ended = declared, ended
 
 
 # A body over the limit is answered 413 at once (from its Content-Length, before any of it is read). The
@@ -163,7 +164,9 @@ class HardenedGraphQL(GraphQL):
             body = error_body(
                 f"The request body is over {limit} bytes.", "QUERY_TOO_COMPLEX", rule="bodyBytes", limit=limit
             )
-            if large.declared is None:
+            if large.ended:
+                ended = True
+            elif large.declared is None:
                 ended = await drained(receive, DRAIN_BYTES)
             else:
                 ended = large.declared <= DRAIN_BYTES  # the server drops the rest after the answer
@@ -189,7 +192,7 @@ class HardenedGraphQL(GraphQL):
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge(declared)
+                raise BodyTooLarge(declared, ended=not message.get("more_body", False))
             return message
 
         return limited
