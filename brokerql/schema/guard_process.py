@@ -112,14 +112,14 @@ def outline(document: DocumentNode, wanted: str | None) -> Outline | None:
 _schema: GraphQLSchema | None = None
 
 
-def start_worker() -> None:
+def start_worker(parent: int) -> None:
     """In the worker process: build the schema once (the guard validates against the same types)."""
     global _schema
-    from brokerql.schema.root import build_schema
-
+    # First, before the imports (seconds): a parent killed meanwhile must not leave this one waiting.
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     # Ctrl-C reaches the whole process group: the serving process shuts its workers down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    from brokerql.schema.root import build_schema
 
     _schema = build_schema()._schema
     gc.freeze()  # the schema lives as long as the process: full collections need not scan it
@@ -181,7 +181,9 @@ class DocumentChecks:
         if self.processes <= 0 or self._executor is not None:
             return
         context = multiprocessing.get_context("spawn")
-        self._executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=start_worker)
+        self._executor = ProcessPoolExecutor(
+            self.processes, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+        )
         self._warming = [self._executor.submit(ready) for _ in range(self.processes)]
 
     async def started(self) -> None:
