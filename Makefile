@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_order_path.py $(if $(FULL),--full)
 	$(BIN)/python bench/bench_fanout.py --quotes 500 --orders 250 --procs 2 --seconds 8 $(if $(FULL),--full)
 	$(BIN)/python bench/bench_query_path.py --seconds 5
+	$(BIN)/python bench/bench_stall.py --seconds $(if $(FULL),5,1)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -200,7 +200,7 @@ async def loop_lag(seconds: float, attackers: int, tmp: Path) -> None:
     )
     configure_logging(settings, stream=DEVNULL)  # refusals are logged, as when served
     await upgrade_async(settings.database_url)
-    app = create_app(settings)
+    app = create_app(settings, freeze_heap=True)  # as `brokerql serve` does
     print(f"event-loop lag in process (ms late waking from a 1 ms sleep), {attackers} attacker(s)")
     print("lag: wall clock; cpu: the loop thread's CPU time meanwhile (what request handling held it for)")
     print(f"{'scenario':36} {'lag p50':>8} {'p99':>7} {'max':>7} {'cpu p50':>8} {'p99':>6} {'max':>6} {'docs':>6}")

@@ -76,7 +76,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         os.environ.update(BROKERQL_HOST=host, BROKERQL_PORT=str(port))
         app: Any = "brokerql.api.app:create_worker_app"
     else:
-        app = create_app(settings)
+        app = create_app(settings, freeze_heap=True)
     uvicorn.run(
         app,
         factory=args.workers > 1,

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     query_max_cost: int = Field(5000, gt=0)
     query_max_overlapping_fields: int = Field(200, ge=0)
     query_max_expanded_fields: int = Field(5000, gt=0)
+    # Processes that check new large or heavy documents (prescan, parse, limits, validation) beside the
+    # serving one, started and stopped with the app (schema/guard_process.py); 0: worker threads.
+    guard_processes: int = Field(1, ge=0)
     # A tier's cost budget per minute is its requests_per_minute x this (operators, partners: theirs).
     cost_points_per_request: int = Field(20, gt=0)
     anonymous_requests_per_minute: int = Field(60, gt=0)

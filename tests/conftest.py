@@ -72,6 +72,8 @@ def base_settings(**overrides: object) -> Settings:
         "market_warmup_steps": 20,
         "demo": True,
         "rate_limit_scale": 1000,  # tests fire many requests; tests/api/test_limits.py sets it back to 1
+        # No document-check process per app (a spawn costs seconds); tests/api/test_guard_process.py starts them
+        "guard_processes": 0,
         **FAST_ARGON2,
     }
     values.update(overrides)

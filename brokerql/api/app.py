@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -75,7 +76,14 @@ class BrokerGraphQL(HardenedGraphQL):
             await JSONResponse(limited.body(), status_code=429, headers=headers)(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, container: Container | None = None, *, freeze_heap: bool = False
+) -> Starlette:
+    """`freeze_heap` (`brokerql serve`): once started, move every object to the collector's permanent
+    generation (`gc.freeze`), so that a full collection scans only what was made since: the modules,
+    the schema and the app are ~190,000 objects that live as long as the process, and scanning them
+    held the event loop for 150-260 ms a collection on the shared machine (docs/performance.md). Not in tests,
+    which build many apps in one process (what a frozen app leaves in cycles is never collected)."""
     settings = settings or load_settings()
     container = container or Container.build(settings)
     edge = Edge(settings, container)  # E1: limits, quotas, persisted queries, production gates
@@ -113,11 +121,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await container.start()
+        edge.checks.start()
         try:
-            yield
+            await container.start()
+            await edge.checks.started()
+            if freeze_heap:
+                gc.collect()
+                gc.freeze()
+            try:
+                yield
+            finally:
+                await container.stop()
         finally:
-            await container.stop()
+            await edge.checks.stop()
 
     app = Starlette(
         routes=[
@@ -149,4 +165,4 @@ def create_worker_app() -> Starlette:
     without it a worker's log lines (requests, refusals, errors with their ids) would be dropped."""
     settings = load_settings()
     configure_logging(settings)
-    return create_app(settings)
+    return create_app(settings, freeze_heap=True)

@@ -44,7 +44,29 @@ class Refusal(Exception):
 
 
 class BodyTooLarge(Exception):
-    pass
+    """Over `max_body_bytes`; `declared` is its Content-Length (None: a chunked body), `ended` whether
+    the server has read all of it."""
+
+    def __init__(self, declared: int | None, ended: bool = False) -> None:
+        self.declared, self.ended = declared, ended
+
+
+# A body over the limit is answered 413 at once (from its Content-Length, before any of it is read). The
+# server still reads the rest and drops it, so that the client reads the answer and can reuse the
+# connection: closing with unread data resets it (measured: 118 of 200 clients sending 550 KB lost the
+# 413). Up to this much; past it (a larger Content-Length, or a chunked body that goes on) the 413 closes
+# the connection.
+DRAIN_BYTES = 1024 * 1024
+
+
+async def drained(receive: Any, budget: int) -> bool:
+    """Read and drop the rest of a chunked body: whether it ended within `budget` bytes."""
+    while budget >= 0:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return True
+        budget -= len(message.get("body", b""))
+    return False
 
 
 def negotiate(accept: str | None) -> str:
@@ -143,12 +165,19 @@ class HardenedGraphQL(GraphQL):
         except Refusal as refusal:
             body = error_body(refusal.message, refusal.code, **refusal.extra)
             response = JSONResponse(body, status_code=refusal.status, media_type=media, headers=refusal.headers)
-        except BodyTooLarge:
+        except BodyTooLarge as large:
             limit = self.edge.limits.max_body_bytes
             body = error_body(
                 f"The request body is over {limit} bytes.", "QUERY_TOO_COMPLEX", rule="bodyBytes", limit=limit
             )
-            response = JSONResponse(body, status_code=413, media_type=media)
+            if large.ended:
+                ended = True
+            elif large.declared is None:
+                ended = await drained(receive, DRAIN_BYTES)
+            else:
+                ended = large.declared <= DRAIN_BYTES  # the server drops the rest after the answer
+            headers = None if ended else {"connection": "close"}
+            response = JSONResponse(body, status_code=413, media_type=media, headers=headers)
         except HTTPException as exc:
             response = JSONResponse(
                 error_body(exc.reason, "BAD_REQUEST"), status_code=exc.status_code, media_type=media
@@ -158,21 +187,18 @@ class HardenedGraphQL(GraphQL):
 
     def _limited(self, scope: Any, receive: Any) -> Any:
         limit = self.edge.limits.max_body_bytes
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise_now = True
-        else:
-            raise_now = False
+        header = dict(scope.get("headers") or []).get(b"content-length")
+        declared = int(header) if header is not None and header.isdigit() else None
         seen = 0
 
         async def limited() -> Any:
             nonlocal seen
-            if raise_now:
-                raise BodyTooLarge
+            if declared is not None and declared > limit:
+                raise BodyTooLarge(declared)
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(declared, ended=not message.get("more_body", False))
             return message
 
         return limited

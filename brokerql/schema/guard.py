@@ -7,49 +7,55 @@ One extension (per request: strawberry builds it from a factory) replaces Parser
    the fields validation would compare once fragments are expanded (`overlappingFields`, `expandedFields`);
 3. depth and estimated cost (`cost`), against `max_depth` and `max_cost`;
 4. in production: introspection for operators only, and only registered operations if so configured;
-5. validation, remembered for documents that validated (in a worker thread for a large document, or one
-   whose validation compares many field pairs);
+5. validation, remembered for documents that validated;
 6. the caller's cost budget (`brokerql.api.quotas`), charged with the estimate.
 
-Documents of more than `offload_tokens` tokens (counted by the prescan) are parsed and checked in a
-worker thread, so a large document cannot hold the event loop (every stream and /healthz) while it is
-read; the limits bound what the thread spends. The caches keep no refused document. The cost is
-reported in each response's `extensions.cost`.
+A new document over 1 KiB, of more than `offload_tokens` tokens (counted by the prescan), or whose
+validation compares more than `offload_pairs` field pairs, is checked (1-5) in a worker process
+(schema/guard_process.py), so that it cannot hold the event loop (every stream and /healthz) while it
+is read; without one (`BROKERQL_GUARD_PROCESSES=0`) in a worker thread. The limits bound what either
+spends. The caches (schema/document_cache.py) keep no refused document. The cost is reported in each
+response's `extensions.cost`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cachetools import LRUCache
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
-from graphql.validation import specified_rules
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
 from brokerql.logs import bind
 from brokerql.schema.cost import Measure, estimate
-from brokerql.schema.errors import CodedError, ErrorCode
-from brokerql.schema.operation_limits import (
-    OperationLimits,
-    check,
-    check_overlaps,
-    measure,
-    prescan,
-    too_complex,
+from brokerql.schema.document_cache import (
+    PRESCAN_ON_LOOP_CHARS,
+    Inspected,
+    InspectKey,
+    forget,
+    freeze,
+    inspected,
+    parse_document,
+    parsed,
+    prescan_cached,
+    prescanned,
+    remember,
+    remember_inspected,
+    thaw,
+    validate_document,
+    validated,
 )
+from brokerql.schema.errors import CodedError, ErrorCode
+from brokerql.schema.operation_limits import OperationLimits, check, check_overlaps, measure, too_complex
 from brokerql.schema.scalars import nul_refusal
 
+if TYPE_CHECKING:
+    from brokerql.schema.guard_process import DocumentChecks, Examined
+
 log = logging.getLogger("brokerql.limits")
-CACHE_SIZE = 1000
-RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
 
 
 class Edge(Protocol):
@@ -57,112 +63,13 @@ class Edge(Protocol):
 
     production: bool
     persisted_only: bool
+    checks: DocumentChecks  # the worker processes (schema/guard_process.py)
 
     def is_operator(self, context: Any) -> bool: ...
 
     async def is_registered(self, query: str) -> bool: ...
 
     async def charge(self, context: Any, cost: int) -> dict[str, Any]: ...
-
-
-# Parsed documents by text, bounded by the text's total length rather than a count: a syntax tree is
-# thousands of objects, so a thousand large documents (an attacker's, each made unique) would hold
-# millions, and every full garbage collection would scan them (measured: loop stalls of ~1 s). A
-# document refused before it runs is dropped from it (`forget`). Parsing happens in worker threads too.
-PARSED_CHARS = 512 * 1024
-_parsed: LRUCache[tuple[str, int], tuple[DocumentNode, int]] = LRUCache(PARSED_CHARS, getsizeof=lambda v: v[1])
-_parsed_lock = threading.Lock()
-
-
-def parse_document(query: str, max_tokens: int) -> DocumentNode:
-    key = (query, max_tokens)
-    with _parsed_lock:
-        cached = _parsed.get(key)
-    if cached is not None:
-        return cached[0]
-    try:
-        document = parse(query, max_tokens=max_tokens)
-    except GraphQLError as error:
-        if "tokens" in error.message and "Parsing aborted" in error.message:
-            raise too_complex(
-                "tokens", max_tokens, f">{max_tokens}", f"The document has more than {max_tokens} tokens."
-            ) from None
-        raise
-    if len(query) <= PARSED_CHARS // 8:
-        with _parsed_lock:
-            _parsed[key] = (document, max(1, len(query)))
-    return document
-
-
-def forget(query: str, max_tokens: int) -> None:
-    """Drop a refused document's syntax tree: it will not run, so keeping it only costs memory and GC."""
-    with _parsed_lock:
-        _parsed.pop((query, max_tokens), None)
-
-
-# The caches below are keyed by the document's text, whose hash Python keeps, not by the parsed
-# document: a DocumentNode hashes its whole tree (about 20 us for a small query) on every lookup.
-# Only documents that validated are remembered: an error holds the nodes (so the whole tree) of its document.
-_validated: LRUCache[tuple[GraphQLSchema, str, int, bool], bool] = LRUCache(CACHE_SIZE)
-
-
-def validated(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> bool:
-    """Whether this document validated before (then `validate_document` is a lookup)."""
-    with _parsed_lock:
-        return (schema, query, max_tokens, hide_suggestions) in _validated
-
-
-def validate_document(schema: GraphQLSchema, query: str, max_tokens: int, hide_suggestions: bool) -> list[GraphQLError]:
-    key = (schema, query, max_tokens, hide_suggestions)
-    if validated(*key):
-        return []
-    errors = validate(
-        schema, parse_document(query, max_tokens), RULES, max_errors=20, hide_suggestions=hide_suggestions
-    )
-    if not errors:
-        with _parsed_lock:
-            _validated[key] = True
-    return errors
-
-
-Frozen = tuple[str, tuple[tuple[str, Any], ...]] | None  # an error as (message, extensions): safe to cache
-
-
-def freeze(error: CodedError | None) -> Frozen:
-    return None if error is None else (error.message, tuple((error.extensions or {}).items()))
-
-
-def thaw(frozen: Frozen) -> CodedError | None:
-    if frozen is None:
-        return None
-    extensions = dict(frozen[1])
-    return CodedError(ErrorCode(extensions.pop("code")), frozen[0], **extensions)
-
-
-# The prescan reads up to `max_tokens` tokens at ~1.5 us each in Python: a document longer than this many
-# characters (which may hold that many) is prescanned in a worker thread unless its result is known.
-PRESCAN_ON_LOOP_CHARS = 1024
-# Bounded by the text it keys (4 MiB in all), not a count: a thousand 64 KiB documents would be 64 MiB.
-_prescanned: LRUCache[tuple[str, OperationLimits], tuple[Frozen, int, int]] = LRUCache(
-    4 * 1024 * 1024, getsizeof=lambda v: v[2]
-)
-
-
-def prescan_cached(query: str, limits: OperationLimits) -> tuple[Frozen, int]:
-    """The prescan's refusal (frozen) and the document's number of tokens."""
-    with _parsed_lock:
-        known = _prescanned.get((query, limits))
-    if known is not None:
-        return known[0], known[1]
-    error, tokens = prescan(query, limits)
-    with _parsed_lock:
-        _prescanned[(query, limits)] = (freeze(error), tokens, max(1, len(query)))
-    return freeze(error), tokens
-
-
-def prescanned(query: str, limits: OperationLimits) -> bool:
-    with _parsed_lock:
-        return (query, limits) in _prescanned
 
 
 def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
@@ -172,17 +79,15 @@ def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def inspect_cached(
-    schema: GraphQLSchema,
-    query: str,
-    limits: OperationLimits,
-    operation: str | None,
-    variables: tuple[tuple[str, int], ...],
-) -> tuple[Frozen, Measure, bool, int]:
-    document = parse_document(query, limits.max_tokens)
-    error, measured, introspection, pairs = inspect(schema, document, limits, operation, dict(variables))
-    return freeze(error), measured, introspection, pairs
+def inspect_cached(key: InspectKey) -> Inspected:
+    found = inspected(key)
+    if found is None:
+        schema, query, limits, operation, variables = key
+        document = parse_document(query, limits.max_tokens)
+        error, measured, introspection, pairs = inspect(schema, document, limits, operation, dict(variables))
+        found = (freeze(error), measured, introspection, pairs)
+        remember_inspected(key, found)
+    return found
 
 
 def inspect(
@@ -235,7 +140,8 @@ class OperationGuard(SchemaExtension):
         self.limits = limits
         self.edge = edge
         self.cost: dict[str, Any] | None = None
-        self.offload = False  # set by the prescan: a document this large is parsed and checked in a thread
+        self.offload = False  # set by the prescan: a document this large is parsed and checked off the loop
+        self.examined: Examined | None = None  # a worker process's verdict on the document
 
     @classmethod
     def factory(cls, limits: OperationLimits, edge: Edge | None) -> Callable[[], OperationGuard]:
@@ -246,6 +152,18 @@ class OperationGuard(SchemaExtension):
             return await asyncio.to_thread(function, *args)
         return function(*args)
 
+    async def _examine(self, context: Any) -> Examined | None:
+        """Everything checked in a worker process; None when there is none (then: threads, as before)."""
+        checks = self.edge.checks if self.edge is not None else None
+        if checks is None or not checks.running:
+            return None
+        variables, hide = int_variables(context.variables), bool(self.edge and self.edge.production)
+        self.examined = await checks.examine(context.query, self.limits, context.operation_name, variables, hide)
+        examined = self.examined
+        if examined is not None and (refused := thaw(examined.refusal) or examined.syntax_error(context.query)):
+            raise refused  # what the prescan or the parser would have raised here
+        return examined
+
     async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         if (nul := nul_refusal(context.query or "", context.variables)) is not None:
@@ -253,13 +171,23 @@ class OperationGuard(SchemaExtension):
         if context.graphql_document is None and context.query:
             query, limits = context.query, self.limits
             if len(query) > PRESCAN_ON_LOOP_CHARS and not prescanned(query, limits):
-                frozen, tokens = await asyncio.to_thread(prescan_cached, query, limits)
+                if (examined := await self._examine(context)) is not None:
+                    frozen, tokens = None, examined.tokens
+                else:
+                    frozen, tokens = await asyncio.to_thread(prescan_cached, query, limits)
             else:
                 frozen, tokens = prescan_cached(query, limits)
             if (refused := thaw(frozen)) is not None:
                 raise refused
             self.offload = tokens > self.limits.offload_tokens
-            context.graphql_document = await self._run(parse_document, context.query, self.limits.max_tokens)
+            if self.offload and self.examined is None and not parsed(query, limits.max_tokens):
+                await self._examine(context)
+            if self.examined is not None and not self.examined.accepted:
+                # Refused by a limit or by validation, answered in `on_validate`: it will not run, so it
+                # is not parsed here; strawberry reads only the operation's type and name meanwhile.
+                context.graphql_document = self.examined.stand_in()
+            else:
+                context.graphql_document = await self._run(parse_document, query, limits.max_tokens)
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
@@ -273,14 +201,10 @@ class OperationGuard(SchemaExtension):
 
     async def _guard(self, context: Any) -> None:
         schema, query = context.schema._schema, context.query or ""
-        frozen, measured, introspection, pairs = await self._run(
-            inspect_cached,
-            schema,
-            query,
-            self.limits,
-            context.operation_name,
-            int_variables(context.variables),
-        )
+        key = (schema, query, self.limits, context.operation_name, int_variables(context.variables))
+        examined = self.examined
+        found = examined.inspection if examined is not None else None
+        frozen, measured, introspection, pairs = found or await self._run(inspect_cached, key)
         if frozen is not None:
             raise thaw(frozen)
         caller, edge = context.context, self.edge
@@ -301,11 +225,17 @@ class OperationGuard(SchemaExtension):
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )
         # A small document is validated on the loop (1-5 ms for a new one: graphql-core sets its rules'
-        # visitors up per call). Validating every new one in a thread kept the loop freer, but let an
+        # visitors up per call). Validating every new one off the loop kept the loop freer, but let an
         # HTTP request overtake a subscription that was opened before it (the stream then missed the
         # first event of an order placed right after subscribing).
         if validated(schema, query, self.limits.max_tokens, production):
             errors: list[GraphQLError] = []
+        elif examined is not None or (pairs > self.limits.offload_pairs and await self._examine(context)):
+            examined = self.examined
+            assert examined is not None
+            errors = examined.validation_errors(query)
+            if not errors:
+                remember(key, examined.tokens, (None, measured, introspection, pairs), production)
         else:
             self.offload = self.offload or pairs > self.limits.offload_pairs
             errors = await self._run(validate_document, schema, query, self.limits.max_tokens, production)

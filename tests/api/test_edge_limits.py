@@ -3,6 +3,7 @@ with QUERY_TOO_COMPLEX naming the rule, the limit and the figure."""
 
 from __future__ import annotations
 
+from brokerql.api.app import create_app
 from brokerql.container import Container
 from tests.api.conftest import GraphQLClient, serve_in_process
 
@@ -119,3 +120,55 @@ async def test_cost_is_reported_and_capped(client: GraphQLClient) -> None:
             "limit": 20,
             "value": 30,
         }
+
+
+async def test_a_body_over_the_limit_is_drained_up_to_a_bound_then_the_connection_closed(client: GraphQLClient) -> None:
+    async def chunks(count: int):  # type: ignore[no-untyped-def]  # chunked: no Content-Length
+        for _ in range(count):
+            yield b" " * 65536
+
+    headers = {"content-type": "application/json"}
+    # A little over the limit: the rest is read and dropped, the connection stays usable.
+    response = await client.http.post("/graphql", content=chunks(4), headers=headers)
+    assert response.status_code == 413 and "connection" not in response.headers
+    assert refusal(response.json())["rule"] == "bodyBytes"
+    # A body that goes on past the bound (1 MiB), or declares a length past it: answered, then closed.
+    response = await client.http.post("/graphql", content=chunks(40), headers=headers)
+    assert response.status_code == 413 and response.headers["connection"] == "close"
+    response = await client.http.post("/graphql", content=b" " * (2 * 1024 * 1024), headers=headers)
+    assert response.status_code == 413 and response.headers["connection"] == "close"
+    response = await client.http.post("/graphql", content=b" " * (512 * 1024), headers=headers)
+    assert response.status_code == 413 and "connection" not in response.headers
+
+
+async def test_a_chunked_body_read_whole_in_one_message_is_not_read_again(backend) -> None:  # type: ignore[no-untyped-def]
+    # The server read a chunked body over the limit in full before the app asked for it: one message,
+    # `more_body` False. The 413 must not wait for more (the client waits for the answer: a deadlock).
+    app = create_app(backend.settings, Container.build(backend.settings))
+    messages = [{"type": "http.request", "body": b" " * 70_000, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        assert messages, "read past the end of the body"
+        return messages.pop()
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"test"), (b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 413 and (b"connection", b"close") not in sent[0]["headers"]
