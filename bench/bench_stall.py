@@ -3,7 +3,8 @@
 Two measurements, for each scenario against a baseline with no attack:
 
 - probe (`--mode probe`): starts `brokerql serve` as its own process (SQLite, in-process bus, demo data),
-  probes GET /healthz every 20 ms for `--seconds` while `--attackers` concurrent clients post the
+  probes GET /healthz every 20 ms for `--seconds` while `--attackers` concurrent clients (in a process of
+  their own; `--same-process` puts them on the probe's event loop, as the first rounds did) post the
   scenario's document again and again, and prints the probe latency (p50, p99, max) with the ratio of
   the p99s. This is what a client sees, so it includes the attackers' queueing and the OS scheduler.
 - loop (`--mode loop`): the app in this process (ASGI, no sockets), a task that sleeps 1 ms again and
@@ -125,7 +126,30 @@ async def attack(client: httpx.AsyncClient, document: str, stop: asyncio.Event, 
         sent[0] += 1
 
 
-async def scenario(base: str, document: str | None, seconds: float, attackers: int) -> tuple[list[float], int]:
+async def scenario(
+    base: str, name: str, document: str | None, seconds: float, attackers: int, same_process: bool
+) -> tuple[list[float], int]:
+    if same_process or document is None:
+        return await _scenario_in_process(base, document, seconds, attackers)
+    # The attackers in a process of their own: the probe then measures the server, not also the
+    # attackers' client work (encoding 550 KB bodies) on the probe's own event loop.
+    argv = [sys.executable, __file__, "--attack", base, name, str(attackers)]
+    attacker = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)  # noqa: ASYNC220 - before the window
+    try:
+        assert attacker.stdout is not None
+        await asyncio.to_thread(attacker.stdout.readline)  # "ready": its client is set up
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            waits = await probe(client, seconds)
+    finally:
+        attacker.terminate()
+    out, _ = await asyncio.to_thread(attacker.communicate, None, 30)
+    return waits, int(out.split()[-1])
+
+
+async def _scenario_in_process(
+    base: str, document: str | None, seconds: float, attackers: int
+) -> tuple[list[float], int]:
     limits = httpx.Limits(max_connections=attackers + 2)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         stop, sent = asyncio.Event(), [0]
@@ -135,6 +159,24 @@ async def scenario(base: str, document: str | None, seconds: float, attackers: i
         stop.set()
         await asyncio.gather(*tasks)
         return waits, sent[0]
+
+
+async def attack_process(base: str, name: str, attackers: int) -> None:
+    """`--attack`: post the scenario's document until SIGTERM, then print how many were sent."""
+    import signal
+
+    document, stop, sent = SCENARIOS[name], asyncio.Event(), [0]
+    assert document is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    limits = httpx.Limits(max_connections=attackers)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        print("ready", flush=True)
+        tasks = [asyncio.create_task(attack(client, document, stop, sent)) for _ in range(attackers)]
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    print(sent[0], flush=True)
 
 
 def p99_of(values: list[float]) -> float:
@@ -147,12 +189,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def run(port: int, seconds: float, attackers: int) -> None:
+async def run(port: int, seconds: float, attackers: int, same_process: bool) -> None:
     base = f"http://127.0.0.1:{port}"
     baseline_p99 = None
     print(f"{'scenario':34} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99/base':>9} {'docs sent':>10}")
     for name, document in SCENARIOS.items():
-        waits, sent = await scenario(base, document, seconds, attackers)
+        waits, sent = await scenario(base, name, document, seconds, attackers, same_process)
         p50, p99 = statistics.median(waits), percentile(waits, 99)
         baseline_p99 = baseline_p99 or p99
         print(f"{name:34} {p50:8.1f} {p99:8.1f} {max(waits):8.1f} {p99 / baseline_p99:9.1f} {sent:10d}")
@@ -229,6 +271,12 @@ def main() -> None:
     parser.add_argument("--attackers", type=int, default=1)
     parser.add_argument("--mode", choices=["probe", "loop", "both"], default="both")
     parser.add_argument("--brokerql", default=str(BIN), help="the brokerql executable to serve with")
+    parser.add_argument(
+        "--same-process", action="store_true", help="probe: the attackers on the probe's own event loop (as before)"
+    )
+    if len(sys.argv) > 1 and sys.argv[1] == "--attack":
+        asyncio.run(attack_process(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+        return
     args = parser.parse_args()
     if args.mode in ("loop", "both"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -258,8 +306,9 @@ def main() -> None:
                     if time.time() > deadline or server.poll() is not None:
                         raise SystemExit("brokerql serve did not become healthy") from None
                     time.sleep(0.2)
-            print(f"{args.brokerql}, {args.attackers} attacker(s), load average {os.getloadavg()[0]:.1f}")
-            asyncio.run(run(port, args.seconds, args.attackers))
+            where = "on the probe's loop" if args.same_process else "in their own process"
+            print(f"{args.brokerql}, {args.attackers} attacker(s) {where}, load average {os.getloadavg()[0]:.1f}")
+            asyncio.run(run(port, args.seconds, args.attackers, args.same_process))
         finally:
             server.terminate()
             server.wait(10)

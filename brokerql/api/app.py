@@ -21,6 +21,7 @@ from brokerql.api import consoles, metrics
 from brokerql.api.client_version import ClientVersionMiddleware
 from brokerql.api.context import Context, RequestRateLimited
 from brokerql.api.edge import Edge
+from brokerql.api.health import DependencyChecks
 from brokerql.api.http_view import HardenedGraphQL
 from brokerql.api.oauth import token_endpoint
 from brokerql.container import Container
@@ -99,14 +100,10 @@ def create_app(
         multipart_uploads_enabled=True,  # importArticles takes a feed file (GraphQL multipart request spec)
     )
 
+    dependencies = DependencyChecks((("database", container.db.ping), ("bus", container.bus.ping)))
+
     async def healthz(_request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        for name, probe in (("database", container.db.ping), ("bus", container.bus.ping)):
-            try:
-                await probe()
-                checks[name] = "ok"
-            except Exception as exc:  # a health check reports, it does not raise
-                checks[name] = f"error: {type(exc).__name__}"
+        checks = await dependencies.results()
         venue = container.venue_watch.status()  # no live exchange degrades every process (operations.md)
         healthy = all(v == "ok" for v in checks.values()) and venue.live and not venue.quotes_stale
         body = {"status": "ok" if healthy else "degraded", **checks, "exchange": venue.as_json()}

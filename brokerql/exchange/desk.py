@@ -12,6 +12,7 @@ the price limits move), and publishes on the bus, each message built once for ev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -180,6 +181,7 @@ class QuoteDesk:
         dirty, self.dirty = self.dirty, set()
         prices = self.last_prices()
         for symbol in sorted(dirty):
+            await asyncio.sleep(0)  # building every snapshot is several ms: let requests run between them
             snapshot = self.snapshot(symbol, now, prices)
             await bus.publish(quote_topic(symbol), snapshot, retain=True)
             buffer = self.delay_buffers.get(symbol)

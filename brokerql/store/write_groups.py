@@ -79,6 +79,9 @@ class WriteGroups:
                 yield session
         except BaseException:
             member.done.set_result(False)
+            # Nobody awaits this member's COMMIT now; a group that failed meanwhile (e.g. its connection
+            # closed at shutdown) must not leave an exception that no one retrieves.
+            member.committed.add_done_callback(_retrieved)
             raise
         finally:
             self._running = None
@@ -137,3 +140,8 @@ def _finish(future: asyncio.Future[None], exc: BaseException | None) -> None:
         future.set_exception(exc)
     else:
         future.cancel()  # the writer itself was cancelled (shutdown)
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
