@@ -22,6 +22,7 @@ from brokerql.domain.common import Rejection
 from brokerql.domain.identity.rate_limit import Decision, scaled
 from brokerql.schema.guard_process import DocumentChecks
 from brokerql.schema.operation_limits import OperationLimits
+from brokerql.schema.root import build_schema
 from brokerql.services.tokens import Principal, TokenError
 from brokerql.settings import Environment, Settings
 
@@ -72,7 +73,9 @@ class Edge:
         self.production = settings.env is Environment.PRODUCTION
         self.persisted_only = settings.persisted_queries_only
         self.limits = limits_from(settings)
-        self.checks = DocumentChecks(settings.guard_processes)  # started and stopped by the app's lifespan
+        self.checks = DocumentChecks(
+            settings.guard_processes, build_schema
+        )  # started and stopped by the app's lifespan
         redis = getattr(container.bus, "client", None)
         self.counters = make_counters(redis, settings.redis_prefix)
         self.addresses = AddressResolver(settings.trusted_proxies)

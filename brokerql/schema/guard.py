@@ -25,31 +25,26 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from brokerql.logs import bind
-from brokerql.schema.cost import Measure, estimate
 from brokerql.schema.document_cache import (
     PRESCAN_ON_LOOP_CHARS,
-    Inspected,
-    InspectKey,
     forget,
-    freeze,
-    inspected,
     parse_document,
     parsed,
     prescan_cached,
     prescanned,
     remember,
-    remember_inspected,
     thaw,
     validate_document,
     validated,
 )
 from brokerql.schema.errors import CodedError, ErrorCode
-from brokerql.schema.operation_limits import OperationLimits, check, check_overlaps, measure, too_complex
+from brokerql.schema.inspection import inspect_cached
+from brokerql.schema.operation_limits import OperationLimits
 from brokerql.schema.scalars import nul_refusal
 
 if TYPE_CHECKING:
@@ -77,51 +72,6 @@ def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
     if not isinstance(variables, dict):
         return ()
     return tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
-
-
-def inspect_cached(key: InspectKey) -> Inspected:
-    found = inspected(key)
-    if found is None:
-        schema, query, limits, operation, variables = key
-        document = parse_document(query, limits.max_tokens)
-        error, measured, introspection, pairs = inspect(schema, document, limits, operation, dict(variables))
-        found = (freeze(error), measured, introspection, pairs)
-        remember_inspected(key, found)
-    return found
-
-
-def inspect(
-    schema: GraphQLSchema, document: DocumentNode, limits: OperationLimits, operation: str | None, variables: Any
-) -> tuple[CodedError | None, Measure, bool, int]:
-    """The limit broken (if any), the depth and cost, whether it asks for introspection, and the field
-    pairs validation will compare. Bounded work: linear passes that stop at their limits."""
-    figures = measure(document)
-    error = check(figures, limits)
-    if error is not None:
-        return error, Measure(0, 0), figures.introspection, 0
-    error, pairs = check_overlaps(document, limits)
-    if error is not None:
-        return error, Measure(0, 0), figures.introspection, pairs
-    error, measured = _estimate(schema, document, limits, operation, variables)
-    return error, measured, figures.introspection, pairs
-
-
-def _estimate(
-    schema: GraphQLSchema, document: DocumentNode, limits: OperationLimits, operation: str | None, variables: Any
-) -> tuple[CodedError | None, Measure]:
-    """The depth and cost, refused over their limits."""
-    try:
-        measured = estimate(schema, document, operation, variables)
-    except RecursionError:
-        text = "The operation is nested too deeply."
-        return too_complex("depth", limits.max_depth, f">{limits.max_depth}", text), Measure(0, 0)
-    if measured.depth > limits.max_depth:
-        text = f"The operation is {measured.depth} levels deep; the limit is {limits.max_depth}."
-        return too_complex("depth", limits.max_depth, measured.depth, text), measured
-    if measured.cost > limits.max_cost:
-        text = f"The operation's estimated cost is {measured.cost}; the limit is {limits.max_cost}."
-        return too_complex("cost", limits.max_cost, measured.cost, text), measured
-    return None, measured
 
 
 def _subscription_over_http(context: Any) -> bool:

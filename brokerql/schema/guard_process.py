@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from graphql import (
 
 from brokerql.schema.document_cache import RULES, Frozen, Inspected, freeze, parse_limited
 from brokerql.schema.errors import CodedError
-from brokerql.schema.guard import inspect
+from brokerql.schema.inspection import inspect
 from brokerql.schema.operation_limits import OperationLimits, prescan
 
 log = logging.getLogger("brokerql.limits")
@@ -112,15 +113,14 @@ def outline(document: DocumentNode, wanted: str | None) -> Outline | None:
 _schema: GraphQLSchema | None = None
 
 
-def start_worker(parent: int) -> None:
-    """In the worker process: build the schema once (the guard validates against the same types)."""
+def start_worker(parent: int, build_schema: Callable[[], Any]) -> None:
+    """In the worker process: build the schema once (the guard validates against the same types).
+    `build_schema` is the serving process's own builder, passed by reference (spawn pickles its name)."""
     global _schema
     # First, before the imports (seconds): a parent killed meanwhile must not leave this one waiting.
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     # Ctrl-C reaches the whole process group: the serving process shuts its workers down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from brokerql.schema.root import build_schema
-
     _schema = build_schema()._schema
     gc.freeze()  # the schema lives as long as the process: full collections need not scan it
 
@@ -165,8 +165,8 @@ def examine(
 class DocumentChecks:
     """The worker processes of one app, started and stopped with it."""
 
-    def __init__(self, processes: int) -> None:
-        self.processes = processes
+    def __init__(self, processes: int, build_schema: Callable[[], Any]) -> None:
+        self.processes, self.build_schema = processes, build_schema
         self.checked = 0  # documents the workers gave a verdict on
         self._executor: ProcessPoolExecutor | None = None
         self._warming: list[Future[bool]] = []
@@ -182,7 +182,7 @@ class DocumentChecks:
             return
         context = multiprocessing.get_context("spawn")
         self._executor = ProcessPoolExecutor(
-            self.processes, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+            self.processes, mp_context=context, initializer=start_worker, initargs=(os.getpid(), self.build_schema)
         )
         self._warming = [self._executor.submit(ready) for _ in range(self.processes)]
 
