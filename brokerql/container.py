@@ -195,7 +195,8 @@ class Container:
         trading.place.venue_live = lambda: watch.status().live  # MARKET orders need a live exchange
         trading.preferences.missing = missing_entitlements(identity.tiers, identity.auth.tier_of)
         identity.grading.prices = last_price(market)  # grading values holdings at market
-        compliance = ClientFactsReader(db, clock)  # suitability and board eligibility facts, operator grants
+        # Suitability and board eligibility facts (kept briefly per client), operator grants.
+        compliance = ClientFactsReader(db, clock, cache_seconds=settings.client_facts_cache_seconds)
         trading.place.client_facts = compliance.facts
         monitor = Monitor(settings, db, bus, list(instruments), role="api+exchange" if host else "api")
         monitor.verify_token = lambda token: access.verify(token, now=clock.now())

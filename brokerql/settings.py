@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     roles_cache_seconds: float = Field(1.0, gt=0)
     session_cache_seconds: float = Field(1.0, gt=0)
     token_cache_size: int = Field(50_000, gt=0)
+    # The compliance facts each order's admission needs (risk level, experience, grants, average daily
+    # assets) are kept this long per client (`services/trading/facts_cache.py`): a change made in this
+    # process is seen at once, one made by another process within this. 0 reads them for every order.
+    client_facts_cache_seconds: float = Field(5.0, ge=0)
     # Scaled (Redis): a process's hold on a subscription slot expires this long after its stream last
     # renewed it (streams renew at every heartbeat), so a crashed process's slots come back by themselves.
     subscription_slot_ttl_seconds: float = Field(30.0, gt=0)

@@ -3,6 +3,8 @@ operators' board-eligibility grants (logged)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
@@ -16,11 +18,11 @@ from brokerql.domain.compliance.suitability import (
     derived_eligibility,
     needs_acknowledgement,
 )
-from brokerql.domain.identity.grading_inputs import months_since
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import local_time
 from brokerql.domain.trading.orders import Order
 from brokerql.services.identity.audit import operator_log
+from brokerql.services.trading.facts_cache import FactsCache, StoredFacts
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import ClientRow
@@ -28,14 +30,27 @@ from brokerql.store.tables_identity import ClientDailyAssetsRow, ClientLogRow, C
 
 
 class ClientFactsReader:
-    """Reads a client's ClientFacts; a client without a profile has no assessment (C1, nothing granted)."""
+    """Reads a client's ClientFacts; a client without a profile has no assessment (C1, nothing granted).
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    With `cache_seconds`, what was read is kept that long (`services/trading/facts_cache.py`: a change
+    made in this process is seen at once, one made in another process within `cache_seconds`)."""
+
+    def __init__(self, db: Database, clock: Clock, *, cache_seconds: float = 0.0) -> None:
         self.db, self.clock = db, clock
+        self.cache = FactsCache(cache_seconds) if cache_seconds > 0 else None
 
     async def facts(self, client_id: str) -> ClientFacts:
         now = self.clock.now()
         today = local_time(now).date()
+        stored = self.cache.get(client_id, today) if self.cache is not None else None
+        if stored is None:
+            mark = self.cache.mark() if self.cache is not None else 0
+            stored = await self._read(client_id, today)
+            if self.cache is not None:
+                self.cache.put(client_id, stored, mark)
+        return stored.facts(now)
+
+    async def _read(self, client_id: str, today: date) -> StoredFacts:
         async with self.db.read() as session:
             profile = await session.get(ClientProfileRow, client_id)
             rows = await session.scalars(
@@ -46,13 +61,9 @@ class ClientFactsReader:
             )
             average = average_daily_assets(list(rows.all()))
         if profile is None:
-            return ClientFacts("C1", average, 0)
-        return ClientFacts(
-            risk_level=profile.risk_level,
-            average_daily_assets=average,
-            experience_months=months_since(profile.trading_since, now),
-            granted=frozenset(profile.eligibility_grants or ()),
-        )
+            return StoredFacts(today, None, None, frozenset(), average)
+        grants = frozenset(profile.eligibility_grants or ())
+        return StoredFacts(today, profile.risk_level, profile.trading_since, grants, average)
 
     async def eligibility(self, client_id: str) -> dict[EligibilityBoard, tuple[bool, bool]]:
         """Per board: (derived from the client's data, granted by an operator)."""
