@@ -7,10 +7,11 @@ back on the loop; at about 30 statements per order they were the largest single 
 loop's time in a profile of `bench/bench_order_path.py` (docs/performance.md, "CPU per order"). Here a
 statement's cursor, execute, fetch and close run as one function on that thread: one hop.
 
-Everything else is SQLAlchemy's aiosqlite dialect as it is (connections, pool, commit, rollback,
-isolation, errors); only the cursor class changes, through the DBAPI module the engine is given
-(`create_async_engine(url, module=one_hop_dbapi())`). Server-side (streaming) cursors keep
-SQLAlchemy's own class.
+Everything else is SQLAlchemy's aiosqlite dialect as it is (connections, pool, commit, isolation,
+errors), except that a rollback outside a transaction (the pool's reset of every connection it takes
+back, after a COMMIT too) makes no hop. Only the cursor and connection classes change, through the
+DBAPI module the engine is given (`create_async_engine(url, module=one_hop_dbapi())`). Server-side
+(streaming) cursors keep SQLAlchemy's own class.
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    def rollback(self) -> None:
+        # The pool rolls back every connection it takes back, also after a COMMIT: a hop for nothing
+        # (sqlite3 itself skips ROLLBACK outside a transaction). `in_transaction` only reads SQLite's
+        # autocommit flag, and no statement of this connection runs while it is rolled back.
+        raw = self._connection._connection
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

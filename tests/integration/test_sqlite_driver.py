@@ -44,5 +44,13 @@ async def test_one_call_per_statement_and_the_dbapi_answers(tmp_path: Path, monk
             with pytest.raises(exc.IntegrityError):
                 await connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
             await connection.commit()
+            # The pool's reset after a COMMIT: nothing to roll back, no call on the thread.
+            calls.clear()
+            await connection.run_sync(lambda c: c.connection.dbapi_connection.rollback())
+            assert calls == []
+            await connection.begin()
+            await connection.execute(text("DELETE FROM t"))
+            await connection.rollback()  # in a transaction: rolled back for real
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 3
     finally:
         await db.dispose()
