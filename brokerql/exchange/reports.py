@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import Select, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +31,34 @@ from brokerql.store.tables_exchange import ExecutionReportRow, VenueLeaseRow
 VENUE = "exchange"
 _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
 _CLOSING = (ExecType.CANCELED.value, ExecType.EXPIRED.value)
+
+
+def _working_orders_query() -> Select[Any]:
+    """Each working order with what its journal and its fills say, in one statement (a read per command
+    batch, so per order at full speed): counts in correlated subqueries on their order_id indexes. Built
+    once, so each read neither rebuilds it nor works out its cache key again."""
+    report, trade = ExecutionReportRow, ExecutionReportRow.exec_type == ExecType.TRADE.value
+    of_order = report.order_id == OrderRow.id
+    unbooked = func.coalesce(func.sum(report.last_qty), 0)
+    order = (OrderRow.id, OrderRow.symbol, OrderRow.side, OrderRow.type, OrderRow.price, OrderRow.leaves_qty)
+    return (
+        select(
+            *order,
+            OrderRow.time_in_force,
+            OrderRow.status,
+            OrderRow.created_at,
+            select(func.count()).where(of_order, trade).scalar_subquery().label("trades"),
+            select(unbooked).where(of_order, trade, report.booked.is_(False)).scalar_subquery().label("unbooked"),
+            exists().where(of_order, report.exec_type.in_(_CLOSING)).label("closed"),
+            select(func.count()).where(FillRow.order_id == OrderRow.id).scalar_subquery().label("fills"),
+        )
+        .where(OrderRow.status.in_(_WORKING), OrderRow.leaves_qty > 0)
+        .order_by(OrderRow.id)
+    )
+
+
+_ALL_WORKING = _working_orders_query()
+_WORKING_OF = _ALL_WORKING.where(OrderRow.id.in_(bindparam("ids", expanding=True)))
 
 
 class ReportJournal:
@@ -141,25 +170,14 @@ class ReportJournal:
         The database's working orders, less what the journal says already left them (an unbooked
         trade, a cancel or an expiry the booking has not caught up with yet).
         """
-        # One statement (a read per command batch, so per order at full speed): each working order with
-        # what its journal and its fills say, counted in correlated subqueries on their order_id indexes.
-        report, trade = ExecutionReportRow, ExecutionReportRow.exec_type == ExecType.TRADE.value
-        of_order = report.order_id == OrderRow.id
-        trades = select(func.count()).where(of_order, trade).scalar_subquery()
-        unbooked = select(func.coalesce(func.sum(report.last_qty), 0)).where(of_order, trade, report.booked.is_(False))
-        closed = exists().where(of_order, report.exec_type.in_(_CLOSING))
-        fills = select(func.count()).where(FillRow.order_id == OrderRow.id).scalar_subquery()
-        query = select(OrderRow, trades, unbooked.scalar_subquery(), closed, fills).where(
-            OrderRow.status.in_(_WORKING), OrderRow.leaves_qty > 0
-        )
-        if order_ids is not None:
-            query = query.where(OrderRow.id.in_(list(order_ids)))
+        query = _WORKING_OF if order_ids is not None else _ALL_WORKING
+        params = {"ids": list(order_ids)} if order_ids is not None else {}
         async with self.db.read() as session:
-            rows = (await session.execute(query.order_by(OrderRow.id))).all()
+            rows = (await session.execute(query, params)).all()
         result = []
-        for r, trade_count, pending_qty, is_closed, fill_count in rows:
-            leaves = r.leaves_qty - int(pending_qty)
-            if is_closed or leaves <= 0:
+        for r in rows:
+            leaves = r.leaves_qty - int(r.unbooked)
+            if r.closed or leaves <= 0:
                 continue
             order = WorkingOrder(
                 order_id=r.id,
@@ -172,7 +190,7 @@ class ReportJournal:
                 cancel_requested=r.status == OrderStatus.PENDING_CANCEL.value,
                 created_at=r.created_at,
             )
-            result.append((replace(order, leaves_qty=leaves), max(int(trade_count), int(fill_count))))
+            result.append((replace(order, leaves_qty=leaves), max(int(r.trades), int(r.fills))))
         return result
 
 
