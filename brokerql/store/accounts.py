@@ -338,10 +338,15 @@ async def append_event(
     return event
 
 
+# Built once per dialect (one per fill otherwise, with its cache key worked out again each time).
+_INSERT_FILL = {
+    sqlite: dialect_insert(FillRow).on_conflict_do_nothing(index_elements=["exec_id"]).returning(FillRow.id)
+    for sqlite, dialect_insert in ((True, sqlite_insert), (False, pg_insert))
+}
+
+
 async def insert_fill(uow: UnitOfWork, fill: FillRow) -> bool:
     """Store a fill unless its `exec_id` is already booked (one INSERT ... ON CONFLICT DO NOTHING)."""
-    dialect_insert = sqlite_insert if uow.is_sqlite else pg_insert
     values = {c.key: getattr(fill, c.key) for c in FillRow.__table__.columns}  # type: ignore[attr-defined]
-    statement = dialect_insert(FillRow).values(values).on_conflict_do_nothing(index_elements=["exec_id"])
-    result = await uow.session.execute(statement.returning(FillRow.id))  # type: ignore[attr-defined]
+    result = await uow.session.execute(_INSERT_FILL[uow.is_sqlite], values)
     return result.first() is not None
