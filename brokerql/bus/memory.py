@@ -20,5 +20,8 @@ class MemoryBus(Bus):
     async def latest(self, topic: str) -> Message | None:
         return self._retained.get(topic)
 
+    def peek(self, topic: str) -> Message | None:
+        return self._retained.get(topic)
+
     async def ping(self) -> None:
         return None

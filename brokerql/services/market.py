@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokerql.bus import Bus, Resync
+from brokerql.bus import Bus, Resync, read_set
 from brokerql.domain.clock import Clock
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument, roll_day
@@ -53,7 +53,10 @@ class MarketData:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
-        return await self.bus.latest(quote_topic(symbol, delayed=delayed))
+        topic = quote_topic(symbol, delayed=delayed)
+        message = await self.bus.latest(topic)
+        read_set.note(topic, message)  # an answer kept per snapshot is checked against it
+        return message
 
     def topic(self, symbol: str, *, delayed: bool = False) -> str:
         return quote_topic(symbol, delayed=delayed)
