@@ -8,13 +8,14 @@ query whose every root field is declared `KEPT_PER_SNAPSHOT` (and that selects n
 - the document, operation name and variables are the same;
 - the caller's entitlements are the same (`HeldEntitlements.key`: a partner's scopes, or a tier in one
   version of the tier catalog, so a tier edit or a client's new tier takes the next answer past it);
-- every retained message the answer was computed from is still the latest (`Bus.peek` returns the same
+- every snapshot the answer was computed from is still the latest (`MarketData.peek` returns the same
   object): the read set that `MarketData` noted while it ran (bus/read_set.py).
 
 Only answers without errors are kept. Authentication, the session's idle lock, the rate limit, the
 operation guard (limits, cost budget) and metrics run for every request as before; only execution is
-skipped. The answer's `extensions` (the cost charged) are the request's own. On a bus that keeps the
-latest messages in another process (Redis), `peek` knows nothing, so nothing is kept there.
+skipped. The answer's `extensions` (the cost charged) are the request's own. With Redis, `peek` reads
+the process's mirror of the quote topics, which pub/sub fills: a new snapshot is seen when its message
+arrives, not when the retained copy is written (they are one pipeline apart).
 """
 
 from __future__ import annotations
@@ -110,17 +111,17 @@ class AnswerCache:
             verdict = self.verdicts[key] = keepable(schema, document)
         return verdict
 
-    def current(self, key: Any, bus: Any) -> dict[str, Any] | None:
+    def current(self, key: Any, market: Any) -> dict[str, Any] | None:
         kept = self.answers.get(key)
         if kept is None:
             return None
-        if all(message is not None and bus.peek(topic) is message for topic, message in kept.reads):
+        if all(message is not None and market.peek(topic) is message for topic, message in kept.reads):
             return kept.data
         del self.answers[key]
         return None
 
-    def keep(self, key: Any, data: dict[str, Any], reads: read_set.Reads, bus: Any) -> None:
-        if reads and all(message is not None and bus.peek(topic) is message for topic, message in reads):
+    def keep(self, key: Any, data: dict[str, Any], reads: read_set.Reads, market: Any) -> None:
+        if reads and all(message is not None and market.peek(topic) is message for topic, message in reads):
             self.answers[key] = KeptAnswer(data, tuple(reads))
 
 
@@ -149,8 +150,8 @@ class SnapshotReadCache(SchemaExtension):
     async def _key(self) -> Any:
         context = self.execution_context
         caller, document = context.context, context.graphql_document
-        bus = getattr(getattr(caller, "container", None), "bus", None)
-        if bus is None or document is None or context.query is None:
+        market = getattr(getattr(caller, "container", None), "market", None)
+        if market is None or document is None or context.query is None:
             return None
         if not self.cache.keepable(context.schema._schema, context.query, context.operation_name, document):
             return None
@@ -166,8 +167,8 @@ class SnapshotReadCache(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         key = await self._key()
-        bus = None if key is None else context.context.container.bus
-        if key is not None and (data := self.cache.current(key, bus)) is not None:
+        market = None if key is None else context.context.container.market
+        if key is not None and (data := self.cache.current(key, market)) is not None:
             prometheus.READ_CACHE.labels("hit").inc()
             context.result = ExecutionResult(data=data, errors=None)  # strawberry then skips execution
             yield
@@ -177,4 +178,4 @@ class SnapshotReadCache(SchemaExtension):
         result = context.result
         if key is not None and isinstance(result, ExecutionResult) and not result.errors and result.data:
             prometheus.READ_CACHE.labels("miss").inc()
-            self.cache.keep(key, result.data, reads, bus)
+            self.cache.keep(key, result.data, reads, market)
