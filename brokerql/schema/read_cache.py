@@ -132,7 +132,7 @@ def _variables_key(variables: Any) -> Any:
     if all(isinstance(v, str | int | float | bool | None) for v in variables.values()):
         return tuple(sorted((k, type(v).__name__, v) for k, v in variables.items()))
     try:
-        return json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
+        return json.dumps(variables, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
 
@@ -158,8 +158,8 @@ class SnapshotReadCache(SchemaExtension):
         variables = _variables_key(context.variables)
         try:
             held = await held_entitlements(caller)
-        except Exception:  # a token that does not verify: execution reports it, with its code
-            return None
+        except Exception:  # no caller to key on now (a bad token, a locked or ended session, the tier
+            return None  # unreadable): execution reports it with its code
         if variables is None or held is None:
             return None
         return (context.query, context.operation_name, variables, held.key)
@@ -167,8 +167,11 @@ class SnapshotReadCache(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context
         key = await self._key()
-        market = None if key is None else context.context.container.market
-        if key is not None and (data := self.cache.current(key, market)) is not None:
+        if key is None:  # not a market read (nor a subscription: its reads are never collected)
+            yield
+            return
+        market = context.context.container.market
+        if (data := self.cache.current(key, market)) is not None:
             prometheus.READ_CACHE.labels("hit").inc()
             context.result = ExecutionResult(data=data, errors=None)  # strawberry then skips execution
             yield
@@ -176,6 +179,6 @@ class SnapshotReadCache(SchemaExtension):
         with read_set.tracking() as reads:
             yield
         result = context.result
-        if key is not None and isinstance(result, ExecutionResult) and not result.errors and result.data:
+        if isinstance(result, ExecutionResult) and not result.errors and result.data:
             prometheus.READ_CACHE.labels("miss").inc()
             self.cache.keep(key, result.data, reads, market)
