@@ -1,12 +1,19 @@
 """The query path: authenticated `quote(symbol)` over HTTP on `brokerql serve` vs bare strawberry.
 
     python bench/bench_query_path.py [--connections 64] [--procs 2] [--seconds 10] [--roots /work/main .]
+                                     [--generator auto|wrk|python] [--workers N]
 
 In one run, for each project checkout in --roots and then for bench/bare_query_server.py (strawberry
 with ParserCache + ValidationCache, the same query shape, no auth or database): a fresh server
-subprocess on 127.0.0.1; --procs load-generator processes (this file with --worker) hold --connections
-keep-alive HTTP/1.1 connections between them and post the query back to back for --seconds (a minimal
-asyncio client: one Python process with httpx could not load a server). The project runs with every
+subprocess on 127.0.0.1; the load holds --connections keep-alive HTTP/1.1 connections and posts the
+query back to back for --seconds. The load comes from wrk (`-t<procs> -c<connections>`, Debian's
+package `wrk`) when it is installed, else from --procs processes of this file's minimal asyncio client
+(--worker; one Python process with httpx could not load a server). wrk is the issue's yardstick and
+costs the shared cores far less, so its figures are the ones to compare with the target; wrk reads
+the status only (each server's answer is checked once before its run). With --workers N > 1 both sides
+run N server processes: brokerql as its scaled deployment (`serve --workers N` on a scratch PostgreSQL
+database and Redis prefix, with one `brokerql exchange` process, all dropped at the end), bare strawberry
+as uvicorn workers; server CPU is then every process of a side. The project runs with every
 production extension (auth, entitlements, operation limits and cost, quotas, metrics), logged in as
 gold001; its tier limits are lifted for the benchmark only (BROKERQL_RATE_LIMIT_SCALE), else most
 requests would be 429s. Prints requests/s, p50/p99 latency, non-200 answers, server CPU, and the ratio.
@@ -20,6 +27,8 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fanout import project_server
-from bench_push import Server, cpu_seconds, free_port, pct, raise_nofile
+from bench_push import Server, free_port, pct, raise_nofile, tree_cpu_seconds
 
 HERE = Path(__file__).resolve().parent
 QUERY = """query Q($s: String!) { quote(symbol: $s) {
@@ -73,16 +82,88 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
-def bare_query_server(tmp: Path) -> Server:
+PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+class Served:
+    """What one side of the comparison runs: its API server, and for `--workers N` on brokerql the one
+    `brokerql exchange` process and a scratch PostgreSQL database and Redis prefix. Its CPU is every
+    process of it (uvicorn's supervisor and workers, their guard workers, the exchange)."""
+
+    def __init__(self, server: Server, exchange: subprocess.Popen[bytes] | None = None, database: str = "") -> None:
+        self.server, self.exchange, self.database = server, exchange, database
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def cpu(self) -> float:
+        return tree_cpu_seconds(self.server.pid) + (tree_cpu_seconds(self.exchange.pid) if self.exchange else 0.0)
+
+    async def stop(self) -> None:
+        self.server.stop()
+        if self.exchange is not None:
+            self.exchange.terminate()
+            await asyncio.to_thread(self.exchange.wait, 20)
+        if self.database:
+            await drop(self.database, f"bench-query-{self.database}")
+
+
+async def drop(database: str, prefix: str) -> None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    await admin.close()
+    client = aioredis.Redis.from_url(REDIS)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def serve_project(root: Path, tmp: Path, workers: int) -> Served:
+    """`brokerql serve` as `make serve` runs it (workers 1: SQLite, in-process bus and exchange), or the
+    scaled deployment: `serve --workers N` on PostgreSQL + Redis with one `brokerql exchange` process."""
+    name = root.name
+    server = project_server(root, tmp, tmp / f"serve-{name}.log")
+    if workers <= 1:
+        return Served(server.start())
+    import asyncpg
+
+    database = f"bench_query_{secrets.token_hex(3)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"CREATE DATABASE {database}")
+    await admin.close()
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+    server.env.update(BROKERQL_DATABASE_URL=url, BROKERQL_REDIS_URL=REDIS, BROKERQL_EMBEDDED_EXCHANGE="0",
+                      BROKERQL_REDIS_PREFIX=f"bench-query-{database}")  # fmt: skip
+    server.argv += ["--workers", str(workers)]
+    log = (tmp / f"exchange-{name}.log").open("ab")
+    exchange_argv = [*server.argv[:3], "exchange"]
+    exchange = subprocess.Popen(exchange_argv, env=server.env, stdout=log, stderr=log, preexec_fn=raise_nofile)
+    served = Served(server, exchange, database)
+    try:
+        await asyncio.sleep(8)  # the exchange migrates the database first; then the API seeds it
+        await asyncio.to_thread(server.start, 120)  # healthy once it sees the exchange live
+    except BaseException:
+        await served.stop()
+        raise
+    return served
+
+
+def bare_query_server(tmp: Path, workers: int) -> Served:
     port = free_port()
-    argv = [sys.executable, str(HERE / "bare_query_server.py"), "--port", str(port)]
-    return Server(argv, dict(os.environ), port, tmp / "bare-query.log")
+    argv = [sys.executable, str(HERE / "bare_query_server.py"), "--port", str(port), "--workers", str(workers)]
+    return Served(Server(argv, dict(os.environ), port, tmp / "bare-query.log").start())
 
 
-async def measure(args: argparse.Namespace, server: Server, token: str | None) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, server: Served, token: str | None) -> dict[str, Any]:
     per = [args.connections // args.procs + (1 if k < args.connections % args.procs else 0) for k in range(args.procs)]
     spec = {"port": server.port, "token": token, "seconds": args.seconds}
-    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+    cpu0, t0 = server.cpu(), time.monotonic()
     procs = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", json.dumps({**spec, "connections": n})],
@@ -93,7 +174,7 @@ async def measure(args: argparse.Namespace, server: Server, token: str | None) -
         for n in per
     ]
     results = [json.loads((await asyncio.to_thread(p.communicate, None, args.seconds + 60))[0]) for p in procs]
-    window, cpu = time.monotonic() - t0, cpu_seconds(server.pid) - cpu0
+    window, cpu = time.monotonic() - t0, server.cpu() - cpu0
     lat = [x for r in results for x in r["lat"]]
     other: dict[str, int] = {}
     for r in results:
@@ -111,6 +192,55 @@ async def measure(args: argparse.Namespace, server: Server, token: str | None) -
     }
 
 
+WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+"""
+
+
+def wrk_ms(text: str) -> float:
+    """wrk's latency figure ("812.00us", "12.34ms", "1.02s") in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+
+async def measure_wrk(args: argparse.Namespace, server: Served, token: str | None, tmp: Path) -> dict[str, Any]:
+    """The same load from wrk (C, one thread per generator process): the issue's own yardstick."""
+    body = json.dumps({"query": QUERY, "variables": {"s": "600000"}})
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+    script = tmp / "query.lua"
+    script.write_text(WRK_SCRIPT.format(body=json.dumps(body), auth=auth))
+    argv = ["wrk", f"-t{args.procs}", f"-c{args.connections}", f"-d{args.seconds:.0f}s", "--latency", "-s",
+            str(script), f"http://127.0.0.1:{server.port}/graphql"]  # fmt: skip
+    cpu0, t0 = server.cpu(), time.monotonic()
+    out = (await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, check=True)).stdout
+    window, cpu = time.monotonic() - t0, server.cpu() - cpu0
+    figures: dict[str, Any] = {"non-2xx": 0, "socket errors": 0}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("50%", "99%"):
+            figures[words[0]] = wrk_ms(words[1])
+        elif " requests in " in line:
+            figures["requests"] = int(words[0])
+        elif line.strip().startswith("Non-2xx"):
+            figures["non-2xx"] = int(words[-1])
+        elif line.strip().startswith("Socket errors"):
+            figures["socket errors"] = sum(int(w.strip(",")) for w in words[3::2])
+    ok = figures["requests"] - figures["non-2xx"]
+    return {
+        "rps": ok / args.seconds,
+        "p50_ms": figures["50%"],
+        "p99_ms": figures["99%"],
+        "not_ok": {"non-2xx": figures["non-2xx"]} if figures["non-2xx"] else {},
+        "conn_errors": figures["socket errors"],
+        "cpu_pct": cpu / window * 100,
+        "cpu_ms_per_request": cpu / max(1, ok) * 1000,
+    }
+
+
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<20} {r['rps']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
@@ -122,13 +252,15 @@ def show(name: str, r: dict[str, Any]) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     raise_nofile()
-    print(f"{args.connections} connections from {args.procs} processes, {args.seconds:.0f} s, "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    args.wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk") is not None)
+    print(f"{'wrk' if args.wrk else 'Python client'}: {args.connections} connections from {args.procs} "
+          f"{'threads' if args.wrk else 'processes'}, {args.seconds:.0f} s, "
+          f"{args.workers} server process(es) a side, load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmpdir:
         tmp, results = Path(tmpdir), []
         for root in args.roots:
             name = Path(root).resolve().name
-            server = project_server(Path(root).resolve(), tmp, tmp / f"serve-{name}.log").start()
+            server = await serve_project(Path(root).resolve(), tmp, args.workers)
             try:
                 async with httpx.AsyncClient() as http:
                     login = 'mutation { login(input: {username: "gold001", password: "Demo#2026"}) { accessToken } }'
@@ -138,16 +270,16 @@ async def main_async(args: argparse.Namespace) -> None:
                                             json={"query": QUERY, "variables": {"s": "600000"}},
                                             headers={"authorization": f"Bearer {token}"})  # fmt: skip
                     assert "errors" not in check.json(), check.text
-                result = await measure(args, server, token)
+                result = await (measure_wrk(args, server, token, tmp) if args.wrk else measure(args, server, token))
             finally:
-                server.stop()
+                await server.stop()
             show(f"brokerql {name}", result)
             results.append((name, result))
-        bare = bare_query_server(tmp).start()
+        bare = bare_query_server(tmp, args.workers)
         try:
-            floor = await measure(args, bare, None)
+            floor = await (measure_wrk(args, bare, None, tmp) if args.wrk else measure(args, bare, None))
         finally:
-            bare.stop()
+            await bare.stop()
         show("bare strawberry", floor)
         for name, r in results:
             cpu_ratio = r["cpu_ms_per_request"] / max(1e-6, floor["cpu_ms_per_request"])
@@ -162,8 +294,20 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--procs", type=int, default=2, help="load-generator processes (wrk: threads)")
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="wrk (Debian's package; auto when installed) or this file's minimal asyncio client",
+    )
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes a side: >1 runs brokerql on PostgreSQL + Redis with a `brokerql exchange`",
+    )
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve")
     asyncio.run(main_async(parser.parse_args()))
     return 0

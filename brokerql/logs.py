@@ -11,8 +11,8 @@ up for itself (`brokerql.api.app.create_worker_app`). Libraries that log through
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import sys
 from typing import Any
 
@@ -21,6 +21,7 @@ import structlog
 from brokerql.settings import Environment, Settings
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_ids = random.Random()  # seeded from the OS when the process starts
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any = None) -> None:
@@ -83,7 +84,8 @@ def _per_request_lines(enabled: bool) -> None:
 
 def begin_request(given: str | None) -> str:
     """Start a request's log context; the request id to echo back."""
-    request_id = given if given and REQUEST_ID.match(given) else secrets.token_hex(8)
+    # A correlation id, not a secret: the process's PRNG, not a system call per request.
+    request_id = given if given and REQUEST_ID.match(given) else f"{_ids.getrandbits(64):016x}"
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
     return request_id

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -217,9 +218,17 @@ class HardenedGraphQL(GraphQL):
         return sub_response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
+        """Strawberry's response, encoded by msgspec (UTF-8, no escapes) with the negotiated media type
+        set once: json.dumps and a second header write were 5% of a cached quote's CPU."""
         media = getattr(sub_response, "negotiated", JSON)
-        response.headers["content-type"] = f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE else JSON
+        response = Response(
+            msgspec.json.encode(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=f"{media}; charset=utf-8" if media == GRAPHQL_RESPONSE else JSON,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
         return response
 
     async def process_result(self, request: Request, result: Any) -> Any:  # type: ignore[override]

@@ -213,6 +213,14 @@ class Bus(ABC):
     async def latest(self, topic: str) -> Message | None:
         """The last retained message of `topic`, if any (e.g. the current quote snapshot)."""
 
+    holds_retained = False  # whether `peek` knows the retained messages (the in-process bus)
+
+    def peek(self, topic: str) -> Message | None:
+        """The retained message of `topic` when this process holds it, read without I/O; None when only
+        a round trip could tell (Redis). A retained publish replaces the object, so its identity tells
+        whether an answer computed from it is still current (schema/read_cache.py)."""
+        return None
+
     @abstractmethod
     async def ping(self) -> None:
         """Raise if the bus cannot be reached."""

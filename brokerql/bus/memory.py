@@ -8,6 +8,8 @@ from brokerql.bus.base import Bus, Message
 class MemoryBus(Bus):
     """Everything in one process: no serialisation, no network, nothing to lose but the process."""
 
+    holds_retained = True
+
     def __init__(self, buffer_size: int = 1000) -> None:
         super().__init__(buffer_size)
         self._retained: dict[str, Message] = {}
@@ -18,6 +20,9 @@ class MemoryBus(Bus):
         self.hub.dispatch(topic, message)
 
     async def latest(self, topic: str) -> Message | None:
+        return self._retained.get(topic)
+
+    def peek(self, topic: str) -> Message | None:
         return self._retained.get(topic)
 
     async def ping(self) -> None:

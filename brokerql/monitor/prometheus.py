@@ -26,6 +26,12 @@ OPERATION_SECONDS = Histogram(
 PUSHES = Counter(
     "brokerql_subscription_pushes", "Results pushed to subscribers, by root field.", ["kind"], registry=REGISTRY
 )
+READ_CACHE = Counter(
+    "brokerql_read_cache_answers",
+    "Market-read queries answered from an answer kept for the same snapshot (hit) or executed and kept (miss).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 ORDERS = Counter("brokerql_orders_accepted", "Orders accepted by placeOrder in this process.", registry=REGISTRY)
 FILLS = Counter("brokerql_fills_booked", "Executions booked by the exchange run in this process.", registry=REGISTRY)
 WEBSOCKETS_OPEN = Gauge("brokerql_websockets_open", "Open GraphQL WebSocket connections.", registry=REGISTRY)

@@ -8,11 +8,10 @@ from typing import Annotated
 import strawberry
 
 from brokerql.domain.entitlement_rules import QuoteView, quote_view
-from brokerql.domain.identity.partner_scopes import QUOTES_READ, partner_entitlements
-from brokerql.domain.identity.tiers import TierCode
+from brokerql.domain.identity.partner_scopes import QUOTES_READ
 from brokerql.domain.market import tape
 from brokerql.resolvers.guards import require_any, require_partner
-from brokerql.schema.entitlements import forbidden_for
+from brokerql.schema.entitlements import forbidden_for, required_entitlements
 from brokerql.schema.errors import CodedError, ErrorCode, bad_input
 from brokerql.schema.types.market import Board, Quote
 from brokerql.schema.types.market_reference import Bar, BarInterval, BarSeries, Instrument, InstrumentConnection
@@ -22,17 +21,10 @@ from brokerql.schema.types.paging import Edge
 
 async def entitled_view(info: strawberry.Info, symbol: str) -> QuoteView:
     """Real-time or delayed for this caller, or FORBIDDEN / NOT_FOUND."""
-    container = info.context.container
     principal = info.context.principal()
     if principal is not None and principal.kind == "partner":
         require_partner(info, QUOTES_READ)  # F1: Level-1 real-time with the scope, FORBIDDEN without
-        held = partner_entitlements(principal.scopes)
-        grants = held.__contains__
-    else:
-        principal = info.context.require_client()
-        tier = TierCode(await container.auth.tier_of(principal.subject_id))
-        grants = lambda key: container.catalog.grants(tier, key)  # noqa: E731
-    return view_granted(info, symbol, grants)
+    return view_granted(info, symbol, (await required_entitlements(info.context)).grants)
 
 
 def view_granted(info: strawberry.Info, symbol: str, grants: Callable[[str], bool]) -> QuoteView:

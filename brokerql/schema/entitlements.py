@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -11,7 +13,7 @@ from strawberry.types import Info
 
 from brokerql.domain.identity.partner_scopes import partner_entitlements, scope_granting
 from brokerql.domain.identity.tiers import TierCode
-from brokerql.schema.errors import CodedError, ErrorCode
+from brokerql.schema.errors import CodedError, ErrorCode, unauthenticated
 from brokerql.services.tokens import Principal
 
 
@@ -38,11 +40,6 @@ def checks_entitlements(*keys: str) -> list[object]:
     return [ChecksEntitlements(keys=list(keys))]
 
 
-async def client_tier(info: Info) -> str:
-    """The caller's current tier, read fresh (never cached on a WebSocket context)."""
-    return await info.context.container.auth.tier_of(info.context.require_client().subject_id)
-
-
 def _partner(info: Info) -> Principal | None:
     principal = info.context.principal()
     return principal if principal is not None and principal.kind == "partner" else None
@@ -62,11 +59,43 @@ def forbidden_for(info: Info, key: str) -> CodedError:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HeldEntitlements:
+    """What a caller may see: `grants(key)`, and `key`, equal for two callers exactly when their grants
+    are (a partner's scopes, or a tier in one version of the tier catalog)."""
+
+    key: Hashable
+    grants: Callable[[str], bool]
+
+
+async def held_entitlements(context: Any) -> HeldEntitlements | None:
+    """The caller's entitlements: a partner's by its token's scopes (F1), a client's by its tier (read
+    as `tier_of` caches it). None for an anonymous caller or an operator, who hold no tier. Raises
+    UNAUTHENTICATED for a token that does not verify."""
+    principal = context.principal()
+    if principal is None:
+        return None
+    if principal.kind == "partner":  # partners have scopes, not tiers
+        held = partner_entitlements(principal.scopes)
+        return HeldEntitlements(("partner", held), held.__contains__)
+    if principal.kind != "client":
+        return None
+    container = context.container
+    tier = TierCode(await container.auth.tier_of(principal.subject_id))
+    catalog = container.catalog.current  # immutable; an edit replaces it
+    return HeldEntitlements(("tier", tier, catalog), lambda key: catalog.grants(tier, key))
+
+
+async def required_entitlements(context: Any) -> HeldEntitlements:
+    """`held_entitlements`, or UNAUTHENTICATED for a caller who holds none (anonymous, an operator)."""
+    held = await held_entitlements(context)
+    if held is None:
+        raise unauthenticated()
+    return held
+
+
 async def has_entitlement(info: Info, key: str) -> bool:
-    partner = _partner(info)
-    if partner is not None:
-        return key in partner_entitlements(partner.scopes)
-    return info.context.container.catalog.grants(TierCode(await client_tier(info)), key)
+    return (await required_entitlements(info.context)).grants(key)
 
 
 class Entitled(BasePermission):

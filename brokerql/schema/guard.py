@@ -167,10 +167,13 @@ class OperationGuard(SchemaExtension):
         if edge is not None and caller is not None:
             bind(operation=context.operation_name, principal=edge.who(caller))
         production = edge is not None and edge.production
-        operator = edge is not None and caller is not None and edge.is_operator(caller)
-        if production and introspection and not operator:
+
+        def operator() -> bool:  # asked only where a gate applies: it reads headers and the cookie
+            return edge is not None and caller is not None and edge.is_operator(caller)
+
+        if production and introspection and not operator():
             raise CodedError(ErrorCode.FORBIDDEN, "Introspection is open to logged-in operators only.")
-        if edge is not None and edge.persisted_only and not operator and not await edge.is_registered(query):
+        if edge is not None and edge.persisted_only and not operator() and not await edge.is_registered(query):
             raise CodedError(
                 ErrorCode.FORBIDDEN, "Only registered operations run here.", reason="OPERATION_NOT_REGISTERED"
             )

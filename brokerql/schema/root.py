@@ -25,6 +25,7 @@ from brokerql.schema.inputs import CancelOrdersPayload, LoginPayload, PlaceOrder
 from brokerql.schema.monitor_root import MonitorMutation, MonitorQuery
 from brokerql.schema.operation_limits import OperationLimits
 from brokerql.schema.parked_root import ParkedMutation, ParkedQuery
+from brokerql.schema.read_cache import KEPT_PER_SNAPSHOT, AnswerCache, SnapshotReadCache
 from brokerql.schema.research_root import ResearchMutation, ResearchQuery
 from brokerql.schema.scalars import OVERRIDES
 from brokerql.schema.types.client import Client
@@ -53,6 +54,7 @@ class Query(IdentityQuery, BackOfficeQuery, MonitorQuery, ResearchQuery, Complia
         resolver=market.quote,
         description="The latest snapshot of one instrument, in the view your tier allows.",
         directives=checks_entitlements(*QUOTE_VIEW_KEYS),
+        metadata=KEPT_PER_SNAPSHOT,
     )
     exchange_status: ExchangeStatus = strawberry.field(
         resolver=exchange.exchange_status, description="Whether an exchange is live or orders wait queued."
@@ -227,6 +229,6 @@ def build_schema(
         subscription=Subscription,
         schema_directives=[Entitlement],
         scalar_overrides=OVERRIDES,
-        extensions=[OperationGuard.factory(limits, edge), OperationMetrics],
+        extensions=[OperationGuard.factory(limits, edge), OperationMetrics, SnapshotReadCache.factory(AnswerCache())],
         production=bool(edge is not None and edge.production),
     )

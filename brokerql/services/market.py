@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokerql.bus import Bus, Resync
+from brokerql.bus import Bus, Resync, read_set
 from brokerql.domain.clock import Clock
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument, roll_day
@@ -51,9 +51,23 @@ class MarketData:
         self.always_open = always_open
         self.trading_days: dict[str, date] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # Quote snapshots as published, when the bus keeps them in another process (Redis): a quote
+        # read is then no GET, and answers kept per snapshot (schema/read_cache.py) work there too. A
+        # snapshot reaches it by pub/sub, before the retained copy is written.
+        self._mirror: dict[str, dict[str, Any]] | None = None if bus.holds_retained else {}
 
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
-        return await self.bus.latest(quote_topic(symbol, delayed=delayed))
+        topic = quote_topic(symbol, delayed=delayed)
+        message = self.peek(topic)
+        if message is None:  # nothing mirrored yet (or the link was lost): a round trip
+            message = await self.bus.latest(topic)
+        read_set.note(topic, message)  # an answer kept per snapshot is checked against it
+        return message
+
+    def peek(self, topic: str) -> dict[str, Any] | None:
+        """The latest snapshot of a quote topic held in this process, without I/O: the in-process bus's
+        retained message, or this process's mirror of Redis (None until one arrived)."""
+        return self.bus.peek(topic) if self._mirror is None else self._mirror.get(topic)
 
     def topic(self, symbol: str, *, delayed: bool = False) -> str:
         return quote_topic(symbol, delayed=delayed)
@@ -114,10 +128,25 @@ class MarketData:
         if latest is not None:
             self.apply_reference(latest)
         self._tasks.append(asyncio.create_task(self._follow(subscription), name="market-reference"))
+        if self._mirror is not None:
+            topics = [quote_topic(s, delayed=d) for s in self.instruments for d in (False, True)]
+            quotes = await self.bus.subscribe(topics, conflate=True)
+            self._tasks.append(asyncio.create_task(self._mirror_quotes(quotes), name="market-quote-mirror"))
 
     async def stop(self) -> None:
         await stop_tasks(self._tasks)
         self._tasks.clear()
+
+    async def _mirror_quotes(self, subscription: Any) -> None:
+        assert self._mirror is not None
+        async with subscription:
+            while True:
+                try:
+                    topic, message = await subscription.get()
+                except Resync:  # messages may have been missed: read through until new ones arrive
+                    self._mirror.clear()
+                    continue
+                self._mirror[topic] = message
 
     async def _follow(self, subscription: Any) -> None:
         async with subscription:

@@ -20,6 +20,7 @@ from brokerql.domain.market import boards, sessions
 from brokerql.domain.market.tape import MAX_TRADES, check_depth_levels
 from brokerql.schema.entitlements import Entitled
 from brokerql.schema.errors import bad_input
+from brokerql.schema.read_cache import NEVER_KEPT
 from brokerql.schema.types.trading import OrderSide
 
 Board = strawberry.enum(boards.Board, description="Where an instrument trades; each board has its own rules.")
@@ -93,14 +94,16 @@ class Quote:
     @strawberry.field(
         description="True when this quote may no longer be the market: no exchange is live (no heartbeat for "
         "BROKERQL_EXCHANGE_STALE_SECONDS) or none published market data for that long. The figures are then "
-        "the last known ones, however recent asOf looks."
+        "the last known ones, however recent asOf looks.",
+        metadata=NEVER_KEPT,
     )
     def stale(self, info: strawberry.Info) -> bool:
         return bool(info.context.container.venue_watch.status().quotes_stale)
 
     @strawberry.field(
         description="Seconds from asOf to this answer: how old the figures are (at least 900 for a 15-minute "
-        "delayed view; a snapshot is republished only when the instrument changes)."
+        "delayed view; a snapshot is republished only when the instrument changes).",
+        metadata=NEVER_KEPT,
     )
     def age_seconds(self, info: strawberry.Info) -> float:
         now = info.context.container.venue_watch.clock.now()
