@@ -283,7 +283,7 @@ class Exchange:
         """
         now = self.clock.now()
         try:
-            await self.desk.publish(self.bus, now)
+            await self.desk.publish(self.bus, now, self.clock.now)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
