@@ -276,7 +276,8 @@ async def run_bare(
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22} opened {r['opened']:>6} in {r['ramp_s']:5.1f}s | quote pushes/s {r['quote_pps']:>8,.0f} "
-        f"delivered {r['delivered']:6.1%} age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
+        f"delivered {r['delivered']:6.1%} of {r['snapshots_per_symbol_s']:.2f}/s a symbol, "
+        f"age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
         f"order events/s {r['order_pps']:6.0f} p50/p99 {r['o_p50_ms']:5.0f}/{r['o_p99_ms']:5.0f} ms "
         f"gaps {r['seq_gaps']} | "
         f"errors {r['errors']} | CPU {r['cpu_pct']:4.0f}% (idle {r['idle_cpu_pct']:.0f}%) "
@@ -334,21 +335,18 @@ async def main_async(args: argparse.Namespace) -> None:
 async def search(args: argparse.Namespace, tmp: Path) -> None:
     """--search: each server's steps (bench/fanout_search.py), bare's at the rate of brokerql's first step."""
 
-    def steps() -> Steps:
-        return Steps(args.quotes, args.orders, args.search_factor, args.search_max)
+    def steps(name: str) -> Steps:
+        return Steps(args.quotes, args.orders, args.search_factor, args.search_max, lambda r: show(name, r))
 
     found, template, rate = {}, "", 0.0
     for name, root, extra in servers(args):
-        found[name] = steps()
+        found[name] = steps(name)
         print(f"-- {name}: steps from {args.quotes} quote sockets, x{args.search_factor} each", flush=True)
         results, captured = await run_project(args, root, tmp, extra, found[name])
         template, rate = template or captured, rate or results[0]["snapshots_per_symbol_s"]
-        for result in results:
-            show(name, result)
     print(f"-- bare broadcast at {rate:.2f} snapshots/s per symbol", flush=True)
-    bare = steps()
-    for result in await run_bare(args, tmp, template, rate, bare):
-        show("bare broadcast", result)
+    bare = steps("bare broadcast")
+    await run_bare(args, tmp, template, rate, bare)
     report(found, bare)
 
 

@@ -3,7 +3,9 @@
 The offered rate grows with the number of sockets (quote sockets of 1-3 symbols each at the market's own
 tick; orderEvents sockets in the same proportion as --quotes : --orders), by --search-factor a step from
 --quotes up to --search-max quote sockets. A step is sustained when every socket opened, 0 errors, at
-least 99% of the snapshots were delivered and quote age p99 stayed under 250 ms (issue 14, target 1);
+least 99% of the snapshots were delivered, quote age p99 stayed under 250 ms (issue 14, target 1) and
+the market kept at least 90% of the first step's snapshots per symbol per second (the embedded exchange
+shares brokerql's event loop: a market that slows down offers fewer pushes);
 a server's search stops at its first step that is not. Each server (brokerql first, then the bare
 broadcaster at the per-symbol rate measured on brokerql's first step) keeps one process through its
 steps; each step opens fresh sockets and closes them after its window.
@@ -14,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-DELIVERED, AGE_P99_MS = 0.99, 250.0
+DELIVERED, AGE_P99_MS, TICK = 0.99, 250.0, 0.9
 
 
-def sustained(result: dict[str, Any], sockets: int) -> list[str]:
-    """What failed the step (empty: sustained)."""
+def sustained(result: dict[str, Any], sockets: int, rate: float) -> list[str]:
+    """What failed the step (empty: sustained). `rate`: the snapshots a symbol published per second at
+    the first step; a market that slowed under load offers fewer pushes, so it fails the step too."""
     failed = []
+    if result["snapshots_per_symbol_s"] < TICK * rate:
+        failed.append(f"the market slowed to {result['snapshots_per_symbol_s']:.2f} snapshots/s from {rate:.2f}")
     if result["opened"] < sockets:
         failed.append(f"opened {result['opened']} of {sockets}")
     if result["errors"]:
@@ -34,11 +39,13 @@ def sustained(result: dict[str, Any], sockets: int) -> list[str]:
 class Steps:
     """The sizes of one server's search, in order, until a step is not sustained."""
 
-    def __init__(self, quotes: int, orders: int, factor: float, most: int) -> None:
+    def __init__(self, quotes: int, orders: int, factor: float, most: int, shown: Any = None) -> None:
         self.quotes, self.orders, self.factor, self.most = quotes, orders, factor, most
+        self.shown = shown  # called with each step's result as it comes
         self.best: dict[str, Any] | None = None  # the result of the largest sustained step
         self.failed: list[str] = []
         self.last: dict[str, Any] | None = None
+        self.rate = 0.0  # snapshots per symbol per second at the first step
         self._sockets = 0
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
@@ -50,8 +57,10 @@ class Steps:
             quotes = max(quotes + 1, round(quotes * self.factor))
 
     def passed(self, result: dict[str, Any]) -> None:
-        self.last = result
-        self.failed = sustained(result, self._sockets)
+        if self.shown is not None:
+            self.shown(result)
+        self.last, self.rate = result, self.rate or result["snapshots_per_symbol_s"]
+        self.failed = sustained(result, self._sockets, self.rate)
         if not self.failed:
             self.best = result
 
