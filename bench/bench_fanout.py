@@ -184,6 +184,8 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
         "quote_pps": pushes / seconds,
         "delivered": pushes / max(1, offered),
         "snapshots_per_symbol_s": sum(len(v) for v in seen.values()) / max(1, len(seen)) / seconds,
+        # the market's tick: the median symbol (the order driver's trades publish its symbol more often)
+        "tick_per_symbol_s": pct([len(v) for v in seen.values()], 0.5) / seconds,
         "q_p50_ms": pct(q_ages, 0.5) * 1000,
         "q_p99_ms": pct(q_ages, 0.99) * 1000,
         "order_pps": sum(r["o"] for r in results) / seconds,
@@ -276,7 +278,8 @@ async def run_bare(
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22} opened {r['opened']:>6} in {r['ramp_s']:5.1f}s | quote pushes/s {r['quote_pps']:>8,.0f} "
-        f"delivered {r['delivered']:6.1%} of {r['snapshots_per_symbol_s']:.2f}/s a symbol, "
+        f"delivered {r['delivered']:6.1%} of {r['snapshots_per_symbol_s']:.2f}/s a symbol "
+        f"(median {r['tick_per_symbol_s']:.2f}), "
         f"age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
         f"order events/s {r['order_pps']:6.0f} p50/p99 {r['o_p50_ms']:5.0f}/{r['o_p99_ms']:5.0f} ms "
         f"gaps {r['seq_gaps']} | "
