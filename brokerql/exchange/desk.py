@@ -12,6 +12,7 @@ the price limits move), and publishes on the bus, each message built once for ev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,6 @@ from brokerql.domain.market.quotes import DelayBuffer, MinuteBars, QuoteState
 from brokerql.domain.market.sessions import TradingPhase, phase_at, trading_day
 from brokerql.domain.market.tape import DailyBars, TradeTape
 from brokerql.exchange.snapshots import bar_json, build_snapshot, delayed_view
-from brokerql.tasks import TimeSlice
 
 HK_DELAY = timedelta(minutes=15)
 REFERENCE_TOPIC = "market.reference"
@@ -184,9 +184,11 @@ class QuoteDesk:
             self.roll_if_new_day(symbol, now)
         dirty, self.dirty = self.dirty, set()
         prices = self.last_prices()
-        turn = TimeSlice()  # building a snapshot is a ms or more: requests and pushes run every few ms
         for symbol in sorted(dirty):
-            await turn.pause()
+            # A yield per snapshot, not per few ms: the snapshot published before it is written to its
+            # sockets in that turn, right after it was stamped (batching snapshots between yields made
+            # each wait for the others' fan-out: quote age p50 9 -> 31 ms at 1,125 sockets).
+            await asyncio.sleep(0)
             at = now if clock is None else max(now, clock())
             snapshot = self.snapshot(symbol, at, prices)
             await bus.publish(quote_topic(symbol), snapshot, retain=True)
