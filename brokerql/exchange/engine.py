@@ -263,8 +263,8 @@ class Exchange:
 
     async def _run_simulator(self) -> None:
         # Ticks keep their own rate (the work of a tick is inside its period, not added to it): a loaded
-        # event loop made every tick 0.5 s plus the tick's wall time, and the market published a third
-        # as many snapshots at 5,000 sockets as at 500 (docs/performance.md).
+        # event loop made every tick 0.5 s plus the tick's wall time, and the market published about a
+        # third as many snapshots at 5,700 sockets as at 750 (docs/performance.md).
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while True:
