@@ -2,12 +2,14 @@
 
     python bench/bench_fanout.py [--quotes 2000] [--orders 1000] [--procs 4] [--seconds 10]
     python bench/bench_fanout.py --roots /work/main .        # before/after: each checkout's server
+    python bench/bench_fanout.py --variant BROKERQL_GC_YOUNG_THRESHOLD=700   # and with a setting changed
+    python bench/bench_fanout.py --search --quotes 500 --orders 250 --search-max 8000   # highest sustained rate
 
 In one run, for each project checkout in --roots, then for the bare server:
 
 1. a fresh server subprocess on 127.0.0.1 (SQLite in a temp dir, in-process bus, demo data, the market's
    own tick, tier limits lifted with BROKERQL_RATE_LIMIT_SCALE so six demo users can hold every socket);
-2. --procs load-generator processes (this file with --worker; one Python process cannot read tens of
+2. --procs load-generator processes (bench/fanout_load.py; one Python process cannot read tens of
    thousands of messages a second) open the sockets: quote sockets subscribe `quotes` on 1-3 A-share
    symbols with Level-1 fields (round-robin over the demo users, all real-time views), orderEvents
    sockets follow the demo users' CASH accounts; an order driver in this process places market orders
@@ -20,6 +22,10 @@ socket in the window): what conflation skipped (latest wins) counts as not deliv
 the server's CPU time in the window / pushes received. The bare server (bench/bare_fanout_server.py)
 carries the same quote sockets (and holds the orderEvents sockets idle) at the per-symbol rate measured
 on the first project server, with a message captured from it. Everything stops by itself.
+
+--search (bench/fanout_search.py) raises the sockets step by step on each server until a step is not
+sustained (under 99% delivered, quote age p99 over 250 ms, an error, or sockets that did not open) and
+prints each server's highest sustained push rate and the ratio to bare.
 """
 
 # The driver starts subprocesses and reads paths between its measured phases, never inside one:
@@ -42,6 +48,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_push import Server, cpu_seconds, free_port, login_all, pct, raise_nofile, rss_kib
+from fanout_search import Steps, report
 
 HERE = Path(__file__).resolve().parent
 SYMBOLS = ["600000", "600519", "601318", "000001", "000858", "300750", "688981", "510300", "510050", "IF2612"]
@@ -52,118 +59,6 @@ ORDER_EVENTS = """subscription($a: ID!) { orderEvents(accountId: $a) { __typenam
 PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } errors { code } } }"
 
 
-# -- the load generator (a subprocess) ----------------------------------------------------------------
-async def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
-
-    stats: dict[str, Any] = {"q": 0, "o": 0, "hb": 0, "q_ages": [], "o_ages": [], "gaps": 0, "errors": []}
-    seen: dict[str, set[str]] = {}
-    subs: dict[str, int] = {}
-    measuring = False
-
-    def error(text: str) -> None:
-        stats.setdefault("error_count", 0)
-        stats["error_count"] += 1
-        if len(stats["errors"]) < 5:
-            stats["errors"].append(text[:300])
-
-    async def read(ws: Any, kind: str) -> None:
-        last_seq = None
-        try:
-            async for text in ws:
-                if '"type":"next"' not in text or '"errors"' in text:
-                    error(f"{kind}: {text[:200]}")
-                    continue
-                if not measuring:
-                    if kind == "o" and '"seq":' in text:
-                        last_seq = int(text[text.index('"seq":') + 6 :].split(",", 1)[0].split("}", 1)[0])
-                    continue
-                now = time.time()
-                if kind == "q":
-                    stats["q"] += 1
-                    i, j = text.find('"symbol":"') + 10, text.find('"asOf":"') + 8
-                    symbol, as_of = text[i : text.index('"', i)], text[j : text.index('"', j)]
-                    seen.setdefault(symbol, set()).add(as_of)
-                    stats["q_ages"].append(now - _ts(as_of))
-                elif '"Heartbeat"' in text:
-                    stats["hb"] += 1
-                else:
-                    stats["o"] += 1
-                    seq = int(text[text.index('"seq":') + 6 :].split(",", 1)[0].split("}", 1)[0])
-                    if last_seq is not None and seq != last_seq + 1:
-                        stats["gaps"] += 1
-                    last_seq = seq
-                    j = text.find('"at":"') + 6
-                    stats["o_ages"].append(now - _ts(text[j : text.index('"', j)]))
-        except Exception as exc:
-            error(f"{kind} read: {exc!r}")
-        stats["closed"] = stats.get("closed", 0) + 1
-
-    async def open_one(sock: dict[str, Any]) -> Any:
-        try:
-            ws = await connect(spec["url"], subprotocols=["graphql-transport-ws"], compression=None,
-                               ping_interval=None, max_size=None, open_timeout=60)  # fmt: skip
-            await ws.send(
-                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {sock['token']}"}})
-            )
-            ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
-            assert ack.get("type") == "connection_ack", ack
-            await ws.send(
-                json.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {"query": sock["query"], "variables": sock["variables"]},
-                    }
-                )
-            )
-        except Exception as exc:
-            error(f"connect: {exc!r}")
-            return None
-        if sock["kind"] == "q":
-            for symbol in sock["variables"]["s"]:
-                subs[symbol] = subs.get(symbol, 0) + 1
-        return asyncio.create_task(read(ws, sock["kind"])), ws
-
-    opened, ramp_until = [], time.monotonic() + spec["ramp_timeout"]
-    for start in range(0, len(spec["sockets"]), 50):
-        if time.monotonic() > ramp_until:  # a saturated server accepts sockets ever more slowly: stop here
-            error(f"ramp timeout: {len(opened)} of {len(spec['sockets'])} sockets opened")
-            break
-        done = await asyncio.gather(*(open_one(s) for s in spec["sockets"][start : start + 50]))
-        opened += [d for d in done if d is not None]
-    print(json.dumps({"ready": len(opened)}), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "go"
-    measuring, cpu0, t0 = True, _self_cpu(), time.monotonic()
-    await asyncio.sleep(spec["seconds"])
-    measuring = False
-    stats["seconds"], stats["gen_cpu"] = time.monotonic() - t0, _self_cpu() - cpu0
-    stats["seen"] = {k: len(v) for k, v in seen.items()}
-    stats["seen_keys"] = {k: sorted(v) for k, v in seen.items()}
-    stats["subs"] = subs
-    stats["q_ages"] = _sample(stats["q_ages"])
-    stats["o_ages"] = _sample(stats["o_ages"])
-    for task, _ws in opened:
-        task.cancel()
-    await asyncio.gather(*(asyncio.wait_for(ws.close(), 5) for _, ws in opened), return_exceptions=True)
-    return stats
-
-
-def _ts(text: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text).timestamp()
-
-
-def _self_cpu() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
-def _sample(values: list[float], keep: int = 20_000) -> list[float]:
-    return values if len(values) <= keep else random.sample(values, keep)
-
-
 # -- the driver ---------------------------------------------------------------------------------------
 def open_files(pid: int) -> int:
     try:
@@ -172,7 +67,7 @@ def open_files(pid: int) -> int:
         return -1
 
 
-def project_server(root: Path, tmp: Path, log: Path) -> Server:
+def project_server(root: Path, tmp: Path, log: Path, extra: dict[str, str] | None = None) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
     env.update(
@@ -184,6 +79,8 @@ def project_server(root: Path, tmp: Path, log: Path) -> Server:
         BROKERQL_ARGON2_TIME_COST="1",
         BROKERQL_ARGON2_MEMORY_KIB="8",
         BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: six demo users hold thousands of sockets
+        BROKERQL_ACCESS_TOKEN_MINUTES="240",  # a rate search outlasts the default 15 (streams end at expiry)
+        **(extra or {}),
     )
     # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
     env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
@@ -238,8 +135,8 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
     procs = []
     for k in range(args.procs):
         mine = specs[k :: args.procs]
-        p = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True, preexec_fn=raise_nofile)  # fmt: skip
+        p = subprocess.Popen([sys.executable, str(HERE / "fanout_load.py")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, preexec_fn=raise_nofile)  # fmt: skip
         assert p.stdin and p.stdout
         spec = {"url": url, "sockets": mine, "seconds": args.seconds, "ramp_timeout": args.ramp_timeout}
         p.stdin.write(json.dumps(spec) + "\n")
@@ -287,6 +184,8 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
         "quote_pps": pushes / seconds,
         "delivered": pushes / max(1, offered),
         "snapshots_per_symbol_s": sum(len(v) for v in seen.values()) / max(1, len(seen)) / seconds,
+        # the market's tick: the median symbol (the order driver's trades publish its symbol more often)
+        "tick_per_symbol_s": pct([len(v) for v in seen.values()], 0.5) / seconds,
         "q_p50_ms": pct(q_ages, 0.5) * 1000,
         "q_p99_ms": pct(q_ages, 0.99) * 1000,
         "order_pps": sum(r["o"] for r in results) / seconds,
@@ -307,8 +206,15 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
     }
 
 
-async def run_project(args: argparse.Namespace, root: Path, tmp: Path) -> tuple[dict[str, Any], str]:
-    server = project_server(root, tmp, tmp / f"serve-{root.name}.log").start()
+def sized(args: argparse.Namespace, quotes: int, orders: int) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), "quotes": quotes, "orders": orders})
+
+
+async def run_project(
+    args: argparse.Namespace, root: Path, tmp: Path, extra: dict[str, str] | None = None, steps: Any = None
+) -> tuple[list[dict[str, Any]], str]:
+    """One server; one load per step (`steps`: fanout_search.Steps, else --quotes + --orders once)."""
+    server = project_server(root, tmp, tmp / f"serve-{root.name}.log", extra).start()
     url = f"http://127.0.0.1:{server.port}/graphql"
     try:
         async with httpx.AsyncClient() as http:
@@ -326,22 +232,30 @@ async def run_project(args: argparse.Namespace, root: Path, tmp: Path) -> tuple[
                     )
                 )
                 template = str(await asyncio.wait_for(ws.recv(), 30))
-        stats = {"placed": 0, "rejected": 0, "failed": 0, "latency": []}
-        orders = (
-            (lambda: drive_orders(url, tokens, accounts, args.orders_per_second, stats))
-            if args.orders_per_second
-            else None
-        )
-        result = await load(args, server, socket_specs(args, tokens, accounts), orders)
-        result["orders_placed"] = stats["placed"]
-        result["orders_rejected"] = stats["rejected"] + stats["failed"]
-        result["place_p99_ms"] = pct(stats["latency"], 0.99) * 1000
-        return result, template
+        results = []
+        for quotes, orders in steps or [(args.quotes, args.orders)]:
+            stats: dict[str, Any] = {"placed": 0, "rejected": 0, "failed": 0, "latency": []}
+            driver = (
+                (lambda stats=stats: drive_orders(url, tokens, accounts, args.orders_per_second, stats))
+                if args.orders_per_second
+                else None
+            )
+            step = sized(args, quotes, orders)
+            result = await load(step, server, socket_specs(step, tokens, accounts), driver)
+            result["orders_placed"] = stats["placed"]
+            result["orders_rejected"] = stats["rejected"] + stats["failed"]
+            result["place_p99_ms"] = pct(stats["latency"], 0.99) * 1000
+            results.append(result)
+            if steps is not None:
+                steps.passed(result)
+        return results, template
     finally:
         server.stop()
 
 
-async def run_bare(args: argparse.Namespace, tmp: Path, template: str, rate: float) -> dict[str, Any]:
+async def run_bare(
+    args: argparse.Namespace, tmp: Path, template: str, rate: float, steps: Any = None
+) -> list[dict[str, Any]]:
     path = tmp / "template.json"
     path.write_text(template, encoding="utf-8")
     port = free_port()
@@ -350,7 +264,13 @@ async def run_bare(args: argparse.Namespace, tmp: Path, template: str, rate: flo
     try:
         tokens = {f"u{i}": "x" for i in range(6)}
         accounts = dict.fromkeys(tokens, "acc")
-        return await load(args, server, socket_specs(args, tokens, accounts))
+        results = []
+        for quotes, orders in steps or [(args.quotes, args.orders)]:
+            step = sized(args, quotes, orders)
+            results.append(await load(step, server, socket_specs(step, tokens, accounts)))
+            if steps is not None:
+                steps.passed(results[-1])
+        return results
     finally:
         server.stop()
 
@@ -358,7 +278,9 @@ async def run_bare(args: argparse.Namespace, tmp: Path, template: str, rate: flo
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22} opened {r['opened']:>6} in {r['ramp_s']:5.1f}s | quote pushes/s {r['quote_pps']:>8,.0f} "
-        f"delivered {r['delivered']:6.1%} age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
+        f"delivered {r['delivered']:6.1%} of {r['snapshots_per_symbol_s']:.2f}/s a symbol "
+        f"(median {r['tick_per_symbol_s']:.2f}), "
+        f"age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
         f"order events/s {r['order_pps']:6.0f} p50/p99 {r['o_p50_ms']:5.0f}/{r['o_p99_ms']:5.0f} ms "
         f"gaps {r['seq_gaps']} | "
         f"errors {r['errors']} | CPU {r['cpu_pct']:4.0f}% (idle {r['idle_cpu_pct']:.0f}%) "
@@ -373,6 +295,15 @@ def show(name: str, r: dict[str, Any]) -> None:
         print(f"{'':<22} error: {sample}")
 
 
+def servers(args: argparse.Namespace) -> list[tuple[str, Path, dict[str, str]]]:
+    """(label, checkout, extra environment): each --roots checkout, then the first one with --variant."""
+    found = [(f"brokerql {Path(r).resolve().name}", Path(r).resolve(), {}) for r in args.roots]
+    if args.variant:
+        extra = dict(item.split("=", 1) for item in args.variant)
+        found.append((f"brokerql {found[0][1].name} {' '.join(args.variant)}", found[0][1], extra))
+    return found
+
+
 async def main_async(args: argparse.Namespace) -> None:
     raise_nofile()
     print(f"{args.quotes} quote sockets + {args.orders} orderEvents sockets, {args.procs} generator processes, "
@@ -380,36 +311,49 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmpdir:
         tmp = Path(args.logs or tmpdir)
         tmp.mkdir(parents=True, exist_ok=True)
+        if args.search:
+            return await search(args, tmp)
         results, template, rate = [], "", 0.0
-        for root in args.roots:
-            result, captured = await run_project(args, Path(root).resolve(), tmp)
+        for name, root, extra in servers(args):
+            (result,), captured = await run_project(args, root, tmp, extra)
             template, rate = template or captured, rate or result["snapshots_per_symbol_s"]
-            show(f"brokerql {Path(root).resolve().name}", result)
-            results.append(result)
+            show(name, result)
+            results.append((name, result))
         if args.soak:
-            for root, r in zip(args.roots, results, strict=True):
-                print(
-                    f"soak {Path(root).resolve().name}: seconds, RSS MiB, open files every {args.sample_every:.0f} s:"
-                )
+            for name, r in results:
+                print(f"soak {name}: seconds, RSS MiB, open files every {args.sample_every:.0f} s:")
                 print("  " + "  ".join(f"{t:.0f}s {m:.0f}MiB {n}fd" for t, m, n in r["samples"]))
             return
-        bare = await run_bare(args, tmp, template, rate)
+        (bare,) = await run_bare(args, tmp, template, rate)
         show("bare broadcast", bare)
-        for root, r in zip(args.roots, results, strict=True):
+        for name, r in results:
             print(
-                f"ratio {Path(root).resolve().name}/bare: pushes/s {r['quote_pps'] / max(1, bare['quote_pps']):.2f}x, "
+                f"ratio {name}/bare: pushes/s {r['quote_pps'] / max(1, bare['quote_pps']):.2f}x, "
                 f"CPU per push {r['cpu_us_per_push'] / max(0.001, bare['cpu_us_per_push']):.2f}x "
                 f"(net of idle {r['net_us_per_push'] / max(0.001, bare['net_us_per_push']):.2f}x), "
                 f"memory per socket {r['kib_per_socket'] / max(0.1, bare['kib_per_socket']):.2f}x"
             )
 
 
+async def search(args: argparse.Namespace, tmp: Path) -> None:
+    """--search: each server's steps (bench/fanout_search.py), bare's at the rate of brokerql's first step."""
+
+    def steps(name: str) -> Steps:
+        return Steps(args.quotes, args.orders, args.search_factor, args.search_max, lambda r: show(name, r))
+
+    found, template, rate = {}, "", 0.0
+    for name, root, extra in servers(args):
+        found[name] = steps(name)
+        print(f"-- {name}: steps from {args.quotes} quote sockets, x{args.search_factor} each", flush=True)
+        results, captured = await run_project(args, root, tmp, extra, found[name])
+        template, rate = template or captured, rate or results[0]["snapshots_per_symbol_s"]
+    print(f"-- bare broadcast at {rate:.2f} snapshots/s per symbol", flush=True)
+    bare = steps("bare broadcast")
+    await run_bare(args, tmp, template, rate, bare)
+    report(found, bare)
+
+
 def main() -> int:
-    if "--worker" in sys.argv:
-        raise_nofile()
-        spec = json.loads(sys.stdin.readline())
-        print(json.dumps(asyncio.run(worker(spec))), flush=True)
-        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quotes", type=int, default=2000, help="quote sockets (1-3 symbols each)")
     parser.add_argument("--orders", type=int, default=1000, help="orderEvents sockets")
@@ -428,6 +372,11 @@ def main() -> int:
     parser.add_argument("--sample-every", type=float, default=30, help="seconds between RSS / open-file samples")
     parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     parser.add_argument("--full", action="store_true", help="the issue's size: 12,000 + 6,000 sockets, 8 generators")
+    parser.add_argument("--variant", nargs="+", metavar="KEY=VALUE",
+                        help="also serve the first checkout with these BROKERQL_ settings (same run)")  # fmt: skip
+    parser.add_argument("--search", action="store_true", help="the highest sustained push rate of each server")
+    parser.add_argument("--search-factor", type=float, default=1.5, help="sockets grow by this a search step")
+    parser.add_argument("--search-max", type=int, default=8000, help="quote sockets of the largest search step")
     args = parser.parse_args()
     if args.full:
         args.quotes, args.orders, args.procs, args.orders_per_second = 12_000, 6_000, 8, 100

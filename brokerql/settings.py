@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # selection, entitlement set) to every socket of the group in one loop (subscriptions/quote_fanout.py). Off:
     # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
     quote_broadcast: bool = True
+    # `brokerql serve`: objects allocated (net) between collections of the collector's youngest
+    # generation (Python's default: 700). With thousands of sockets, a small one promotes every
+    # short-lived snapshot and push into the oldest generation, whose full collections (walking every
+    # socket's objects) then held the event loop 0.3-1.1 s every few seconds (docs/performance.md).
+    gc_young_threshold: int = Field(20_000, ge=1)
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
     max_body_bytes: int = Field(64 * 1024, gt=0)
     query_max_tokens: int = Field(2000, gt=0)

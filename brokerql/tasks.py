@@ -1,9 +1,10 @@
-"""Stopping background tasks reliably."""
+"""Stopping background tasks reliably; long loops that share the event loop fairly."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 
 log = logging.getLogger(__name__)
@@ -25,3 +26,22 @@ async def stop_tasks(tasks: Iterable[asyncio.Task[None]], timeout: float = 5.0) 
         if pending and asyncio.get_running_loop().time() > deadline:
             log.warning("tasks did not stop in %.1fs: %s", timeout, [t.get_name() for t in pending])
             return
+
+
+class TimeSlice:
+    """Yields to the event loop once a long loop has held it for `budget` seconds since its last yield.
+
+    A yield is a whole loop iteration, which under load is every socket's writes: yielding after each
+    small step of a long loop (each instrument of a market tick) multiplied the loop's length by the
+    number of steps, and slowed the market's tick with it. Yielding by time bounds both."""
+
+    __slots__ = ("_until", "budget")
+
+    def __init__(self, budget: float = 0.005) -> None:
+        self.budget = budget
+        self._until = time.perf_counter() + budget
+
+    async def pause(self) -> None:
+        if time.perf_counter() >= self._until:
+            await asyncio.sleep(0)
+            self._until = time.perf_counter() + self.budget

@@ -83,8 +83,11 @@ def create_app(
     """`freeze_heap` (`brokerql serve`): once started, move every object to the collector's permanent
     generation (`gc.freeze`), so that a full collection scans only what was made since: the modules,
     the schema and the app are ~190,000 objects that live as long as the process, and scanning them
-    held the event loop for 150-260 ms a collection on the shared machine (docs/performance.md). Not in tests,
-    which build many apps in one process (what a frozen app leaves in cycles is never collected)."""
+    held the event loop for 150-260 ms a collection on the shared machine (docs/performance.md); and
+    collect the youngest generation every `gc_young_threshold` allocations, so that what lives less
+    than about a second (snapshots, pushes) dies before it reaches the oldest generation, whose full
+    collections walk every open socket's objects. Not in tests, which build many apps in one process
+    (what a frozen app leaves in cycles is never collected)."""
     settings = settings or load_settings()
     container = container or Container.build(settings)
     edge = Edge(settings, container)  # E1: limits, quotas, persisted queries, production gates
@@ -125,6 +128,7 @@ def create_app(
             if freeze_heap:
                 gc.collect()
                 gc.freeze()
+                gc.set_threshold(settings.gc_young_threshold, *gc.get_threshold()[1:])
             try:
                 yield
             finally:

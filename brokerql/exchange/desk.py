@@ -174,20 +174,28 @@ class QuoteDesk:
         self._minute_marks.clear()
         self._reference_dirty = True
 
-    async def publish(self, bus: Bus, now: datetime) -> None:
-        """One snapshot per changed instrument (and one delayed view where sold delayed), bars, reference."""
+    async def publish(self, bus: Bus, now: datetime, clock: Callable[[], datetime] | None = None) -> None:
+        """One snapshot per changed instrument (and one delayed view where sold delayed), bars, reference.
+
+        With `clock`, each snapshot is stamped when it is built: the loop runs between instruments (the
+        fan-out of the one before, requests, client orders matching), so a snapshot built later is the
+        book as of then, and stamping it with the tick's start would make it look older than it is."""
         for symbol in list(self.instruments):
             self.roll_if_new_day(symbol, now)
         dirty, self.dirty = self.dirty, set()
         prices = self.last_prices()
         for symbol in sorted(dirty):
-            await asyncio.sleep(0)  # building every snapshot is several ms: let requests run between them
-            snapshot = self.snapshot(symbol, now, prices)
+            # A yield per snapshot, not per few ms: the snapshot published before it is written to its
+            # sockets in that turn, right after it was stamped (batching snapshots between yields made
+            # each wait for the others' fan-out: quote age p50 9 -> 31 ms at 1,125 sockets).
+            await asyncio.sleep(0)
+            at = now if clock is None else max(now, clock())
+            snapshot = self.snapshot(symbol, at, prices)
             await bus.publish(quote_topic(symbol), snapshot, retain=True)
             buffer = self.delay_buffers.get(symbol)
             if buffer is not None:
-                buffer.push(now, msgspec.json.encode(snapshot))
-                old = buffer.get(now)
+                buffer.push(at, msgspec.json.encode(snapshot))
+                old = buffer.get(at)
                 if old is not None:
                     view = delayed_view(msgspec.json.decode(old))
                     await bus.publish(quote_topic(symbol, delayed=True), view, retain=True)

@@ -32,7 +32,7 @@ from brokerql.domain.trading.gateway import CancelOrder, ExecType, ExecutionRepo
 from brokerql.exchange.client_orders import ExecutionBooker, RestingClientOrders, WorkingOrder
 from brokerql.exchange.desk import HK_DELAY, REFERENCE_TOPIC, QuoteDesk, bars_topic, quote_topic
 from brokerql.exchange.replay import Replay, play
-from brokerql.tasks import stop_tasks
+from brokerql.tasks import TimeSlice, stop_tasks
 
 __all__ = [
     "COMMANDS_TOPIC",
@@ -262,15 +262,22 @@ class Exchange:
         return self.desk.quotes
 
     async def _run_simulator(self) -> None:
+        # Ticks keep their own rate (the work of a tick is inside its period, not added to it): a loaded
+        # event loop made every tick 0.5 s plus the tick's wall time, and the market published about a
+        # third as many snapshots at 5,700 sockets as at 750 (docs/performance.md).
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
         while True:
-            await asyncio.sleep(self.tick_seconds)
+            next_at = max(next_at + self.tick_seconds, loop.time())  # behind: the next one now, never a burst
+            await asyncio.sleep(next_at - loop.time())
             if not self.paused:
                 now = self.clock.now()
+                # A tick of every instrument is 10-20 ms of CPU: requests and pushes run between
+                # instruments every few ms instead of waiting behind all of them (each book is whole at a yield).
+                turn = TimeSlice()
                 for symbol in list(self.instruments):
                     self._simulate(symbol, now)
-                    # A tick of every instrument is 10-20 ms of CPU: requests and pushes run between
-                    # instruments instead of waiting behind all of them (each book is whole at a yield).
-                    await asyncio.sleep(0)
+                    await turn.pause()
             if self._reports and self._listener is not None:
                 await self._listener()  # resting client orders traded: the host journals and books them
             await self.publish_quotes()
@@ -283,7 +290,7 @@ class Exchange:
         """
         now = self.clock.now()
         try:
-            await self.desk.publish(self.bus, now)
+            await self.desk.publish(self.bus, now, self.clock.now)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -43,7 +43,7 @@ Symbol = Annotated[str, strawberry.argument(description="Instrument code, e.g. 6
 
 async def quote(info: strawberry.Info, symbol: Symbol) -> Quote:
     view = await entitled_view(info, symbol)
-    snapshot = await info.context.container.market.snapshot(symbol, delayed=view is QuoteView.DELAYED)
+    snapshot = await info.context.container.market.shown_snapshot(symbol, delayed=view is QuoteView.DELAYED)
     if snapshot is None:
         raise CodedError(ErrorCode.NOT_FOUND, f"No quote for {symbol} yet.", reason="NO_QUOTE")
     return Quote.from_snapshot(snapshot)

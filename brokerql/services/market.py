@@ -57,11 +57,20 @@ class MarketData:
         self._mirror: dict[str, dict[str, Any]] | None = None if bus.holds_retained else {}
 
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
+        """The latest snapshot as the bus retains it: what orders are priced and checked against, so a
+        bus that cannot be reached refuses them (MARKET_DATA_UNAVAILABLE) rather than use a copy."""
+        return await self.bus.latest(quote_topic(symbol, delayed=delayed))
+
+    async def shown_snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None:
+        """The latest snapshot for display (the `quote` query): this process's copy when it holds one,
+        without I/O, else as the bus retains it; noted in the operation's read set, which an answer kept
+        per snapshot is checked against (schema/read_cache.py). A copy outlives a lost Redis link by
+        the moments until the link's loss is noticed; `Quote.stale` tells a reader when market data stops."""
         topic = quote_topic(symbol, delayed=delayed)
         message = self.peek(topic)
         if message is None:  # nothing mirrored yet (or the link was lost): a round trip
             message = await self.bus.latest(topic)
-        read_set.note(topic, message)  # an answer kept per snapshot is checked against it
+        read_set.note(topic, message)
         return message
 
     def peek(self, topic: str) -> dict[str, Any] | None:

@@ -103,3 +103,23 @@ async def test_a_market_started_just_after_the_close_warms_up_into_the_next_day(
     quote = await bus.latest(quote_topic("600000"))
     assert (quote["tradingDay"], quote["prevClose"]) == ("2026-05-12", "13.52")
     assert ex.instruments["600000"].prev_close == Decimal("13.52")
+
+
+class TickingClock(Clock):
+    """Moves a millisecond each time it is read: the loop runs between the instruments of a publish."""
+
+    def now(self) -> datetime:
+        self.current += timedelta(milliseconds=1)
+        return self.current
+
+
+async def test_each_snapshot_is_stamped_when_it_is_built_not_at_the_start_of_the_publish() -> None:
+    clock = TickingClock(MONDAY_10AM)
+    ex, bus = exchange(clock)
+    ex._warm_up()
+    ex.desk.mark_all_dirty()
+    start = clock.now()
+    await ex.publish_quotes()
+    stamps = [datetime.fromisoformat((await bus.latest(quote_topic(s)))["asOf"]) for s in sorted(DEMO_INSTRUMENTS)]
+    assert all(stamp > start for stamp in stamps)
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # built one after the other
