@@ -28,8 +28,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, list[Any], int, Any]:
-    """On the connection's thread: the whole statement, cursor to close."""
+def _run(
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, finished: list[int]
+) -> tuple[Any, list[Any], int, Any]:
+    """On the connection's thread: the whole statement, cursor to close (then counted as finished)."""
     cursor = conn.cursor()
     try:
         if many:
@@ -41,6 +43,7 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+        finished[0] += 1  # only this thread writes it
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -77,8 +80,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
+        adapted: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            adapted._started[0] += 1  # only the event loop writes it
+            outcome = await connection._execute(_run, connection._conn, operation, parameters, many, adapted._finished)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
@@ -99,15 +104,23 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_finished", "_started")
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        # Statements handed to the thread, and finished there: equal when none runs (one still running
+        # after its caller was cancelled, for instance).
+        self._started, self._finished = [0], [0]
 
     def rollback(self) -> None:
         # The pool rolls back every connection it takes back, also after a COMMIT: a hop for nothing
-        # (sqlite3 itself skips ROLLBACK outside a transaction). `in_transaction` only reads SQLite's
-        # autocommit flag, and no statement of this connection runs while it is rolled back.
+        # (sqlite3 itself skips ROLLBACK outside a transaction). Skipped only when the thread has
+        # nothing to run or running (else the ROLLBACK queues behind it, as always): `in_transaction`
+        # then reads SQLite's autocommit flag of an idle connection.
         raw = self._connection._connection
-        if raw is not None and not raw.in_transaction:
+        idle = self._started[0] == self._finished[0] and self._connection._tx.empty()
+        if raw is not None and idle and not raw.in_transaction:
             return
         super().rollback()
 
