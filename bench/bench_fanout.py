@@ -126,9 +126,6 @@ def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dic
 
 async def load(args: argparse.Namespace, server: Server, specs: list[dict], orders: Any = None) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{server.port}/graphql"
-    if args.warmup:  # a soak's memory is flat only once the delayed quotes' 15-minute window is full
-        print(f"warming up for {args.warmup:.0f} s before connecting", flush=True)
-        await asyncio.sleep(args.warmup)
     rss0, idle0, i0 = rss_kib(server.pid), cpu_seconds(server.pid), time.monotonic()
     await asyncio.sleep(2)  # the server's own work with no socket (the exchange's market ticks)
     idle_pct = (cpu_seconds(server.pid) - idle0) / (time.monotonic() - i0) * 100
@@ -217,6 +214,10 @@ async def run_project(
     server = project_server(root, tmp, tmp / f"serve-{root.name}.log", extra).start()
     url = f"http://127.0.0.1:{server.port}/graphql"
     try:
+        if args.warmup:  # a soak's memory is flat only once the delayed quotes' 15-minute window is full
+            # Before logging in: sessions idle through the warm-up would be locked (the idle lock).
+            print(f"warming up for {args.warmup:.0f} s before logging in and connecting", flush=True)
+            await asyncio.sleep(args.warmup)
         async with httpx.AsyncClient() as http:
             tokens, accounts = await login_all(http, url)
             # one captured frame for the bare server's template
