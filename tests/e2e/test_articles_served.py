@@ -50,7 +50,7 @@ def approved_article(served: Any, title: str, column: str) -> str:
 async def follow(url: str, token: str, columns: list[str] | None, count: int, got: list[str]) -> None:
     """Read `count` pushed articles from one articlePublished stream into `got`."""
     async with (
-        httpx.AsyncClient() as http,
+        httpx.AsyncClient(timeout=30) as http,
         aconnect_ws(url.replace("http", "ws"), http, subprotocols=["graphql-transport-ws"]) as ws,
     ):
         await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
@@ -64,7 +64,7 @@ async def follow(url: str, token: str, columns: list[str] | None, count: int, go
 
 async def local_subscribers(served: Any) -> float:
     """The process's local bus subscriptions, from its /metrics."""
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         metrics = (await http.get(served.url.replace("/graphql", "/metrics"))).text
     return float(next(x for x in metrics.splitlines() if x.startswith("brokerql_bus_local_subscribers ")).split()[1])
 
