@@ -40,6 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fanout import project_server
+from bench_order_path import PG_ADMIN, REDIS, drop
 from bench_push import Server, free_port, pct, raise_nofile, tree_cpu_seconds
 
 HERE = Path(__file__).resolve().parent
@@ -82,10 +83,6 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
-PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
 class Served:
     """What one side of the comparison runs: its API server, and for `--workers N` on brokerql the one
     `brokerql exchange` process and a scratch PostgreSQL database and Redis prefix. Its CPU is every
@@ -108,20 +105,6 @@ class Served:
             await asyncio.to_thread(self.exchange.wait, 20)
         if self.database:
             await drop(self.database, f"bench-query-{self.database}")
-
-
-async def drop(database: str, prefix: str) -> None:
-    import asyncpg
-    import redis.asyncio as aioredis
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-    await admin.close()
-    client = aioredis.Redis.from_url(REDIS)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def serve_project(root: Path, tmp: Path, workers: int) -> Served:

@@ -21,7 +21,7 @@ arrives, not when the retained copy is written (they are one pipeline apart).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,11 @@ class KeptAnswer:
     reads: tuple[tuple[str, Any], ...]  # (topic, the retained message read)
 
 
+def still_latest(reads: Iterable[tuple[str, Any]], market: Any) -> bool:
+    """Whether every snapshot read is still the latest one the process holds (the same object)."""
+    return all(message is not None and market.peek(topic) is message for topic, message in reads)
+
+
 class AnswerCache:
     """One process's kept answers, and its verdicts on documents. The event loop is its only user."""
 
@@ -115,13 +120,13 @@ class AnswerCache:
         kept = self.answers.get(key)
         if kept is None:
             return None
-        if all(message is not None and market.peek(topic) is message for topic, message in kept.reads):
+        if still_latest(kept.reads, market):
             return kept.data
         del self.answers[key]
         return None
 
     def keep(self, key: Any, data: dict[str, Any], reads: read_set.Reads, market: Any) -> None:
-        if reads and all(message is not None and market.peek(topic) is message for topic, message in reads):
+        if reads and still_latest(reads, market):
             self.answers[key] = KeptAnswer(data, tuple(reads))
 
 
