@@ -77,7 +77,7 @@ class Edge:
             settings.guard_processes, build_schema
         )  # started and stopped by the app's lifespan
         redis = getattr(container.bus, "client", None)
-        self.counters = make_counters(redis, settings.redis_prefix)
+        self.counters = make_counters(redis, settings.redis_prefix, getattr(container, "allowances", None))
         self.addresses = AddressResolver(settings.trusted_proxies)
         bounds = ApqBounds(max_entries=settings.apq_max_entries, max_bytes=settings.apq_max_bytes)
         self.persisted = PersistedQueries(container.db, redis, settings.redis_prefix, bounds)
