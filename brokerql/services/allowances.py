@@ -156,26 +156,38 @@ class Allowances:
 
     async def count(self, key: str, limit: int, window_seconds: int) -> Grant | None:
         """Count one request in a fixed window (`key` names the window); None when Redis failed."""
-        lease = self._leases.get(key)
-        if lease is None:
-            lease = Lease(key, self._window, limit, window_seconds, False, time.time)
-            self._leases[key] = lease
-        lease.limit = limit  # a tier edit applies at once
-        return await self._take(lease, 1)
+
+        def new() -> Lease:
+            return Lease(key, self._window, limit, window_seconds, False, time.time)
+
+        def bounds(lease: Lease) -> None:
+            lease.limit = limit  # a tier edit applies at once
+
+        return await self._take(key, 1, new, bounds)
 
     async def pour(
         self, key: str, cost: float, capacity: float, rate: float, clock: Callable[[], float]
     ) -> Grant | None:
         """Pour `cost` into a leaky bucket (nothing when it would overflow); None when Redis failed."""
-        lease = self._leases.get(key)
-        if lease is None:
-            lease = Lease(key, self._bucket, capacity, rate, True, clock)
-            self._leases[key] = lease
-        lease.limit, lease.second = capacity, rate
-        return await self._take(lease, cost)
 
-    async def _take(self, lease: Lease, need: float) -> Grant | None:
-        while lease.held < need and lease.answer is not None:
+        def new() -> Lease:
+            return Lease(key, self._bucket, capacity, rate, True, clock)
+
+        def bounds(lease: Lease) -> None:
+            lease.limit, lease.second = capacity, rate
+
+        return await self._take(key, cost, new, bounds)
+
+    async def _take(
+        self, key: str, need: float, new: Callable[[], Lease], bounds: Callable[[Lease], None]
+    ) -> Grant | None:
+        while True:  # looked up again after a wait: a settlement may have dropped an idle caller's lease
+            lease = self._leases.get(key)
+            if lease is None:
+                lease = self._leases[key] = new()
+            bounds(lease)
+            if lease.held >= need or lease.answer is None:
+                break
             await asyncio.shield(lease.answer)  # its lease may cover this request too
         now = lease.clock()
         if lease.held >= need:
@@ -198,6 +210,10 @@ class Allowances:
             lease.used += need
             lease.used_at = time.monotonic()
         return Grant(allowed, lease.level(now), wait)
+
+    def unspent(self) -> float:
+        """Allowance this process holds and has not spent yet (what a flush would give back)."""
+        return sum(lease.held for lease in self._leases.values())
 
     # -- settlement ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -227,6 +243,7 @@ class Allowances:
                 del self._leases[key]
                 if lease.held > 0:
                     plan.append((lease, lease.held, 0.0))
+                    lease.held = 0.0
                 continue
             old = lease.leaks and lease.held > 0 and now - lease.granted_at >= LEASE_SECONDS
             back = lease.held if old else 0.0
