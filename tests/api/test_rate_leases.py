@@ -20,6 +20,7 @@ from brokerql.schema.errors import CodedError
 from brokerql.services.allowances import Allowances
 from brokerql.services.identity.limits import RateLimits
 from brokerql.services.tokens import Principal
+from tests.api.test_limits import ME, minute_start, process
 from tests.conftest import REDIS_URL
 from tests.fakes import FakeClock
 
@@ -166,3 +167,18 @@ async def test_with_redis_down_each_process_counts_on_its_own(shared) -> None:  
     budget = CostBudgets(RedisCounters(down, "x", Allowances(down), clock=lambda: NOW), settings)
     assert (await budget.charge("client:c5", 60, 10)).allowed
     await down.aclose()
+
+
+async def test_a_stopping_process_gives_back_what_it_leased(shared, backend) -> None:  # type: ignore[no-untyped-def]
+    client, settings = shared
+    strict = backend.settings.model_copy(update={"rate_limit_scale": 1.0})
+    async with process(strict, minute_start()) as served:
+        assert served.container.allowances is not None and served.container.allowances.settle_seconds > 0
+        token = await served.login("std001")
+        served.token = None
+        for _ in range(10):
+            response = await served.http.post("/graphql", json=ME, headers={"authorization": f"Bearer {token}"})
+            assert response.status_code == 200
+    keys = [key async for key in client.scan_iter(f"{settings.redis_prefix}:ratelimit:client:*")]
+    # STANDARD: 60 a minute, room for leases; the lifespan's stop gave back what was not spent
+    assert len(keys) == 1 and int(await client.get(keys[0])) == 10
