@@ -26,7 +26,9 @@ by up to a share of it per process. A lease is counted in Redis before anything 
 - Cost buckets: a leased point is poured when leased, not when spent, and a bucket leaks only while it is
   not empty; leased points may let it leak while the spent points alone would have left it empty. So all
   processes together may admit at most what the bucket leaks in one lease's life: rate x (LEASE_SECONDS +
-  settle_seconds), i.e. (1.1 / 60) of the capacity, 1.8%; never more than the capacity plus that.
+  settle_seconds, plus any delay of the settlement itself), i.e. (1.1 / 60) of the capacity, 1.8%.
+- A tier edit that lowers a limit applies to the next leases; allowance leased under the old limit may
+  still be spent (at most 1/LEASE_SHARE of the old room per lease, for at most IDLE_SECONDS or the minute).
 - The other way (refusing early): a caller may be refused while other processes hold leases it has not
   spent, at most 1/LEASE_SHARE of the room left at each grant, and only while it is busy on them (an
   idle caller's leases come back within IDLE_SECONDS + settle_seconds). A process that dies loses its
