@@ -232,7 +232,10 @@ class Allowances:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.settle_seconds)
-            await self.settle()
+            try:
+                await self.settle()
+            except Exception:  # keep settling: without top-ups every request would make its round trip
+                log.exception("settling rate counters failed")
 
     def _plan(self, flush: bool) -> list[tuple[Lease, float, float]]:
         """(lease, give back, want) for every counter that needs a word with Redis; idle ones are dropped."""
@@ -273,9 +276,9 @@ class Allowances:
                 replies = await pipe.execute()
         except Exception:  # keep what was to be given back for the next settlement
             log.warning("settling rate counters with Redis failed; retrying", exc_info=True)
-            for lease, back, _ in plan:
-                lease.held += back
-                self._leases.setdefault(lease.key, lease)
+            for lease, back, _ in plan:  # an idle caller's lease was dropped: it goes back in, or into its
+                current = self._leases.setdefault(lease.key, lease)  # successor if it came back meanwhile
+                current.held += back
             return
         finally:
             for lease, _, _ in plan:
