@@ -2,10 +2,11 @@
 
 Each operation is atomic on its backend (a Lua script or one MULTI on Redis; no await between read and
 write in memory), which is what makes a burst of parallel requests unable to win an extra try.
-The cost bucket is the exception to one round trip per operation: every operation pours into it, so
-on Redis a process leases points ahead of use and pours most operations in memory
-(services/allowances.py: how, and how far over or under the budget that can go). The attempts and
-quotas of logins and registrations stay exact, one atomic operation on Redis each.
+The cost bucket and anonymous callers' requests per minute (`leak`, `count`) are the exceptions to one
+round trip per operation: every operation moves them, so on Redis a process leases allowance ahead of
+use and counts most operations in memory (services/allowances.py: how, and how far over or under the
+limit that can go). The attempts and quotas of logins and registrations (`hit`) stay exact, one atomic
+operation on Redis each.
 If Redis fails, the process counts locally until it answers again (fail open: a Redis outage must not
 refuse every caller), as the A4 request limits do.
 """
@@ -42,6 +43,10 @@ class MemoryCounters:
         self._sweep(self._windows)
         self._windows[key] = (number, count)
         return count, (number + 1) * window_seconds - now
+
+    async def count(self, key: str, limit: int, window_seconds: int) -> tuple[int, float]:
+        """`hit` for a request limit (one the caller is refused past): in memory it is the same count."""
+        return await self.hit(key, window_seconds)
 
     async def add_member(self, key: str, member: str, ttl_seconds: int) -> int:
         """Add to a set that expires `ttl_seconds` after its first member; the set's size."""
@@ -113,6 +118,14 @@ class RedisCounters:
             return int(count), (number + 1) * window_seconds - now
 
         return await self._try("hit", remote, key, window_seconds)
+
+    async def count(self, key: str, limit: int, window_seconds: int) -> tuple[int, float]:
+        now = self.clock()
+        number = int(now // window_seconds)
+        grant = await self.allowances.count(self._key(f"{key}:{number}"), limit, window_seconds)
+        if grant is None:  # Redis down (logged): count locally
+            return await self.local.hit(key, window_seconds)
+        return round(grant.level), (number + 1) * window_seconds - now
 
     async def add_member(self, key: str, member: str, ttl_seconds: int) -> int:
         redis_key = self._key(key)

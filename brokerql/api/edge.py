@@ -161,7 +161,7 @@ class Edge:
         """Count one anonymous HTTP operation of an address (A4 requests per minute, for nobody in particular)."""
         s = self.settings
         limit = scaled(s.anonymous_requests_per_minute, s.rate_limit_scale)
-        count, left = await self.counters.hit(f"requests:{self.addresses.resolve(scope)}", 60)
+        count, left = await self.counters.count(f"requests:{self.addresses.resolve(scope)}", limit, 60)
         return Decision(count <= limit, max(1, int(left + 0.999)) if count > limit else 0, count, limit)
 
     async def apq_registration(self, scope: Any) -> Decision:

@@ -182,3 +182,18 @@ async def test_a_stopping_process_gives_back_what_it_leased(shared, backend) -> 
     keys = [key async for key in client.scan_iter(f"{settings.redis_prefix}:ratelimit:client:*")]
     # STANDARD: 60 a minute, room for leases; the lifespan's stop gave back what was not spent
     assert len(keys) == 1 and int(await client.get(keys[0])) == 10
+
+
+async def test_anonymous_requests_per_address_are_leased_within_the_limit(shared) -> None:  # type: ignore[no-untyped-def]
+    client, settings = shared
+    both = [Allowances(client), Allowances(client)]
+    counters = [RedisCounters(client, f"{settings.redis_prefix}:edge", each, clock=lambda: NOW) for each in both]
+    burst = [counters[i % 2].count("requests:203.0.113.7", 60, 60) for i in range(100)]
+    burst += [each.settle() for each in both for _ in range(3)]
+    counts = [c for c in await asyncio.gather(*burst) if c is not None]
+    admitted = sum(count <= 60 for count, _ in counts)
+    assert 0 < admitted <= 60
+    for each in both:
+        await each.settle(flush=True)
+    stored = await client.get(f"{settings.redis_prefix}:edge:requests:203.0.113.7:{int(NOW // 60)}")
+    assert int(stored) == admitted
