@@ -237,18 +237,22 @@ class Allowances:
             except Exception:  # keep settling: without top-ups every request would make its round trip
                 log.exception("settling rate counters failed")
 
-    def _plan(self, flush: bool) -> list[tuple[Lease, float, float]]:
-        """(lease, give back, want) for every counter that needs a word with Redis; idle ones are dropped."""
+    def _plan(self, flush: bool) -> tuple[list[tuple[Lease, float, float]], list[Lease]]:
+        """(lease, give back, want) for every counter that needs a word with Redis, and the idle leases
+        to drop once what they hold is back (a request meanwhile waits for that rather than counting
+        on Redis before the give-back, which could refuse it early)."""
         now = time.monotonic()
-        plan = []
+        plan, idle = [], []
         for key, lease in list(self._leases.items()):
             if lease.answer is not None:
                 continue  # its own round trip is under way
             if flush or now - lease.used_at >= IDLE_SECONDS:
-                del self._leases[key]
+                idle.append(lease)
                 if lease.held > 0:
                     plan.append((lease, lease.held, 0.0))
                     lease.held = 0.0
+                else:
+                    del self._leases[key]
                 continue
             old = lease.leaks and lease.held > 0 and now - lease.granted_at >= LEASE_SECONDS
             back = lease.held if old else 0.0
@@ -257,11 +261,11 @@ class Allowances:
             if back or want:
                 lease.held -= back
                 plan.append((lease, back, want))
-        return plan
+        return plan, idle
 
     async def settle(self, *, flush: bool = False) -> None:
         """One pipeline: top up busy callers' leases, give back idle ones' (all of them when `flush`)."""
-        plan = self._plan(flush)
+        plan, idle = self._plan(flush)
         if not plan:
             return
         answer = asyncio.get_running_loop().create_future()
@@ -274,15 +278,16 @@ class Allowances:
                 for (lease, back, want), now in zip(plan, stamps, strict=True):
                     await lease.script(keys=[lease.key], args=lease.args(back, 0, want, now), client=pipe)
                 replies = await pipe.execute()
+            for (lease, _, _), now, reply in zip(plan, stamps, replies, strict=True):
+                lease.receive(reply, now)
+            for lease in idle:  # given back: the caller's next request starts a lease afresh
+                if self._leases.get(lease.key) is lease:
+                    del self._leases[lease.key]
         except Exception:  # keep what was to be given back for the next settlement
             log.warning("settling rate counters with Redis failed; retrying", exc_info=True)
-            for lease, back, _ in plan:  # an idle caller's lease was dropped: it goes back in, or into its
-                current = self._leases.setdefault(lease.key, lease)  # successor if it came back meanwhile
-                current.held += back
-            return
-        finally:
+            for lease, back, _ in plan:
+                lease.held += back
+        finally:  # waiters resume after all of the above (no await in between)
             for lease, _, _ in plan:
                 lease.answer = None
             answer.set_result(None)
-        for (lease, _, _), now, reply in zip(plan, stamps, replies, strict=True):
-            lease.receive(reply, now)

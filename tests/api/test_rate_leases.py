@@ -1,8 +1,9 @@
 """Rate limits and cost budgets leased from Redis (services/allowances.py): two processes sharing one Redis
 never admit more than the limit (request windows) or the capacity plus the leak bound (cost buckets),
 a caller at its limit is refused with the retry time of today, what a process spent is on Redis once it
-settles, and with Redis down a process counts on its own. Redis only (the postgres-redis backend); the
-settlement is driven by the tests (`settle`), not by the background task, so nothing depends on timing."""
+settles, and with Redis down a process counts on its own. Redis only (the postgres-redis backend),
+except the HTTP test, which runs on both. The settlement is driven by the tests (`settle`), not by the
+background task, wherever the outcome would depend on when it runs."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from brokerql.schema.errors import CodedError
 from brokerql.services.allowances import Allowances
 from brokerql.services.identity.limits import RateLimits
 from brokerql.services.tokens import Principal
-from tests.api.test_limits import ME, minute_start, process
+from tests.api.test_limits import EDIT, ME, admin_token, minute_start, process
 from tests.conftest import REDIS_URL
 from tests.fakes import FakeClock
 
@@ -197,3 +198,16 @@ async def test_anonymous_requests_per_address_are_leased_within_the_limit(shared
         await each.settle(flush=True)
     stored = await client.get(f"{settings.redis_prefix}:edge:requests:203.0.113.7:{int(NOW // 60)}")
     assert int(stored) == admitted
+
+
+async def test_over_http_a_leasing_process_refuses_exactly_past_the_limit(backend) -> None:  # type: ignore[no-untyped-def]
+    strict = backend.settings.model_copy(update={"rate_limit_scale": 1.0})
+    async with process(strict, minute_start()) as served:
+        await served.execute(EDIT, {"rpm": 40, "subs": 20}, token=await admin_token(served))
+        token = await served.login("std001")
+        served.token = None
+        headers = {"authorization": f"Bearer {token}"}
+        statuses = [(await served.http.post("/graphql", json=ME, headers=headers)).status_code for _ in range(41)]
+        assert statuses == [200] * 40 + [429]  # on Redis with room for leases: one process spends its own
+        refused = await served.http.post("/graphql", json=ME, headers=headers)
+        assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 60, "limit": 40}
