@@ -21,7 +21,7 @@ from brokerql.schema.types.trading import Heartbeat, OrderEvent, OrderEventItem
 from brokerql.services.order_stream import Beat, StreamRefused
 from brokerql.subscriptions import push_channel
 from brokerql.subscriptions.guard import ensure_live, subscription_slot
-from brokerql.subscriptions.order_fanout import Member
+from brokerql.subscriptions.order_member import Member
 
 T = TypeVar("T")
 

@@ -17,7 +17,8 @@ from brokerql.bus.memory import MemoryBus
 from brokerql.monitor.figures import ProcessFigures
 from brokerql.schema.errors import ErrorCode
 from brokerql.services.order_stream import EventCursor, StreamRefused
-from brokerql.subscriptions.order_fanout import AccountFeed, Member, OrderFanout
+from brokerql.subscriptions.order_fanout import AccountFeed, OrderFanout
+from brokerql.subscriptions.order_member import Member
 from brokerql.subscriptions.push_channel import send_now
 
 KEY = (1, "[]")
