@@ -225,7 +225,7 @@ class Container:
             trading=trading,
             trading_queries=queries,
             order_stream=order_stream,
-            order_fanout=OrderFanout(order_stream, bus, monitor.figures, buffer=settings.subscriber_buffer),
+            order_fanout=OrderFanout(order_stream, bus, monitor.figures),
             market=market,
             quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             quote_fanout=QuoteFanout(market, bus, monitor.figures, tier_seconds=settings.tier_cache_seconds),

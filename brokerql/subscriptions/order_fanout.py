@@ -166,8 +166,8 @@ class AccountFeed:
 class OrderFanout:
     """The account feeds of this process's `orderEvents` streams over graphql-transport-ws."""
 
-    def __init__(self, stream: AccountEventStream, bus: Bus, figures: ProcessFigures, *, buffer: int) -> None:
-        self.stream, self.bus, self.buffer = stream, bus, buffer
+    def __init__(self, stream: AccountEventStream, bus: Bus, figures: ProcessFigures) -> None:
+        self.stream, self.bus = stream, bus
         self.feeds: dict[str, AccountFeed] = {}
         self.count = PushCount(figures, "orderEvents")
 

@@ -10,12 +10,15 @@ transport is paused); the payload of an event is its seq. The store is a list of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from brokerql.bus.memory import MemoryBus
+from brokerql.domain.clock import SYSTEM_CLOCK
 from brokerql.monitor.figures import ProcessFigures
 from brokerql.schema.errors import ErrorCode
+from brokerql.schema.types.trading import Heartbeat
 from brokerql.services.order_stream import EventCursor, StreamRefused
 from brokerql.subscriptions.order_fanout import AccountFeed, OrderFanout
 from brokerql.subscriptions.order_member import Member
@@ -48,7 +51,7 @@ class Socket:
         return str(item.seq)
 
     async def own(self, item: Any, key: Any, *, mine: bool = False) -> str:
-        return str(item.seq)
+        return f"beat {item.last_seq}" if isinstance(item, Heartbeat) else str(item.seq)
 
     def write(self, payload: str) -> Any:
         return None if self.ended else send_now(self._send, payload)
@@ -71,6 +74,11 @@ class Store:
     async def last_seq(self, account_id: str) -> int:
         return self.events[-1].seq if self.events else 0
 
+    async def start_seq(self, account_id: str, after_seq: int | None) -> int:
+        return await self.last_seq(account_id) if after_seq is None else after_seq
+
+    clock = SYSTEM_CLOCK
+
 
 def shared_event(event: Event) -> Event:  # the schema object is the event itself here
     return event
@@ -79,7 +87,7 @@ def shared_event(event: Event) -> Event:  # the schema object is the event itsel
 async def feed_with(monkeypatch: Any, *sockets: Socket, limit: int = 100) -> tuple[Store, AccountFeed, list[Member]]:
     monkeypatch.setattr("brokerql.subscriptions.order_fanout.shared_event", shared_event)
     store = Store()
-    fanout = OrderFanout(store, MemoryBus(), ProcessFigures(), buffer=limit)  # type: ignore[arg-type]
+    fanout = OrderFanout(store, MemoryBus(), ProcessFigures())  # type: ignore[arg-type]
     feed = fanout.feeds[ACCOUNT] = AccountFeed(fanout, ACCOUNT)
     await feed.opened
     members = []
@@ -150,4 +158,35 @@ async def test_a_member_at_or_past_the_event_is_skipped(monkeypatch: Any) -> Non
     member.cursor.last_seq = 2  # type: ignore[union-attr]  # it read 1 and 2 from the store before it joined
     await publish(store, feed, 1, 2, 3)
     assert ahead.frames == ["3"] and member.grouped
+    await feed.fanout.stop()
+
+
+async def test_every_interval_checks_the_session_but_only_a_quiet_one_writes_a_beat(monkeypatch: Any) -> None:
+    socket = Socket()
+    store, feed, _ = await feed_with(monkeypatch)
+    member, checks = Member(socket, 100), []  # type: ignore[arg-type]
+
+    async def check_live() -> None:
+        checks.append(len(socket.frames))
+
+    stream = feed.fanout.follow(member, ACCOUNT, None, check_live, 3600)  # the beats are rung by hand below
+    running = asyncio.ensure_future(anext(stream))  # a ready channel: nothing goes through strawberry
+
+    async def settle() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    await settle()
+    assert member.grouped
+    await publish(store, feed, 1)
+    member.beat()
+    await settle()
+    assert checks == [1] and socket.frames == ["1"]  # an event went out in the interval: no beat
+    member.beat()
+    await settle()
+    assert checks == [1, 1] and socket.frames == ["1", "beat 1"]
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert member.left and not feed.groups  # its `finally` took it out
     await feed.fanout.stop()
