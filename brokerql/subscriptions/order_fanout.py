@@ -42,7 +42,9 @@ from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-RECENT = 256  # events a feed keeps rendered for members that catch up on them
+# Events a feed keeps, rendered, for members that catch up on them: few, since a process may hold a feed
+# for each of thousands of accounts and a member rarely falls more than a few events behind.
+RECENT = 16
 
 
 class AccountFeed:
