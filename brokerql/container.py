@@ -53,6 +53,7 @@ from brokerql.services.trading import (
 from brokerql.services.trading.compliance import ClientFactsReader
 from brokerql.settings import Settings
 from brokerql.store.database import Database
+from brokerql.subscriptions.order_fanout import OrderFanout
 from brokerql.subscriptions.quote_fanout import QuoteFanout
 from brokerql.tasks import stop_tasks
 
@@ -112,6 +113,7 @@ class Container:
     market: MarketData
     quote_stream: QuoteStream
     quote_fanout: QuoteFanout  # the group writer of quote streams over WebSockets
+    order_fanout: OrderFanout  # the group writer of orderEvents streams over WebSockets
     relay: OutboxRelay
     identity: IdentityServices
     monitor: Monitor
@@ -214,6 +216,7 @@ class Container:
         parked_watch = ParkedTriggerWatch(
             parked, bus, list(instruments), clock, sweep_seconds=settings.parked_sweep_seconds
         )
+        order_stream = AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds)
         return cls(
             settings=settings,
             db=db,
@@ -226,7 +229,8 @@ class Container:
             auth=identity.auth,
             trading=trading,
             trading_queries=queries,
-            order_stream=AccountEventStream(queries, bus, clock, heartbeat_seconds=settings.heartbeat_seconds),
+            order_stream=order_stream,
+            order_fanout=OrderFanout(order_stream, bus, monitor.figures),
             market=market,
             quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
             quote_fanout=QuoteFanout(market, bus, monitor.figures, tier_seconds=settings.tier_cache_seconds),
@@ -276,6 +280,7 @@ class Container:
         self._stopped = True
         await self.parked_watch.stop()
         await self.quote_fanout.stop()
+        await self.order_fanout.stop()
         await self.monitor.stop()
         await self.market.stop()
         await self.venue_watch.stop()

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # selection, entitlement set) to every socket of the group in one loop (subscriptions/quote_fanout.py). Off:
     # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
     quote_broadcast: bool = True
+    # orderEvents streams over graphql-transport-ws likewise: one bus subscription per account per
+    # process, each event rendered once per selection and written to every socket that follows the
+    # account (subscriptions/order_fanout.py). Off: a bus subscription and strawberry per subscriber.
+    order_broadcast: bool = True
     # `brokerql serve`: objects allocated (net) between collections of the collector's youngest
     # generation (Python's default: 700). With thousands of sockets, a small one promotes every
     # short-lived snapshot and push into the oldest generation, whose full collections (walking every

@@ -3,7 +3,11 @@
 The live subscription opens *before* the replay reads the store, so nothing committed in between can
 be missed; what arrives twice is dropped by seq. A live event that skips ahead (the bus lost something,
 e.g. Redis restarted) is filled in from the store, so a client sees every seq exactly once, in order.
-Every `heartbeat_seconds` without an event the stream yields a `Beat` carrying the last seq it sent.
+Every `heartbeat_seconds` the stream yields a `Beat` carrying the last seq it sent (the group writer
+below: every `heartbeat_seconds` without an event).
+
+Over WebSockets the group writer (subscriptions/order_fanout.py) keeps this contract per stream with one
+subscription per account per process; it uses `account`, `start_seq` and `EventCursor` from here.
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ class StreamRefused(Exception):
     def __init__(self, code: str, message: str, **extensions: Any) -> None:
         super().__init__(message)
         self.code, self.message, self.extensions = code, message, extensions
+
+
+def slow_consumer(last_seq: int) -> StreamRefused:
+    """The stream fell too far behind its reader: it ends, and `last_seq` is where to resume."""
+    message = "This stream fell too far behind and was closed; resubscribe with afterSeq."
+    return StreamRefused("RATE_LIMITED", message, reason="SLOW_CONSUMER", lastSeq=last_seq)
 
 
 class EventCursor:
@@ -79,24 +89,39 @@ class AccountEventStream:
         self._account_of = TurnReads[tuple[str, str], Any](lambda key: queries.account_of(*key))
         self._last_seq = TurnReads[str, int](queries.last_seq)
 
-    async def follow(
-        self, client_id: str, account_id: str, after_seq: int | None
-    ) -> AsyncIterator[AccountEvent | Beat]:
-        """The stream; StreamRefused for an account that is not the client's, or an afterSeq out of range
-        (a resume past the end would silently skip every event up to it), or a reader fallen too far behind."""
+    async def account(self, client_id: str, account_id: str, after_seq: int | None) -> str:
+        """The account's id; StreamRefused for an account that is not the client's, or a negative afterSeq."""
         account = await self._account_of((client_id, account_id))
         if account is None:
             raise StreamRefused("NOT_FOUND", "Account not found")
         if after_seq is not None and after_seq < 0:
             raise StreamRefused("BAD_USER_INPUT", "afterSeq must be 0 or more.", field="afterSeq")
-        async with await self.bus.subscribe([account_topic(account.id)]) as subscription:
-            last = await self._last_seq(account.id)  # a read that starts after this subscription opened
-            if after_seq is not None and after_seq > last:
-                message = f"afterSeq {after_seq} is beyond this account's last event ({last}); "
-                raise StreamRefused(
-                    "BAD_USER_INPUT", message + f"resume with afterSeq <= {last}.", field="afterSeq", lastSeq=last
-                )
-            cursor = EventCursor(self.queries, account.id, last if after_seq is None else after_seq)
+        return str(account.id)
+
+    async def last_seq(self, account_id: str) -> int:
+        """The account's last stored seq, from a read that starts after this call (shared in a turn)."""
+        return await self._last_seq(account_id)
+
+    async def start_seq(self, account_id: str, after_seq: int | None) -> int:
+        """The seq a stream starts after: `afterSeq`, else the account's last one. Asked once its live
+        subscription is open; StreamRefused for an afterSeq beyond the end (a resume past the end would
+        silently skip every event up to it)."""
+        last = await self._last_seq(account_id)
+        if after_seq is not None and after_seq > last:
+            message = f"afterSeq {after_seq} is beyond this account's last event ({last}); "
+            raise StreamRefused(
+                "BAD_USER_INPUT", message + f"resume with afterSeq <= {last}.", field="afterSeq", lastSeq=last
+            )
+        return last if after_seq is None else after_seq
+
+    async def follow(
+        self, client_id: str, account_id: str, after_seq: int | None
+    ) -> AsyncIterator[AccountEvent | Beat]:
+        """The stream; StreamRefused for an account that is not the client's, or an afterSeq out of range,
+        or a reader fallen too far behind."""
+        account = await self.account(client_id, account_id, after_seq)
+        async with await self.bus.subscribe([account_topic(account)]) as subscription:
+            cursor = EventCursor(self.queries, account, await self.start_seq(account, after_seq))
             for event in await cursor.catch_up() if after_seq is not None else []:
                 cursor.sent(event)
                 yield event
@@ -108,10 +133,7 @@ class AccountEventStream:
                     timed_out = item is None
                     pending = await cursor.on_live(item[1]) if item is not None else []
                 except SlowConsumer:
-                    message = "This stream fell too far behind and was closed; resubscribe with afterSeq."
-                    raise StreamRefused(
-                        "RATE_LIMITED", message, reason="SLOW_CONSUMER", lastSeq=cursor.last_seq
-                    ) from None
+                    raise slow_consumer(cursor.last_seq) from None
                 except Resync:  # the bus may have lost events: the store has them
                     pending = await cursor.catch_up()
                 for event in pending:

@@ -7,7 +7,7 @@ the same `next` payload, so a `PushChannel` (one per graphql-transport-ws operat
 `api/http_view.ProtocolHandler`) renders the payload text once per key (cached on the snapshot's shared
 `Quote`) and writes it with only its subscription `id` and its own `extensions` (the operation cost it
 was charged at subscribe time) spliced around it. Who calls it per snapshot: the group writer
-(subscriptions/quote_fanout.py).
+(subscriptions/quote_fanout.py); `orderEvents` likewise, per (event, selection) (subscriptions/order_fanout.py).
 
 What strawberry still does, so the protocol's semantics do not move: validation and every refusal
 before the stream starts, the first event of each stream (from which the channel learns the operation's
@@ -186,47 +186,48 @@ class PushChannel:
             self._key = (id(executor.operation), repr(used))
         return self._key
 
-    def shared(self, quote: Any, key: FrameKey) -> str | Awaitable[str | None] | None:
-        """The payload of `key`'s frame of this snapshot for every subscriber of the key, rendered with
-        this subscriber's executor unless another one did already (cached on the shared `Quote`); None
-        when this rendering carries an error of this subscriber's own (each one renders its own then)."""
-        entry = quote.frames.get(key)
+    def shared(self, item: Any, key: FrameKey) -> str | Awaitable[str | None] | None:
+        """The payload of `key`'s frame of this item (a snapshot, an order event) for every subscriber of
+        the key, rendered with this subscriber's executor unless another one did already (cached in the
+        shared item's `frames`); None when this rendering carries an error of this subscriber's own (each
+        one renders its own then)."""
+        entry = item.frames.get(key)
         if entry is not None and entry[0] is self.executor.operation:
             return entry[1]
-        rendered = self._render(quote)
+        rendered = self._render(item)
         if isinstance(rendered, tuple):
-            return self._keep(quote, key, *rendered)
-        return self._keep_async(quote, key, rendered)
+            return self._keep(item, key, *rendered)
+        return self._keep_async(item, key, rendered)
 
-    async def own(self, quote: Any, key: FrameKey, *, mine: bool = False) -> str:
-        """This subscriber's payload of the snapshot: the shared one, or its own rendering (`mine`:
+    async def own(self, item: Any, key: FrameKey, *, mine: bool = False) -> str:
+        """This subscriber's payload of the item: the shared one, or its own rendering (`mine`:
         its rendering carried an error of its own, which the shared payload would hide)."""
         if not mine:
-            shared = self.shared(quote, key)
+            shared = self.shared(item, key)
             if shared is not None and not isinstance(shared, str):
                 shared = await shared
             if shared is not None:
                 return shared
-        rendered = self._render(quote)
+        rendered = self._render(item)
         return (rendered if isinstance(rendered, tuple) else await rendered)[0]
 
-    def _keep(self, quote: Any, key: FrameKey, payload: str, shareable: bool) -> str | None:
+    def _keep(self, item: Any, key: FrameKey, payload: str, shareable: bool) -> str | None:
         if not shareable:
             return None
         # Entries hold their operation: the key has its id, which a document freed meanwhile could pass on.
-        quote.frames[key] = (self.executor.operation, payload)
+        item.frames[key] = (self.executor.operation, payload)
         return payload
 
-    async def _keep_async(self, quote: Any, key: FrameKey, rendering: Awaitable[tuple[str, bool]]) -> str | None:
-        return self._keep(quote, key, *await rendering)
+    async def _keep_async(self, item: Any, key: FrameKey, rendering: Awaitable[tuple[str, bool]]) -> str | None:
+        return self._keep(item, key, *await rendering)
 
-    def _render(self, quote: Any) -> tuple[str, bool] | Awaitable[tuple[str, bool]]:
+    def _render(self, item: Any) -> tuple[str, bool] | Awaitable[tuple[str, bool]]:
         """The shared part of the frame, and whether it may be shared: the execution ran with this
         subscriber's context, so only errors that the viewer key decides (FORBIDDEN: an entitlement
         the set lacks) may go to others; an UNAUTHENTICATED of a revoked session, say, may not.
         Synchronous when every resolved field is (Level-1 fields are): no task per snapshot then."""
         executor = self.executor
-        result = fresh_event_executor(executor, quote).execute_operation()
+        result = fresh_event_executor(executor, item).execute_operation()
         if executor.is_awaitable(result):
             return self._finish_async(result)
         return self._finish(result)

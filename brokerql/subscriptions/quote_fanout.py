@@ -16,47 +16,35 @@ NOT_FOUND). A stream leaves every group in its own `finally`, before strawberry 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from brokerql.bus import Bus, Resync
-from brokerql.monitor import prometheus as metrics
 from brokerql.monitor.figures import ProcessFigures
 from brokerql.schema.types.market import Quote
 from brokerql.services.market import MarketData
+from brokerql.subscriptions.group_writer import Group, PushCount, SocketMember, detached, group_payload, place, unplace
 from brokerql.subscriptions.push_channel import FrameKey, PushChannel, shared_quote
 from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
 
-def _detached(coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-    """A task of the fan-out itself, not of the stream that happened to start it: a fresh context, so
-    nothing of that stream's (its operation's channel, its request id in log lines) leaks into it."""
-    return asyncio.get_running_loop().create_task(coroutine, name=name, context=contextvars.Context())
-
-
-class Member:
+class Member(SocketMember):
     """One `quotes` operation on the group writer. `viewer` is its subscriptions/quotes.Viewer."""
 
     def __init__(self, channel: PushChannel, viewer: Any, client_id: str | None) -> None:
-        self.channel, self.viewer, self.client_id = channel, viewer, client_id
+        super().__init__(channel)
+        self.viewer, self.client_id = viewer, client_id
         self.fanout: QuoteFanout | None = None
         self.views: dict[str, bool] = {}  # symbol -> delayed
         self.feeds: list[TopicFeed] = []
-        self.key: FrameKey | None = None  # None while parked (before strawberry's first event)
         self.pending: dict[str, Quote] = {}  # topic -> the newest snapshot not written yet
         self.own_rendering: set[str] = set()  # topics whose pending snapshot it renders itself
-        self.draining: asyncio.Task[None] | None = None
-        self.left = False
-        self.failure: BaseException | None = None
         self.regroup = False
-        self.beat_due = False
-        self.wake = asyncio.Event()  # the stream's own task: a failed write, a tier change, its heartbeat
 
     def defer(self, topic: str, quote: Quote, *, own_rendering: bool = False) -> None:
         """Keep `quote` as the topic's newest unwritten snapshot; the drain task writes it (rendered with
@@ -68,18 +56,6 @@ class Member:
             self.wake.set()
         elif self.draining is None:
             self.draining = asyncio.create_task(self._drain(None))
-
-    def write(self, payload: str) -> bool:
-        """Write now, from the feed's loop; a paused transport hands the rest of the write (and what
-        follows it) to the drain task. False when the socket is gone."""
-        try:
-            rest = self.channel.write(payload)
-        except Exception as exc:
-            self.fail(exc)
-            return False
-        if rest is not None:
-            self.draining = asyncio.create_task(self._drain(rest))
-        return True
 
     async def _drain(self, in_flight: Awaitable[None] | None) -> None:
         try:
@@ -99,22 +75,6 @@ class Member:
         finally:
             self.draining = None
 
-    def beat(self) -> None:
-        self.beat_due = True
-        self.wake.set()
-
-    def fail(self, exc: BaseException) -> None:
-        self.failure = self.failure or exc
-        self.wake.set()
-
-
-class Group:
-    __slots__ = ("key", "members")
-
-    def __init__(self, key: FrameKey) -> None:
-        self.key = key
-        self.members: dict[Member, None] = {}  # an ordered set
-
 
 class TopicFeed:
     """One topic's snapshots (one conflated bus subscription), written to its groups."""
@@ -125,7 +85,7 @@ class TopicFeed:
         self.parked: dict[Member, None] = {}
         self.closed = False
         self.task: asyncio.Task[None] | None = None
-        self.opened: asyncio.Future[None] = _detached(self._open(), f"quotes-feed-open {topic}")
+        self.opened: asyncio.Future[None] = detached(self._open(), f"quotes-feed-open {topic}")
 
     @property
     def empty(self) -> bool:
@@ -136,7 +96,7 @@ class TopicFeed:
         if self.closed:  # its last member left while it subscribed
             await subscription.close()
         else:
-            self.task = _detached(self._run(subscription), f"quotes-feed {self.topic}")
+            self.task = detached(self._run(subscription), f"quotes-feed {self.topic}")
 
     def close(self) -> None:
         self.closed = True
@@ -166,7 +126,8 @@ class TopicFeed:
     async def _write(self, group: Group, quote: Quote) -> None:
         if not group.members:
             return
-        payload = await self._group_payload(group, quote)
+        # a member whose rendering carries an error of its own gets the snapshot on its drain instead
+        payload = await group_payload(group, quote, lambda member: member.defer(self.topic, quote, own_rendering=True))
         if payload is None:
             return
         written, failed = 0, []
@@ -180,26 +141,6 @@ class TopicFeed:
         for member in failed:
             self.fanout.remove(member)
         self.fanout.count(written)
-
-    async def _group_payload(self, group: Group, quote: Quote) -> str | None:
-        """Rendered by the first member whose rendering may be shared. One whose rendering carries an
-        error of its own (a revoked session) gets the snapshot on its drain instead."""
-        first = next(iter(group.members))
-        payload = await _shared_payload(first, quote, group.key)
-        if payload is not None:  # the usual case
-            return payload
-        for member in list(group.members):
-            if member is not first:
-                payload = await _shared_payload(member, quote, group.key)
-                if payload is not None:
-                    return payload
-            member.defer(self.topic, quote, own_rendering=True)
-        return None
-
-
-async def _shared_payload(member: Member, quote: Quote, key: FrameKey) -> str | None:
-    rendered = member.channel.shared(quote, key)
-    return rendered if rendered is None or isinstance(rendered, str) else await rendered
 
 
 class _ClientWatch:
@@ -218,13 +159,7 @@ class QuoteFanout:
         self.feeds: dict[str, TopicFeed] = {}
         self.clients: dict[str, _ClientWatch] = {}
         self._watch: asyncio.Task[None] | None = None
-        self.figures, self._pushes = figures, metrics.PUSHES.labels("quotes")
-
-    def count(self, written: int) -> None:
-        """One increment of the push counters per group write, not one per socket."""
-        if written:
-            self._pushes.inc(written)
-            self.figures.pushes.add(written)
+        self.count = PushCount(figures, "quotes")
 
     async def follow(
         self, member: Member, views: dict[str, bool], check_live: Callable[[], Awaitable[Any]], heartbeat: float
@@ -281,13 +216,9 @@ class QuoteFanout:
 
     def _place(self, member: Member, key: FrameKey) -> None:
         """Into the groups of `key` on its topics: from now on the group writer writes its frames."""
-        member.key = key
         for feed in member.feeds:
             feed.parked.pop(member, None)
-            group = feed.groups.get(key)
-            if group is None:
-                group = feed.groups[key] = Group(key)
-            group.members[member] = None
+            place(feed.groups, member, key)
         if member.pending and member.draining is None:  # what came while it was parked, in order
             member.draining = asyncio.create_task(member._drain(None))
         self._watch_client(member, key[-1])
@@ -308,11 +239,7 @@ class QuoteFanout:
         """Out of every group and feed (a feed nobody follows closes its bus subscription)."""
         for feed in member.feeds:
             feed.parked.pop(member, None)
-            group = feed.groups.get(member.key) if member.key is not None else None
-            if group is not None:
-                group.members.pop(member, None)
-                if not group.members:
-                    del feed.groups[group.key]
+            unplace(feed.groups, [member])
             if feed.empty and self.feeds.get(feed.topic) is feed:
                 del self.feeds[feed.topic]
                 feed.close()
@@ -338,7 +265,7 @@ class QuoteFanout:
             watch = self.clients[member.client_id] = _ClientWatch(viewer_key)
         watch.members[member] = None
         if self._watch is None or self._watch.done():
-            self._watch = _detached(self._watch_tiers(), "quotes-tier-watch")
+            self._watch = detached(self._watch_tiers(), "quotes-tier-watch")
 
     async def _watch_tiers(self) -> None:
         while self.clients:

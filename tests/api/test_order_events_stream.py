@@ -47,7 +47,9 @@ async def test_unsubscribe_then_resubscribe_on_the_same_socket(backend) -> None:
 
 
 async def test_a_slow_consumer_gets_a_coded_close_then_resumes_from_the_store(backend) -> None:
-    async with trading_client(backend, with_exchange=False, subscriber_buffer=2) as client:
+    """Strawberry's path: a bus subscription per stream (the group writer's slow consumer:
+    tests/unit/test_order_fanout.py)."""
+    async with trading_client(backend, with_exchange=False, subscriber_buffer=2, order_broadcast=False) as client:
         await client.login("gold001")
         account = await client.account_id()
         for n in range(5):
