@@ -3,8 +3,7 @@
 The live subscription opens *before* the replay reads the store, so nothing committed in between can
 be missed; what arrives twice is dropped by seq. A live event that skips ahead (the bus lost something,
 e.g. Redis restarted) is filled in from the store, so a client sees every seq exactly once, in order.
-Every `heartbeat_seconds` the stream yields a `Beat` carrying the last seq it sent (the group writer
-below: every `heartbeat_seconds` without an event).
+Every `heartbeat_seconds` the stream yields a `Beat` carrying the last seq it sent.
 
 Over WebSockets the group writer (subscriptions/order_fanout.py) keeps this contract per stream with one
 subscription per account per process; it uses `account`, `start_seq` and `EventCursor` from here.

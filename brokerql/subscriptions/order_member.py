@@ -40,7 +40,6 @@ class Member(SocketMember):
         self.inbox: deque[AccountEvent] = deque()  # live events met while out of its group
         self.outbox: deque[tuple[int, str]] = deque()  # (seq, frame payload) behind a paused write; seq 0: a beat
         self.in_flight = 0  # the seq of the write the drain task finishes
-        self.sent_since_beat = False  # an event was written or queued since its last heartbeat
 
     def offer(self, event: AccountEvent) -> None:
         """A live event met while out of its group. Beyond the bound it is dropped: the cursor meets a
@@ -54,7 +53,6 @@ class Member(SocketMember):
         frames waiting reached the bound (a slow consumer): the stream then ends."""
         if seq:
             self.cursor.last_seq = seq  # type: ignore[union-attr]
-            self.sent_since_beat = True
         if self.draining is not None:
             if len(self.outbox) >= self.limit:
                 self.fail(SlowConsumer())
