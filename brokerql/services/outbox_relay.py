@@ -57,7 +57,7 @@ class OutboxRelay:
         """Publish everything pending now; returns how many messages went out."""
         total = 0
         while True:
-            async with self.db.transaction() as uow:
+            async with self.db.transaction(precedence=True) as uow:
                 session = uow.session
                 if not self.db.is_sqlite:
                     got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})

@@ -19,6 +19,10 @@ from brokerql.store.write_groups import WriteGroups
 
 log = logging.getLogger(__name__)
 
+# Each PostgreSQL pool: connections kept, and opened beyond them at most (closed again when returned).
+POOL_SIZE, POOL_OVERFLOW = 20, 10
+PRECEDENCE_POOL_SIZE, PRECEDENCE_POOL_OVERFLOW = 16, 8  # the bookings (16 at once), relay, journal
+
 # A write session's `info` key: callables run once its unit of work has committed (for caches of rows
 # it changed; e.g. `services/trading/facts_cache.py`). Not run if it rolled back.
 AFTER_COMMIT = "brokerql.after_commit"
@@ -74,12 +78,19 @@ class Database:
             _tune_sqlite(self.writer, immediate=True)
             _tune_sqlite(self.reader, immediate=False)
             self.write_groups: WriteGroups | None = WriteGroups(self.writer)  # one writer: group commit
+            self.precedence_writer = self.writer  # precedence is a place in the group queue here
         else:
             # 20 kept, at most 30 at once as before: an overflow connection is closed when it is returned,
             # so with 10 kept a busy process kept connecting and preparing statements anew (~7% of its CPU
             # in a profile of bench/bench_order_path.py at 32 clients).
-            self.writer = create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self.writer = create_async_engine(
+                url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+            )
             self.reader = self.writer
+            # Work with precedence has connections of its own: on the one pool it queued for a connection
+            # behind every placement waiting for one (128 clients, 30 connections).
+            lane = {"pool_size": PRECEDENCE_POOL_SIZE, "max_overflow": PRECEDENCE_POOL_OVERFLOW}
+            self.precedence_writer = create_async_engine(url, echo=echo, **lane, pool_pre_ping=True)
             self.write_groups = None  # concurrent writers on their own connections; the server groups fsyncs
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -87,10 +98,14 @@ class Database:
         self._commit_listeners.append(listener)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, *, precedence: bool = False) -> AsyncIterator[UnitOfWork]:
         """One unit of work; leaving the block normally returns once it is committed (on SQLite in a
-        group commit with the other units of work of the moment, `store/write_groups.py`)."""
-        async with self._write_session() as session:
+        group commit with the other units of work of the moment, `store/write_groups.py`).
+
+        `precedence`: it finishes work already acknowledged (the exchange's journal and bookings, the
+        outbox relay), so it goes before new work waiting for the writer: on SQLite its group forms
+        first, on PostgreSQL it takes a connection from a pool of its own."""
+        async with self._write_session(precedence) as session:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             yield uow
             await uow.write_outbox()
@@ -101,12 +116,13 @@ class Database:
                 listener()
 
     @asynccontextmanager
-    async def _write_session(self) -> AsyncIterator[AsyncSession]:
+    async def _write_session(self, precedence: bool) -> AsyncIterator[AsyncSession]:
         if self.write_groups is not None:
-            async with self.write_groups.session() as session:
+            async with self.write_groups.session(precedence=precedence) as session:
                 yield session
             return
-        async with AsyncSession(self.writer, expire_on_commit=False, autoflush=True) as session, session.begin():
+        engine = self.precedence_writer if precedence else self.writer
+        async with AsyncSession(engine, expire_on_commit=False, autoflush=True) as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -120,6 +136,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.writer.dispose()
+        if self.precedence_writer is not self.writer:
+            await self.precedence_writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
 

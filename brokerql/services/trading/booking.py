@@ -64,7 +64,7 @@ class ExecutionBooking:
     async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is not None:
                 await self._apply_fill(uow, found, execution, now)
@@ -76,7 +76,7 @@ class ExecutionBooking:
             return
         now = self.clock.now()
         try:
-            async with self.db.transaction() as uow:
+            async with self.db.transaction(precedence=True) as uow:
                 found = await order_and_account(uow, order_id, now)
                 if found is None:
                     return
@@ -166,7 +166,7 @@ class ExecutionBooking:
     ) -> None:
         """End an order without further fills, in one transaction with its event; a repeat changes nothing."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is None:
                 return
@@ -191,7 +191,7 @@ class ExecutionBooking:
     async def _book_cancel_rejected(self, order_id: str, reason: str) -> None:
         """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is None:
                 return
