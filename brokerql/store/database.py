@@ -108,7 +108,7 @@ class Database:
         async with self._write_session(precedence) as session:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             yield uow
-            await uow.write_outbox()
+            await uow.write_pending()
         for callback in session.info.pop(AFTER_COMMIT, ()):
             callback()
         if uow.emitted:
@@ -142,6 +142,10 @@ class Database:
             await self.reader.dispose()
 
 
+# Built once: a statement's cache key is worked out again for each new statement object.
+_INSERT_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[arg-type]
+
+
 class UnitOfWork:
     """One write transaction. Messages emitted here reach the bus only after it commits (outbox)."""
 
@@ -150,6 +154,7 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         self.emitted = 0
         self._outbox: list[dict[str, Any]] = []
+        self._at_end: dict[Any, list[dict[str, Any]]] = {}  # insert statement -> its rows, in order
 
     def emit(self, topic: str, message: object) -> None:
         """Queue a typed message (see `bus.codec`); all of a unit of work's messages are inserted in one
@@ -157,10 +162,22 @@ class UnitOfWork:
         self._outbox.append({"topic": topic, "payload": codec.to_record(message), "created_at": utcnow()})
         self.emitted += 1
 
-    async def write_outbox(self) -> None:
+    def insert_at_end(self, statement: Any, row: dict[str, Any]) -> None:
+        """Insert `row` with `statement` (a Core INSERT built once) when the unit of work ends, with the
+        other rows of that statement in one executemany, after the ORM's pending writes (the rows it
+        refers to, e.g. an account opened in this unit of work)."""
+        self._at_end.setdefault(statement, []).append(row)
+
+    async def write_pending(self) -> None:
+        """The rows queued for the end, then the outbox (one statement each)."""
+        if self._at_end:
+            pending, self._at_end = self._at_end, {}
+            await self.session.flush()
+            for statement, rows in pending.items():
+                await self.session.execute(statement, rows)
         if self._outbox:
             rows, self._outbox = self._outbox, []
-            await self.session.execute(insert(OutboxRow.__table__), rows)  # type: ignore[attr-defined]
+            await self.session.execute(_INSERT_OUTBOX, rows)
 
     def lock(self, statement: Any) -> Any:
         """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""

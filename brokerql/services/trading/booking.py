@@ -29,7 +29,8 @@ from brokerql.domain.trading.orders import (
     OrderStatus,
 )
 from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
-from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import insert_fill, order_to_row, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import FillRow
