@@ -19,7 +19,7 @@ from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-BOOKINGS_AT_ONCE = 16  # below the PostgreSQL precedence pool's size, so the relay and journal get one
+BOOKINGS_AT_ONCE = 16  # on PostgreSQL more than the precedence pool holds: the rest wait for one there
 
 
 class Bookings:

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 # Each PostgreSQL pool: connections kept, and opened beyond them at most (closed again when returned).
 POOL_SIZE, POOL_OVERFLOW = 20, 10
-PRECEDENCE_POOL_SIZE, PRECEDENCE_POOL_OVERFLOW = 16, 8  # the bookings (16 at once), relay, journal
+# Small: each process of a deployment holds both pools, and PostgreSQL allows 100 connections by default.
+# Bookings beyond it (16 run at once) wait for one among the work with precedence only.
+PRECEDENCE_POOL_SIZE, PRECEDENCE_POOL_OVERFLOW = 8, 0  # no overflow: one would be opened and closed again and again
 
 # A write session's `info` key: callables run once its unit of work has committed (for caches of rows
 # it changed; e.g. `services/trading/facts_cache.py`). Not run if it rolled back.
