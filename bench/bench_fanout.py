@@ -4,6 +4,7 @@
     python bench/bench_fanout.py --roots /work/main .        # before/after: each checkout's server
     python bench/bench_fanout.py --variant BROKERQL_GC_YOUNG_THRESHOLD=700   # and with a setting changed
     python bench/bench_fanout.py --search --quotes 500 --orders 250 --search-max 8000   # highest sustained rate
+    python bench/bench_fanout.py --full --workers 2      # the issue's size, one server process per core
 
 In one run, for each project checkout in --roots, then for the bare server:
 
@@ -22,6 +23,11 @@ socket in the window): what conflation skipped (latest wins) counts as not deliv
 the server's CPU time in the window / pushes received. The bare server (bench/bare_fanout_server.py)
 carries the same quote sockets (and holds the orderEvents sockets idle) at the per-symbol rate measured
 on the first project server, with a message captured from it. Everything stops by itself.
+
+With --workers N > 1 both sides run N server processes (bench/deployment.py): brokerql as its scaled
+deployment (`serve --workers N` on a scratch PostgreSQL database and Redis, one `brokerql exchange`
+process running the market), the bare broadcaster as N uvicorn workers. CPU, memory and open files are
+then summed over every process of a side.
 
 --search (bench/fanout_search.py) raises the sockets step by step on each server until a step is not
 sustained (under 99% delivered, quote age p99 over 250 ms, an error, or sockets that did not open) and
@@ -47,7 +53,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_push import Server, cpu_seconds, free_port, login_all, pct, raise_nofile, rss_kib
+from bench_push import Server, free_port, login_all, pct, raise_nofile
+from deployment import Served, serve_project
 from fanout_search import Steps, report
 
 HERE = Path(__file__).resolve().parent
@@ -60,33 +67,6 @@ PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } e
 
 
 # -- the driver ---------------------------------------------------------------------------------------
-def open_files(pid: int) -> int:
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return -1
-
-
-def project_server(root: Path, tmp: Path, log: Path, extra: dict[str, str] | None = None) -> Server:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
-    env.update(
-        BROKERQL_PORT=str(port),
-        BROKERQL_HOST="127.0.0.1",
-        BROKERQL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / f'fanout-{port}.db'}",
-        BROKERQL_DEMO="1",
-        BROKERQL_SECRET_KEY="bench-fanout-secret-key-0123456789-abcdefghijkl",
-        BROKERQL_ARGON2_TIME_COST="1",
-        BROKERQL_ARGON2_MEMORY_KIB="8",
-        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: six demo users hold thousands of sockets
-        BROKERQL_ACCESS_TOKEN_MINUTES="240",  # a rate search outlasts the default 15 (streams end at expiry)
-        **(extra or {}),
-    )
-    # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
-    env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
-    return Server([str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"], env, port, log)
-
-
 async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str], rate: float, out: dict) -> None:
     users, n = list(tokens), 0
     async with httpx.AsyncClient() as http:
@@ -124,11 +104,11 @@ def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dic
     return specs
 
 
-async def load(args: argparse.Namespace, server: Server, specs: list[dict], orders: Any = None) -> dict[str, Any]:
+async def load(args: argparse.Namespace, server: Served, specs: list[dict], orders: Any = None) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{server.port}/graphql"
-    rss0, idle0, i0 = rss_kib(server.pid), cpu_seconds(server.pid), time.monotonic()
+    rss0, idle0, i0 = server.rss_kib(), server.cpu(), time.monotonic()
     await asyncio.sleep(2)  # the server's own work with no socket (the exchange's market ticks)
-    idle_pct = (cpu_seconds(server.pid) - idle0) / (time.monotonic() - i0) * 100
+    idle_pct = (server.cpu() - idle0) / (time.monotonic() - i0) * 100
     procs = []
     for k in range(args.procs):
         mine = specs[k :: args.procs]
@@ -143,20 +123,20 @@ async def load(args: argparse.Namespace, server: Server, specs: list[dict], orde
     ready = [json.loads(await asyncio.to_thread(p.stdout.readline))["ready"] for p in procs]  # type: ignore[union-attr]
     ramp = time.monotonic() - t0
     await asyncio.sleep(args.settle)
-    rss1 = rss_kib(server.pid)
+    rss1 = server.rss_kib()
     driver = asyncio.create_task(orders()) if orders is not None else None
     await asyncio.sleep(1 if driver else 0)
-    cpu0, w0 = cpu_seconds(server.pid), time.monotonic()
+    cpu0, w0 = server.cpu(), time.monotonic()
     for p in procs:
         p.stdin.write("go\n")  # type: ignore[union-attr]
         p.stdin.flush()  # type: ignore[union-attr]
     pending = [asyncio.ensure_future(asyncio.to_thread(p.stdout.readline)) for p in procs]  # type: ignore[union-attr]
     samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, open files) through the window
     while not all(f.done() for f in pending):
-        samples.append((time.monotonic() - w0, rss_kib(server.pid) / 1024, open_files(server.pid)))
+        samples.append((time.monotonic() - w0, server.rss_kib() / 1024, server.open_files()))
         await asyncio.wait(pending, timeout=args.sample_every)
     results = [json.loads(f.result()) for f in pending]
-    window, cpu = time.monotonic() - w0, cpu_seconds(server.pid) - cpu0
+    window, cpu = time.monotonic() - w0, server.cpu() - cpu0
     if driver is not None:
         driver.cancel()
     for p in procs:
@@ -211,7 +191,7 @@ async def run_project(
     args: argparse.Namespace, root: Path, tmp: Path, extra: dict[str, str] | None = None, steps: Any = None
 ) -> tuple[list[dict[str, Any]], str]:
     """One server; one load per step (`steps`: fanout_search.Steps, else --quotes + --orders once)."""
-    server = project_server(root, tmp, tmp / f"serve-{root.name}.log", extra).start()
+    server = await serve_project(root, tmp, args.workers, extra)
     url = f"http://127.0.0.1:{server.port}/graphql"
     try:
         if args.warmup:  # a soak's memory is flat only once the delayed quotes' 15-minute window is full
@@ -251,7 +231,7 @@ async def run_project(
                 steps.passed(result)
         return results, template
     finally:
-        server.stop()
+        await server.stop()
 
 
 async def run_bare(
@@ -261,7 +241,8 @@ async def run_bare(
     path.write_text(template, encoding="utf-8")
     port = free_port()
     argv = [sys.executable, str(HERE / "bare_fanout_server.py"), "--port", str(port), "--template", str(path)]
-    server = Server([*argv, "--rate", f"{rate:.3f}"], dict(os.environ), port, tmp / "bare.log").start()
+    argv += ["--rate", f"{rate:.3f}", "--workers", str(args.workers)]
+    server = Served(await asyncio.to_thread(Server(argv, dict(os.environ), port, tmp / "bare.log").start))
     try:
         tokens = {f"u{i}": "x" for i in range(6)}
         accounts = dict.fromkeys(tokens, "acc")
@@ -273,7 +254,7 @@ async def run_bare(
                 steps.passed(results[-1])
         return results
     finally:
-        server.stop()
+        await server.stop()
 
 
 def show(name: str, r: dict[str, Any]) -> None:
@@ -372,6 +353,10 @@ def main() -> int:
     )
     parser.add_argument("--sample-every", type=float, default=30, help="seconds between RSS / open-file samples")
     parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="server processes a side: >1 runs brokerql on PostgreSQL + Redis with a `brokerql exchange`",
+    )  # fmt: skip
     parser.add_argument("--full", action="store_true", help="the issue's size: 12,000 + 6,000 sockets, 8 generators")
     parser.add_argument("--variant", nargs="+", metavar="KEY=VALUE",
                         help="also serve the first checkout with these BROKERQL_ settings (same run)")  # fmt: skip

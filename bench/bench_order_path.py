@@ -24,6 +24,12 @@ account with 100,000,000 CNY), each logs in. Then, from --procs generator proces
 3. half that rate, open loop (each order sent at its scheduled time): p50/p99 acknowledgement and
    order-to-FILL push latency.
 
+Then, per backend, the floor of this stack (bench/bare_order_server.py): bare strawberry that answers
+the same `placeOrder` after one durable commit and pushes ACCEPTED + FILL to the account's
+`orderEvents`, under the same phases 1 and 3; the summary prints orders/s and CPU per order against it.
+The raw-commit ratio is the issue's yardstick; the floor says how much of the gap is the stack's own
+(HTTP, GraphQL, Python) and how much is BrokerQL's.
+
 Stops by itself; the servers, generator processes, the PostgreSQL database and the Redis keys it made
 are removed at the end. Default size runs in about a minute per backend; --full is the issue's size.
 With --roots, each checkout (served from its own .venv) runs the three phases in turn, in the same run.
@@ -273,6 +279,38 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
             await drop(database, f"bench-orderpath-{tag}")
 
 
+async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[str, Any]:
+    """The floor on the same backend (bench/bare_order_server.py): HTTP, GraphQL and one durable commit
+    an order, pushed to the account's subscription; the same load phases as the project's."""
+    tag = secrets.token_hex(3)
+    argv = [sys.executable, str(HERE / "bare_order_server.py"), "--port", str(port := free_port())]
+    database = ""
+    if backend == "sqlite":
+        argv += ["--sqlite", str(tmp / f"bare-{tag}.db")]
+    else:
+        import asyncpg
+
+        database = f"bench_bareorders_{tag}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f"CREATE DATABASE {database}")
+        await admin.close()
+        argv += ["--postgres", PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"]
+    server = Server(argv, dict(os.environ), port, tmp / f"bare-{backend}-{tag}.log")
+    try:
+        server.start()
+        clients = [{"token": "bare", "account": f"acc-{i}"} for i in range(args.clients)]
+        print(f"{backend}, bare strawberry + one commit an order: {len(clients)} clients", flush=True)
+        full = await load_phase(args, server, clients, "full", 0.0, "")
+        show("full speed", full)
+        half = await load_phase(args, server, clients, "rate", full["orders_per_s"] / 2, "")
+        show("half rate", half)
+        return {"full": full, "half": half}
+    finally:
+        server.stop()
+        if database:
+            await drop(database, f"bench-bareorders-{tag}")
+
+
 async def drop(database: str, prefix: str) -> None:
     import asyncpg
     import redis.asyncio as aioredis
@@ -334,7 +372,14 @@ async def main_async(args: argparse.Namespace, backends: list[str]) -> None:
         for backend in backends:
             for root in args.roots:  # checkouts compared in the same run, one after the other
                 rows.append(await run_backend(args, backend, Path(tmpdir), root))
+        floors = {backend: await run_bare(args, backend, Path(tmpdir)) for backend in backends}
     summary(rows, " ".join(["python", *sys.argv]))
+    for r in rows:
+        floor = floors[r["backend"].split()[0]]["full"]
+        ratio = r["full"]["orders_per_s"] / max(1e-9, floor["orders_per_s"])
+        cpu = r["full"]["cpu_ms_per_order"] / max(1e-9, floor["cpu_ms_per_order"])
+        print(f"{r['backend']}: orders/s {ratio:.2f}x bare strawberry + one commit ({floor['orders_per_s']:,.0f}/s), "
+              f"CPU per order {cpu:.2f}x ({floor['cpu_ms_per_order']:.2f} ms)")  # fmt: skip
 
 
 def main() -> int:

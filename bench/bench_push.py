@@ -83,8 +83,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of `pid` and every live process below it (uvicorn's workers, their guard workers)."""
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and every live process below it (uvicorn's workers, their guard workers)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -92,14 +92,20 @@ def tree_cpu_seconds(pid: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(parent, []).append(int(stat.parent.name))
-    total, todo = 0.0, [pid]
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        try:
-            total += cpu_seconds(current)
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
+        found.append(current)
         todo += children.get(current, [])
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and every live process below it."""
+    total = 0.0
+    for each in tree_pids(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile
+            total += cpu_seconds(each)
     return total
 
 

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -39,9 +38,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fanout import project_server
-from bench_order_path import PG_ADMIN, REDIS, drop
-from bench_push import Server, free_port, pct, raise_nofile, tree_cpu_seconds
+from bench_push import Server, free_port, pct, raise_nofile
+from deployment import Served, serve_project
 
 HERE = Path(__file__).resolve().parent
 QUERY = """query Q($s: String!) { quote(symbol: $s) {
@@ -81,60 +79,6 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     await asyncio.gather(*(one_connection() for _ in range(spec["connections"])))
     return stats
-
-
-class Served:
-    """What one side of the comparison runs: its API server, and for `--workers N` on brokerql the one
-    `brokerql exchange` process and a scratch PostgreSQL database and Redis prefix. Its CPU is every
-    process of it (uvicorn's supervisor and workers, their guard workers, the exchange)."""
-
-    def __init__(self, server: Server, exchange: subprocess.Popen[bytes] | None = None, database: str = "") -> None:
-        self.server, self.exchange, self.database = server, exchange, database
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    def cpu(self) -> float:
-        return tree_cpu_seconds(self.server.pid) + (tree_cpu_seconds(self.exchange.pid) if self.exchange else 0.0)
-
-    async def stop(self) -> None:
-        self.server.stop()
-        if self.exchange is not None:
-            self.exchange.terminate()
-            await asyncio.to_thread(self.exchange.wait, 20)
-        if self.database:
-            await drop(self.database, f"bench-query-{self.database}")
-
-
-async def serve_project(root: Path, tmp: Path, workers: int) -> Served:
-    """`brokerql serve` as `make serve` runs it (workers 1: SQLite, in-process bus and exchange), or the
-    scaled deployment: `serve --workers N` on PostgreSQL + Redis with one `brokerql exchange` process."""
-    name = root.name
-    server = project_server(root, tmp, tmp / f"serve-{name}.log")
-    if workers <= 1:
-        return Served(server.start())
-    import asyncpg
-
-    database = f"bench_query_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f"CREATE DATABASE {database}")
-    await admin.close()
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
-    server.env.update(BROKERQL_DATABASE_URL=url, BROKERQL_REDIS_URL=REDIS, BROKERQL_EMBEDDED_EXCHANGE="0",
-                      BROKERQL_REDIS_PREFIX=f"bench-query-{database}")  # fmt: skip
-    server.argv += ["--workers", str(workers)]
-    log = (tmp / f"exchange-{name}.log").open("ab")
-    exchange_argv = [*server.argv[:3], "exchange"]
-    exchange = subprocess.Popen(exchange_argv, env=server.env, stdout=log, stderr=log, preexec_fn=raise_nofile)
-    served = Served(server, exchange, database)
-    try:
-        await asyncio.sleep(8)  # the exchange migrates the database first; then the API seeds it
-        await asyncio.to_thread(server.start, 120)  # healthy once it sees the exchange live
-    except BaseException:
-        await served.stop()
-        raise
-    return served
 
 
 def bare_query_server(tmp: Path, workers: int) -> Served:

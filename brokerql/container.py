@@ -26,6 +26,7 @@ from brokerql.exchange.wiring import SimulatorSwitch, build_venue_host
 from brokerql.monitor.controls import OperatorControls
 from brokerql.monitor.figures import FillCounter
 from brokerql.monitor.service import Monitor
+from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
@@ -123,6 +124,7 @@ class Container:
     parked_watch: ParkedTriggerWatch  # evaluates their triggers on every quote and on the clock
     clock: Clock = SYSTEM_CLOCK
     venue_host: VenueHost | None = None
+    allowances: Allowances | None = None  # leased rate-limit allowance, settled with Redis in the background
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopped: bool = False
 
@@ -172,9 +174,12 @@ class Container:
             stale_after=settings.exchange_stale_seconds,
             local_role=(lambda: host.role.value) if host else None,
         )
-        # Rate-limit counters share the Redis bus's connection (none with the in-process bus).
+        # Rate-limit counters share the Redis bus's connection (none with the in-process bus), and lease
+        # allowance from it for requests and cost budgets alike (services/allowances.py).
+        redis = getattr(bus, "client", None)
+        allowances = Allowances(redis, settings.rate_limit_settle_seconds) if redis is not None else None
         identity = IdentityServices.build(
-            settings, db, passwords, access, refresh, clock=clock, redis=getattr(bus, "client", None)
+            settings, db, passwords, access, refresh, clock=clock, redis=redis, allowances=allowances
         )
         trading = TradingServices.build(
             db,
@@ -236,6 +241,7 @@ class Container:
             parked_orders=parked,
             parked_watch=parked_watch,
             venue_host=host,
+            allowances=allowances,
             products=ProductServices(
                 futures=FuturesSettlementService(db, instruments, clock),
                 margin=MarginService(db, market, instruments, clock),
@@ -260,6 +266,8 @@ class Container:
         await self.market.start()  # follows the exchange's trading day (prev_close, limits)
         await self.monitor.start()  # reports this process on the board, follows operators' controls
         await self.parked_watch.start()  # parked orders' triggers: on every quote, and on the clock
+        if self.allowances is not None:
+            self.allowances.start()  # settles leased rate-limit allowance with Redis every ~100 ms
 
     async def stop(self) -> None:
         """Stop everything start() started; a second call does nothing (shutdown paths may overlap)."""
@@ -275,5 +283,7 @@ class Container:
             await self.venue_host.stop()
         await stop_tasks(self._tasks)
         self._tasks.clear()
+        if self.allowances is not None:
+            await self.allowances.stop()  # gives back unspent leases while Redis is still open
         await self.bus.close()
         await self.db.dispose()

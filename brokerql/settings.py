@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     partner_requests_per_minute: int = Field(3000, gt=0)
     partner_max_subscriptions: int = Field(200, gt=0)
     rate_limit_scale: float = Field(1.0, gt=0)
+    # On Redis, each process leases request and cost allowance ahead of use and settles the leases in one
+    # pipeline this often (services/allowances.py: the bound it keeps); 0: one round trip per request.
+    rate_limit_settle_seconds: float = Field(0.1, ge=0)
     # A6 idle lock on open streams: a session idle (no HTTP request) beyond session.idle_minutes has its
     # streams closed at the next heartbeat with SESSION_LOCKED. Off: an open stream keeps it unlocked.
     idle_lock_streams: bool = True

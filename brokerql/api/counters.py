@@ -2,6 +2,11 @@
 
 Each operation is atomic on its backend (a Lua script or one MULTI on Redis; no await between read and
 write in memory), which is what makes a burst of parallel requests unable to win an extra try.
+The cost bucket and anonymous callers' requests per minute (`leak`, `count`) are the exceptions to one
+round trip per operation: every operation moves them, so on Redis a process leases allowance ahead of
+use and counts most operations in memory (services/allowances.py: how, and how far over or under the
+limit that can go). The attempts and quotas of logins and registrations (`hit`) stay exact, one atomic
+operation on Redis each.
 If Redis fails, the process counts locally until it answers again (fail open: a Redis outage must not
 refuse every caller), as the A4 request limits do.
 """
@@ -12,26 +17,9 @@ import logging
 import time
 from typing import Any
 
-log = logging.getLogger(__name__)
+from brokerql.services.allowances import Allowances
 
-# KEYS[1] = bucket; ARGV = cost, capacity, leak per second, now. Returns {allowed, level*1000, wait ms}.
-LEAKY_BUCKET = """
-local level = tonumber(redis.call('HGET', KEYS[1], 'l') or '0')
-local at = tonumber(redis.call('HGET', KEYS[1], 't') or ARGV[4])
-local cost, capacity, rate, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-level = math.max(0, level - (now - at) * rate)
-local allowed = 0
-local wait = 0
-if level + cost <= capacity then
-  level = level + cost
-  allowed = 1
-else
-  wait = math.ceil((level + cost - capacity) / rate * 1000)
-end
-redis.call('HSET', KEYS[1], 'l', tostring(level), 't', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
-return {allowed, math.floor(level * 1000), wait}
-"""
+log = logging.getLogger(__name__)
 
 
 class MemoryCounters:
@@ -55,6 +43,10 @@ class MemoryCounters:
         self._sweep(self._windows)
         self._windows[key] = (number, count)
         return count, (number + 1) * window_seconds - now
+
+    async def count(self, key: str, limit: int, window_seconds: int) -> tuple[int, float]:
+        """`hit` for a request limit (one the caller is refused past): in memory it is the same count."""
+        return await self.hit(key, window_seconds)
 
     async def add_member(self, key: str, member: str, ttl_seconds: int) -> int:
         """Add to a set that expires `ttl_seconds` after its first member; the set's size."""
@@ -96,12 +88,12 @@ class MemoryCounters:
 
 
 class RedisCounters:
-    def __init__(self, redis: Any, prefix: str, clock: Any = time.time) -> None:
+    def __init__(self, redis: Any, prefix: str, allowances: Allowances, clock: Any = time.time) -> None:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
         self.local = MemoryCounters(clock)
-        self._script = redis.register_script(LEAKY_BUCKET)
+        self.allowances = allowances
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}:{key}"
@@ -126,6 +118,14 @@ class RedisCounters:
             return int(count), (number + 1) * window_seconds - now
 
         return await self._try("hit", remote, key, window_seconds)
+
+    async def count(self, key: str, limit: int, window_seconds: int) -> tuple[int, float]:
+        now = self.clock()
+        number = int(now // window_seconds)
+        grant = await self.allowances.count(self._key(f"{key}:{number}"), limit, window_seconds)
+        if grant is None:  # Redis down (logged): count locally
+            return await self.local.hit(key, window_seconds)
+        return round(grant.level), (number + 1) * window_seconds - now
 
     async def add_member(self, key: str, member: str, ttl_seconds: int) -> int:
         redis_key = self._key(key)
@@ -159,12 +159,13 @@ class RedisCounters:
         return await self._try("ttl", remote, key)
 
     async def leak(self, key: str, cost: float, capacity: float, rate: float) -> tuple[bool, float, float]:
-        async def remote() -> tuple[bool, float, float]:
-            allowed, level, wait = await self._script(keys=[self._key(key)], args=[cost, capacity, rate, self.clock()])
-            return bool(allowed), int(level) / 1000, int(wait) / 1000
+        grant = await self.allowances.pour(self._key(key), cost, capacity, rate, self.clock)
+        if grant is None:  # Redis down (logged): count locally
+            return await self.local.leak(key, cost, capacity, rate)
+        return grant.allowed, grant.level, grant.wait_seconds
 
-        return await self._try("leak", remote, key, cost, capacity, rate)
 
-
-def make_counters(redis: Any, prefix: str) -> MemoryCounters | RedisCounters:
-    return RedisCounters(redis, f"{prefix}:edge") if redis is not None else MemoryCounters()
+def make_counters(redis: Any, prefix: str, allowances: Allowances | None = None) -> MemoryCounters | RedisCounters:
+    if redis is None:
+        return MemoryCounters()
+    return RedisCounters(redis, f"{prefix}:edge", allowances or Allowances(redis, settle_seconds=0))

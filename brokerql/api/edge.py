@@ -77,7 +77,7 @@ class Edge:
             settings.guard_processes, build_schema
         )  # started and stopped by the app's lifespan
         redis = getattr(container.bus, "client", None)
-        self.counters = make_counters(redis, settings.redis_prefix)
+        self.counters = make_counters(redis, settings.redis_prefix, getattr(container, "allowances", None))
         self.addresses = AddressResolver(settings.trusted_proxies)
         bounds = ApqBounds(max_entries=settings.apq_max_entries, max_bytes=settings.apq_max_bytes)
         self.persisted = PersistedQueries(container.db, redis, settings.redis_prefix, bounds)
@@ -161,7 +161,7 @@ class Edge:
         """Count one anonymous HTTP operation of an address (A4 requests per minute, for nobody in particular)."""
         s = self.settings
         limit = scaled(s.anonymous_requests_per_minute, s.rate_limit_scale)
-        count, left = await self.counters.hit(f"requests:{self.addresses.resolve(scope)}", 60)
+        count, left = await self.counters.count(f"requests:{self.addresses.resolve(scope)}", limit, 60)
         return Decision(count <= limit, max(1, int(left + 0.999)) if count > limit else 0, count, limit)
 
     async def apq_registration(self, scope: Any) -> Decision:

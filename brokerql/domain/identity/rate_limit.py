@@ -91,3 +91,16 @@ class SlotCounts:
             self._held[key] = current
         else:
             self._held.pop(key, None)
+
+
+# Leased allowance (services/allowances.py): a process takes at most this share of the room left under a
+# limit in one lease, so that several processes leasing at once still leave room for each other.
+LEASE_SHARE = 8
+
+
+def lease_wanted(used: float, held: float, unit: float, *, minimum: int = 8) -> float:
+    """How much more allowance a process should lease for one caller: enough to serve two settlement
+    intervals at the pace of the last one (`used` in it) without a round trip, less what it `held`;
+    `minimum` requests' worth (`unit` each) when it has no pace yet (its first round trip)."""
+    pace = 2 * used if used > 0 else minimum * unit
+    return max(0.0, pace - held)

@@ -4,9 +4,10 @@ Clients get their tier's `limits` (the tier table, edited with editTier); operat
 the generous limits of the settings. Every limit is multiplied by `rate_limit_scale` (tests raise it).
 
 Request counts live in this process, or on Redis when a Redis bus is configured, so that every API
-process draws on one budget per client: one key per client per one-minute window, INCR then EXPIRE
-(two windows). If Redis fails the process counts locally until it answers again (fail open: a
-Redis outage must not refuse every request). Subscription slots are shared the same way, as leases
+process draws on one budget per client: one key per client per one-minute window (two windows' expiry),
+which each process leases allowance from ahead of use, so that most requests make no round trip
+(services/allowances.py: the bound). If Redis fails the process counts locally until it answers again
+(fail open: a Redis outage must not refuse every request). Subscription slots are shared the same way, as leases
 that a crashed process's slots outlive by at most one lease (services/identity/slots.py).
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,13 +28,12 @@ from brokerql.domain.identity.rate_limit import (
     window_of,
 )
 from brokerql.domain.identity.tiers import TierCode, TierLimits
+from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.slots import SubscriptionSlots
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.tokens import Principal
 from brokerql.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 class TooManySubscriptions(Exception):
@@ -51,12 +50,14 @@ class RateLimits:
         auth: AuthService,
         clock: Clock,
         redis: Any = None,
+        allowances: Allowances | None = None,
     ) -> None:
         self.settings = settings
         self.tiers = tiers
         self.auth = auth
         self.clock = clock
-        self.redis = redis
+        # on Redis: leased (without a settling Container: one round trip a request); None: in this process
+        self.allowances = allowances or (Allowances(redis, settle_seconds=0) if redis is not None else None)
         self.prefix = f"{settings.redis_prefix}:ratelimit"
         self._requests = WindowCounts()
         self.slots = SubscriptionSlots(
@@ -79,24 +80,17 @@ class RateLimits:
         limits = await self.limits_for(principal)
         window = window_of(self.clock.now(), WINDOW_SECONDS)
         key = f"{principal.kind}:{principal.subject_id}"
-        count = await self._count(key, window.number)
+        count = await self._count(key, window.number, limits.requests_per_minute)
         if count is None:
             count = self._requests.hit(key, window)
         return decide(count, limits.requests_per_minute, window)
 
-    async def _count(self, key: str, window_number: int) -> int | None:
-        if self.redis is None:
+    async def _count(self, key: str, window_number: int, limit: int) -> int | None:
+        """The caller's count in the window with this request, on Redis (None: count in this process)."""
+        if self.allowances is None:
             return None
-        redis_key = f"{self.prefix}:{key}:{window_number}"
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(redis_key)
-                pipe.expire(redis_key, 2 * WINDOW_SECONDS)
-                count, _ = await pipe.execute()
-            return int(count)
-        except Exception:  # Redis down: count in this process rather than refuse or wave through all
-            log.warning("rate limit counter on Redis failed; counting locally", exc_info=True)
-            return None
+        grant = await self.allowances.count(f"{self.prefix}:{key}:{window_number}", limit, WINDOW_SECONDS)
+        return None if grant is None else round(grant.level)
 
     @contextlib.asynccontextmanager
     async def subscription(self, principal: Principal) -> AsyncIterator[None]:

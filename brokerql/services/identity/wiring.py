@@ -12,6 +12,7 @@ from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.identity.passwords import Passwords
 from brokerql.domain.identity.sms import LoggingSmsSender, SmsSender
 from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCode
+from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.backoffice import BackOffice
 from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
@@ -70,6 +71,7 @@ class IdentityServices:
         clock: Clock = SYSTEM_CLOCK,
         sms_sender: SmsSender | None = None,
         redis: Any = None,
+        allowances: Allowances | None = None,
     ) -> IdentityServices:
         sessions = SessionGate(db, clock, access.lifetime, session_cache(settings))
         params = SystemParameters(db)
@@ -105,7 +107,7 @@ class IdentityServices:
             grading=grading,
             levels=LevelWorkflow(db, auth, params, clock, grading),
             partners=Partners(db, access, sessions, clock),
-            limits=RateLimits(settings, tiers, auth, clock, redis),
+            limits=RateLimits(settings, tiers, auth, clock, redis, allowances),
             clock=clock,
         )
 

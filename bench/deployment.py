@@ -1,0 +1,118 @@
+"""What a harness serves: a project checkout as `make serve` runs it, or as its scaled deployment, and
+the figures read off every process of it.
+
+- `project_server`: `brokerql serve` of a checkout on a free port, SQLite in the run's temp dir, demo
+  data, the tier limits lifted (BROKERQL_RATE_LIMIT_SCALE) so a few demo users can hold thousands of
+  sockets or requests.
+- `serve_project(..., workers=N)`: with N > 1 the scaled deployment: `serve --workers N` on a scratch
+  PostgreSQL database and Redis prefix, with one `brokerql exchange` process; both dropped by `stop`.
+- `Served`: one side of a comparison; its CPU, memory and open files are summed over every process of
+  it (uvicorn's supervisor and workers, their guard workers, the exchange).
+"""
+
+# The driver starts subprocesses between its measured phases, never inside one:
+# ruff: noqa: ASYNC220
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+from bench_order_path import PG_ADMIN, REDIS, drop
+from bench_push import Server, free_port, raise_nofile, rss_kib, tree_cpu_seconds, tree_pids
+
+
+def project_server(root: Path, tmp: Path, log: Path, extra: dict[str, str] | None = None) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
+    env.update(
+        BROKERQL_PORT=str(port),
+        BROKERQL_HOST="127.0.0.1",
+        BROKERQL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / f'fanout-{port}.db'}",
+        BROKERQL_DEMO="1",
+        BROKERQL_SECRET_KEY="bench-fanout-secret-key-0123456789-abcdefghijkl",
+        BROKERQL_ARGON2_TIME_COST="1",
+        BROKERQL_ARGON2_MEMORY_KIB="8",
+        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: six demo users hold thousands of sockets
+        BROKERQL_ACCESS_TOKEN_MINUTES="240",  # a rate search outlasts the default 15 (streams end at expiry)
+        **(extra or {}),
+    )
+    # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
+    env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
+    return Server([str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"], env, port, log)
+
+
+def open_files(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
+class Served:
+    """One side of a comparison: its API server, and for the scaled deployment the `brokerql exchange`
+    process and the scratch PostgreSQL database and Redis prefix it runs on."""
+
+    def __init__(self, server: Server, exchange: subprocess.Popen[bytes] | None = None, database: str = "") -> None:
+        self.server, self.exchange, self.database = server, exchange, database
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def pids(self) -> list[int]:
+        return tree_pids(self.server.pid) + (tree_pids(self.exchange.pid) if self.exchange else [])
+
+    def cpu(self) -> float:
+        return tree_cpu_seconds(self.server.pid) + (tree_cpu_seconds(self.exchange.pid) if self.exchange else 0.0)
+
+    def rss_kib(self) -> int:
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                total += rss_kib(pid)
+        return total
+
+    def open_files(self) -> int:
+        return sum(open_files(pid) for pid in self.pids())
+
+    async def stop(self) -> None:
+        self.server.stop()
+        if self.exchange is not None:
+            self.exchange.terminate()
+            await asyncio.to_thread(self.exchange.wait, 20)
+        if self.database:
+            await drop(self.database, f"bench-{self.database}")
+
+
+async def serve_project(root: Path, tmp: Path, workers: int, extra: dict[str, str] | None = None) -> Served:
+    """`brokerql serve` as `make serve` runs it (workers 1: SQLite, in-process bus and exchange), or the
+    scaled deployment: `serve --workers N` on PostgreSQL + Redis with one `brokerql exchange` process."""
+    name = root.name
+    server = project_server(root, tmp, tmp / f"serve-{name}.log", extra)
+    if workers <= 1:
+        return Served(await asyncio.to_thread(server.start))
+    import asyncpg
+
+    database = f"bench_{secrets.token_hex(3)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"CREATE DATABASE {database}")
+    await admin.close()
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+    server.env.update(BROKERQL_DATABASE_URL=url, BROKERQL_REDIS_URL=REDIS, BROKERQL_EMBEDDED_EXCHANGE="0",
+                      BROKERQL_REDIS_PREFIX=f"bench-{database}")  # fmt: skip
+    server.argv += ["--workers", str(workers)]
+    log = (tmp / f"exchange-{name}.log").open("ab")
+    exchange_argv = [*server.argv[:3], "exchange"]
+    exchange = subprocess.Popen(exchange_argv, env=server.env, stdout=log, stderr=log, preexec_fn=raise_nofile)
+    served = Served(server, exchange, database)
+    try:
+        await asyncio.sleep(8)  # the exchange migrates the database first; then the API seeds it
+        await asyncio.to_thread(server.start, 120)  # healthy once it sees the exchange live
+    except BaseException:
+        await served.stop()
+        raise
+    return served
