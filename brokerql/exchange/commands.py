@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 GROUP = "venue"
 TRIM_EVERY = 200  # acknowledgements between two trims of the stream
+BATCH = 500  # commands read at once
 
 
 class CommandsLost(Exception):
@@ -55,15 +56,22 @@ class BusCommands:
         self._subscription = await self.bus.subscribe([COMMANDS_TOPIC], maxsize=100_000)
 
     async def next(self, timeout: float) -> list[Delivery]:
+        """The next command and every one already waiting behind it (up to `BATCH`): the host journals a
+        batch in one transaction, and one command at a time let each wait for a commit of its own."""
         try:
             item = await self._subscription.get(timeout)
+            deliveries: list[Delivery] = [] if item is None else [("", item[1])]
+            while deliveries and len(deliveries) < BATCH and self._subscription.pending:
+                item = await self._subscription.get(0)  # waiting already: returned at once
+                if item is not None:
+                    deliveries.append(("", item[1]))
         except Resync as exc:
             raise CommandsLost("bus resync") from exc
         except SlowConsumer as exc:
             await self._subscription.close()
             await self.open()
             raise CommandsLost("fell behind the command stream") from exc
-        return [] if item is None else [("", item[1])]
+        return deliveries
 
     async def ack(self, ids: list[str]) -> None:
         return None
@@ -110,7 +118,7 @@ class RedisCommands:
             return self._decode(entries)
         try:
             reply = await self.client.xreadgroup(
-                GROUP, self.consumer, {self.key: ">"}, count=500, block=max(1, int(timeout * 1000))
+                GROUP, self.consumer, {self.key: ">"}, count=BATCH, block=max(1, int(timeout * 1000))
             )
         except ResponseError as exc:
             if "NOGROUP" in str(exc):  # the stream is gone (Redis restarted): what was in it is lost

@@ -9,7 +9,8 @@
 
 Without the lease a host is a hot standby (log, /healthz): it polls for the lease, never matches or
 publishes quotes. Reports are journalled in the venue's order (one lock around venue, journal and
-commands), and booked by one worker: each order's reports in that order, different orders' at once.
+commands), and booked by `exchange/bookings.py`: each order's reports in that order, different orders'
+at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from enum import StrEnum
 
 from brokerql.domain.clock import SYSTEM_CLOCK, Clock
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
+from brokerql.exchange.bookings import Bookings
 from brokerql.exchange.client_orders import ExecutionBooker, WorkingOrder
 from brokerql.exchange.commands import CommandsLost, CommandSource
 from brokerql.exchange.engine import Exchange
@@ -32,7 +34,6 @@ from brokerql.tasks import stop_tasks
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 300  # heartbeats between two prunings of the journal (5 minutes at the default 1 s)
-BOOKINGS_AT_ONCE = 16  # below the PostgreSQL pool's size, so placements still get connections
 
 
 class Role(StrEnum):
@@ -62,7 +63,7 @@ class VenueHost:
         self.venue_factory = venue_factory
         self.lease = lease
         self.journal = journal
-        self.booker = booker
+        self.bookings = Bookings(booker, journal)
         self.commands_factory = commands_factory
         self.holder = holder
         self.clock = clock
@@ -73,9 +74,7 @@ class VenueHost:
         self.token: int | None = None
         self.venue: Exchange | None = None
         self._lock = asyncio.Lock()
-        self._bookings: asyncio.Queue[list[ExecutionReport]] = asyncio.Queue()
         self._unjournaled: list[ExecutionReport] = []
-        self._booked_trades: list[ExecutionReport] = []
         self._lost: asyncio.Event = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._serving: list[asyncio.Task[None]] = []  # the tasks of the current term as holder
@@ -160,8 +159,8 @@ class VenueHost:
         if leftovers:
             log.warning("booking %d journalled reports left unbooked by the previous holder", len(leftovers))
             for batch in booking_batches(leftovers):
-                await self._book(batch)
-            await self._flush_booked()
+                await self.bookings.book(batch)
+            await self.bookings.flush_booked()
         await self.journal.prune()
         self.commands = self.commands_factory()
         await self.commands.open()
@@ -180,7 +179,7 @@ class VenueHost:
             with contextlib.suppress(Exception):
                 await self.commands.close()
         self.token = None
-        self._bookings = asyncio.Queue()  # journalled: the next holder books what is left
+        await self.bookings.stop()  # journalled: the next holder books what is left
         self._unjournaled = []  # never journalled: as if the match never happened (orders are restored)
         self._lost = asyncio.Event()
         with contextlib.suppress(Exception):
@@ -191,7 +190,7 @@ class VenueHost:
     async def _serve(self) -> None:
         tasks = self._serving = [
             asyncio.create_task(self._consume(), name="venue-commands"),
-            asyncio.create_task(self._run_bookings(), name="venue-bookings"),
+            asyncio.create_task(self.bookings.run(), name="venue-bookings"),
             asyncio.create_task(self._heartbeat(), name="venue-heartbeat"),
             asyncio.create_task(self._watch_drains(), name="venue-drains"),
         ]
@@ -305,40 +304,7 @@ class VenueHost:
                 continue
             self._unjournaled = []
             for batch in booking_batches(fresh):
-                self._bookings.put_nowait(batch)
-
-    async def _run_bookings(self) -> None:
-        """The bookings waiting now, different orders' at once (sharing group commits on SQLite), each
-        order's in the venue's order."""
-        while True:
-            batches = [await self._bookings.get()]
-            while len(batches) < BOOKINGS_AT_ONCE and not self._bookings.empty():
-                batches.append(self._bookings.get_nowait())
-            by_order: dict[str, list[list[ExecutionReport]]] = {}
-            for batch in batches:
-                by_order.setdefault(batch[0].order_id, []).append(batch)
-            await asyncio.gather(*(self._book_in_order(order_batches) for order_batches in by_order.values()))
-
-    async def _book_in_order(self, batches: list[list[ExecutionReport]]) -> None:
-        for batch in batches:
-            await self._book(batch)
-
-    async def _book(self, batch: list[ExecutionReport]) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await self.booker.book(batch)
-                if batch[0].is_trade:  # marked lazily: a trade booked twice is one fill (exec_id unique)
-                    self._booked_trades.extend(batch)
-                else:
-                    await self.journal.mark_booked(batch)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is unreachable: a fill must not be dropped, so retry
-                log.exception("booking %s failed; retrying in %.1fs", [r.exec_id for r in batch], delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                self.bookings.put(batch)
 
     # -- liveness -----------------------------------------------------------------------------------
 
@@ -349,18 +315,13 @@ class VenueHost:
             self.token, self.clock.now(), last_match_at=venue.last_match_at, last_quote_at=venue.last_quote_at
         )
 
-    async def _flush_booked(self) -> None:
-        booked, self._booked_trades = self._booked_trades, []
-        if booked:
-            await self.journal.mark_booked(booked)
-
     async def _heartbeat(self) -> None:
         beats = 0
         while True:
             await self.lease.keep()
             try:
                 await self._touch()
-                await self._flush_booked()
+                await self.bookings.flush_booked()
                 beats += 1
                 if beats % PRUNE_EVERY == 0:  # the journal keeps only what working orders need
                     await self.journal.prune()

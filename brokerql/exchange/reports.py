@@ -72,7 +72,7 @@ class ReportJournal:
 
     async def claim(self, candidate: int, holder: str, now: datetime) -> int:
         """Become the current holder: a token above every earlier one (and at least `candidate`)."""
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             row = await uow.session.get(VenueLeaseRow, self.venue, with_for_update=not self.db.is_sqlite)
             if row is None:
                 row = VenueLeaseRow(name=self.venue, token=0, acquired_at=now, heartbeat_at=now)
@@ -95,7 +95,7 @@ class ReportJournal:
         self, token: int, now: datetime, *, last_match_at: datetime | None, last_quote_at: datetime | None
     ) -> None:
         """A fenced heartbeat: raises LeaseLost when a newer holder has claimed the venue."""
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             await self._fence(uow.session, token, now, last_match_at=last_match_at, last_quote_at=last_quote_at)
 
     async def lease_row(self) -> VenueLeaseRow | None:
@@ -131,7 +131,7 @@ class ReportJournal:
             .on_conflict_do_nothing(index_elements=["exec_id"])
             .returning(ExecutionReportRow.exec_id)
         )
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             await self._fence(uow.session, token, now)
             new = set((await uow.session.execute(statement, rows)).scalars().all())
         return [r for r in reports if r.exec_id in new]
@@ -139,7 +139,7 @@ class ReportJournal:
     async def mark_booked(self, reports: Sequence[ExecutionReport]) -> None:
         """Not fenced: booking is idempotent, so whoever booked a report may say so."""
         ids = [r.exec_id for r in reports]
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             await uow.session.execute(
                 update(ExecutionReportRow).where(ExecutionReportRow.exec_id.in_(ids)).values(booked=True)
             )
@@ -154,7 +154,7 @@ class ReportJournal:
     async def prune(self) -> int:
         """Forget booked reports of orders that are no longer working (their numbering is finished)."""
         finished = select(OrderRow.id).where(OrderRow.status.not_in(_WORKING))
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             result = await uow.session.execute(
                 delete(ExecutionReportRow).where(
                     ExecutionReportRow.booked.is_(True), ExecutionReportRow.order_id.in_(finished)

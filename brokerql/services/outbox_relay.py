@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text
 
 from brokerql.bus import Bus
 from brokerql.store.database import Database
@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 BATCH = 500
 # One relay at a time across processes on PostgreSQL, so the outbox is published in commit order.
 ADVISORY_LOCK_KEY = 0x6272_6F6B  # "brok"
+# Built once: the relay runs after nearly every commit, and for each new statement object SQLAlchemy
+# works its cache key out again.
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
+_PENDING = select(OutboxRow.id, OutboxRow.topic, OutboxRow.payload).order_by(OutboxRow.id).limit(BATCH)
+_DELETE = delete(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
 
 
 class OutboxRelay:
@@ -57,16 +62,16 @@ class OutboxRelay:
         """Publish everything pending now; returns how many messages went out."""
         total = 0
         while True:
-            async with self.db.transaction() as uow:
+            async with self.db.transaction(precedence=True) as uow:
                 session = uow.session
                 if not self.db.is_sqlite:
-                    got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                    got = await session.scalar(_TRY_LOCK, {"k": ADVISORY_LOCK_KEY})
                     if not got:
                         return total
-                rows = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(BATCH))).all()
+                rows = (await session.execute(_PENDING)).all()  # columns: no ORM objects to build
                 await self.bus.publish_records([(row.topic, row.payload) for row in rows])
                 if rows:
-                    await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])))
+                    await session.execute(_DELETE, {"ids": [r.id for r in rows]})
             total += len(rows)
             self.published += len(rows)
             if len(rows) < BATCH:

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from brokerql.bus import codec
-from brokerql.bus.topics import account_topic
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.fees import Fees, FeeSchedule
 from brokerql.domain.trading.futures import Direction, FuturesPosition
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.margin import Debt, DebtKey, DebtKind, MarginTerms
-from brokerql.domain.trading.messages import (
-    AccountEvent,
-    AccountEventKind,
-    CreditChanged,
-    EtfChanged,
-    FillView,
-    FuturesSettled,
-    OrderView,
-)
+from brokerql.domain.trading.messages import FillView
 from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus
-from brokerql.domain.trading.parked import ParkedOrderView
 from brokerql.store.database import UnitOfWork
-from brokerql.store.tables import AccountEventRow, AccountRow, FillRow, OrderRow, PositionRow
+from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
 from brokerql.store.tables_trading import CreditAccountRow, CreditDebtRow, FuturesPositionRow
 
 
@@ -84,27 +73,60 @@ def account_of(row: AccountRow, positions: Iterable[PositionRow]) -> Account:
     )
 
 
+# Built once (for each new statement object SQLAlchemy works its cache key out again): the account by
+# its id, or by one of its orders' ids (booking what the venue did with an order), locked on PostgreSQL.
+_ORDER_ACCOUNT = select(OrderRow.account_id).where(OrderRow.id == bindparam("order_id")).scalar_subquery()
+_ORDER_SYMBOL = select(OrderRow.symbol).where(OrderRow.id == bindparam("order_id")).scalar_subquery()
+_ACCOUNT_BY_ID = select(AccountRow).where(AccountRow.id == bindparam("account_id"))
+_ACCOUNT_OF_ORDER = select(AccountRow).where(AccountRow.id == _ORDER_ACCOUNT)
+_ACCOUNT = {  # (by order, locked) -> statement
+    (False, False): _ACCOUNT_BY_ID,
+    (False, True): _ACCOUNT_BY_ID.with_for_update(),
+    (True, False): _ACCOUNT_OF_ORDER,
+    (True, True): _ACCOUNT_OF_ORDER.with_for_update(),
+}
+_POSITIONS = select(PositionRow).where(PositionRow.account_id == bindparam("account_id"))
+_POSITIONS_IN = _POSITIONS.where(PositionRow.symbol.in_(bindparam("symbols", expanding=True)))
+_POSITION_OF_ORDER = _POSITIONS.where(PositionRow.symbol == _ORDER_SYMBOL)
+
+
 async def load_account(
-    uow: UnitOfWork,
-    account_id: str | ColumnElement[Any],
-    symbols: Iterable[str] | None = None,
-    *,
-    today: str | None = None,
+    uow: UnitOfWork, account_id: str, symbols: Iterable[str] | None = None, *, today: str | None = None
 ) -> LoadedAccount | None:
     """The account row (locked for this transaction), its domain aggregate and the rows it came from.
 
-    `account_id` may be a scalar subquery (e.g. an order's account). With `symbols` only those
-    positions are loaded (one change touches one symbol) unless the account's `trading_day` is not
-    `today`: the daily settlement then needs them all. `save_account` writes back only what changed.
+    With `symbols` only those positions are loaded (one change touches one symbol) unless the account's
+    `trading_day` is not `today`: the daily settlement then needs them all. `save_account` writes back
+    only what changed.
     """
-    row = await uow.session.scalar(uow.lock(select(AccountRow).where(AccountRow.id == account_id)))
+    row = await uow.session.scalar(_ACCOUNT[False, not uow.is_sqlite], {"account_id": account_id})
     if row is None:
         return None
-    query = select(PositionRow).where(PositionRow.account_id == row.id)
     wanted = None if symbols is None or (today is not None and row.trading_day != today) else list(symbols)
-    if wanted is not None:
-        query = query.where(PositionRow.symbol.in_(wanted))
-    stored = {p.symbol: p for p in (await uow.session.scalars(query)).all()} if wanted != [] else {}
+    if wanted is None:
+        positions = (await uow.session.scalars(_POSITIONS, {"account_id": row.id})).all()
+    elif wanted:
+        positions = (await uow.session.scalars(_POSITIONS_IN, {"account_id": row.id, "symbols": wanted})).all()
+    else:
+        positions = []
+    return await _loaded(uow, row, positions)
+
+
+async def load_account_of_order(uow: UnitOfWork, order_id: str, *, today: str) -> LoadedAccount | None:
+    """As `load_account`, for the account of order `order_id`, with the position of the order's symbol
+    (all of them when the account's `trading_day` is not `today`)."""
+    row = await uow.session.scalar(_ACCOUNT[True, not uow.is_sqlite], {"order_id": order_id})
+    if row is None:
+        return None
+    if row.trading_day != today:
+        positions = (await uow.session.scalars(_POSITIONS, {"account_id": row.id})).all()
+    else:
+        positions = (await uow.session.scalars(_POSITION_OF_ORDER, {"account_id": row.id, "order_id": order_id})).all()
+    return await _loaded(uow, row, positions)
+
+
+async def _loaded(uow: UnitOfWork, row: AccountRow, positions: Sequence[PositionRow]) -> LoadedAccount:
+    stored = {p.symbol: p for p in positions}
     loaded = LoadedAccount(row, account_of(row, stored.values()), stored)
     if row.type == AccountType.FUTURES:  # a handful of contracts at most: always all of them
         futures_query = select(FuturesPositionRow).where(FuturesPositionRow.account_id == row.id)
@@ -286,56 +308,6 @@ def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
     row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
     row.created_at, row.updated_at = order.created_at, order.updated_at
     return row
-
-
-async def append_event(
-    uow: UnitOfWork,
-    account: AccountRow,
-    kind: AccountEventKind,
-    *,
-    now: datetime,
-    order: Order | None = None,
-    fill: FillView | None = None,
-    code: str | None = None,
-    reason: str | None = None,
-    trading_day: str | None = None,
-    futures: FuturesSettled | None = None,
-    credit: CreditChanged | None = None,
-    etf: EtfChanged | None = None,
-    parked: ParkedOrderView | None = None,
-) -> AccountEvent:
-    """Give the change the account's next seq, store it, and queue it for the bus (outbox)."""
-    account.last_seq += 1
-    event = AccountEvent(
-        account_id=account.id,
-        seq=account.last_seq,
-        kind=kind,
-        at=now,
-        order=OrderView.of(order) if order is not None else None,
-        fill=fill,
-        code=code,
-        reason=reason,
-        trading_day=trading_day,
-        futures=futures,
-        credit=credit,
-        etf=etf,
-        basket_run_id=order.basket_run_id if order is not None else None,
-        parked=parked,
-    )
-    uow.session.add(
-        AccountEventRow(
-            account_id=account.id,
-            seq=account.last_seq,
-            kind=kind.value,
-            order_id=order.id if order is not None else None,
-            fill_id=fill.id if fill is not None else None,
-            payload=codec.to_record(event),
-            created_at=now,
-        )
-    )
-    uow.session.add(account)
-    uow.emit(account_topic(account.id), event)
-    return event
 
 
 # Built once per dialect (one per fill otherwise, with its cache key worked out again each time).

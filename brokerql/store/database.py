@@ -19,6 +19,12 @@ from brokerql.store.write_groups import WriteGroups
 
 log = logging.getLogger(__name__)
 
+# Each PostgreSQL pool: connections kept, and opened beyond them at most (closed again when returned).
+POOL_SIZE, POOL_OVERFLOW = 20, 10
+# Small: each process of a deployment holds both pools, and PostgreSQL allows 100 connections by default.
+# Bookings beyond it (16 run at once) wait for one among the work with precedence only.
+PRECEDENCE_POOL_SIZE, PRECEDENCE_POOL_OVERFLOW = 8, 0  # no overflow: one would be opened and closed again and again
+
 # A write session's `info` key: callables run once its unit of work has committed (for caches of rows
 # it changed; e.g. `services/trading/facts_cache.py`). Not run if it rolled back.
 AFTER_COMMIT = "brokerql.after_commit"
@@ -74,12 +80,19 @@ class Database:
             _tune_sqlite(self.writer, immediate=True)
             _tune_sqlite(self.reader, immediate=False)
             self.write_groups: WriteGroups | None = WriteGroups(self.writer)  # one writer: group commit
+            self.precedence_writer = self.writer  # precedence is a place in the group queue here
         else:
             # 20 kept, at most 30 at once as before: an overflow connection is closed when it is returned,
             # so with 10 kept a busy process kept connecting and preparing statements anew (~7% of its CPU
             # in a profile of bench/bench_order_path.py at 32 clients).
-            self.writer = create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self.writer = create_async_engine(
+                url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+            )
             self.reader = self.writer
+            # Work with precedence has connections of its own: on the one pool it queued for a connection
+            # behind every placement waiting for one (128 clients, 30 connections).
+            lane = {"pool_size": PRECEDENCE_POOL_SIZE, "max_overflow": PRECEDENCE_POOL_OVERFLOW}
+            self.precedence_writer = create_async_engine(url, echo=echo, **lane, pool_pre_ping=True)
             self.write_groups = None  # concurrent writers on their own connections; the server groups fsyncs
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -87,13 +100,17 @@ class Database:
         self._commit_listeners.append(listener)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, *, precedence: bool = False) -> AsyncIterator[UnitOfWork]:
         """One unit of work; leaving the block normally returns once it is committed (on SQLite in a
-        group commit with the other units of work of the moment, `store/write_groups.py`)."""
-        async with self._write_session() as session:
+        group commit with the other units of work of the moment, `store/write_groups.py`).
+
+        `precedence`: it finishes work already acknowledged (the exchange's journal and bookings, the
+        outbox relay), so it goes before new work waiting for the writer: on SQLite its group forms
+        first, on PostgreSQL it takes a connection from a pool of its own."""
+        async with self._write_session(precedence) as session:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             yield uow
-            await uow.write_outbox()
+            await uow.write_pending()
         for callback in session.info.pop(AFTER_COMMIT, ()):
             callback()
         if uow.emitted:
@@ -101,12 +118,13 @@ class Database:
                 listener()
 
     @asynccontextmanager
-    async def _write_session(self) -> AsyncIterator[AsyncSession]:
+    async def _write_session(self, precedence: bool) -> AsyncIterator[AsyncSession]:
         if self.write_groups is not None:
-            async with self.write_groups.session() as session:
+            async with self.write_groups.session(precedence=precedence) as session:
                 yield session
             return
-        async with AsyncSession(self.writer, expire_on_commit=False, autoflush=True) as session, session.begin():
+        engine = self.precedence_writer if precedence else self.writer
+        async with AsyncSession(engine, expire_on_commit=False, autoflush=True) as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -120,8 +138,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.writer.dispose()
+        if self.precedence_writer is not self.writer:
+            await self.precedence_writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+# Built once: a statement's cache key is worked out again for each new statement object.
+_INSERT_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[arg-type]
 
 
 class UnitOfWork:
@@ -132,6 +156,7 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         self.emitted = 0
         self._outbox: list[dict[str, Any]] = []
+        self._at_end: dict[Any, list[dict[str, Any]]] = {}  # insert statement -> its rows, in order
 
     def emit(self, topic: str, message: object) -> None:
         """Queue a typed message (see `bus.codec`); all of a unit of work's messages are inserted in one
@@ -139,10 +164,22 @@ class UnitOfWork:
         self._outbox.append({"topic": topic, "payload": codec.to_record(message), "created_at": utcnow()})
         self.emitted += 1
 
-    async def write_outbox(self) -> None:
+    def insert_at_end(self, statement: Any, row: dict[str, Any]) -> None:
+        """Insert `row` with `statement` (a Core INSERT built once) when the unit of work ends, with the
+        other rows of that statement in one executemany, after the ORM's pending writes (the rows it
+        refers to, e.g. an account opened in this unit of work)."""
+        self._at_end.setdefault(statement, []).append(row)
+
+    async def write_pending(self) -> None:
+        """The rows queued for the end, then the outbox (one statement each)."""
+        if self._at_end:
+            pending, self._at_end = self._at_end, {}
+            await self.session.flush()
+            for statement, rows in pending.items():
+                await self.session.execute(statement, rows)
         if self._outbox:
             rows, self._outbox = self._outbox, []
-            await self.session.execute(insert(OutboxRow.__table__), rows)  # type: ignore[attr-defined]
+            await self.session.execute(_INSERT_OUTBOX, rows)
 
     def lock(self, statement: Any) -> Any:
         """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""

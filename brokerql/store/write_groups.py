@@ -13,6 +13,12 @@ keep their writes. Then one COMMIT (one fsync) for all; each member's `async wit
 that COMMIT, so nothing is acknowledged before it is durable, and if the COMMIT fails every member of
 the group gets the error and none of their writes is kept. Members that arrive meanwhile form the next
 group, which bounds how long one waits.
+
+Members with precedence (work that finishes what was already acknowledged: the exchange's journal and
+bookings, the outbox relay) queue apart and form the next group whenever any wait, without the new
+work queued before them. In FIFO order a fill waited behind every placement queued at that moment (up
+to one per client), so at 128 clients the bookings ran at 13/s while 97 orders/s were accepted.
+Precedence cannot starve the rest for long: it only finishes work that new work started.
 """
 
 from __future__ import annotations
@@ -45,19 +51,21 @@ class WriteGroups:
         self.engine = engine
         self.max_members = max_members
         self._queue: deque[_Member] = deque()
+        self._first: deque[_Member] = deque()  # members with precedence, served before `_queue`
         self._writer: asyncio.Task[None] | None = None
         self._running: asyncio.Task[object] | None = None  # the task whose member body holds the connection
         self.groups = 0  # committed groups, and the members in them (figures for tests and benchmarks)
         self.members = 0
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a savepoint of the current group; on a normal exit, returns after the COMMIT."""
+    async def session(self, *, precedence: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in a savepoint of the current group; on a normal exit, returns after the COMMIT.
+        With `precedence`, its group forms before any group of members without it."""
         if self._running is not None and self._running is asyncio.current_task():
             # It would wait for its own group to commit, which waits for this body: refuse at once.
             raise NestedWriteTransaction("a write unit of work was opened inside another one")
         member = _Member()
-        self._queue.append(member)
+        (self._first if precedence else self._queue).append(member)
         writer = self._writer
         if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
             self._writer = asyncio.create_task(self._write(), name="sqlite-write-groups")
@@ -89,8 +97,9 @@ class WriteGroups:
         await member.committed
 
     async def _write(self) -> None:
-        while self._queue:
-            group = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_members))]
+        while self._first or self._queue:
+            queue = self._first or self._queue
+            group = [queue.popleft() for _ in range(min(len(queue), self.max_members))]
             group = [m for m in group if not m.turn.done()]  # cancelled while queued
             if group:
                 await self._commit_group(group)

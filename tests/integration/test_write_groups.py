@@ -21,6 +21,7 @@ from brokerql.domain.common import OrderType, Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.store.columns import new_id, utcnow
+from brokerql.store.database import POOL_OVERFLOW, POOL_SIZE
 from brokerql.store.tables import AccountEventRow, AccountRow, OrderRow
 from brokerql.store.write_groups import NestedWriteTransaction
 from tests.integration.test_venue_host import gold_account
@@ -138,3 +139,40 @@ async def test_a_unit_of_work_opened_inside_another_is_refused_at_once(backend) 
         async with container.db.transaction(), container.db.transaction():
             pass
     await container.db.dispose()
+
+
+async def test_a_unit_of_work_with_precedence_goes_before_the_new_work_queued_ahead_of_it(backend) -> None:  # type: ignore[no-untyped-def]
+    """What finishes acknowledged work (a booking) must not wait behind new work (placements): on SQLite
+    its group forms before theirs, on PostgreSQL it has connections of its own while theirs are all taken."""
+    container = Container.build(backend.settings, with_exchange=False)
+    db = container.db
+    _client_id, account_id = await gold_account(container)
+    writers = 1 if db.is_sqlite else POOL_SIZE + POOL_OVERFLOW  # every connection for ordinary writes
+    inside, release, committed = asyncio.Semaphore(0), asyncio.Event(), []
+
+    async def holding() -> None:  # holds the one writer (SQLite) or one of the pool's connections
+        async with db.transaction() as uow:
+            uow.session.add(order_row(account_id))
+            await uow.session.flush()
+            inside.release()
+            await release.wait()
+
+    async def write(name: str, *, precedence: bool) -> None:
+        async with db.transaction(precedence=precedence) as uow:
+            uow.session.add(order_row(account_id))
+        committed.append(name)
+
+    holders = [asyncio.create_task(holding()) for _ in range(writers)]
+    for _ in range(writers):
+        await inside.acquire()
+    queued = [asyncio.create_task(write(f"new {k}", precedence=False)) for k in range(5)]
+    for _ in range(5):
+        await asyncio.sleep(0)  # each queued for the writer, or for a connection, before the next one
+    first = asyncio.create_task(write("booking", precedence=True))
+    if not db.is_sqlite:
+        await first  # commits while every ordinary connection is still held
+    release.set()
+    await asyncio.gather(*holders, *queued, first)
+
+    assert committed[0] == "booking" and sorted(committed[1:]) == [f"new {k}" for k in range(5)]
+    await db.dispose()

@@ -22,7 +22,8 @@ from brokerql.services.products.etf_arbitrage import EtfArbitrage
 from brokerql.services.products.etf_legs import basket_legs, leg_orders
 from brokerql.services.trading.accounts import open_account
 from brokerql.services.trading.place_order import PlaceOrderService
-from brokerql.store.accounts import append_event, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import save_account
 from brokerql.store.database import Database, UnitOfWork
 
 

@@ -36,7 +36,8 @@ from brokerql.services.products.credit_rules import PriceBoard
 from brokerql.services.products.etf_legs import basket_legs, leg_orders
 from brokerql.services.trading.accounts import fee_basis, open_account
 from brokerql.services.trading.place_order import PlaceOrderService
-from brokerql.store.accounts import LoadedAccount, append_event, fee_schedule_of
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import LoadedAccount, fee_schedule_of
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import AccountRow, OrderRow

@@ -20,7 +20,8 @@ from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading.futures import is_final_settlement, spec_of
 from brokerql.domain.trading.messages import AccountEventKind, FuturesSettled
 from brokerql.services.trading.accounts import open_account
-from brokerql.store.accounts import append_event, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import save_account
 from brokerql.store.database import Database
 from brokerql.store.tables_trading import FuturesPositionRow
 

@@ -25,7 +25,8 @@ from brokerql.domain.trading.messages import AccountEventKind, CreditChanged
 from brokerql.domain.trading.products import session_refusal
 from brokerql.services.products.credit_rules import PriceBoard, Quotes, holdings_of
 from brokerql.services.trading.accounts import open_account
-from brokerql.store.accounts import LoadedAccount, append_event, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import LoadedAccount, save_account
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import AccountRow
 from brokerql.store.tables_trading import CreditDebtRow

@@ -7,9 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import ColumnElement, select
 
 from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument
@@ -21,7 +18,14 @@ from brokerql.domain.trading.gateway import SubmitOrder
 from brokerql.domain.trading.margin import accrue
 from brokerql.domain.trading.messages import AccountEventKind, CreditChanged
 from brokerql.domain.trading.orders import Order
-from brokerql.store.accounts import LoadedAccount, append_event, load_account, order_from_row, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import (
+    LoadedAccount,
+    load_account,
+    load_account_of_order,
+    order_from_row,
+    save_account,
+)
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import OrderRow
 
@@ -62,14 +66,17 @@ def submit_command(order: Order) -> SubmitOrder:
 
 
 async def open_account(
-    uow: UnitOfWork, account_id: str | ColumnElement[Any], now: datetime, symbols: Iterable[str] | None = None
+    uow: UnitOfWork, account_id: str, now: datetime, symbols: Iterable[str] | None = None
 ) -> LoadedAccount | None:
     """Load and lock an account (with the positions of `symbols`, default all), running the daily
     settlement first if a new trading day began (`settlement_due`: the domain's rule)."""
     today = trading_day(now).isoformat()
     loaded = await load_account(uow, account_id, symbols, today=today)
-    if loaded is None:
-        return None
+    return await _settled(uow, loaded, today, now) if loaded is not None else None
+
+
+async def _settled(uow: UnitOfWork, loaded: LoadedAccount, today: str, now: datetime) -> LoadedAccount:
+    """The loaded account with the daily settlement (and a margin account's interest) done if due."""
     row = loaded.row
     if settlement_due(row.trading_day, today):
         loaded.account.roll_day()
@@ -111,10 +118,11 @@ class OrderInAccount:
 
 
 async def order_and_account(uow: UnitOfWork, order_id: str, now: datetime) -> OrderInAccount | None:
-    """Lock the order's account first, then read the order under that lock (two statements)."""
-    owner = select(OrderRow.account_id).where(OrderRow.id == order_id).scalar_subquery()
-    symbol = select(OrderRow.symbol).where(OrderRow.id == order_id).scalar_subquery()
-    loaded = await open_account(uow, owner, now, [symbol])  # type: ignore[list-item]
+    """Lock the order's account first, then read the order under that lock."""
+    today = trading_day(now).isoformat()
+    loaded = await load_account_of_order(uow, order_id, today=today)
+    if loaded is not None:
+        loaded = await _settled(uow, loaded, today, now)
     order_row = await uow.session.get(OrderRow, order_id) if loaded is not None else None
     if loaded is None or order_row is None:
         log.error("exchange reported on unknown order %s", order_id)

@@ -29,7 +29,8 @@ from brokerql.domain.trading.orders import (
     OrderStatus,
 )
 from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
-from brokerql.store.accounts import append_event, insert_fill, order_to_row, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import insert_fill, order_to_row, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import FillRow
@@ -64,7 +65,7 @@ class ExecutionBooking:
     async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is not None:
                 await self._apply_fill(uow, found, execution, now)
@@ -76,7 +77,7 @@ class ExecutionBooking:
             return
         now = self.clock.now()
         try:
-            async with self.db.transaction() as uow:
+            async with self.db.transaction(precedence=True) as uow:
                 found = await order_and_account(uow, order_id, now)
                 if found is None:
                     return
@@ -166,7 +167,7 @@ class ExecutionBooking:
     ) -> None:
         """End an order without further fills, in one transaction with its event; a repeat changes nothing."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is None:
                 return
@@ -191,7 +192,7 @@ class ExecutionBooking:
     async def _book_cancel_rejected(self, order_id: str, reason: str) -> None:
         """The exchange refused a cancel (the fill won the race): CANCEL_REJECTED with TOO_LATE_TO_CANCEL."""
         now = self.clock.now()
-        async with self.db.transaction() as uow:
+        async with self.db.transaction(precedence=True) as uow:
             found = await order_and_account(uow, order_id, now)
             if found is None:
                 return

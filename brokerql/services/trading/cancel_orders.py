@@ -27,7 +27,8 @@ from brokerql.domain.trading.orders import Order, OrderCancelRequested, OrderSta
 from brokerql.domain.trading.products import session_refusal
 from brokerql.services.trading.accounts import open_account
 from brokerql.services.trading.outcomes import CancelOutcome
-from brokerql.store.accounts import append_event, order_from_row, order_to_row
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import order_from_row, order_to_row
 from brokerql.store.database import Database
 from brokerql.store.tables import AccountRow, OrderRow
 

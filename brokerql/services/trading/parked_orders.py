@@ -46,7 +46,8 @@ from brokerql.domain.trading.products import product_refusal, session_refusal
 from brokerql.exchange.snapshots import last_trade
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.services.trading.place_order import Entitlements, PlaceOrderService, Quotes
-from brokerql.store.accounts import append_event, order_from_row
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.parked import Claim, claim, lock_account, move, parked_row, parked_view

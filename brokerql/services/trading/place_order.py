@@ -43,7 +43,8 @@ from brokerql.services.trading.admission import (
 )
 from brokerql.services.trading.compliance import ClientFactsReader, record_acknowledgement
 from brokerql.services.trading.outcomes import PlaceOutcome
-from brokerql.store.accounts import LoadedAccount, account_of, append_event, order_from_row, order_to_row, save_account
+from brokerql.store.account_events import append_event
+from brokerql.store.accounts import LoadedAccount, account_of, order_from_row, order_to_row, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import AccountRow, OrderRow, PositionRow
