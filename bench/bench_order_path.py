@@ -53,11 +53,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_push import Server, cpu_seconds, free_port, pct, raise_nofile
+from deployment import PG_ADMIN, REDIS, backends_up, drop, pg_connections
 
 HERE = Path(__file__).resolve().parent
 LOAD = HERE / "order_path_load.py"
-PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PASSWORD = "Bench#2026"
 
 
@@ -141,16 +140,6 @@ async def collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[di
             raise
         results.append(json.loads(out))
     return results
-
-
-async def pg_connections(database: str) -> int:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        return int(await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database))
-    finally:
-        await admin.close()
 
 
 async def load_phase(
@@ -309,44 +298,6 @@ async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[st
         server.stop()
         if database:
             await drop(database, f"bench-bareorders-{tag}")
-
-
-async def drop(database: str, prefix: str) -> None:
-    import asyncpg
-    import redis.asyncio as aioredis
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-    await admin.close()
-    client = aioredis.Redis.from_url(REDIS)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
-def backends_up(wanted: str) -> list[str]:
-    chosen = ["sqlite", "postgres"] if wanted == "both" else [wanted]
-    if "postgres" not in chosen:
-        return chosen
-
-    async def probe() -> bool:
-        import asyncpg
-        import redis.asyncio as aioredis
-
-        try:
-            (await asyncpg.connect(PG_ADMIN, timeout=2)).terminate()
-            client = aioredis.Redis.from_url(REDIS, socket_connect_timeout=1)
-            await client.ping()
-            await client.aclose()
-        except Exception:
-            return False
-        return True
-
-    if not asyncio.run(probe()):
-        print("PostgreSQL or Redis does not answer: skipping the postgres backend", flush=True)
-        chosen.remove("postgres")
-    return chosen
 
 
 def summary(rows: list[dict[str, Any]], command: str) -> None:

@@ -6,6 +6,8 @@ the figures read off every process of it.
   sockets or requests.
 - `serve_project(..., workers=N)`: with N > 1 the scaled deployment: `serve --workers N` on a scratch
   PostgreSQL database and Redis prefix, with one `brokerql exchange` process; both dropped by `stop`.
+- `PG_ADMIN`, `REDIS`: the services the scaled runs use (BROKERQL_TEST_PG / BROKERQL_TEST_REDIS);
+  `backends_up` says which answer, `drop` removes a run's database and Redis keys.
 - `Served`: one side of a comparison; its CPU, memory and open files are summed over every process of
   it (uvicorn's supervisor and workers, their guard workers, the exchange).
 """
@@ -21,8 +23,58 @@ import secrets
 import subprocess
 from pathlib import Path
 
-from bench_order_path import PG_ADMIN, REDIS, drop
 from bench_push import Server, free_port, raise_nofile, rss_kib, tree_cpu_seconds, tree_pids
+
+PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+async def pg_connections(database: str) -> int:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        return int(await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database))
+    finally:
+        await admin.close()
+
+
+async def drop(database: str, prefix: str) -> None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    await admin.close()
+    client = aioredis.Redis.from_url(REDIS)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def backends_up(wanted: str) -> list[str]:
+    chosen = ["sqlite", "postgres"] if wanted == "both" else [wanted]
+    if "postgres" not in chosen:
+        return chosen
+
+    async def probe() -> bool:
+        import asyncpg
+        import redis.asyncio as aioredis
+
+        try:
+            (await asyncpg.connect(PG_ADMIN, timeout=2)).terminate()
+            client = aioredis.Redis.from_url(REDIS, socket_connect_timeout=1)
+            await client.ping()
+            await client.aclose()
+        except Exception:
+            return False
+        return True
+
+    if not asyncio.run(probe()):
+        print("PostgreSQL or Redis does not answer: skipping the postgres backend", flush=True)
+        chosen.remove("postgres")
+    return chosen
 
 
 def project_server(root: Path, tmp: Path, log: Path, extra: dict[str, str] | None = None) -> Server:
