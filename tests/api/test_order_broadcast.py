@@ -16,28 +16,15 @@ import pytest
 
 from brokerql.bus.topics import account_topic
 from brokerql.services import order_stream
-from brokerql.subscriptions.push_channel import PushChannel
 from tests.api.conftest import GraphQLClient, wait_for
 from tests.api.test_quote_broadcast import socket
 from tests.api.trading_helpers import EVENTS, place, trading_client
+from tests.api.written_frames import record_written_frames, written  # noqa: F401 (the fixture)
 
 SEQ_KIND = """subscription($a: ID!) { orderEvents(accountId: $a) {
   __typename ... on OrderEvent { seq kind } ... on Heartbeat { lastSeq } } }"""
 
-written: set[str] = set()
-
-
-@pytest.fixture(autouse=True)
-def record_writer_frames(monkeypatch: pytest.MonkeyPatch) -> Any:
-    write = PushChannel.write
-
-    def recorded(self: PushChannel, payload: str) -> Any:
-        written.add(self.prefix + payload + self.suffix)  # type: ignore[operator]
-        return write(self, payload)
-
-    monkeypatch.setattr(PushChannel, "write", recorded)
-    yield
-    written.clear()
+pytestmark = pytest.mark.usefixtures("record_written_frames")
 
 
 async def subscribe(ws: Any, op_id: str, account: str, query: str = EVENTS, after: int | None = None) -> None:

@@ -15,23 +15,10 @@ from typing import Any
 import pytest
 from httpx_ws import aconnect_ws
 
-from brokerql.subscriptions.push_channel import PushChannel
 from tests.api.conftest import GraphQLClient
+from tests.api.written_frames import record_written_frames, written  # noqa: F401 (the fixture)
 
-written: set[str] = set()
-
-
-@pytest.fixture(autouse=True)
-def record_broadcast_frames(monkeypatch: pytest.MonkeyPatch) -> Any:
-    write = PushChannel.write
-
-    def recorded(self: PushChannel, payload: str) -> Any:
-        written.add(self.prefix + payload + self.suffix)  # type: ignore[operator]
-        return write(self, payload)
-
-    monkeypatch.setattr(PushChannel, "write", recorded)
-    yield
-    written.clear()
+pytestmark = pytest.mark.usefixtures("record_written_frames")
 
 
 L2 = 'subscription { quotes(symbols: ["600000"]) { symbol last asOf delayed depth(levels: 5) { bids { price } } } }'
