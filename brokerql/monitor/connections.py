@@ -30,7 +30,9 @@ class Connection:
         self._receive = receive
         self._send = send
         self.context: Any = None  # the strawberry Context of this connection (set by get_context)
-        self._closed = asyncio.Event()
+        # Done once closed: a plain future, which a pending `receive` races without a task of its own (an
+        # Event's wait() would need one per read: a task per idle socket, thousands in a fan-out).
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._close_code = 1000
 
     def principal(self, verify: Callable[[str], Principal]) -> Principal | None:
@@ -43,17 +45,14 @@ class Connection:
             return None
 
     async def receive(self) -> dict[str, Any]:
-        if self._closed.is_set():
+        if self._closed.done():
             return {"type": "websocket.disconnect", "code": self._close_code}
         reader = asyncio.ensure_future(self._receive())
-        closer = asyncio.ensure_future(self._closed.wait())
         try:
-            await asyncio.wait({reader, closer}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({reader, self._closed}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:  # cancelled while waiting: the read must not outlive this call
             reader.cancel()
             raise
-        finally:
-            closer.cancel()
         if reader.done():
             return reader.result()
         reader.cancel()
@@ -61,7 +60,7 @@ class Connection:
 
     @property
     def closed(self) -> bool:
-        return self._closed.is_set()
+        return self._closed.done()
 
     @property
     def server_send(self) -> Send:
@@ -70,16 +69,17 @@ class Connection:
         return self._send
 
     async def send(self, message: dict[str, Any]) -> None:
-        if not self._closed.is_set():
+        if not self._closed.done():
             await self._send(message)
 
     async def close(self, code: int, reason: str) -> None:
-        if self._closed.is_set():
+        if self._closed.done():
             return
         self._close_code = code
         with contextlib.suppress(Exception):  # already gone
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
-        self._closed.set()
+        if not self._closed.done():
+            self._closed.set_result(None)
 
 
 class ConnectionRegistry:
