@@ -14,7 +14,7 @@ In one run, for each project checkout in --roots, then for the bare server:
    thousands of messages a second) open the sockets: quote sockets subscribe `quotes` on 1-3 A-share
    symbols with Level-1 fields (round-robin over the demo users, all real-time views), orderEvents
    sockets follow the demo users' CASH accounts; an order driver in this process places market orders
-   at --orders-per-second (project only);
+   at --orders-per-second, open loop (up to 64 in flight; project only);
 3. every generator measures the same --seconds window and reports: quote pushes, quote age (receive
    time - asOf), distinct snapshots seen per symbol, order events, their age (receive - `at`) and seq gaps.
 
@@ -63,17 +63,18 @@ L1 = "symbol last open high low bid ask bidSize askSize volume turnover phase de
 QUOTES = f"subscription($s: [String!]!) {{ quotes(symbols: $s) {{ {L1} }} }}"
 ORDER_EVENTS = """subscription($a: ID!) { orderEvents(accountId: $a) { __typename
   ... on OrderEvent { seq kind at } ... on Heartbeat { lastSeq } } }"""
+IN_FLIGHT = 64  # orders the driver keeps in flight at most
 PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } errors { code } } }"
 
 
 # -- the driver ---------------------------------------------------------------------------------------
 async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str], rate: float, out: dict) -> None:
-    users, n = list(tokens), 0
-    async with httpx.AsyncClient() as http:
-        next_at = time.monotonic()
-        while True:
-            user = users[n % len(users)]
-            side = "BUY" if (n // len(users)) % 2 == 0 else "SELL"
+    """Orders at `rate` a second, open loop: each one sent at its time whatever is still in flight (up to
+    IN_FLIGHT; beyond, the order is counted as failed), so a slow answer cannot slow the offered load."""
+    users, n, in_flight = list(tokens), 0, set()
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=IN_FLIGHT)) as http:
+
+        async def place(user: str, side: str) -> None:
             order = {"accountId": accounts[user], "symbol": "600000", "side": side, "type": "MARKET", "quantity": 100}
             t0 = time.monotonic()
             try:
@@ -85,9 +86,24 @@ async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str
                 out["latency"].append(time.monotonic() - t0)
             except Exception:
                 out["failed"] += 1
-            n += 1
-            next_at += 1 / rate
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+        next_at = time.monotonic()
+        try:
+            while True:
+                user = users[n % len(users)]
+                side = "BUY" if (n // len(users)) % 2 == 0 else "SELL"
+                if len(in_flight) < IN_FLIGHT:
+                    task = asyncio.create_task(place(user, side))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                else:
+                    out["failed"] += 1
+                n += 1
+                next_at += 1 / rate
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        finally:
+            for task in in_flight:
+                task.cancel()
 
 
 def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dict[str, str]) -> list[dict]:
