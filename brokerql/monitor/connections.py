@@ -2,9 +2,11 @@
 them when the process drains (close code 1012 "service restart" with a hint to reconnect elsewhere),
 or one client's when its sessions are force-closed (close code 4401).
 
-`ConnectionRegistry.track` wraps a connection's ASGI `receive`/`send`: closing sends the close frame,
-then makes `receive` report a disconnect so strawberry ends every stream of the connection, and drops
-whatever strawberry still tries to send.
+`ConnectionRegistry.track` wraps a connection's ASGI `receive`/`send`: closing sends the close frame
+(on which the server reports a disconnect to the pending read: uvicorn queues one as the app's close
+goes out), after which `receive` reports a disconnect at once, so strawberry ends every stream of the
+connection, and whatever strawberry still tries to send is dropped. A read is the server's own, with
+no task of its own: thousands of idle sockets each parked a task on it when reads raced the close.
 """
 
 from __future__ import annotations
@@ -30,9 +32,7 @@ class Connection:
         self._receive = receive
         self._send = send
         self.context: Any = None  # the strawberry Context of this connection (set by get_context)
-        # Done once closed: a plain future, which a pending `receive` races without a task of its own (an
-        # Event's wait() would need one per read: a task per idle socket, thousands in a fan-out).
-        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._closed = False
         self._close_code = 1000
 
     def principal(self, verify: Callable[[str], Principal]) -> Principal | None:
@@ -45,22 +45,13 @@ class Connection:
             return None
 
     async def receive(self) -> dict[str, Any]:
-        if self._closed.done():
+        if self._closed:
             return {"type": "websocket.disconnect", "code": self._close_code}
-        reader = asyncio.ensure_future(self._receive())
-        try:
-            await asyncio.wait({reader, self._closed}, return_when=asyncio.FIRST_COMPLETED)
-        except BaseException:  # cancelled while waiting: the read must not outlive this call
-            reader.cancel()
-            raise
-        if reader.done():
-            return reader.result()
-        reader.cancel()
-        return {"type": "websocket.disconnect", "code": self._close_code}
+        return await self._receive()
 
     @property
     def closed(self) -> bool:
-        return self._closed.done()
+        return self._closed
 
     @property
     def server_send(self) -> Send:
@@ -69,17 +60,15 @@ class Connection:
         return self._send
 
     async def send(self, message: dict[str, Any]) -> None:
-        if not self._closed.done():
+        if not self._closed:
             await self._send(message)
 
     async def close(self, code: int, reason: str) -> None:
-        if self._closed.done():
+        if self._closed:
             return
-        self._close_code = code
+        self._close_code, self._closed = code, True  # from now on nothing else is sent, nor closed twice
         with contextlib.suppress(Exception):  # already gone
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
-        if not self._closed.done():
-            self._closed.set_result(None)
 
 
 class ConnectionRegistry:
