@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Key prefix on Redis, so several deployments (or test runs) can share one server.
     redis_prefix: str = "brokerql"
+    # Connections a process opens to Redis at most; a command waits up to the timeout for a free one.
+    redis_max_connections: int = Field(100, ge=1)
+    redis_pool_timeout_seconds: float = Field(5.0, gt=0)
     demo: bool = False
     heartbeat_seconds: float = Field(5.0, gt=0)
     env: Environment = Environment.DEVELOPMENT

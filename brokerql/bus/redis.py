@@ -46,19 +46,34 @@ def is_stream(topic: str) -> bool:
 class RedisBus(Bus):
     """Streams for ordered per-account and command topics, pub/sub for quotes."""
 
-    def __init__(self, url: str, *, prefix: str = "brokerql", buffer_size: int = 1000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "brokerql",
+        buffer_size: int = 1000,
+        max_connections: int = 100,
+        pool_timeout: float = 5.0,
+    ) -> None:
         super().__init__(buffer_size)
         self.url = url
         self.prefix = prefix
+        # One pool for every command of the process (bus, rate limits, slots, caches). A blocking pool:
+        # a burst of thousands of sockets opening or closing at once waits up to `pool_timeout` for one of
+        # `max_connections` instead of failing at once (redis-py's default pool raises "Too many
+        # connections" past its 100: 7,980 slot releases failed so when 8,000 sockets closed together).
         # A pooled connection may be dead after a Redis restart: retry a command on a fresh connection
         # (a few times, with backoff) instead of failing the request that happened to draw it.
-        self.client = redis.Redis.from_url(
+        pool = redis.BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=pool_timeout,
             socket_connect_timeout=2,
             health_check_interval=10,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
+        self.client = redis.Redis.from_pool(pool)
         # The readers keep no retries: a lost link must surface, so that subscribers are told to RESYNC.
         self._stream_client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._pubsub = self._stream_client.pubsub(ignore_subscribe_messages=True)

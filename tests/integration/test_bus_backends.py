@@ -60,6 +60,21 @@ async def test_a_slow_consumer_is_cut_off_not_buffered_forever(backend) -> None:
         await bus.close()
 
 
+async def test_a_burst_beyond_the_redis_pool_waits_for_a_connection_instead_of_failing() -> None:
+    # 8,000 sockets closing at once each released its subscription slot on Redis; past redis-py's
+    # default pool of 100 every further command failed with "Too many connections".
+    if not REDIS_UP:
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    bus = RedisBus("redis://127.0.0.1:6379/0", prefix="pool-burst", max_connections=4, pool_timeout=10)
+    key = f"pool-burst:{time.monotonic_ns()}"
+    try:
+        counts = await asyncio.gather(*(bus.client.incr(key) for _ in range(500)))
+        assert sorted(counts) == list(range(1, 501))  # every command ran, none refused, on 4 connections
+    finally:
+        await bus.client.delete(key)
+        await bus.close()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
