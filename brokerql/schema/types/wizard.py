@@ -12,8 +12,8 @@ from brokerql.domain.trading.fees import Fees
 from brokerql.schema.errors import UserError
 from brokerql.schema.types.holdings import price_of
 from brokerql.schema.types.trading import Order, OrderType
-from brokerql.services.trading.admission import Admission
-from brokerql.services.trading.admission import CheckOutcome as DomainCheckOutcome
+from brokerql.services.trading.admission_records import Admission
+from brokerql.services.trading.admission_records import CheckOutcome as DomainCheckOutcome
 from brokerql.services.trading.outcomes import PlaceOutcome
 
 CheckOutcome = strawberry.enum(

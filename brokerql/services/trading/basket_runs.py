@@ -37,7 +37,8 @@ from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
 from brokerql.domain.trading.orders import Order
 from brokerql.domain.trading.price_levels import PriceLevel
-from brokerql.services.trading.admission import Admission, OrderLinks, price_command
+from brokerql.services.trading.admission import price_command
+from brokerql.services.trading.admission_records import Admission, OrderLinks
 from brokerql.services.trading.basket_run_views import BasketRunView, run_views
 from brokerql.services.trading.baskets import NO_BASKET, BasketService
 from brokerql.services.trading.cancel_orders import CancelOrdersService

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from brokerql.domain.common import Rejection
 from brokerql.domain.trading.messages import OrderView
 from brokerql.domain.trading.pairs import PlacePairedOrder, pair_rejections
-from brokerql.services.trading.admission import OrderLinks
+from brokerql.services.trading.admission_records import OrderLinks
 from brokerql.services.trading.place_order import PlaceOrderService
 from brokerql.store.columns import new_id
 

@@ -32,9 +32,9 @@ from brokerql.domain.trading.messages import AccountEventKind, OrderView
 from brokerql.domain.trading.orders import Order, duplicate_client_order_id
 from brokerql.services.products.credit_rules import CreditOrderRules
 from brokerql.services.trading.accounts import open_account, submit_command
-from brokerql.services.trading.admission import (
+from brokerql.services.trading.admission import Admitter
+from brokerql.services.trading.admission_records import (
     Admission,
-    Admitter,
     Entitlements,
     MarketContext,
     OrderLinks,
