@@ -44,6 +44,7 @@ round trip per request, as before the leases).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
+STOP_SECONDS = 5.0  # how long stopping waits for a settlement under way
 IDLE_SECONDS = 1.0  # a caller's unspent lease is given back once it made no request for this long
 LEASE_SECONDS = 1.0  # a cost lease is given back and taken again once this old (the leak bound)
 
@@ -155,6 +157,7 @@ class Allowances:
         self._bucket = redis.register_script(BUCKET)
         self._leases: dict[str, Lease] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def count(self, key: str, limit: int, window_seconds: int) -> Grant | None:
         """Count one request in a fixed window (`key` names the window); None when Redis failed."""
@@ -223,15 +226,27 @@ class Allowances:
             self._task = asyncio.create_task(self._run(), name="allowance-settlement")
 
     async def stop(self) -> None:
-        """Stop settling and give back every unspent lease (before the Redis client closes)."""
+        """Stop settling, then give back every unspent lease (before the Redis client closes).
+
+        A settlement under way is let finish rather than cancelled: cancelled after Redis applied its
+        pipeline but before the replies were read, a top-up would stay counted on Redis without this
+        process knowing it held it, so it would never be given back (the caller refused early for the
+        rest of the window). A Redis that does not answer within STOP_SECONDS gets the cancellation."""
         if self._task is not None:
-            await stop_tasks([self._task])
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+            except TimeoutError:
+                await stop_tasks([self._task])
             self._task = None
         await self.settle(flush=True)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.settle_seconds)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):  # the interval passed: settle
+                await asyncio.wait_for(self._stopping.wait(), self.settle_seconds)
+            if self._stopping.is_set():
+                return
             try:
                 await self.settle()
             except Exception:  # keep settling: without top-ups every request would make its round trip
