@@ -92,7 +92,9 @@ async def test_silver001_runs_a_three_leg_basket_cancels_the_rest_and_tops_up(ba
         assert preview["run"] is None and preview["preview"]["accepted"] is True
         sized = [(leg["quantity"], leg["price"]) for leg in preview["preview"]["legs"]]
         assert sized == [(400, "13.51"), (600, "11.48"), (400, "118.60")]
-        async with client.subscribe(EVENTS, {"a": account}) as stream:
+        async with client.subscribe(
+            EVENTS, {"a": account, "s": 0}
+        ) as stream:  # from before the run, however late it opens
             run = (await gql(client, SUBMIT, {"i": submit}))["submitBasket"]["run"]
             assert run["status"] == "WORKING" and run["filledRatio"] == 0 and run["quantity"] == 1400
             accepted = await events(stream, 3)

@@ -22,7 +22,7 @@ async def test_unsubscribe_then_resubscribe_on_the_same_socket(backend) -> None:
     async with trading_client(backend, with_exchange=False) as client:
         await client.login("gold001")
         account = await client.account_id()
-        async with client.subscribe(EVENTS, {"a": account}) as stream:
+        async with client.subscribe(EVENTS, {"a": account, "s": 0}) as stream:  # from before the first order
             ws = stream.ws
             await place(client, account, price="12.50", clientOrderId="a")
             first = (await _next_event(ws, "1"))["payload"]["data"]["orderEvents"]

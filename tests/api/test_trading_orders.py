@@ -123,7 +123,7 @@ async def test_cancel_all_cancels_a_resting_order_once_the_exchange_confirms(bac
 async def test_reconnecting_with_after_seq_recovers_exactly_the_missed_events(client: GraphQLClient) -> None:
     await client.login("gold001")
     account = await client.account_id()
-    async with client.subscribe(EVENTS, {"a": account}) as stream:
+    async with client.subscribe(EVENTS, {"a": account, "s": 0}) as stream:  # from before the first order
         await place(client, account, price="12.30", clientOrderId="seen")
         seen = await events_until(stream, lambda es: len(es) == 1)
     last = seen[-1]["seq"]

@@ -26,7 +26,9 @@ async def test_login_me_quote(client: GraphQLClient) -> None:
 async def test_marketable_order_pushes_accepted_then_fill(client: GraphQLClient) -> None:
     await client.login("gold001")
     account = await client.account_id()
-    async with client.subscribe(EVENTS, {"a": account}) as stream:
+    # afterSeq 0: the stream starts before the order whenever the server opens it (without afterSeq it
+    # starts at the account's last event when it opens, which may already be this order's ACCEPTED).
+    async with client.subscribe(EVENTS, {"a": account, "s": 0}) as stream:
         placed = await client.execute(
             PLACE, {"i": {"accountId": account, "symbol": "600000", "side": "BUY", "type": "MARKET", "quantity": 1000}}
         )
