@@ -15,8 +15,9 @@ feed's. So every seq goes to a member exactly once, in order (D4, services/order
 
 A member whose transport is paused keeps its frames, in order, behind the write in flight (drained by a
 task of its own); more than `subscriber_buffer` of them ends its stream with SLOW_CONSUMER and the last
-seq its socket took, as a bus subscriber that overflows does. Heartbeats are a timer per member; its
-task checks the session, then renders and writes `Heartbeat { lastSeq }` with its own executor.
+seq its socket took, as a bus subscriber that overflows does. Heartbeats fall on a grid shared by every
+stream (subscriptions/beat_slots.py); at its slot a member's task checks the session, then writes
+`Heartbeat { lastSeq }`: the slot's rendering for its selection with its own seq spliced in.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from brokerql.domain.trading.messages import AccountEvent
 from brokerql.monitor.figures import ProcessFigures
 from brokerql.schema.types.trading import Heartbeat, OrderEvent
 from brokerql.services.order_stream import AccountEventStream, EventCursor, StreamRefused
+from brokerql.subscriptions.beat_slots import BeatSlots, splice
 from brokerql.subscriptions.group_writer import Group, PushCount, detached, group_payload, place, unplace
 from brokerql.subscriptions.order_member import Member, shared_event
 from brokerql.subscriptions.push_channel import FrameKey
@@ -170,6 +172,7 @@ class OrderFanout:
         self.stream, self.bus = stream, bus
         self.feeds: dict[str, AccountFeed] = {}
         self.count = PushCount(figures, "orderEvents")
+        self.beats = BeatSlots(stream.clock.now)
 
     async def follow(
         self,
@@ -182,7 +185,7 @@ class OrderFanout:
         """The stream of one member (`account_id` is the caller's, checked): it yields only what strawberry
         sends (its first item, and everything while its channel cannot take frames of the writer's); the
         feed and the member's own path below write the rest. StreamRefused for an afterSeq beyond the end."""
-        loop, beat = asyncio.get_running_loop(), None
+        beat = None
         feed = member.feed = self._feed(account_id)
         feed.others[member] = None
         try:
@@ -190,7 +193,7 @@ class OrderFanout:
             start = await self.stream.start_seq(account_id, after_seq)  # the feed's subscription is open
             member.cursor = EventCursor(self.stream.queries, account_id, start)
             member.written_seq = member.cursor.last_seq
-            beat = loop.call_later(heartbeat, member.beat)
+            beat = self.beats.schedule(member, heartbeat)
             while True:
                 if not member.grouped:
                     events = await self._behind(member, feed)
@@ -216,7 +219,7 @@ class OrderFanout:
                         await self._send_beat(member)
                     else:
                         yield Heartbeat(last_seq=member.cursor.last_seq, server_time=self.stream.clock.now())
-                    beat = loop.call_later(heartbeat, member.beat)
+                    beat = self.beats.schedule(member, heartbeat)
         finally:
             if beat is not None:
                 beat.cancel()
@@ -246,11 +249,16 @@ class OrderFanout:
             raise member.ended()
 
     async def _send_beat(self, member: Member) -> None:
-        """`Heartbeat { lastSeq }` with the last seq written or queued before it."""
+        """`Heartbeat { lastSeq }` with the last seq written or queued before it: its slot's rendering
+        with the seq spliced in (subscriptions/beat_slots.py), or its own when that cannot be spliced."""
+        key = member.channel.selection_key()
+        template = await member.channel.own(self.beats.template(member.beat_slot), key)
         while True:
             last = member.cursor.last_seq  # type: ignore[union-attr]
-            beat = Heartbeat(last_seq=last, server_time=self.stream.clock.now())
-            payload = await member.channel.own(beat, member.channel.selection_key(), mine=True)
+            payload = splice(template, last)
+            if payload is None:
+                beat = Heartbeat(last_seq=last, server_time=self.stream.clock.now())
+                payload = await member.channel.own(beat, key, mine=True)
             if member.cursor.last_seq == last:  # type: ignore[union-attr]
                 member.send(0, payload)
                 return

@@ -40,6 +40,7 @@ class Member(SocketMember):
         self.inbox: deque[AccountEvent] = deque()  # live events met while out of its group
         self.outbox: deque[tuple[int, str]] = deque()  # (seq, frame payload) behind a paused write; seq 0: a beat
         self.in_flight = 0  # the seq of the write the drain task finishes
+        self.beat_slot = 0.0  # the slot of its next heartbeat (subscriptions/beat_slots.py)
 
     def offer(self, event: AccountEvent) -> None:
         """A live event met while out of its group. Beyond the bound it is dropped: the cursor meets a
