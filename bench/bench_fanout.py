@@ -182,6 +182,7 @@ async def load(args: argparse.Namespace, server: Served, specs: list[dict], orde
         "q_p50_ms": pct(q_ages, 0.5) * 1000,
         "q_p99_ms": pct(q_ages, 0.99) * 1000,
         "order_pps": sum(r["o"] for r in results) / seconds,
+        "beats_per_s": sum(r["hb"] for r in results) / seconds,
         "o_p50_ms": pct(o_ages, 0.5) * 1000,
         "o_p99_ms": pct(o_ages, 0.99) * 1000,
         "seq_gaps": sum(r["gaps"] for r in results),
@@ -280,7 +281,7 @@ def show(name: str, r: dict[str, Any]) -> None:
         f"(median {r['tick_per_symbol_s']:.2f}), "
         f"age p50/p99 {r['q_p50_ms']:6.0f}/{r['q_p99_ms']:6.0f} ms | "
         f"order events/s {r['order_pps']:6.0f} p50/p99 {r['o_p50_ms']:5.0f}/{r['o_p99_ms']:5.0f} ms "
-        f"gaps {r['seq_gaps']} | "
+        f"gaps {r['seq_gaps']}, heartbeats/s {r.get('beats_per_s', 0):5.0f} | "
         f"errors {r['errors']} | CPU {r['cpu_pct']:4.0f}% (idle {r['idle_cpu_pct']:.0f}%) "
         f"{r['cpu_us_per_push']:6.1f} us/push, net of idle {r['net_us_per_push']:6.1f} | "
         f"{r['kib_per_socket']:5.1f} KiB/socket | generators {r['gen_cpu_pct']:4.0f}% CPU",
