@@ -52,7 +52,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_push import Server, cpu_seconds, free_port, pct, raise_nofile
+from bench_push import Server, cpu_seconds, free_port, pct, project_env, raise_nofile
 from deployment import PG_ADMIN, REDIS, backends_up, drop, pg_connections
 
 HERE = Path(__file__).resolve().parent
@@ -62,13 +62,7 @@ PASSWORD = "Bench#2026"
 
 def server_for(root: Path, backend: str, tmp: Path, database_url: str, prefix: str) -> Server:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
-    env.update(
-        BROKERQL_PORT=str(port), BROKERQL_HOST="127.0.0.1", BROKERQL_DATABASE_URL=database_url, BROKERQL_DEMO="1",
-        BROKERQL_SECRET_KEY="bench-order-path-secret-key-0123456789-abcdef",
-        BROKERQL_ARGON2_TIME_COST="1", BROKERQL_ARGON2_MEMORY_KIB="8", BROKERQL_MARKET_WARMUP_STEPS="20",
-        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: a client's orders per minute would stop the run
-    )  # fmt: skip
+    env = project_env(port, database_url, BROKERQL_MARKET_WARMUP_STEPS="20")
     if backend == "postgres":
         env.update(BROKERQL_REDIS_URL=REDIS, BROKERQL_REDIS_PREFIX=prefix)
     # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.

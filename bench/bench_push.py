@@ -159,23 +159,29 @@ class Server:
                 self.process.wait(10)
 
 
-def brokerql_server(tmp: Path, tick: float, log: Path) -> Server:
-    port = free_port()
+def project_env(port: int, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's `brokerql serve`: this machine's, less any BROKERQL_ setting of
+    the caller's shell, plus the server's port on 127.0.0.1, its database, the demo data, cheap password
+    hashing, and the tier limits lifted (benchmarks only: a few demo users hold every socket and order)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
     env.update(
         BROKERQL_PORT=str(port),
         BROKERQL_HOST="127.0.0.1",
-        BROKERQL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / f'push-{port}.db'}",
+        BROKERQL_DATABASE_URL=database_url,
         BROKERQL_DEMO="1",
-        BROKERQL_SECRET_KEY="bench-push-secret-key-0123456789-abcdefghijkl",
+        BROKERQL_SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnopqrst",
         BROKERQL_ARGON2_TIME_COST="1",
         BROKERQL_ARGON2_MEMORY_KIB="8",
-        BROKERQL_MARKET_TICK_SECONDS=str(tick),
-        BROKERQL_MARKET_WARMUP_STEPS="20",
-        # Hundreds of sockets share six demo users: lift the tier limits (A4) so that every socket is served.
         BROKERQL_RATE_LIMIT_SCALE="1000",
+        **extra,
     )
-    env.pop("BROKERQL_REDIS_URL", None)
+    return env
+
+
+def brokerql_server(tmp: Path, tick: float, log: Path) -> Server:
+    port = free_port()
+    url = f"sqlite+aiosqlite:///{tmp / f'push-{port}.db'}"
+    env = project_env(port, url, BROKERQL_MARKET_TICK_SECONDS=str(tick), BROKERQL_MARKET_WARMUP_STEPS="20")
     return Server([sys.executable, "-m", "brokerql.cli", "serve"], env, port, log)
 
 

@@ -23,7 +23,7 @@ import secrets
 import subprocess
 from pathlib import Path
 
-from bench_push import Server, free_port, raise_nofile, rss_kib, tree_cpu_seconds, tree_pids
+from bench_push import Server, free_port, project_env, raise_nofile, rss_kib, tree_cpu_seconds, tree_pids
 
 PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -79,19 +79,9 @@ def backends_up(wanted: str) -> list[str]:
 
 def project_server(root: Path, tmp: Path, log: Path, extra: dict[str, str] | None = None) -> Server:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKERQL_")}
-    env.update(
-        BROKERQL_PORT=str(port),
-        BROKERQL_HOST="127.0.0.1",
-        BROKERQL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / f'fanout-{port}.db'}",
-        BROKERQL_DEMO="1",
-        BROKERQL_SECRET_KEY="bench-fanout-secret-key-0123456789-abcdefghijkl",
-        BROKERQL_ARGON2_TIME_COST="1",
-        BROKERQL_ARGON2_MEMORY_KIB="8",
-        BROKERQL_RATE_LIMIT_SCALE="1000",  # benchmarks only: six demo users hold thousands of sockets
-        BROKERQL_ACCESS_TOKEN_MINUTES="240",  # a rate search outlasts the default 15 (streams end at expiry)
-        **(extra or {}),
-    )
+    url = f"sqlite+aiosqlite:///{tmp / f'fanout-{port}.db'}"
+    # a rate search outlasts the default 15 minutes of a token (streams end at expiry)
+    env = project_env(port, url, BROKERQL_ACCESS_TOKEN_MINUTES="240", **(extra or {}))
     # The checkout's own code, whatever the working directory: no cwd on sys.path, the root first.
     env.update(PYTHONSAFEPATH="1", PYTHONPATH=str(root))
     return Server([str(root / ".venv/bin/python"), "-m", "brokerql.cli", "serve"], env, port, log)
