@@ -60,17 +60,23 @@ class SqliteOrders:
 class PostgresOrders:
     def __init__(self, dsn: str) -> None:
         self.dsn, self.pool = dsn, None
+        self.opening: asyncio.Future[None] | None = None  # the first orders wait for one pool and one table
+
+    async def _open(self) -> None:
+        import asyncpg
+
+        pool = await asyncpg.create_pool(self.dsn, min_size=10, max_size=10)
+        await pool.execute(
+            "CREATE TABLE IF NOT EXISTS bench_orders (id text PRIMARY KEY, account text, symbol text, "
+            "side text, quantity integer)"
+        )
+        self.pool = pool
 
     async def insert(self, row: tuple[Any, ...]) -> None:
         if self.pool is None:
-            import asyncpg
-
-            self.pool = await asyncpg.create_pool(self.dsn, min_size=10, max_size=10)
-            await self.pool.execute(
-                "CREATE TABLE IF NOT EXISTS bench_orders (id text PRIMARY KEY, account text, symbol text, "
-                "side text, quantity integer)"
-            )
-        await self.pool.execute(ROW.format("$1, $2, $3, $4, $5"), *row)
+            self.opening = self.opening or asyncio.ensure_future(self._open())
+            await self.opening
+        await self.pool.execute(ROW.format("$1, $2, $3, $4, $5"), *row)  # type: ignore[attr-defined]
 
 
 @strawberry.input

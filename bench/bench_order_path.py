@@ -33,6 +33,9 @@ The raw-commit ratio is the issue's yardstick; the floor says how much of the ga
 Stops by itself; the servers, generator processes, the PostgreSQL database and the Redis keys it made
 are removed at the end. Default size runs in about a minute per backend; --full is the issue's size.
 With --roots, each checkout (served from its own .venv) runs the three phases in turn, in the same run.
+With --workers N > 1, PostgreSQL's server is the scaled deployment (bench/deployment.py: `serve --workers
+N` and one `brokerql exchange` process, so the placements and the exchange's chain run on separate event
+loops); its CPU is then every process's. SQLite and the floor stay one process.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_push import Server, cpu_seconds, free_port, pct, project_env, raise_nofile
-from deployment import PG_ADMIN, REDIS, backends_up, drop, pg_connections
+from bench_push import Server, free_port, pct, project_env, raise_nofile
+from deployment import PG_ADMIN, REDIS, Served, backends_up, pg_connections, serve_project
 
 HERE = Path(__file__).resolve().parent
 LOAD = HERE / "order_path_load.py"
@@ -137,7 +140,7 @@ async def collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[di
 
 
 async def load_phase(
-    args: argparse.Namespace, server: Server, clients: list[dict[str, str]], mode: str, rate: float, database: str
+    args: argparse.Namespace, server: Served, clients: list[dict[str, str]], mode: str, rate: float, database: str
 ) -> dict[str, Any]:
     start_at = time.time() + 3 + len(clients) * 0.02  # every subscription open before the first order
     stop_at = start_at + args.seconds
@@ -145,12 +148,12 @@ async def load_phase(
     spec = {"port": server.port, "mode": mode, "rate": rate / args.procs, "start_at": start_at, "stop_at": stop_at}
     procs = [spawn("orders", {**spec, "clients": group, "drain": args.drain}) for group in groups]
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    cpu0, wall0, connections = cpu_seconds(server.pid), time.monotonic(), 0
+    cpu0, wall0, connections = server.cpu(), time.monotonic(), 0
     while time.time() < stop_at:
         if database:  # the server's pool, for the baseline's connection count
             connections = max(connections, await pg_connections(database))
         await asyncio.sleep(0.5)
-    cpu = cpu_seconds(server.pid) - cpu0
+    cpu = server.cpu() - cpu0
     load = os.getloadavg()[0]
     results = await collect(procs, args.seconds + args.drain + 90)
     rejected: dict[str, int] = {}
@@ -172,14 +175,14 @@ async def load_phase(
     }  # fmt: skip
 
 
-async def settle(server: Server, idle_pct: float, limit: float = 60) -> float:
+async def settle(server: Served, idle_pct: float, limit: float = 60) -> float:
     """Seconds until the server's CPU over one second is back under idle + 10% (what phase 1 queued,
     bookings and pushes, is done), at most `limit`."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        cpu0 = cpu_seconds(server.pid)
+        cpu0 = server.cpu()
         await asyncio.sleep(1)
-        if (cpu_seconds(server.pid) - cpu0) * 100 < idle_pct + 10:
+        if (server.cpu() - cpu0) * 100 < idle_pct + 10:
             break
     return time.monotonic() - started
 
@@ -208,30 +211,44 @@ def show(name: str, r: dict[str, Any]) -> None:
     )
 
 
-async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> dict[str, Any]:
+async def start(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> tuple[Served, str, str]:
+    """One checkout's server (as `make serve` runs it, or with --workers N on PostgreSQL its scaled
+    deployment), where the baseline commits, and the PostgreSQL database's name ("" on SQLite)."""
     tag = secrets.token_hex(3)
-    database = ""
     if backend == "sqlite":
-        path = tmp / f"orders-{tag}.db"
         # The baseline's own file beside the server's: the server's writer (still booking what phase 1
         # left) would otherwise hold the one SQLite write lock and the baseline would measure that.
-        url, where = f"sqlite+aiosqlite:///{path}", str(tmp / f"baseline-{tag}.db")
-    else:
-        import asyncpg
+        server = server_for(root, backend, tmp, f"sqlite+aiosqlite:///{tmp / f'orders-{tag}.db'}", tag)
+        return Served(await asyncio.to_thread(server.start)), str(tmp / f"baseline-{tag}.db"), ""
+    if args.workers > 1:  # API processes and one `brokerql exchange`: placements and fills on separate loops
+        served = await serve_project(root, tmp, args.workers, {"BROKERQL_MARKET_WARMUP_STEPS": "20"})
+        return served, PG_ADMIN.rsplit("/", 1)[0] + f"/{served.database}", served.database
+    import asyncpg
 
-        database = f"bench_orderpath_{tag}"
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f"CREATE DATABASE {database}")
-        await admin.close()
-        where = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
-        url = where.replace("postgresql://", "postgresql+asyncpg://")
-    server = server_for(root, backend, tmp, url, f"bench-orderpath-{tag}")
+    database = f"bench_orderpath_{tag}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f"CREATE DATABASE {database}")
+    await admin.close()
+    where = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+    url = where.replace("postgresql://", "postgresql+asyncpg://")
+    server = server_for(root, backend, tmp, url, f"bench-{database}")
+    served = Served(server, database=database)  # its stop() drops the database and the Redis prefix
     try:
-        server.start()
+        await asyncio.to_thread(server.start)
+    except BaseException:
+        await served.stop()
+        raise
+    return served, where, database
+
+
+async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> dict[str, Any]:
+    server, where, database = await start(args, backend, tmp, root)
+    tag = secrets.token_hex(3)
+    try:
         clients = await make_clients(server.port, args.clients, tag)
-        cpu0 = cpu_seconds(server.pid)
+        cpu0 = server.cpu()
         await asyncio.sleep(3)
-        idle = (cpu_seconds(server.pid) - cpu0) / 3 * 100
+        idle = (server.cpu() - cpu0) / 3 * 100
         print(f"  idle (the market simulator, no orders): server CPU {idle:.0f}%", flush=True)
         print(f"{backend}, {root.name}: {len(clients)} clients, {args.procs} processes, {args.seconds:.0f} s a phase",
               flush=True)  # fmt: skip
@@ -244,7 +261,7 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
         # alone undercounts when the fills fall behind: CPU from the window's start until the backlog
         # drained, less the idle simulator's share, per accepted order.
         elapsed = time.monotonic() - full["wall_at_start"]
-        cycle_cpu = cpu_seconds(server.pid) - full["cpu_at_start"] - idle / 100 * elapsed
+        cycle_cpu = server.cpu() - full["cpu_at_start"] - idle / 100 * elapsed
         full["cycle_ms_per_order"] = cycle_cpu / max(1, full["ok"]) * 1000
         print(f"  window + drain: {full['cycle_ms_per_order']:.1f} ms of server CPU an order, net of idle", flush=True)
         base = await baseline(args, backend, where, connections)
@@ -257,9 +274,7 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
         name = backend if len(args.roots) == 1 else f"{backend} {root.name}"
         return {"backend": name, "full": full, "base": base, "half": half, "ratio": ratio, "idle": idle}
     finally:
-        server.stop()
-        if backend == "postgres":
-            await drop(database, f"bench-orderpath-{tag}")
+        await server.stop()
 
 
 async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[str, Any]:
@@ -278,9 +293,9 @@ async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[st
         await admin.execute(f"CREATE DATABASE {database}")
         await admin.close()
         argv += ["--postgres", PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"]
-    server = Server(argv, dict(os.environ), port, tmp / f"bare-{backend}-{tag}.log")
+    server = Served(Server(argv, dict(os.environ), port, tmp / f"bare-{backend}-{tag}.log"), database=database)
     try:
-        server.start()
+        server.server.start()
         clients = [{"token": "bare", "account": f"acc-{i}"} for i in range(args.clients)]
         print(f"{backend}, bare strawberry + one commit an order: {len(clients)} clients", flush=True)
         full = await load_phase(args, server, clients, "full", 0.0, "")
@@ -289,9 +304,7 @@ async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[st
         show("half rate", half)
         return {"full": full, "half": half}
     finally:
-        server.stop()
-        if database:
-            await drop(database, f"bench-bareorders-{tag}")
+        await server.stop()
 
 
 def summary(rows: list[dict[str, Any]], command: str) -> None:
@@ -337,6 +350,7 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, help="the raw-commit window (default 5)")
     parser.add_argument("--drain", type=float, default=5, help="seconds to wait for the last FILL events")
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve, in turn")
+    parser.add_argument("--workers", type=int, default=1, help="PostgreSQL: N API processes + one `brokerql exchange`")
     args = parser.parse_args()
     size = (128, 4, 30.0, 10.0) if args.full else (32, 2, 10.0, 5.0)
     for name, value in zip(("clients", "procs", "seconds", "baseline_seconds"), size, strict=True):
