@@ -13,7 +13,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from brokerql.container import Container
@@ -101,6 +101,32 @@ async def test_a_unit_of_work_that_raises_leaves_the_others_writes(backend) -> N
     assert [isinstance(r, RuntimeError) for r in results] == [k == 3 for k in range(8)]
     kept = await orders_with_ids(container, [r.id for r in rows])
     assert kept == {r.id for k, r in enumerate(rows) if k != 3}
+    await container.db.dispose()
+
+
+async def test_a_unit_of_work_alone_in_its_group_runs_without_a_savepoint_and_rolls_back_whole(backend) -> None:  # type: ignore[no-untyped-def]
+    if backend.name != "sqlite-memory":
+        pytest.skip("group commit is SQLite's; PostgreSQL commits each unit of work on its own connection")
+    container = Container.build(backend.settings, with_exchange=False)
+    _client_id, account_id = await gold_account(container)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0])
+
+    event.listen(container.db.writer.sync_engine, "before_cursor_execute", seen)
+    refused, kept = order_row(account_id), order_row(account_id)
+    with pytest.raises(RuntimeError):
+        async with container.db.transaction() as uow:
+            uow.session.add(refused)
+            await uow.session.flush()
+            raise RuntimeError("refused after writing")
+    async with container.db.transaction() as uow:
+        uow.session.add(kept)
+    event.remove(container.db.writer.sync_engine, "before_cursor_execute", seen)
+
+    assert await orders_with_ids(container, [refused.id, kept.id]) == {kept.id}
+    assert "SAVEPOINT" not in statements and statements.count("BEGIN") == 2
     await container.db.dispose()
 
 
