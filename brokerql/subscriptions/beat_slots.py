@@ -34,7 +34,9 @@ SLOTS = 20
 # The seq a slot's template is rendered with. Within GraphQL's Int (an account reaching it is spliced
 # with its own digits, which is the same text).
 MARK = 2_147_480_123
-_AS_VALUE = re.compile(rf"(?<=:){MARK}(?=[,}}])")
+# A field's value: right after a key's closing quote and colon (inside a JSON string a quote is escaped,
+# so `":` followed by the mark cannot be text), and followed by the next member or the object's end.
+_AS_VALUE = re.compile(rf'(?<=[^\\]":){MARK}(?=[,}}])')
 
 
 def next_slot(now: float, interval: float) -> float:

@@ -25,6 +25,8 @@ def test_the_seq_replaces_the_mark_wherever_a_field_renders_it() -> None:
 def test_a_rendering_with_the_marks_digits_elsewhere_is_not_spliced() -> None:
     assert splice(f'{{"lastSeq":{MARK},"note":"{MARK}"}}', 7) is None
     assert splice(f'{{"lastSeq":{MARK}0}}', 7) is None  # a longer number that starts with the mark
+    assert splice(f'{{"lastSeq":{MARK},"note":"x:{MARK},y"}}', 7) is None  # text that looks like a value
+    assert splice(f'{{"lastSeq":{MARK},"note":"x\\":{MARK},y"}}', 7) is None  # even after an escaped quote
 
 
 def test_beats_fall_on_the_grid_within_one_interval_and_then_one_interval_apart() -> None:
