@@ -13,8 +13,9 @@ GraphQL executions a second, most of them alike. Two things make them alike:
 - **A spliced lastSeq.** Each slot's Heartbeat is rendered once per selection with `lastSeq` = MARK,
   then each stream's own seq replaces the mark in the payload's text. So streams of different accounts
   share a rendering (one per selection, whatever their seqs), not only streams in step on one account.
-  The mark is an Int every field alias renders the same way, as a bare JSON number after a colon; a
-  rendering in which the mark's digits appear anywhere else is not spliced (the stream renders its own).
+  The mark is an Int every field alias renders the same way, as a bare JSON number right after its
+  key; a rendering in which the mark's digits appear anywhere else is not spliced (the stream renders
+  its own).
 """
 
 from __future__ import annotations
