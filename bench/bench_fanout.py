@@ -150,6 +150,8 @@ async def load(args: argparse.Namespace, server: Served, specs: list[dict], orde
     samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, open files) through the window
     while not all(f.done() for f in pending):
         samples.append((time.monotonic() - w0, server.rss_kib() / 1024, server.open_files()))
+        if args.soak:  # as it goes, too: a soak is long, and what it saw so far is worth keeping
+            print("  sample: {:.0f}s {:.0f}MiB {}fd".format(*samples[-1]), flush=True)
         await asyncio.wait(pending, timeout=args.sample_every)
     results = [json.loads(f.result()) for f in pending]
     window, cpu = time.monotonic() - w0, server.cpu() - cpu0
