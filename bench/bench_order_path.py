@@ -56,7 +56,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_push import Server, free_port, pct, project_env, raise_nofile
-from deployment import PG_ADMIN, REDIS, Served, backends_up, pg_connections, serve_project
+from deployment import REDIS, Served, backends_up, database_dsn, pg_connections, scratch_database, serve_project
 
 HERE = Path(__file__).resolve().parent
 LOAD = HERE / "order_path_load.py"
@@ -222,14 +222,9 @@ async def start(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -
         return Served(await asyncio.to_thread(server.start)), str(tmp / f"baseline-{tag}.db"), ""
     if args.workers > 1:  # API processes and one `brokerql exchange`: placements and fills on separate loops
         served = await serve_project(root, tmp, args.workers, {"BROKERQL_MARKET_WARMUP_STEPS": "20"})
-        return served, PG_ADMIN.rsplit("/", 1)[0] + f"/{served.database}", served.database
-    import asyncpg
-
+        return served, database_dsn(served.database), served.database
     database = f"bench_orderpath_{tag}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f"CREATE DATABASE {database}")
-    await admin.close()
-    where = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+    where = await scratch_database(database)
     url = where.replace("postgresql://", "postgresql+asyncpg://")
     server = server_for(root, backend, tmp, url, f"bench-{database}")
     served = Served(server, database=database)  # its stop() drops the database and the Redis prefix
@@ -288,13 +283,8 @@ async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[st
     if backend == "sqlite":
         argv += ["--sqlite", str(tmp / f"bare-{tag}.db")]
     else:
-        import asyncpg
-
         database = f"bench_bareorders_{tag}"
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f"CREATE DATABASE {database}")
-        await admin.close()
-        argv += ["--postgres", PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"]
+        argv += ["--postgres", await scratch_database(database)]
     server = Served(Server(argv, dict(os.environ), port, tmp / f"bare-{backend}-{tag}.log"), database=database)
     try:
         server.server.start()

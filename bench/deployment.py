@@ -29,6 +29,23 @@ PG_ADMIN = os.environ.get("BROKERQL_TEST_PG", "postgresql://postgres@127.0.0.1:5
 REDIS = os.environ.get("BROKERQL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
+def database_dsn(name: str) -> str:
+    """The libpq address of database `name` on PG_ADMIN's server."""
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def scratch_database(name: str) -> str:
+    """Create database `name` on PG_ADMIN's server for one run (`drop` removes it); its address."""
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return database_dsn(name)
+
+
 async def pg_connections(database: str) -> int:
     import asyncpg
 
@@ -137,13 +154,8 @@ async def serve_project(root: Path, tmp: Path, workers: int, extra: dict[str, st
     server = project_server(root, tmp, tmp / f"serve-{name}.log", extra)
     if workers <= 1:
         return Served(await asyncio.to_thread(server.start))
-    import asyncpg
-
     database = f"bench_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f"CREATE DATABASE {database}")
-    await admin.close()
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+    url = (await scratch_database(database)).replace("postgresql://", "postgresql+asyncpg://")
     server.env.update(BROKERQL_DATABASE_URL=url, BROKERQL_REDIS_URL=REDIS, BROKERQL_EMBEDDED_EXCHANGE="0",
                       BROKERQL_REDIS_PREFIX=f"bench-{database}")  # fmt: skip
     server.argv += ["--workers", str(workers)]
