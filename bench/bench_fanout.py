@@ -106,6 +106,21 @@ async def drive_orders(url: str, tokens: dict[str, str], accounts: dict[str, str
                 task.cancel()
 
 
+def heap_mib(port: int) -> str:
+    """What the server's /metrics says its heap holds (monitor/heap.py): a leak or fragmentation."""
+    try:
+        page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.HTTPError as exc:
+        return f"(no /metrics: {exc})"
+    found = {}
+    for line in page.splitlines():
+        if line.startswith(("brokerql_malloc_bytes{", "brokerql_python_allocated_blocks ")):
+            name, value = line.rsplit(" ", 1)
+            found[name.split('"')[1] if '"' in name else "blocks"] = float(value)
+    parts = [f"{part} {found[part] / 2**20:.1f}" for part in ("in_use", "free", "arena", "mmapped") if part in found]
+    return f"malloc MiB: {', '.join(parts)}; Python blocks {found.get('blocks', 0) / 1e6:.2f}M"
+
+
 def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dict[str, str]) -> list[dict]:
     rng, users, specs = random.Random(7), list(tokens), []
     for i in range(args.quotes):
@@ -151,7 +166,8 @@ async def load(args: argparse.Namespace, server: Served, specs: list[dict], orde
     while not all(f.done() for f in pending):
         samples.append((time.monotonic() - w0, server.rss_kib() / 1024, server.open_files()))
         if args.soak:  # as it goes, too: a soak is long, and what it saw so far is worth keeping
-            print("  sample: {:.0f}s {:.0f}MiB {}fd".format(*samples[-1]), flush=True)
+            heap = await asyncio.to_thread(heap_mib, server.port)
+            print("  sample: {:.0f}s {:.0f}MiB {}fd".format(*samples[-1]), heap, flush=True)
         await asyncio.wait(pending, timeout=args.sample_every)
     results = [json.loads(f.result()) for f in pending]
     window, cpu = time.monotonic() - w0, server.cpu() - cpu0

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     # selection, entitlement set) to every socket of the group in one loop (subscriptions/quote_fanout.py). Off:
     # strawberry executes and serializes every event per subscriber (kept to compare the two paths).
     quote_broadcast: bool = True
+    # A market read whose answer is kept for the current snapshot is answered over HTTP without
+    # strawberry's view (api/kept_lane.py), with the same checks; anything else takes the full path. Off:
+    # every request takes the full path (kept to compare the two).
+    kept_answer_lane: bool = True
     # orderEvents streams over graphql-transport-ws likewise: one bus subscription per account per
     # process, each event rendered once per selection and written to every socket that follows the
     # account (subscriptions/order_fanout.py). Off: a bus subscription and strawberry per subscriber.

@@ -49,11 +49,18 @@ class BrokerGraphQL(HardenedGraphQL):
         return UNSET
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        """One per request: the kept-answer lane's, prepared already, when it handed the request on."""
+        state = getattr(request, "state", None)
+        prepared = getattr(state, "graphql_context", None) if state is not None else None
+        if prepared is not None:
+            return prepared
         context = Context(self.container, request, response, edge=self.edge)
         connection = ConnectionRegistry.of(request)
         if connection is not None:  # a WebSocket: the monitor may close it (drain, force-close)
             connection.context = context
         await context.prepare()  # session idle lock and activity (HTTP only)
+        if connection is None:
+            request.state.graphql_context = context
         return context
 
     async def render_graphql_ide(self, request: Any) -> Response:

@@ -25,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from brokerql.api.context import RequestRateLimited
 from brokerql.api.edge import Edge
+from brokerql.api.kept_lane import KeptAnswerLane
 from brokerql.api.persisted import sha256
 from brokerql.logs import begin_request
 from brokerql.subscriptions.push_channel import PushChannel, attach
@@ -151,6 +152,8 @@ class HardenedGraphQL(GraphQL):
     def __init__(self, edge: Edge, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.edge = edge
+        kept = edge.settings.kept_answer_lane and getattr(self.schema, "kept_answers", None) is not None
+        self.kept_lane = KeptAnswerLane(self) if kept else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         given = dict(scope.get("headers") or []).get(b"x-request-id")
@@ -162,7 +165,8 @@ class HardenedGraphQL(GraphQL):
         media = negotiate(request.headers.get("accept"))
         try:
             await self._anonymous_quota(request)
-            response = await self.run(request)
+            lane = self.kept_lane
+            response = (lane is not None and await lane.answer(request)) or await self.run(request)
         except Refusal as refusal:
             body = error_body(refusal.message, refusal.code, **refusal.extra)
             response = JSONResponse(body, status_code=refusal.status, media_type=media, headers=refusal.headers)
@@ -212,6 +216,10 @@ class HardenedGraphQL(GraphQL):
             raise RequestRateLimited(decision.retry_after, decision.limit)
 
     async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        """One per request: the kept-answer lane's, when it handed the request on (its context holds it)."""
+        made = getattr(request.state, "sub_response", None)
+        if made is not None:
+            return made
         sub_response = await super().get_sub_response(request)
         request.state.sub_response = sub_response
         request.state.media_type = negotiate(request.headers.get("accept"))

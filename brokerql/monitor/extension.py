@@ -20,16 +20,20 @@ from brokerql.monitor import prometheus as metrics
 
 def root_field(execution_context: Any) -> str:
     """The first root field of the operation: a label bounded by the schema (operation names are not)."""
-    document = execution_context.graphql_document
+    context = execution_context
+    return root_field_of(context.schema._schema, context.graphql_document, context.operation_name)
+
+
+def root_field_of(schema: Any, document: Any, wanted: str | None) -> str:
+    """`root_field` of a document and operation name, for callers without an execution context."""
     if document is None:
         return "unknown"
-    wanted = execution_context.operation_name
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
         if wanted is not None and (definition.name is None or definition.name.value != wanted):
             continue
-        root = execution_context.schema._schema.get_root_type(definition.operation)
+        root = schema.get_root_type(definition.operation)
         for selection in definition.selection_set.selections:
             if isinstance(selection, FieldNode):
                 name = selection.name.value
@@ -42,8 +46,20 @@ def _codes(errors: list[Any] | None) -> list[str]:
 
 
 def _figures(execution_context: Any) -> Any:
-    container = getattr(execution_context.context, "container", None)
+    return figures_of(execution_context.context)
+
+
+def figures_of(caller: Any) -> Any:
+    """The monitor figures of the caller's process (None for a bare schema)."""
+    container = getattr(caller, "container", None)
     return getattr(getattr(container, "monitor", None), "figures", None)
+
+
+def record(figures: Any, operation: str, kind: str, codes: list[str], seconds: float | None) -> None:
+    """One operation's outcome, in the Prometheus registry and the process's monitor figures."""
+    metrics.record_operation(operation, kind, codes, seconds)
+    if figures is not None:
+        figures.record_operation(operation, seconds or 0.0, codes)
 
 
 class OperationMetrics(SchemaExtension):
@@ -86,8 +102,4 @@ class OperationMetrics(SchemaExtension):
                 self._figures.pushes.add()
 
     def _record(self, kind: str, codes: list[str], seconds: float | None) -> None:
-        operation = root_field(self.execution_context)
-        metrics.record_operation(operation, kind, codes, seconds)
-        figures = _figures(self.execution_context)
-        if figures is not None:
-            figures.record_operation(operation, seconds or 0.0, codes)
+        record(_figures(self.execution_context), root_field(self.execution_context), kind, codes, seconds)

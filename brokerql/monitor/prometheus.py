@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
 
+from brokerql.monitor.heap import HeapCollector
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
+REGISTRY.register(HeapCollector())  # what the C allocator holds: a leak or fragmentation (monitor/heap.py)
 
 OPERATIONS = Counter(
     "brokerql_graphql_operations",

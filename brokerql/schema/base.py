@@ -20,9 +20,13 @@ class BrokerSchema(strawberry.Schema):
     """Strawberry logs every error at ERROR level; bad queries from clients are not our errors
     (`classify` logs them at INFO, and only unexpected failures at ERROR)."""
 
-    def __init__(self, *args: Any, production: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, production: bool = False, limits: Any = None, kept_answers: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.production = production
+        self.limits = limits  # schema/operation_limits.OperationLimits, which the guard applies
+        self.kept_answers = kept_answers  # schema/read_cache.AnswerCache, shared with the kept-answer lane
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Streaming transports (WebSocket): a document refused while parsing (a syntax error, too many

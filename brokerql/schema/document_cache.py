@@ -46,6 +46,13 @@ def parse_document(query: str, max_tokens: int) -> DocumentNode:
     return document
 
 
+def cached_document(query: str, max_tokens: int) -> DocumentNode | None:
+    """The document if this text was parsed and kept already; never parses (no prescan has run here)."""
+    with _parsed_lock:
+        cached = _parsed.get((query, max_tokens))
+    return cached[0] if cached is not None else None
+
+
 def parse_limited(query: str, max_tokens: int) -> DocumentNode:
     """graphql-core's parse, its token limit answered as QUERY_TOO_COMPLEX."""
     try:

@@ -30,9 +30,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from brokerql.logs import bind
+from brokerql.schema.cost import Measure
 from brokerql.schema.document_cache import (
     PRESCAN_ON_LOOP_CHARS,
     forget,
+    inspected,
     parse_document,
     parsed,
     prescan_cached,
@@ -62,6 +64,8 @@ class Edge(Protocol):
 
     def is_operator(self, context: Any) -> bool: ...
 
+    def who(self, context: Any) -> str: ...
+
     async def is_registered(self, query: str) -> bool: ...
 
     async def charge(self, context: Any, cost: int) -> dict[str, Any]: ...
@@ -72,6 +76,34 @@ def int_variables(variables: Any) -> tuple[tuple[str, int], ...]:
     if not isinstance(variables, dict):
         return ()
     return tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+
+
+def admitted(
+    schema: Any, query: str, limits: OperationLimits, operation_name: str | None, variables: Any, production: bool
+) -> Measure | None:
+    """The measure of a document that this process's guard admitted before with these inputs, read from
+    its caches only (limits, depth and cost, validation); None when that is not known without running it.
+    Introspection in production is never admitted here: it depends on who asks. The caller's cost budget
+    and the production gates that need the caller are still the caller's to apply."""
+    found = inspected((schema, query, limits, operation_name, int_variables(variables)))
+    if found is None or found[0] is not None or (production and found[2]):
+        return None
+    return found[1] if validated(schema, query, limits.max_tokens, production) else None
+
+
+def cost_report(measured: Measure, limits: OperationLimits) -> dict[str, Any]:
+    """The response's `extensions.cost`, before the charge adds `throttleStatus`."""
+    return {"requestedQueryCost": measured.cost, "maximumQueryCost": limits.max_cost}
+
+
+async def charge(edge: Edge, caller: Any, report: dict[str, Any]) -> None:
+    """Charge the estimate to the caller's budget (at least a point); RATE_LIMITED when it is spent."""
+    report["throttleStatus"] = await edge.charge(caller, max(1, report["requestedQueryCost"]))
+
+
+def bind_caller(edge: Edge, caller: Any, operation_name: str | None) -> None:
+    """The operation and the caller on the request's log lines."""
+    bind(operation=operation_name, principal=edge.who(caller))
 
 
 def _subscription_over_http(context: Any) -> bool:
@@ -165,7 +197,7 @@ class OperationGuard(SchemaExtension):
                 reason="SUBSCRIPTION_OVER_HTTP",
             )
         if edge is not None and caller is not None:
-            bind(operation=context.operation_name, principal=edge.who(caller))
+            bind_caller(edge, caller, context.operation_name)
         production = edge is not None and edge.production
 
         def operator() -> bool:  # asked only where a gate applies: it reads headers and the cookie
@@ -196,9 +228,9 @@ class OperationGuard(SchemaExtension):
         if errors:
             forget(query, self.limits.max_tokens)
             return
-        self.cost = {"requestedQueryCost": measured.cost, "maximumQueryCost": self.limits.max_cost}
+        self.cost = cost_report(measured, self.limits)
         if edge is not None and caller is not None:
-            self.cost["throttleStatus"] = await edge.charge(caller, max(1, measured.cost))
+            await charge(edge, caller, self.cost)
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.cost} if self.cost is not None else {}

@@ -116,6 +116,10 @@ class AnswerCache:
             verdict = self.verdicts[key] = keepable(schema, document)
         return verdict
 
+    def known_keepable(self, query: str, operation_name: str | None) -> bool:
+        """Whether this document was judged keepable already (a lookup: no verdict is reached here)."""
+        return self.verdicts.get((query, operation_name)) is True
+
     def current(self, key: Any, market: Any) -> dict[str, Any] | None:
         kept = self.answers.get(key)
         if kept is None:
@@ -142,6 +146,14 @@ def _variables_key(variables: Any) -> Any:
         return None
 
 
+def answer_key(query: str, operation_name: str | None, variables: Any, held: Any) -> Any:
+    """Where a keepable document's answer for these variables and entitlements is kept (None: not kept)."""
+    variables_key = _variables_key(variables)
+    if variables_key is None or held is None:
+        return None
+    return (query, operation_name, variables_key, held.key)
+
+
 class SnapshotReadCache(SchemaExtension):
     """Answers a keepable query from `AnswerCache`, or runs it and keeps the answer (see the module)."""
 
@@ -160,14 +172,11 @@ class SnapshotReadCache(SchemaExtension):
             return None
         if not self.cache.keepable(context.schema._schema, context.query, context.operation_name, document):
             return None
-        variables = _variables_key(context.variables)
         try:
             held = await held_entitlements(caller)
         except Exception:  # no caller to key on now (a bad token, a locked or ended session, the tier
             return None  # unreadable): execution reports it with its code
-        if variables is None or held is None:
-            return None
-        return (context.query, context.operation_name, variables, held.key)
+        return answer_key(context.query, context.operation_name, context.variables, held)
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context

@@ -220,7 +220,7 @@ def build_schema(
 ) -> BrokerSchema:
     """The schema with its operation guard (parse, limits, cost, validation cache: schema/guard.py).
     `edge` (brokerql.api.edge.Edge) adds the production gates and the callers' cost budgets."""
-    limits = limits or OperationLimits()
+    limits, kept_answers = limits or OperationLimits(), AnswerCache()
     if max_depth is not None or max_aliases is not None:
         limits = replace(limits, max_depth=max_depth or limits.max_depth, max_aliases=max_aliases or limits.max_aliases)
     return BrokerSchema(
@@ -229,6 +229,8 @@ def build_schema(
         subscription=Subscription,
         schema_directives=[Entitlement],
         scalar_overrides=OVERRIDES,
-        extensions=[OperationGuard.factory(limits, edge), OperationMetrics, SnapshotReadCache.factory(AnswerCache())],
+        extensions=[OperationGuard.factory(limits, edge), OperationMetrics, SnapshotReadCache.factory(kept_answers)],
         production=bool(edge is not None and edge.production),
+        limits=limits,
+        kept_answers=kept_answers,
     )

@@ -1,0 +1,68 @@
+"""What the C allocator holds, for telling a leak from fragmentation (GET /metrics).
+
+A process whose resident memory grows can be holding more objects (Python's own count of allocated
+blocks grows with them), more C allocations (glibc's bytes in use grow), or only free space the
+allocator keeps and cannot give back (its free bytes grow while the bytes in use stay flat). The
+soak of docs/performance.md ("Target 4") found nothing in Python's allocations growing; these gauges
+say which of the other two the growth is. Read at scrape time: `mallinfo2` walks the allocator's arenas
+(microseconds for this process), so scraping costs nothing between scrapes.
+
+glibc only (2.33 and later: `mallinfo2`); elsewhere only the block count is exported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's `struct mallinfo2` (malloc.h): sizes in bytes, summed over every arena."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
+def _mallinfo2() -> Callable[[], MallInfo2] | None:
+    try:
+        function = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):  # not glibc, or older than 2.33
+        return None
+    function.restype, function.argtypes = MallInfo2, []
+    return function
+
+
+# Each exported part and the mallinfo2 field it is: chunks handed out and not freed; free chunks kept
+# inside the arenas; what the arenas took from the system; large blocks mapped one by one (given back
+# when freed); the top of the main arena that trimming would give back.
+PARTS = {"in_use": "uordblks", "free": "fordblks", "arena": "arena", "mmapped": "hblkhd", "releasable": "keepcost"}
+
+
+class HeapCollector(Collector):
+    def __init__(self, mallinfo: Callable[[], MallInfo2] | None = None) -> None:
+        self.mallinfo = mallinfo if mallinfo is not None else _mallinfo2()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        blocks = GaugeMetricFamily(
+            "brokerql_python_allocated_blocks", "Memory blocks Python's allocator has handed out and not freed."
+        )
+        blocks.add_metric([], sys.getallocatedblocks())
+        yield blocks
+        if self.mallinfo is None:
+            return
+        info = self.mallinfo()
+        family = GaugeMetricFamily(
+            "brokerql_malloc_bytes",
+            "The C allocator's heap (glibc mallinfo2) by part: in_use, free (kept in the arenas), arena "
+            "(taken from the system), mmapped (large blocks), releasable (the top a trim gives back).",
+            labels=["part"],
+        )
+        for part, field in PARTS.items():
+            family.add_metric([part], getattr(info, field))
+        yield family
