@@ -29,12 +29,23 @@ class MallInfo2(ctypes.Structure):
     ] + [("keepcost", ctypes.c_size_t)]
 
 
-def _mallinfo2() -> Callable[[], MallInfo2] | None:
+def mallinfo2() -> Callable[[], MallInfo2] | None:
     try:
         function = ctypes.CDLL(None).mallinfo2
     except (AttributeError, OSError):  # not glibc, or older than 2.33
         return None
     function.restype, function.argtypes = MallInfo2, []
+    return function
+
+
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim(pad)`: gives free memory of every arena back to the system (whole free pages
+    inside the heap too, not only its top); None elsewhere."""
+    try:
+        function = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+    function.restype, function.argtypes = ctypes.c_int, [ctypes.c_size_t]
     return function
 
 
@@ -46,7 +57,7 @@ PARTS = {"in_use": "uordblks", "free": "fordblks", "arena": "arena", "mmapped": 
 
 class HeapCollector(Collector):
     def __init__(self, mallinfo: Callable[[], MallInfo2] | None = None) -> None:
-        self.mallinfo = mallinfo if mallinfo is not None else _mallinfo2()
+        self.mallinfo = mallinfo if mallinfo is not None else mallinfo2()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         blocks = GaugeMetricFamily(
