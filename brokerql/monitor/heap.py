@@ -4,9 +4,8 @@ A process whose resident memory grows can be holding more objects (Python's own 
 blocks grows with them), more C allocations (glibc's bytes in use grow), or only free space the
 allocator keeps and cannot give back (its free bytes grow while the bytes in use stay flat). The
 soak of docs/performance.md ("Target 4") found nothing in Python's allocations growing; these gauges
-say which of the other two the growth is. Read at scrape time only: `mallinfo2` walks every free chunk
-of every arena (about 40 ns a chunk: 3.8 ms for 100,000 free chunks, well under a millisecond for an API
-process's heap), and the scrape waits for it.
+say which of the other two the growth is. Read at scrape time: `mallinfo2` walks the allocator's arenas
+(microseconds for this process), so scraping costs nothing between scrapes.
 
 glibc only (2.33 and later: `mallinfo2`); elsewhere only the block count is exported.
 """
@@ -36,6 +35,17 @@ def mallinfo2() -> Callable[[], MallInfo2] | None:
     except (AttributeError, OSError):  # not glibc, or older than 2.33
         return None
     function.restype, function.argtypes = MallInfo2, []
+    return function
+
+
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim(pad)`: gives free memory of every arena back to the system (whole free pages
+    inside the heap too, not only its top); None elsewhere."""
+    try:
+        function = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+    function.restype, function.argtypes = ctypes.c_int, [ctypes.c_size_t]
     return function
 
 
