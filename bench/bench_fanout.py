@@ -116,10 +116,9 @@ def heap_mib(port: int) -> str:
     for line in page.splitlines():
         if line.startswith(("brokerql_malloc_bytes{", "brokerql_python_allocated_blocks ")):
             name, value = line.rsplit(" ", 1)
-            found[name.split('"')[1] if '"' in name else name] = float(value)
+            found[name.split('"')[1] if '"' in name else "blocks"] = float(value)
     parts = [f"{part} {found[part] / 2**20:.1f}" for part in ("in_use", "free", "arena", "mmapped") if part in found]
-    blocks = found.get("brokerql_python_allocated_blocks", 0)
-    return f"malloc MiB: {', '.join(parts)}; Python blocks {blocks / 1e6:.2f}M"
+    return f"malloc MiB: {', '.join(parts)}; Python blocks {found.get('blocks', 0) / 1e6:.2f}M"
 
 
 def socket_specs(args: argparse.Namespace, tokens: dict[str, str], accounts: dict[str, str]) -> list[dict]:

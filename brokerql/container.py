@@ -25,6 +25,7 @@ from brokerql.exchange.snapshots import last_trade
 from brokerql.exchange.wiring import SimulatorSwitch, build_venue_host
 from brokerql.monitor.controls import OperatorControls
 from brokerql.monitor.figures import FillCounter
+from brokerql.monitor.heap_trim import HeapTrimmer
 from brokerql.monitor.service import Monitor
 from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
@@ -272,6 +273,8 @@ class Container:
         await self.parked_watch.start()  # parked orders' triggers: on every quote, and on the clock
         if self.allowances is not None:
             self.allowances.start()  # settles leased rate-limit allowance with Redis every ~100 ms
+        trim_above = int(self.settings.malloc_trim_above_mib * 2**20)  # malloc's free pages back to the system
+        self._tasks.extend(HeapTrimmer(self.settings.malloc_trim_seconds, trim_above).start())
 
     async def stop(self) -> None:
         """Stop everything start() started; a second call does nothing (shutdown paths may overlap)."""

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # short-lived snapshot and push into the oldest generation, whose full collections (walking every
     # socket's objects) then held the event loop 0.3-1.1 s every few seconds (docs/performance.md).
     gc_young_threshold: int = Field(20_000, ge=1)
+    # glibc keeps freed memory inside its arenas; under steady load the free part grows while what is in
+    # use stays flat (docs/performance.md, "Target 4"). Every this many seconds, when more than
+    # malloc_trim_above_mib is free, the process gives the free pages back (monitor/heap_trim.py); 0: never.
+    malloc_trim_seconds: float = Field(60.0, ge=0)
+    malloc_trim_above_mib: float = Field(4.0, ge=0)
     # E1 edge hardening (docs/security.md): operation limits before any work, quotas, persisted queries.
     max_body_bytes: int = Field(64 * 1024, gt=0)
     query_max_tokens: int = Field(2000, gt=0)

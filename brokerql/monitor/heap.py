@@ -39,6 +39,17 @@ def mallinfo2() -> Callable[[], MallInfo2] | None:
     return function
 
 
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim(pad)`: gives free memory of every arena back to the system (whole free pages
+    inside the heap too, not only its top); None elsewhere."""
+    try:
+        function = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+    function.restype, function.argtypes = ctypes.c_int, [ctypes.c_size_t]
+    return function
+
+
 # Each exported part and the mallinfo2 field it is: chunks handed out and not freed; free chunks kept
 # inside the arenas; what the arenas took from the system; large blocks mapped one by one (given back
 # when freed); the top of the main arena that trimming would give back.

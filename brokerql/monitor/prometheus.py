@@ -41,6 +41,14 @@ WEBSOCKETS_OPEN = Gauge("brokerql_websockets_open", "Open GraphQL WebSocket conn
 SUBSCRIPTIONS_OPEN = Gauge(
     "brokerql_subscriptions_open", "Open GraphQL subscriptions by root field.", ["kind"], registry=REGISTRY
 )
+MALLOC_TRIMS = Counter(
+    "brokerql_malloc_trims",
+    "Times this process gave the C allocator's free pages back (monitor/heap_trim.py).",
+    registry=REGISTRY,
+)
+MALLOC_TRIM_SECONDS = Counter(
+    "brokerql_malloc_trim_seconds", "Seconds spent giving the C allocator's free pages back.", registry=REGISTRY
+)
 
 
 def record_operation(operation: str, kind: str, codes: list[str], seconds: float | None) -> None:
