@@ -5,10 +5,10 @@ malloc has handed out stays flat once the market's windows are full, but the fre
 its arenas grows by about 0.4 MiB a minute, and resident memory with it: chunks freed in a pattern that
 leaves no whole region free at the top of a heap, where malloc would give it back by itself.
 `malloc_trim(0)` gives back every whole free page inside the arenas as well (the pages stay mapped and
-are faulted in again if used). Measured (docs/performance.md, "Target 4, ninth round"): the growth of
-resident memory once the windows were full fell from 0.42-0.50 to 0.08-0.17 MiB a minute in two pairs of
-30-minute soaks (one pair in turn, one side by side), for 5.6 ms of a worker thread a trim. Not to zero: the part of the free space that lies
-in holes smaller than a page no trim can give back.
+are faulted in again if used). Measured (docs/performance.md, "Target 4, ninth round"): once the windows
+were full, resident memory grew 0.08-0.17 MiB a minute with it against 0.42-0.50 without, in two pairs of
+30-minute soaks (one pair in turn, one side by side), for 5.6 ms of a worker thread a trim. Not to zero:
+the free space that lies in holes smaller than a page no trim can give back.
 
 Every `every` seconds, and only when more than `above` bytes are free, the trim runs in a worker thread:
 ctypes releases the GIL for it, and it takes each arena's lock in turn, so the event loop waits only if
