@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
+from sqlalchemy import update
 
 from brokerql.api.app import create_app
 from brokerql.container import Container
+from brokerql.store.tables_identity import AuthSessionRow
 from tests.fakes import FakeClock
 
 PASSWORD = "Demo#2026"
@@ -146,3 +148,15 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  #
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def make_idle(client: GraphQLClient, token: str) -> None:
+    """The session's last HTTP request was 20 minutes ago (idle lock: 15)."""
+    container = client.container
+    principal = container.access_tokens.verify(token, now=container.clock.now())
+    async with container.db.transaction() as uow:
+        stale = container.clock.now() - timedelta(minutes=20)
+        await uow.session.execute(
+            update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
+        )
+    container.identity.sessions.forget(principal.session_id)

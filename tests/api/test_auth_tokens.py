@@ -3,17 +3,13 @@ the idle lock and the communication password, partner client credentials (F1), c
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect, aconnect_ws
-from sqlalchemy import update
 
 from brokerql.container import Container
 from brokerql.services.identity.demo import DEMO_API_CLIENT_ID, DEMO_API_CLIENT_SECRET
-from brokerql.store.tables_identity import AuthSessionRow
-from tests.api.conftest import PASSWORD, GraphQLClient, serve_in_process
+from tests.api.conftest import PASSWORD, GraphQLClient, make_idle, serve_in_process
 
 LOGIN = """mutation($u: String!) { login(input: {username: $u, password: "Demo#2026"}) {
   accessToken refreshToken errors { code } } }"""
@@ -93,13 +89,7 @@ async def test_idle_lock_is_lifted_only_by_the_communication_password(client: Gr
     token = session["accessToken"]
     setq = 'mutation($c: String!) { setCommunicationPassword(password: "Demo#2026", communicationPassword: $c) { ok } }'
     assert (await client.execute(setq, {"c": "Comm#2026x"}, token=token))["data"]["setCommunicationPassword"]["ok"]
-    principal = client.container.access_tokens.verify(token, now=client.container.clock.now())
-    async with client.container.db.transaction() as uow:  # the session was last used 20 minutes ago
-        stale = client.container.clock.now() - timedelta(minutes=20)
-        await uow.session.execute(
-            update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
-        )
-    client.container.identity.sessions.forget(principal.session_id)
+    await make_idle(client, token)
     locked = await client.execute("{ me { username } }", token=token)
     assert locked["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "SESSION_LOCKED"}
     unlock = "mutation($c: String!) { unlockSession(communicationPassword: $c) { ok errors { code } } }"

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from brokerql.api.kept_lane import KeptAnswerLane, asked
 from brokerql.container import Container
 from brokerql.exchange.engine import quote_topic
-from brokerql.store.tables_identity import AuthSessionRow
-from tests.api.conftest import GraphQLClient, serve_in_process
+from tests.api.conftest import GraphQLClient, make_idle, serve_in_process
 
 LEVEL1 = "query Q($s: String!) { quote(symbol: $s) { symbol last bid ask volume delayed asOf } }"
 TRADES = "query T($s: String!) { quote(symbol: $s) { symbol last trades(first: 5) { price } } }"
@@ -131,13 +128,7 @@ async def test_a_locked_or_ended_session_is_refused_as_on_the_full_path(client: 
     for _ in range(3):
         assert "errors" not in (await post(client, LEVEL1, token)).json()
     assert lanes.taken[-1] == "lane"
-    principal = client.container.access_tokens.verify(token, now=client.container.clock.now())
-    async with client.container.db.transaction() as uow:  # the session was last used 20 minutes ago
-        stale = client.container.clock.now() - timedelta(minutes=20)
-        await uow.session.execute(
-            update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
-        )
-    client.container.identity.sessions.forget(principal.session_id)
+    await make_idle(client, token)
     locked = (await post(client, LEVEL1, token)).json()
     assert locked["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "SESSION_LOCKED"}
     assert lanes.taken[-1] == "full"

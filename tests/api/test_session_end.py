@@ -4,13 +4,8 @@ heartbeat. The idle lock (A6) reaches open streams too: a session without HTTP r
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import update
-
 from brokerql.container import Container
-from brokerql.store.tables_identity import AuthSessionRow
-from tests.api.conftest import GraphQLClient, Stream, serve_in_process
+from tests.api.conftest import GraphQLClient, Stream, make_idle, serve_in_process
 
 LOGIN = """mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) {
   accessToken refreshToken errors { code } } }"""
@@ -78,18 +73,6 @@ async def test_a_password_change_ends_every_other_session(client: GraphQLClient)
     assert refused["data"]["refreshSession"]["errors"] == [{"code": "INVALID_REFRESH_TOKEN"}]
     assert (await login(client, "std001"))["errors"] == [{"code": "INVALID_CREDENTIALS"}]
     assert (await login(client, "std001", "Fresh#2026x"))["errors"] == []
-
-
-async def make_idle(client: GraphQLClient, token: str) -> None:
-    """The session's last HTTP request was 20 minutes ago (idle lock: 15)."""
-    container = client.container
-    principal = container.access_tokens.verify(token, now=container.clock.now())
-    async with container.db.transaction() as uow:
-        stale = container.clock.now() - timedelta(minutes=20)
-        await uow.session.execute(
-            update(AuthSessionRow).where(AuthSessionRow.id == principal.session_id).values(last_seen_at=stale)
-        )
-    container.identity.sessions.forget(principal.session_id)
 
 
 async def test_an_idle_session_has_its_streams_closed_at_the_next_heartbeat(client: GraphQLClient) -> None:
