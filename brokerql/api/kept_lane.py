@@ -83,12 +83,11 @@ class View(Protocol):
 
 
 class KeptAnswerLane:
-    """One view's lane (see the module); `served` counts the requests it answered."""
+    """One view's lane (see the module)."""
 
     def __init__(self, view: View) -> None:
         self.view, self.edge = view, view.edge
         self.schema = view.schema
-        self.served = 0
 
     async def answer(self, request: Request) -> Response | None:
         """The response for a request this lane can answer, else None (the full path answers it)."""
@@ -147,7 +146,6 @@ class KeptAnswerLane:
 
     def _record(self, context: Any, document: Any, operation_name: str | None, seconds: float) -> None:
         """What the full path's guard, read cache and metrics extensions record for a kept answer."""
-        self.served += 1
         prometheus.READ_CACHE.labels("hit").inc()
         bind_caller(self.edge, context, operation_name)
         record(figures_of(context), root_field_of(self.schema._schema, document, operation_name), "query", [], seconds)

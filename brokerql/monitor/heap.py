@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -30,24 +31,25 @@ class MallInfo2(ctypes.Structure):
     ] + [("keepcost", ctypes.c_size_t)]
 
 
-def mallinfo2() -> Callable[[], MallInfo2] | None:
+def _glibc(name: str, restype: Any, argtypes: list[Any]) -> Callable[..., Any] | None:
+    """A function of the C library with its types set; None where it is not glibc's, or too old."""
     try:
-        function = ctypes.CDLL(None).mallinfo2
-    except (AttributeError, OSError):  # not glibc, or older than 2.33
+        function = getattr(ctypes.CDLL(None), name)
+    except (AttributeError, OSError):
         return None
-    function.restype, function.argtypes = MallInfo2, []
+    function.restype, function.argtypes = restype, argtypes
     return function
+
+
+def mallinfo2() -> Callable[[], MallInfo2] | None:
+    """glibc's `mallinfo2()` (2.33 and later)."""
+    return _glibc("mallinfo2", MallInfo2, [])
 
 
 def malloc_trim() -> Callable[[int], int] | None:
     """glibc's `malloc_trim(pad)`: gives free memory of every arena back to the system (whole free pages
-    inside the heap too, not only its top); None elsewhere."""
-    try:
-        function = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return None
-    function.restype, function.argtypes = ctypes.c_int, [ctypes.c_size_t]
-    return function
+    inside the heap too, not only its top)."""
+    return _glibc("malloc_trim", ctypes.c_int, [ctypes.c_size_t])
 
 
 # Each exported part and the mallinfo2 field it is: chunks handed out and not freed; free chunks kept

@@ -4,7 +4,7 @@ payload is rendered once per key, and writing a frame to its socket without a ta
 Strawberry runs and serializes every event once per subscriber (~100x the CPU of writing the same bytes
 to a socket). For a quote, every subscriber with the same selection set and the same entitlements gets
 the same `next` payload, so a `PushChannel` (one per graphql-transport-ws operation, made by
-`api/http_view.ProtocolHandler`) renders the payload text once per key (cached on the snapshot's shared
+`api/ws_protocol.ProtocolHandler`) renders the payload text once per key (cached on the snapshot's shared
 `Quote`) and writes it with only its subscription `id` and its own `extensions` (the operation cost it
 was charged at subscribe time) spliced around it. Who calls it per snapshot: the group writer
 (subscriptions/quote_fanout.py); `orderEvents` likewise, per (event, selection) (subscriptions/order_fanout.py).
@@ -67,7 +67,7 @@ def current() -> PushChannel | None:
 
 
 def attach(channel: PushChannel) -> None:
-    """Make `channel` the current task's (api/http_view.ProtocolHandler.run_operation, in the operation's task)."""
+    """Make `channel` the current task's (api/ws_protocol.ProtocolHandler.run_operation, in the operation's task)."""
     EXECUTOR_LISTENER.set(channel)
 
 
