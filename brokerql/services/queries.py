@@ -30,8 +30,9 @@ from brokerql.domain.trading.account import Account, as_of_day
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.messages import AccountEvent, FillView, OrderView
 from brokerql.domain.trading.orders import OrderStatus
-from brokerql.store.accounts import account_of, fill_view_of_row, order_from_row
+from brokerql.store.accounts import account_of
 from brokerql.store.database import Database
+from brokerql.store.orders import fill_view_of_row, order_from_row
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, FillRow, OrderRow, PositionRow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

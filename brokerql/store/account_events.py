@@ -71,6 +71,7 @@ async def append_event(
         "created_at": now,
     }
     uow.insert_at_end(INSERT_EVENTS, row)
-    uow.session.add(account)
+    if uow.written_back(AccountRow, account.id) is not account:
+        uow.session.add(account)  # a row the session tracks (or a new one): the ORM writes its last_seq
     uow.emit(account_topic(account.id), event)
     return event

@@ -1,4 +1,11 @@
-"""Loading and saving the account aggregate and its orders; appending to the account's event log."""
+"""Loading and saving the account aggregate: its row, positions, and (by type) futures and credit.
+
+The account row and its positions are the hottest rows of trading (every placement and every fill
+writes them): the row is read through the ORM and then taken out of the session, and the unit of work
+writes it back with one Core UPDATE when it ends (`UnitOfWork.write_back`); positions are read as
+columns and written with Core statements built once. The ORM's flush of those objects was the largest
+single item of the order path's profile. Futures and credit rows (rarer) stay with the ORM.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 
-from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.account import Account, AccountType
-from brokerql.domain.trading.fees import Fees, FeeSchedule
+from brokerql.domain.trading.fees import FeeSchedule
 from brokerql.domain.trading.futures import Direction, FuturesPosition
 from brokerql.domain.trading.ledger import Funds, Position
 from brokerql.domain.trading.margin import Debt, DebtKey, DebtKind, MarginTerms
-from brokerql.domain.trading.messages import FillView
-from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus
 from brokerql.store.database import UnitOfWork
-from brokerql.store.tables import AccountRow, FillRow, OrderRow, PositionRow
+from brokerql.store.tables import AccountRow, OrderRow, PositionRow
 from brokerql.store.tables_trading import CreditAccountRow, CreditDebtRow, FuturesPositionRow
 
 
@@ -32,12 +34,13 @@ def fee_schedule_of(row: AccountRow) -> FeeSchedule:
 
 @dataclass(eq=False)
 class LoadedAccount:
-    """An account read for a change: the locked row, the domain aggregate, and the position rows the
-    aggregate was built from (`save_account` compares against them to write back only what changed)."""
+    """An account read for a change: the locked row (kept by the unit of work, which writes it back when
+    it ends), the domain aggregate, and the positions as stored (`save_account` compares against them to
+    write only what changed)."""
 
     row: AccountRow
     account: Account
-    position_rows: dict[str, PositionRow] = field(default_factory=dict)
+    stored_positions: dict[str, Position] = field(default_factory=dict)
     futures_rows: dict[str, FuturesPositionRow] = field(default_factory=dict)
     credit_row: CreditAccountRow | None = None
     debt_rows: dict[DebtKey, CreditDebtRow] = field(default_factory=dict)
@@ -57,11 +60,12 @@ def futures_position_of(p: FuturesPositionRow) -> FuturesPosition:
     )  # fmt: skip
 
 
-def position_of(p: PositionRow) -> Position:
+def position_of(p: Any) -> Position:
+    """A position of its stored row (a `PositionRow`, or a Core row of the `position` columns)."""
     return Position(p.symbol, p.quantity, p.sellable_quantity, p.frozen_quantity, p.cost, p.bought_today)
 
 
-def account_of(row: AccountRow, positions: Iterable[PositionRow]) -> Account:
+def account_of(row: AccountRow, positions: Iterable[Any]) -> Account:
     """The domain aggregate of stored rows (for a change, or for the read side to apply the domain's rules)."""
     return Account(
         id=row.id,
@@ -85,28 +89,50 @@ _ACCOUNT = {  # (by order, locked) -> statement
     (True, False): _ACCOUNT_OF_ORDER,
     (True, True): _ACCOUNT_OF_ORDER.with_for_update(),
 }
-_POSITIONS = select(PositionRow).where(PositionRow.account_id == bindparam("account_id"))
-_POSITIONS_IN = _POSITIONS.where(PositionRow.symbol.in_(bindparam("symbols", expanding=True)))
-_POSITION_OF_ORDER = _POSITIONS.where(PositionRow.symbol == _ORDER_SYMBOL)
+_ACCOUNTS = AccountRow.__table__  # type: ignore[attr-defined]
+_ACCOUNT_FIXED = ("id", "client_id", "type", "currency", "created_at")
+_ACCOUNT_STATE = tuple(c.key for c in _ACCOUNTS.c if c.key not in _ACCOUNT_FIXED)
+_UPDATE_ACCOUNT = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("account_id"))
+    .values({key: bindparam(key) for key in _ACCOUNT_STATE})
+)
+_POSITION = PositionRow.__table__  # type: ignore[attr-defined]
+_POSITIONS = select(*_POSITION.c).where(_POSITION.c.account_id == bindparam("account_id"))
+_POSITIONS_IN = _POSITIONS.where(_POSITION.c.symbol.in_(bindparam("symbols", expanding=True)))
+_POSITION_OF_ORDER = _POSITIONS.where(_POSITION.c.symbol == _ORDER_SYMBOL)
+_POSITION_KEY = and_(
+    _POSITION.c.account_id == bindparam("key_account_id"), _POSITION.c.symbol == bindparam("key_symbol")
+)
+_POSITION_VALUES = ("quantity", "sellable_quantity", "frozen_quantity", "bought_today", "cost", "updated_at")
+_INSERT_POSITIONS = insert(_POSITION)
+_UPDATE_POSITION = update(_POSITION).where(_POSITION_KEY).values({k: bindparam(k) for k in _POSITION_VALUES})
+_DELETE_POSITION = delete(_POSITION).where(_POSITION_KEY)
+
+
+def _account_state(row: AccountRow) -> dict[str, Any]:
+    return {"account_id": row.id} | {key: getattr(row, key) for key in _ACCOUNT_STATE}
 
 
 async def load_account(
     uow: UnitOfWork, account_id: str, symbols: Iterable[str] | None = None, *, today: str | None = None
 ) -> LoadedAccount | None:
-    """The account row (locked for this transaction), its domain aggregate and the rows it came from.
+    """The account row (locked for this transaction), its domain aggregate and the positions it came from.
 
     With `symbols` only those positions are loaded (one change touches one symbol) unless the account's
     `trading_day` is not `today`: the daily settlement then needs them all. `save_account` writes back
     only what changed.
     """
-    row = await uow.session.scalar(_ACCOUNT[False, not uow.is_sqlite], {"account_id": account_id})
+    row = uow.written_back(AccountRow, account_id)
+    if row is None:
+        row = await uow.session.scalar(_ACCOUNT[False, not uow.is_sqlite], {"account_id": account_id})
     if row is None:
         return None
     wanted = None if symbols is None or (today is not None and row.trading_day != today) else list(symbols)
     if wanted is None:
-        positions = (await uow.session.scalars(_POSITIONS, {"account_id": row.id})).all()
+        positions = (await uow.session.execute(_POSITIONS, {"account_id": row.id})).all()
     elif wanted:
-        positions = (await uow.session.scalars(_POSITIONS_IN, {"account_id": row.id, "symbols": wanted})).all()
+        positions = (await uow.session.execute(_POSITIONS_IN, {"account_id": row.id, "symbols": wanted})).all()
     else:
         positions = []
     return await _loaded(uow, row, positions)
@@ -119,15 +145,24 @@ async def load_account_of_order(uow: UnitOfWork, order_id: str, *, today: str) -
     if row is None:
         return None
     if row.trading_day != today:
-        positions = (await uow.session.scalars(_POSITIONS, {"account_id": row.id})).all()
+        positions = (await uow.session.execute(_POSITIONS, {"account_id": row.id})).all()
     else:
-        positions = (await uow.session.scalars(_POSITION_OF_ORDER, {"account_id": row.id, "order_id": order_id})).all()
+        params = {"account_id": row.id, "order_id": order_id}
+        positions = (await uow.session.execute(_POSITION_OF_ORDER, params)).all()
     return await _loaded(uow, row, positions)
 
 
-async def _loaded(uow: UnitOfWork, row: AccountRow, positions: Sequence[PositionRow]) -> LoadedAccount:
-    stored = {p.symbol: p for p in positions}
-    loaded = LoadedAccount(row, account_of(row, stored.values()), stored)
+async def _loaded(uow: UnitOfWork, row: AccountRow, positions: Sequence[Any]) -> LoadedAccount:
+    kept = uow.written_back(AccountRow, row.id)
+    if kept is None:
+        # Out of the session: the ORM would flush it (object state, history, a flush); written back instead.
+        uow.session.expunge(row)
+        uow.write_back(row.id, row, _UPDATE_ACCOUNT, _account_state)
+    elif kept is not row:  # loaded again in this unit of work: the kept row holds its changes so far
+        uow.session.expunge(row)
+        row = kept
+    stored = {p.symbol: position_of(p) for p in positions}
+    loaded = LoadedAccount(row, account_of(row, positions), stored)
     if row.type == AccountType.FUTURES:  # a handful of contracts at most: always all of them
         futures_query = select(FuturesPositionRow).where(FuturesPositionRow.account_id == row.id)
         loaded.futures_rows = {p.symbol: p for p in (await uow.session.scalars(futures_query)).all()}
@@ -195,12 +230,13 @@ async def load_futures_positions(session: Any, account_id: str) -> dict[str, Fut
 
 
 async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
-    """Write the aggregate back: funds on the row; only changed positions written, closed-out lines deleted.
+    """Write the aggregate back: funds on the row (written when the unit of work ends); only changed
+    positions written, closed-out lines deleted, at once.
 
     Positions not loaded by `load_account` are untouched: the aggregate only holds what was loaded
     plus what this change created.
     """
-    row, account, stored = loaded.row, loaded.account, loaded.position_rows
+    row, account, stored = loaded.row, loaded.account, loaded.stored_positions
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
     row.margin = account.funds.margin
@@ -209,18 +245,27 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
     await _save_futures(uow, loaded, now)
     if loaded.credit_row is not None:
         await _save_credit(uow, loaded, now)
+    new, changed = [], []
     for symbol, position in account.positions.items():
-        target = stored.get(symbol)
-        if target is not None and position_of(target) == position:
+        before = stored.get(symbol)
+        if before == position:
             continue
-        if target is None:
-            target = stored[symbol] = PositionRow(account_id=row.id, symbol=symbol)
-            uow.session.add(target)
-        target.quantity, target.sellable_quantity = position.quantity, position.sellable_quantity
-        target.frozen_quantity, target.bought_today = position.frozen_quantity, position.bought_today
-        target.cost, target.updated_at = position.cost, now
-    for symbol in [s for s in stored if s not in account.positions]:
-        await uow.session.delete(stored.pop(symbol))
+        values = {
+            "quantity": position.quantity, "sellable_quantity": position.sellable_quantity,
+            "frozen_quantity": position.frozen_quantity, "bought_today": position.bought_today,
+            "cost": position.cost, "updated_at": now,
+        }  # fmt: skip
+        if before is None:
+            new.append({"account_id": row.id, "symbol": symbol} | values)
+        else:
+            changed.append({"key_account_id": row.id, "key_symbol": symbol} | values)
+        stored[symbol] = position  # frozen: the aggregate replaces a position, never changes it
+    closed = [{"key_account_id": row.id, "key_symbol": s} for s in stored if s not in account.positions]
+    for statement, rows in ((_INSERT_POSITIONS, new), (_UPDATE_POSITION, changed), (_DELETE_POSITION, closed)):
+        if rows:
+            await uow.session.execute(statement, rows)
+    for each in closed:
+        del stored[each["key_symbol"]]
 
 
 async def _save_futures(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:
@@ -239,86 +284,3 @@ async def _save_futures(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -
         target.open_cost, target.margin, target.updated_at = position.open_cost, position.margin, now
     for symbol in [s for s in stored if s not in loaded.account.futures]:
         await uow.session.delete(stored.pop(symbol))
-
-
-def order_from_row(row: OrderRow) -> Order:
-    return Order(
-        id=row.id,
-        account_id=row.account_id,
-        symbol=row.symbol,
-        side=Side(row.side),
-        type=OrderType(row.type),
-        price=row.price,
-        quantity=row.quantity,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        client_order_id=row.client_order_id,
-        time_in_force=TimeInForce(row.time_in_force),
-        status=OrderStatus(row.status),
-        cum_qty=row.cum_qty,
-        leaves_qty=row.leaves_qty,
-        notional=row.notional,
-        fees_paid=row.fees_paid,
-        frozen_cash=row.frozen_cash,
-        reject_code=row.reject_code,
-        reason=row.reject_reason,
-        purpose=OrderPurpose(row.purpose),
-        basket_run_id=row.basket_run_id,
-        pair_id=row.pair_id,
-    )
-
-
-def fill_view_of_row(row: FillRow) -> FillView:
-    """A stored fill as the read side sees it."""
-    return FillView(
-        id=row.id,
-        exec_id=row.exec_id,
-        order_id=row.order_id,
-        symbol=row.symbol,
-        side=Side(row.side),
-        price=row.price,
-        quantity=row.quantity,
-        fees=Fees(row.commission, row.stamp_duty, row.transfer_fee),
-        liquidity=None,
-        at=row.created_at,
-    )
-
-
-def order_to_row(order: Order, row: OrderRow | None = None) -> OrderRow:
-    if row is None:
-        row = OrderRow(
-            id=order.id,
-            account_id=order.account_id,
-            symbol=order.symbol,
-            quantity=order.quantity,
-            side=order.side.value,
-            type=order.type.value,
-            status=order.status.value,
-        )
-    row.client_order_id, row.price, row.time_in_force = (
-        order.client_order_id,
-        order.price,
-        order.time_in_force,
-    )
-    row.status, row.cum_qty, row.leaves_qty = order.status.value, order.cum_qty, order.leaves_qty
-    row.notional, row.fees_paid, row.frozen_cash = order.notional, order.fees_paid, order.frozen_cash
-    row.frozen_quantity = order.leaves_qty if order.side is Side.SELL and order.status.is_working else 0
-    row.reject_code, row.reject_reason = order.reject_code, order.reason
-    row.purpose = order.purpose.value
-    row.basket_run_id, row.pair_id = order.basket_run_id, order.pair_id
-    row.created_at, row.updated_at = order.created_at, order.updated_at
-    return row
-
-
-# Built once per dialect (one per fill otherwise, with its cache key worked out again each time).
-_INSERT_FILL = {
-    sqlite: dialect_insert(FillRow).on_conflict_do_nothing(index_elements=["exec_id"]).returning(FillRow.id)
-    for sqlite, dialect_insert in ((True, sqlite_insert), (False, pg_insert))
-}
-
-
-async def insert_fill(uow: UnitOfWork, fill: FillRow) -> bool:
-    """Store a fill unless its `exec_id` is already booked (one INSERT ... ON CONFLICT DO NOTHING)."""
-    values = {c.key: getattr(fill, c.key) for c in FillRow.__table__.columns}  # type: ignore[attr-defined]
-    result = await uow.session.execute(_INSERT_FILL[uow.is_sqlite], values)
-    return result.first() is not None

@@ -24,7 +24,8 @@ from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.trading.account import as_of_day
 from brokerql.exchange.engine import quote_topic
-from brokerql.store.accounts import account_of, order_from_row
+from brokerql.store.accounts import account_of
+from brokerql.store.orders import order_from_row
 from brokerql.store.tables import AccountRow, OrderRow, PositionRow
 from tests.api.conftest import GraphQLClient, serve_in_process
 from tests.api.trading_helpers import PLACE

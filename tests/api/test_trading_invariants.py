@@ -31,9 +31,10 @@ from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.trading.cancels import CancelScope
 from brokerql.domain.trading.commands import CancelOrders, PlaceOrder
 from brokerql.domain.trading.invariants import check_invariants
-from brokerql.store.accounts import load_account, order_from_row
+from brokerql.store.accounts import load_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database
+from brokerql.store.orders import order_from_row
 from brokerql.store.tables import AccountEventRow, AccountRow, ClientRow, FillRow, OrderRow, PositionRow
 from tests.api.trading_helpers import PLACE, trading_client, trading_services
 from tests.reports import cancel_rejected, canceled, expired, trade

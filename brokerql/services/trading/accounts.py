@@ -23,11 +23,10 @@ from brokerql.store.accounts import (
     LoadedAccount,
     load_account,
     load_account_of_order,
-    order_from_row,
     save_account,
 )
 from brokerql.store.database import UnitOfWork
-from brokerql.store.tables import OrderRow
+from brokerql.store.orders import stored_order
 
 log = logging.getLogger("brokerql.services.trading")
 
@@ -112,7 +111,6 @@ async def post_interest(uow: UnitOfWork, loaded: LoadedAccount, today: str, now:
 class OrderInAccount:
     """An order read under its account's lock, for booking what the venue did with it."""
 
-    row: OrderRow
     order: Order
     loaded: LoadedAccount
 
@@ -123,8 +121,8 @@ async def order_and_account(uow: UnitOfWork, order_id: str, now: datetime) -> Or
     loaded = await load_account_of_order(uow, order_id, today=today)
     if loaded is not None:
         loaded = await _settled(uow, loaded, today, now)
-    order_row = await uow.session.get(OrderRow, order_id) if loaded is not None else None
-    if loaded is None or order_row is None:
+    order = await stored_order(uow, order_id) if loaded is not None else None
+    if loaded is None or order is None:
         log.error("exchange reported on unknown order %s", order_id)
         return None
-    return OrderInAccount(order_row, order_from_row(order_row), loaded)
+    return OrderInAccount(order, loaded)

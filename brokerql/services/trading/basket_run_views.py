@@ -13,7 +13,7 @@ from brokerql.domain.common import Side
 from brokerql.domain.trading.basket_runs import LegOrder, RunLegTarget, RunProgress, run_progress
 from brokerql.domain.trading.messages import OrderView
 from brokerql.domain.trading.orders import OrderStatus
-from brokerql.store.accounts import order_from_row
+from brokerql.store.orders import order_from_row
 from brokerql.store.tables import OrderRow
 from brokerql.store.tables_baskets import BasketRunRow
 

@@ -30,9 +30,10 @@ from brokerql.domain.trading.orders import (
 )
 from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import insert_fill, order_to_row, save_account
+from brokerql.store.accounts import save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.orders import insert_fill, save_order
 from brokerql.store.tables import FillRow
 
 
@@ -133,7 +134,7 @@ class ExecutionBooking:
             return False
         if not await insert_fill(uow, fill_row):
             return False  # already booked: the exchange retried after a lost answer
-        order_to_row(order, found.row)
+        await save_order(uow, order)
         await save_account(uow, found.loaded, now)
         view = FillView.of(fill, exec_id=exec_id, symbol=order.symbol, side=order.side)
         await append_event(uow, row, AccountEventKind.FILL, now=now, order=order, fill=view)
@@ -184,7 +185,7 @@ class ExecutionBooking:
             except (OrderError, ValueError) as exc:
                 log.error("%s of %s refused by the domain: %s", event.kind, order_id, exc)
                 return
-            order_to_row(order, found.row)
+            await save_order(uow, order)
             await save_account(uow, found.loaded, now)
             kind = AccountEventKind(event.kind.value)
             await append_event(uow, found.loaded.row, kind, now=now, order=order, reason=reason)
@@ -201,6 +202,6 @@ class ExecutionBooking:
                 return
             event = OrderCancelRejected(order_id=order.id, ts=now, reason=reason)
             order.apply(event)
-            order_to_row(order, found.row)
+            await save_order(uow, order)
             kind = AccountEventKind.CANCEL_REJECTED
             await append_event(uow, found.loaded.row, kind, now=now, order=order, code=event.code, reason=reason)

@@ -28,8 +28,8 @@ from brokerql.domain.trading.products import session_refusal
 from brokerql.services.trading.accounts import open_account
 from brokerql.services.trading.outcomes import CancelOutcome
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import order_from_row, order_to_row
 from brokerql.store.database import Database
+from brokerql.store.orders import order_from_row, order_to_row
 from brokerql.store.tables import AccountRow, OrderRow
 
 _ANSWERS = frozenset({AccountEventKind.CANCELED, AccountEventKind.CANCEL_REJECTED, AccountEventKind.EXPIRED})

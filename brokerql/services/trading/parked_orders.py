@@ -47,9 +47,9 @@ from brokerql.exchange.snapshots import last_trade
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.services.trading.place_order import Entitlements, PlaceOrderService, Quotes
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import order_from_row
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.orders import order_from_row
 from brokerql.store.parked import Claim, claim, lock_account, move, parked_row, parked_view
 from brokerql.store.tables import AccountRow, OrderRow
 from brokerql.store.tables_trading import ParkedOrderRow

@@ -44,9 +44,10 @@ from brokerql.services.trading.admission_records import (
 from brokerql.services.trading.compliance import ClientFactsReader, record_acknowledgement
 from brokerql.services.trading.outcomes import PlaceOutcome
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import LoadedAccount, account_of, order_from_row, order_to_row, save_account
+from brokerql.store.accounts import LoadedAccount, account_of, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
+from brokerql.store.orders import insert_orders, order_from_row
 from brokerql.store.tables import AccountRow, OrderRow, PositionRow
 
 log = logging.getLogger(__name__)
@@ -297,8 +298,7 @@ class PlaceOrderService:
 
 async def _store(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order], market: MarketContext) -> None:
     """Write admitted orders: rows, the account, an ACCEPTED event each, the exchange commands."""
-    for order in orders:
-        uow.session.add(order_to_row(order))
+    await insert_orders(uow, orders)
     await save_account(uow, loaded, market.now)
     for order in orders:
         await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=market.now, order=order)
