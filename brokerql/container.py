@@ -29,6 +29,7 @@ from brokerql.monitor.heap_trim import HeapTrimmer
 from brokerql.monitor.service import Monitor
 from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
+from brokerql.services.identity.tier_notices import TierNotices
 from brokerql.services.identity.tiers import TierCatalogStore
 from brokerql.services.identity.wiring import IdentityServices
 from brokerql.services.market import MarketData
@@ -90,6 +91,11 @@ def last_price(market: MarketData) -> Callable[[str], Awaitable[Decimal | None]]
     return price
 
 
+# How often the quote streams' tier watch looks at each watched client's tier (in the cache, which tier
+# notices keep current): a downgrade moves or ends a client's quote streams within this.
+TIER_WATCH_SECONDS = 1.0
+
+
 def make_passwords(settings: Settings) -> Passwords:
     """The one argon2 configuration of a deployment (seeding and logging in must agree)."""
     return Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1)
@@ -117,6 +123,7 @@ class Container:
     order_fanout: OrderFanout  # the group writer of orderEvents streams over WebSockets
     relay: OutboxRelay
     identity: IdentityServices
+    tier_notices: TierNotices  # every committed tier change, into this process's tier cache
     monitor: Monitor
     controls: OperatorControls
     research: ResearchServices
@@ -234,9 +241,10 @@ class Container:
             order_fanout=OrderFanout(order_stream, bus, monitor.figures),
             market=market,
             quote_stream=QuoteStream(market, bus, liveness_seconds=settings.heartbeat_seconds),
-            quote_fanout=QuoteFanout(market, bus, monitor.figures, tier_seconds=settings.tier_cache_seconds),
+            quote_fanout=QuoteFanout(market, bus, monitor.figures, tier_seconds=TIER_WATCH_SECONDS),
             relay=OutboxRelay(db, bus),
             identity=identity,
+            tier_notices=TierNotices(bus, identity.auth),
             monitor=monitor,
             controls=OperatorControls(db, monitor, identity.clients, set(instruments)),
             research=ResearchServices.build(db, identity.operators.roles_of, identity.trial.sender, clock=clock),
@@ -260,6 +268,7 @@ class Container:
         await self.relay.flush()  # what a previous run committed but did not publish goes out first
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.extend(await self.identity.start())  # tier catalog from the DB, revocation polling
+        self._tasks.append(asyncio.create_task(self.tier_notices.run(), name="tier-notices"))
         self._tasks.extend(self.research.start())  # scheduled publishing, SMS notices
         # margin accounts' maintenance lines move with prices, not only with account changes (C7)
         self._tasks.append(asyncio.create_task(self.products.margin.watch(), name="margin-watch"))

@@ -153,7 +153,9 @@ class Settings(BaseSettings):
     # Identity caches of each process (bounded LRU with expiry): tiers, operator roles and session rows
     # are re-read from the database after their TTL; verified token signatures are kept until evicted.
     identity_cache_size: int = Field(100_000, gt=0)
-    tier_cache_seconds: float = Field(1.0, gt=0)
+    # Tier changes reach every process's cache through the bus as they commit (services/identity/
+    # tier_notices.py); this bounds only how long an edit made outside BrokerQL goes unseen.
+    tier_cache_seconds: float = Field(30.0, gt=0)
     roles_cache_seconds: float = Field(1.0, gt=0)
     session_cache_seconds: float = Field(1.0, gt=0)
     token_cache_size: int = Field(50_000, gt=0)

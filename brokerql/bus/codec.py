@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from brokerql.domain.identity.onboarding import AccountOpened, ClientCreated
+from brokerql.domain.identity.tiers import ClientTierChanged
 from brokerql.domain.research.messages import ArticlePublished
 from brokerql.domain.trading.gateway import CancelOrder, ExecutionReport, SubmitOrder
 from brokerql.domain.trading.messages import AccountEvent, CreditChanged, EtfChanged, FuturesSettled
@@ -42,6 +43,7 @@ MESSAGE_TYPES: dict[str, tuple[type, int]] = {
     "ParkedOrder": (ParkedOrderView, 1),  # a parked order changed: every process's trigger watch follows
     "ClientCreated": (ClientCreated, 1),
     "AccountOpened": (AccountOpened, 1),
+    "ClientTierChanged": (ClientTierChanged, 1),  # every process's tier cache follows it
 }
 _NAMES: dict[type, str] = {cls: name for name, (cls, _v) in MESSAGE_TYPES.items()}
 _DECODERS = {name: msgspec.json.Decoder(cls) for name, (cls, _v) in MESSAGE_TYPES.items()}

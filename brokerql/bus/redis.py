@@ -1,7 +1,7 @@
 """The Redis bus of the scaled deployment.
 
-Durable-ish topics (`account.*`, `exchange.*`, `articles.*`, `trading.*`) are Redis Streams: a message is an
-entry with an id, so one reader per process can follow many streams from exact positions with a single
+Durable-ish topics (`account.*`, `exchange.*`, `articles.*`, `trading.*`, `identity.*`) are Redis Streams: a
+message is an entry with an id, so one reader per process can follow many streams from exact positions with a single
 blocking XREAD and nothing published after a subscription starts is skipped. Quotes are plain pub/sub: only the latest
 matters, and the latest is also kept in a key (`retain`) for processes that join later.
 
@@ -32,7 +32,8 @@ from brokerql.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-STREAM_PREFIXES = ("account.", "exchange.", "articles.", "trading.")  # typed messages (codec envelopes)
+# typed messages (codec envelopes)
+STREAM_PREFIXES = ("account.", "exchange.", "articles.", "trading.", "identity.")
 STREAM_MAXLEN = 10_000
 # Streams read through a consumer group are trimmed by their consumer, never past an unacknowledged entry.
 CONSUMER_TRIMMED = ("exchange.commands",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 COMMANDS_TOPIC = "exchange.commands"  # SubmitOrder / CancelOrder for the execution venue, in commit order
 ARTICLES_PUBLISHED_TOPIC = "articles.published"  # ArticlePublished, for articlePublished streams (B4)
 PARKED_ORDERS_TOPIC = "trading.parked"  # ParkedOrderView after each change, for every process's trigger watch
+CLIENT_TIERS_TOPIC = "identity.tiers"  # ClientTierChanged, for every process's tier cache
 
 
 def account_topic(account_id: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from brokerql.domain.common import Rejection
@@ -220,3 +221,12 @@ def _demo_catalog() -> TierCatalog:
 
 
 DEMO_TIER_CATALOG: TierCatalog = _demo_catalog()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientTierChanged:
+    """A client's tier changed (committed with the change): every process's tier cache takes it at once."""
+
+    client_id: str
+    tier: str | None  # None: the client has no tier now
+    at: datetime

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from brokerql.bus.topics import CLIENT_TIERS_TOPIC
+from brokerql.domain.identity.tiers import ClientTierChanged
 from brokerql.store.columns import new_id, utcnow
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables_identity import ClientLogRow, DomainEventRow, OperatorLogRow
@@ -62,3 +64,4 @@ def tier_changed(
     )
     payload = {"from": from_tier, "to": to_tier, "reason": reason, "byOperator": by_operator, "note": note}
     domain_event(uow, "TierChanged", client_id, payload)
+    uow.emit(CLIENT_TIERS_TOPIC, ClientTierChanged(client_id=client_id, tier=to_tier, at=utcnow()))
