@@ -23,6 +23,9 @@ class ExecutionBooker(Protocol):
     async def book(self, reports: Sequence[ExecutionReport]) -> None:
         """Consecutive execution reports of one order, booked in order, each once (by exec_id)."""
 
+    async def book_together(self, batches: Sequence[Sequence[ExecutionReport]]) -> None:
+        """Several orders' TRADE reports (a batch per order, in order), each booked once, at once."""
+
 
 class RestingClientOrders:
     """The client orders resting on the books: their symbol and the trading day they belong to."""

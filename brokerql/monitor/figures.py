@@ -163,3 +163,7 @@ class FillCounter:
     async def book(self, reports: Sequence[Any]) -> None:
         await self.booker.book(reports)
         self.on_booked(sum(1 for report in reports if report.is_trade))
+
+    async def book_together(self, batches: Sequence[Sequence[Any]]) -> None:
+        await self.booker.book_together(batches)
+        self.on_booked(sum(len(batch) for batch in batches))

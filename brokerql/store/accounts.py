@@ -97,10 +97,27 @@ _UPDATE_ACCOUNT = (
     .where(_ACCOUNTS.c.id == bindparam("account_id"))
     .values({key: bindparam(key) for key in _ACCOUNT_STATE})
 )
+# The accounts of several orders (booking them together), locked in the order of their ids on PostgreSQL:
+# two units of work that lock several accounts so never wait for each other in a circle.
+_ORDER_IDS = bindparam("order_ids", expanding=True)
+_ACCOUNTS_OF_ORDERS = (
+    select(AccountRow)
+    .where(AccountRow.id.in_(select(OrderRow.account_id).where(OrderRow.id.in_(_ORDER_IDS))))
+    .order_by(AccountRow.id)
+)
+_ACCOUNTS_OF = {False: _ACCOUNTS_OF_ORDERS, True: _ACCOUNTS_OF_ORDERS.with_for_update()}  # locked -> statement
 _POSITION = PositionRow.__table__  # type: ignore[attr-defined]
 _POSITIONS = select(*_POSITION.c).where(_POSITION.c.account_id == bindparam("account_id"))
 _POSITIONS_IN = _POSITIONS.where(_POSITION.c.symbol.in_(bindparam("symbols", expanding=True)))
 _POSITION_OF_ORDER = _POSITIONS.where(_POSITION.c.symbol == _ORDER_SYMBOL)
+_POSITIONS_OF = select(*_POSITION.c).where(_POSITION.c.account_id.in_(bindparam("account_ids", expanding=True)))
+_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+_POSITIONS_OF_ORDERS = (  # each order's position in its symbol (once, when orders share one)
+    select(*_POSITION.c)
+    .distinct()
+    .join(_ORDERS, (_ORDERS.c.account_id == _POSITION.c.account_id) & (_ORDERS.c.symbol == _POSITION.c.symbol))
+    .where(_ORDERS.c.id.in_(_ORDER_IDS))
+)
 _POSITION_KEY = and_(
     _POSITION.c.account_id == bindparam("key_account_id"), _POSITION.c.symbol == bindparam("key_symbol")
 )
@@ -150,6 +167,22 @@ async def load_account_of_order(uow: UnitOfWork, order_id: str, *, today: str) -
         params = {"account_id": row.id, "order_id": order_id}
         positions = (await uow.session.execute(_POSITION_OF_ORDER, params)).all()
     return await _loaded(uow, row, positions)
+
+
+async def load_accounts_of_orders(uow: UnitOfWork, order_ids: Sequence[str], *, today: str) -> dict[str, LoadedAccount]:
+    """As `load_account_of_order`, for the accounts of orders `order_ids` (by account id; locked in the
+    order of their ids), with each order's position in its symbol (every position of the accounts when
+    one's `trading_day` is not `today`)."""
+    rows = (await uow.session.scalars(_ACCOUNTS_OF[not uow.is_sqlite], {"order_ids": list(order_ids)})).all()
+    ids = [row.id for row in rows]
+    if any(row.trading_day != today for row in rows):  # a settlement is due: it needs every position
+        positions = (await uow.session.execute(_POSITIONS_OF, {"account_ids": ids})).all()
+    else:
+        positions = (await uow.session.execute(_POSITIONS_OF_ORDERS, {"order_ids": list(order_ids)})).all()
+    of_account: dict[str, list[Any]] = {account_id: [] for account_id in ids}
+    for position in positions:
+        of_account[position.account_id].append(position)
+    return {row.id: await _loaded(uow, row, of_account[row.id]) for row in rows}
 
 
 async def _loaded(uow: UnitOfWork, row: AccountRow, positions: Sequence[Any]) -> LoadedAccount:

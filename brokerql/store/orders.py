@@ -101,6 +101,7 @@ _UPDATE_ORDER = (
     .values({key: bindparam(key) for key in (c.key for c in _ORDERS.c) if key not in _FIXED})
 )
 _ORDER_BY_ID = select(*_ORDERS.c).where(_ORDERS.c.id == bindparam("order_id"))
+_ORDERS_BY_ID = select(*_ORDERS.c).where(_ORDERS.c.id.in_(bindparam("order_ids", expanding=True)))
 
 
 async def insert_orders(uow: UnitOfWork, orders: Sequence[Order]) -> None:
@@ -117,6 +118,12 @@ async def stored_order(uow: UnitOfWork, order_id: str) -> Order | None:
     """The stored order, read as columns (no ORM object to track)."""
     row = (await uow.session.execute(_ORDER_BY_ID, {"order_id": order_id})).first()
     return order_from_row(row) if row is not None else None
+
+
+async def stored_orders(uow: UnitOfWork, order_ids: Sequence[str]) -> dict[str, Order]:
+    """The stored orders of `order_ids` that exist, by id, read as columns in one statement."""
+    rows = (await uow.session.execute(_ORDERS_BY_ID, {"order_ids": list(order_ids)})).all()
+    return {row.id: order_from_row(row) for row in rows}
 
 
 def fill_view_of_row(row: FillRow) -> FillView:

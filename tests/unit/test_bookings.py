@@ -1,4 +1,5 @@
-"""The venue host's bookings: a slow booking holds up only its own order's later reports."""
+"""The venue host's bookings: what waits is booked together; a slow booking holds up only its own group
+and its orders' later reports."""
 
 from __future__ import annotations
 
@@ -19,11 +20,19 @@ class HeldBooker:
         self.booked: list[str] = []
         self.changed = asyncio.Condition()
 
+        self.groups: list[list[str]] = []  # the first exec_id of each batch booked together
+
     async def book(self, reports: Sequence[ExecutionReport]) -> None:
-        if (event := self.held.get(reports[0].exec_id)) is not None:
-            await event.wait()
+        await self.book_together([reports])
+
+    async def book_together(self, batches: Sequence[Sequence[ExecutionReport]]) -> None:
+        for batch in batches:
+            if (event := self.held.get(batch[0].exec_id)) is not None:
+                await event.wait()
+        if len(batches) > 1:
+            self.groups.append([batch[0].exec_id for batch in batches])
         async with self.changed:
-            self.booked += [r.exec_id for r in reports]
+            self.booked += [r.exec_id for batch in batches for r in batch]
             self.changed.notify_all()
 
     async def until(self, count: int) -> None:
@@ -44,17 +53,36 @@ async def test_other_orders_are_booked_while_one_waits_and_its_own_reports_stay_
     booker, journal = HeldBooker({"A:1": release}), Journal()
     bookings = Bookings(booker, journal)  # type: ignore[arg-type]
     worker = asyncio.create_task(bookings.run())
-    batches = [[trade("A", "A:1", Decimal(10), 100)], [trade("A", "A:2", Decimal(10), 100)]]
-    batches += [[trade(f"B{k}", f"B{k}:1", Decimal(10), 100)] for k in range(40)]  # more than run at once
-    for batch in batches:
+    first = [trade("A", "A:1", Decimal(10), 100)]
+    bookings.put(first)
+    await asyncio.sleep(0.01)  # A's first report is being booked (held)
+    later = [[trade("A", "A:2", Decimal(10), 100)]]
+    later += [[trade(f"B{k}", f"B{k}:1", Decimal(10), 100)] for k in range(40)]
+    for batch in later:
         bookings.put(batch)
 
     await booker.until(40)  # every other order's, though A's first is held
     assert "A:2" not in booker.booked
+    assert booker.groups == [[f"B{k}:1" for k in range(40)]]  # what waited, in one unit of work
     release.set()
     await booker.until(42)
     assert booker.booked[-2:] == ["A:1", "A:2"]
     await bookings.flush_booked()
-    assert sorted(journal.marked) == sorted(r.exec_id for b in batches for r in b)
+    assert sorted(journal.marked) == sorted(r.exec_id for b in [first, *later] for r in b)
+    worker.cancel()
+    await bookings.stop()
+
+
+async def test_an_orders_reports_in_one_group_stay_in_order() -> None:
+    booker, journal = HeldBooker({}), Journal()
+    bookings = Bookings(booker, journal)  # type: ignore[arg-type]
+    batches = [[trade("A", "A:1", Decimal(10), 100)], [trade("B", "B:1", Decimal(10), 100)]]
+    batches += [[trade("A", "A:2", Decimal(10), 100), trade("A", "A:3", Decimal(10), 100)]]
+    for batch in batches:
+        bookings.put(batch)
+    worker = asyncio.create_task(bookings.run())
+    await booker.until(4)
+    assert booker.groups == [["A:1", "B:1", "A:2"]]
+    assert booker.booked == ["A:1", "B:1", "A:2", "A:3"]
     worker.cancel()
     await bookings.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +12,7 @@ from brokerql.domain.market.boards import Board
 from brokerql.domain.market.instruments import Instrument
 from brokerql.domain.market.sessions import trading_day
 from brokerql.domain.market.stock_connect import connect_basis
-from brokerql.domain.trading.account import settlement_due
+from brokerql.domain.trading.account import AccountType, settlement_due
 from brokerql.domain.trading.fees import FeeBasis
 from brokerql.domain.trading.gateway import SubmitOrder
 from brokerql.domain.trading.margin import accrue
@@ -23,10 +23,11 @@ from brokerql.store.accounts import (
     LoadedAccount,
     load_account,
     load_account_of_order,
+    load_accounts_of_orders,
     save_account,
 )
 from brokerql.store.database import UnitOfWork
-from brokerql.store.orders import stored_order
+from brokerql.store.orders import stored_order, stored_orders
 
 log = logging.getLogger("brokerql.services.trading")
 
@@ -126,3 +127,21 @@ async def order_and_account(uow: UnitOfWork, order_id: str, now: datetime) -> Or
         log.error("exchange reported on unknown order %s", order_id)
         return None
     return OrderInAccount(order, loaded)
+
+
+async def orders_and_accounts(
+    uow: UnitOfWork, order_ids: Sequence[str], now: datetime
+) -> dict[str, OrderInAccount] | None:
+    """As `order_and_account`, for several orders at once (their accounts locked first, in the order of
+    their ids, then the orders read under those locks); None if one of them is unknown or not on a CASH
+    account (those take the one-order path)."""
+    today = trading_day(now).isoformat()
+    accounts = await load_accounts_of_orders(uow, order_ids, today=today)
+    if any(loaded.row.type != AccountType.CASH for loaded in accounts.values()):
+        return None
+    orders = await stored_orders(uow, order_ids)
+    if len(orders) != len(set(order_ids)):
+        return None
+    for account_id, loaded in accounts.items():
+        accounts[account_id] = await _settled(uow, loaded, today, now)
+    return {order_id: OrderInAccount(order, accounts[order.account_id]) for order_id, order in orders.items()}

@@ -28,7 +28,13 @@ from brokerql.domain.trading.orders import (
     OrderFilled,
     OrderStatus,
 )
-from brokerql.services.trading.accounts import OrderInAccount, fee_basis, log, order_and_account
+from brokerql.services.trading.accounts import (
+    OrderInAccount,
+    fee_basis,
+    log,
+    order_and_account,
+    orders_and_accounts,
+)
 from brokerql.store.account_events import append_event
 from brokerql.store.accounts import save_account
 from brokerql.store.columns import new_id
@@ -62,6 +68,26 @@ class ExecutionBooking:
                 await self._book_cancel_rejected(report.order_id, report.text)
             else:
                 await self._book_fills(report.order_id, [report])
+
+    async def book_together(self, batches: Sequence[Sequence[ExecutionReport]]) -> None:
+        """The trades of several orders (each batch: consecutive TRADE reports of one order, in the venue's
+        order) in one unit of work, each fill with its FILL event and seq as `book` books it. The accounts
+        are locked and read once for all, so a group costs a few statements more than one booking, not
+        one booking each. If one execution is a repeat or refused, or an account is not a CASH account,
+        nothing of the group is kept and each batch is booked on its own (`book`)."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction(precedence=True) as uow:
+                found = await orders_and_accounts(uow, list({b[0].order_id: None for b in batches}), now)
+                if found is None:
+                    raise _BookSeparately
+                for batch in batches:
+                    for execution in batch:
+                        if not await self._apply_fill(uow, found[execution.order_id], execution, now):
+                            raise _BookSeparately
+        except _BookSeparately:  # rare: a retry after a lost answer, a refusal, a margin or futures account
+            for batch in batches:
+                await self.book(batch)
 
     async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
