@@ -142,5 +142,8 @@ async def claim(uow: UnitOfWork, parked_id: str, token: str, now: datetime) -> C
 
 
 async def lock_account(uow: UnitOfWork, account_id: str) -> AccountRow | None:
-    """The account row, locked: its event seq is about to move."""
+    """The account row, locked: its event seq is about to move (the row this unit of work already keeps
+    for writing back, if it loaded the account for a change: `store/accounts.py`)."""
+    if (kept := uow.written_back(AccountRow, account_id)) is not None:
+        return kept  # type: ignore[no-any-return]
     return await uow.session.scalar(uow.lock(select(AccountRow).where(AccountRow.id == account_id)))
