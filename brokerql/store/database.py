@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from brokerql.bus import codec
@@ -195,6 +195,8 @@ class UnitOfWork:
     async def write_pending(self) -> None:
         """The rows kept for writing back and the rows queued for the end, then the outbox (one
         statement each)."""
+        if self._written_back:
+            self._refuse_second_copies()
         if self._at_end or self._written_back:
             await self.session.flush()
         if self._written_back:
@@ -211,6 +213,14 @@ class UnitOfWork:
         if self._outbox:
             rows, self._outbox = self._outbox, []
             await self.session.execute(_INSERT_OUTBOX, rows)
+
+    def _refuse_second_copies(self) -> None:
+        """A row kept for writing back must be the only copy changed: an ORM-tracked copy of the same row
+        (read again with the ORM in this unit of work) would be flushed, then overwritten by the kept one."""
+        for obj in self.session.dirty:
+            identity = inspect(obj).identity
+            if identity is not None and len(identity) == 1 and (type(obj), identity[0]) in self._written_back:
+                raise RuntimeError(f"{type(obj).__name__} {identity[0]} was changed through a second copy")
 
     def lock(self, statement: Any) -> Any:
         """Row lock for PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""

@@ -109,3 +109,19 @@ async def test_a_second_load_sees_the_first_ones_changes(backend) -> None:  # ty
         assert (await _account(db, before.id)).available == before.available - 10
     finally:
         await db.dispose()
+
+
+async def test_a_second_orm_copy_changed_in_the_same_unit_of_work_is_refused(backend) -> None:  # type: ignore[no-untyped-def]
+    db = Database(backend.settings.database_url)
+    try:
+        before = await _account(db)
+        with pytest.raises(RuntimeError, match="second copy"):
+            async with db.transaction() as uow:
+                loaded = await load_account(uow, before.id)
+                assert loaded is not None
+                copy = await uow.session.get(AccountRow, before.id)  # the ORM's own copy of the same row
+                assert copy is not None and copy is not loaded.row
+                copy.available = Decimal(1)
+        assert (await _account(db, before.id)).available == before.available  # nothing was written
+    finally:
+        await db.dispose()
