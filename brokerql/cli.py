@@ -14,6 +14,7 @@ from typing import Any
 
 from brokerql.cli_admin import add_commands
 from brokerql.logs import configure_logging
+from brokerql.monitor.heap import limit_arenas
 from brokerql.settings import Environment, Settings, load_settings
 
 log = logging.getLogger("brokerql")
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
+    limit_arenas(settings.malloc_arena_max)  # before the first thread: glibc fixes the limit then
     configure_logging(settings)
     handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed, "import": cmd_import}
     handlers.update(admin_commands)

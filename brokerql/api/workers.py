@@ -45,6 +45,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def _worker(config: dict[str, Any]) -> None:
     """One API process: its own socket, then uvicorn's server on it (it handles SIGTERM and SIGINT)."""
+    from brokerql.monitor.heap import limit_arenas
+    from brokerql.settings import load_settings
+
+    limit_arenas(load_settings().malloc_arena_max)  # a fresh interpreter: before its first thread
     import uvicorn
 
     sock = listening_socket(config["host"], config["port"])

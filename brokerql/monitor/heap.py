@@ -52,6 +52,24 @@ def malloc_trim() -> Callable[[int], int] | None:
     return _glibc("malloc_trim", ctypes.c_int, [ctypes.c_size_t])
 
 
+M_ARENA_MAX = -8  # malloc.h: mallopt's parameter for the most arenas malloc may create
+
+
+def limit_arenas(count: int) -> bool:
+    """At most `count` malloc arenas in this process (glibc's `mallopt(M_ARENA_MAX, count)`); 0 leaves
+    glibc's default (8 a core). True if it was set.
+
+    glibc gives threads arenas of their own as they contend, up to 8 a core; an API process runs about 23
+    threads (a database driver's thread per connection, the executor's), though the GIL lets one run
+    Python at a time. Each arena keeps its own free space, and under a steady load that free space grew
+    without bound while what was in use stayed flat (docs/performance.md, "Target 4"). Call it before any
+    thread allocates: glibc fixes its limit when it first considers a new arena."""
+    if count <= 0:
+        return False
+    mallopt = _glibc("mallopt", ctypes.c_int, [ctypes.c_int, ctypes.c_int])
+    return mallopt is not None and mallopt(M_ARENA_MAX, count) == 1
+
+
 # Each exported part and the mallinfo2 field it is: chunks handed out and not freed; free chunks kept
 # inside the arenas; what the arenas took from the system; large blocks mapped one by one (given back
 # when freed); the top of the main arena that trimming would give back.

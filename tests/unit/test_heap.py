@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from brokerql.monitor.heap import PARTS, HeapCollector, MallInfo2
+from brokerql.monitor.heap import PARTS, HeapCollector, MallInfo2, limit_arenas, mallinfo2
 from brokerql.monitor.heap_trim import HeapTrimmer
 from brokerql.monitor.prometheus import MALLOC_TRIMS, REGISTRY
 
@@ -61,3 +61,9 @@ async def test_a_trim_gives_free_pages_inside_the_heap_back() -> None:
     assert await HeapTrimmer(60, above=0).trim_once()
     assert resident_mib() < before - 40
     del held
+
+
+@pytest.mark.skipif(mallinfo2() is None, reason="glibc 2.33 or later only")
+def test_the_arena_limit_is_set_through_mallopt_and_zero_leaves_glibcs_own() -> None:
+    assert limit_arenas(0) is False  # nothing asked of glibc
+    assert limit_arenas(2) is True  # mallopt(M_ARENA_MAX, 2) answered 1
