@@ -69,8 +69,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (as `serve --workers`)")
     args = parser.parse_args()
     if args.workers > 1:  # each worker imports this file and builds the app, as brokerql's workers do
+        # info: each worker logs its start, which the harness waits for (no access lines)
         uvicorn.run("bare_query_server:build_app", factory=True, workers=args.workers, app_dir=str(HERE),
-                    host="127.0.0.1", port=args.port, log_level="warning")  # fmt: skip
+                    host="127.0.0.1", port=args.port, log_level="info", access_log=False)  # fmt: skip
     else:
         uvicorn.run(build_app(), host="127.0.0.1", port=args.port, log_level="warning")
     return 0

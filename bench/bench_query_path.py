@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_push import Server, free_port, pct, raise_nofile
-from deployment import Served, serve_project
+from deployment import Served, all_workers_up, serve_project
 
 HERE = Path(__file__).resolve().parent
 QUERY = """query Q($s: String!) { quote(symbol: $s) {
@@ -84,7 +84,10 @@ async def worker(spec: dict[str, Any]) -> dict[str, Any]:
 def bare_query_server(tmp: Path, workers: int) -> Served:
     port = free_port()
     argv = [sys.executable, str(HERE / "bare_query_server.py"), "--port", str(port), "--workers", str(workers)]
-    return Served(Server(argv, dict(os.environ), port, tmp / "bare-query.log").start())
+    served = Served(Server(argv, dict(os.environ), port, tmp / "bare-query.log").start())
+    if workers > 1:
+        all_workers_up(served.server.log, workers)  # as for brokerql's workers
+    return served
 
 
 async def measure(args: argparse.Namespace, server: Served, token: str | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import contextlib
 import os
 import secrets
 import subprocess
+import time
 from pathlib import Path
 
 from bench_push import Server, free_port, project_env, raise_nofile, rss_kib, tree_cpu_seconds, tree_pids
@@ -166,7 +167,19 @@ async def serve_project(root: Path, tmp: Path, workers: int, extra: dict[str, st
     try:
         await asyncio.sleep(8)  # the exchange migrates the database first; then the API seeds it
         await asyncio.to_thread(server.start, 120)  # healthy once it sees the exchange live
+        await asyncio.to_thread(all_workers_up, server.log, workers)
     except BaseException:
         await served.stop()
         raise
     return served
+
+
+def all_workers_up(log: Path, workers: int, timeout: float = 90) -> None:
+    """Wait until every worker has started, not only the first that answers: a load generator that opens
+    its keep-alive connections while one worker still starts puts them all on the others for the run
+    (seen: two workers at 115% of the cores between them)."""
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count("Application startup complete") < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} workers started in {timeout}s: {log.read_text()[-3000:]}")
+        time.sleep(0.2)

@@ -55,7 +55,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from brokerql.api.app import create_app
-    from brokerql.api.workers import Workers
 
     if refusal := _workers_refusal(settings, args.workers):
         print(refusal, file=sys.stderr)
@@ -71,7 +70,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "Redis bus" if settings.redis_url else "in-process bus",
         args.workers,
     )
-    config: dict[str, Any] = dict(
+    if args.workers > 1:
+        # uvicorn's workers: one listening socket, N processes, each building its app from the
+        # environment (so CLI flags go there too) and setting up its own logging, restarted by the
+        # supervisor if one dies.
+        os.environ.update(BROKERQL_HOST=host, BROKERQL_PORT=str(port))
+        app: Any = "brokerql.api.app:create_worker_app"
+    else:
+        app = create_app(settings, freeze_heap=True)
+    uvicorn.run(
+        app,
+        factory=args.workers > 1,
+        workers=args.workers if args.workers > 1 else None,
         host=host,
         port=port,
         ssl_certfile=args.ssl_certfile,  # TLS in the process itself when no proxy ends it (E1)
@@ -84,12 +94,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=settings.access_log,
         lifespan="on",
     )
-    if args.workers > 1:
-        # N processes, each with its own socket on the port (api/workers.py), each building its app from
-        # the environment (so CLI flags go there too) and setting up its own logging.
-        os.environ.update(BROKERQL_HOST=host, BROKERQL_PORT=str(port))
-        return Workers(args.workers, {"app": "brokerql.api.app:create_worker_app", "factory": True, **config}).run()
-    uvicorn.run(create_app(settings, freeze_heap=True), **config)
     return 0
 
 
@@ -200,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    limit_arenas(settings.malloc_arena_max)  # before the first thread: glibc fixes the limit then
+    limit_arenas(settings.malloc_arena_max)  # early, before the app's threads (monitor/heap.py)
     configure_logging(settings)
     handlers = {"serve": cmd_serve, "exchange": cmd_exchange, "db": cmd_db, "seed": cmd_seed, "import": cmd_import}
     handlers.update(admin_commands)

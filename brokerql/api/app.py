@@ -28,6 +28,7 @@ from brokerql.container import Container
 from brokerql.logs import configure_logging
 from brokerql.monitor import prometheus
 from brokerql.monitor.connections import ConnectionRegistry
+from brokerql.monitor.heap import limit_arenas
 from brokerql.schema import build_schema
 from brokerql.settings import Settings, load_settings
 
@@ -172,5 +173,6 @@ def create_worker_app() -> Starlette:
     survives, so the worker reads the settings and sets up structured logging (brokerql/logs.py) itself;
     without it a worker's log lines (requests, refusals, errors with their ids) would be dropped."""
     settings = load_settings()
+    limit_arenas(settings.malloc_arena_max)  # before the app starts its threads (monitor/heap.py)
     configure_logging(settings)
     return create_app(settings, freeze_heap=True)

@@ -62,8 +62,8 @@ def limit_arenas(count: int) -> bool:
     glibc gives threads arenas of their own as they contend, up to 8 a core; an API process runs about 23
     threads (a database driver's thread per connection, the executor's), though the GIL lets one run
     Python at a time. Each arena keeps its own free space, and under a steady load that free space grew
-    without bound while what was in use stayed flat (docs/performance.md, "Target 4"). Call it before any
-    thread allocates: glibc fixes its limit when it first considers a new arena."""
+    without bound while what was in use stayed flat (docs/performance.md, "Target 4"). Call it early:
+    arenas made before it stay, and glibc fixes its limit for good once more than eight exist."""
     if count <= 0:
         return False
     mallopt = _glibc("mallopt", ctypes.c_int, [ctypes.c_int, ctypes.c_int])
