@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import LRUCache, TTLCache
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from brokerql.domain.clock import Clock
@@ -28,6 +28,7 @@ from brokerql.services.identity.audit import client_log
 from brokerql.services.identity.guard import Captchas, load_guard, store_guard
 from brokerql.services.identity.params import SystemParameters
 from brokerql.services.identity.sessions import SessionGate
+from brokerql.services.identity.tier_cache import TierCache
 from brokerql.services.tokens import AccessTokens, Principal, RefreshTokens, TokenError
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.tables import AccountRow, ClientRow, OperatorRow
@@ -83,73 +84,25 @@ class AuthService:
         self.sessions = sessions
         self.params = params
         self.captchas = captchas
-        self._tiers = tier_cache
+        self.tiers = TierCache(db, tier_cache)
         # Does a tier grant an entitlement key (the tier catalog; wired by IdentityServices.build).
         self.catalog_grants: Callable[[str, str], bool] = lambda tier, key: True
-        # The last tier read of each client, kept past the TTL for `tier_of(stale_ok=True)`.
-        self._last_tiers: LRUCache[str, str] = LRUCache(maxsize=tier_cache.maxsize)
-        self._tier_reads: dict[str, asyncio.Future[str]] = {}
-        # Moves on every tier change this process hears of: a read that began before one is not kept.
-        self._tier_changes = 0
 
     async def tier_of(self, client_id: str, *, stale_ok: bool = False) -> str:
-        """The client's tier, from a cache that every tier change updates as it commits, in every process
-        (`take_tier`, from the bus: `services/identity/tier_notices.py`); an entry is read again after
-        settings.tier_cache_seconds at the latest, for a change that reached no notice (an edit outside
-        BrokerQL).
-
-        `stale_ok` (quote streams, per event): once the entry expired, answer with the last tier read while
-        one refresh runs, instead of waiting for it. Every stream of a client woke on the same tick used to
-        wait for that read, so a database busy with orders stalled every quote of the client for as long as
-        the read queued (seconds, measured). Staleness is then the TTL plus one read; `forget_tier` (a
-        change made in this process) still makes the next caller wait for the new tier."""
-        cached = self._tiers.get(client_id)
-        if cached is not None:
-            return cached
-        # Single flight: when the entry expires, every stream of this client woken by the same tick would
-        # otherwise query the database at once. The first caller reads; the others await its answer.
-        pending = self._tier_reads.get(client_id)
-        if pending is None:
-            pending = asyncio.ensure_future(self._read_tier(client_id, self._tier_changes))
-            self._tier_reads[client_id] = pending
-            pending.add_done_callback(lambda _f: self._tier_reads.pop(client_id, None))
-            pending.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody may be waiting
-        if stale_ok and (last := self._last_tiers.get(client_id)) is not None:
-            return last
-        return await asyncio.shield(pending)
-
-    async def _read_tier(self, client_id: str, changes: int) -> str:
-        """Read the tier; keep it unless a change was heard of since the read was asked for (`changes`)."""
-        async with self.db.read() as session:
-            tier = await session.scalar(select(ClientRow.tier_code).where(ClientRow.id == client_id))
-        if tier is None:
-            raise LookupError(client_id)
-        if changes == self._tier_changes:  # else a change may have committed after this read: not kept
-            self._tiers[client_id] = self._last_tiers[client_id] = tier
-        return tier
+        """The client's tier (`services/identity/tier_cache.py`)."""
+        return await self.tiers.tier_of(client_id, stale_ok=stale_ok)
 
     def forget_tier(self, client_id: str) -> None:
         """This process changed the client's tier: the next caller waits for the new one."""
-        self._tier_changes += 1
-        self._tiers.pop(client_id, None)
-        self._last_tiers.pop(client_id, None)
+        self.tiers.forget(client_id)
 
     def take_tier(self, client_id: str, tier: str | None) -> None:
         """A tier change committed (heard from the bus): the client's tier is `tier` from now on."""
-        self._tier_changes += 1
-        self._tier_reads.pop(client_id, None)  # a read in flight may have seen the old tier
-        if tier is None:
-            self._tiers.pop(client_id, None)
-            self._last_tiers.pop(client_id, None)
-        else:
-            self._tiers[client_id] = self._last_tiers[client_id] = tier
+        self.tiers.take(client_id, tier)
 
     def forget_tiers(self) -> None:
         """Changes may have gone unheard (the bus link was lost): every tier is read afresh."""
-        self._tier_changes += 1
-        self._tier_reads.clear()
-        self._tiers.clear()
-        self._last_tiers.clear()
+        self.tiers.forget_all()
 
     # -- password logins ------------------------------------------------------------------------------
     async def login(

@@ -78,7 +78,7 @@ class ExecutionBooking:
         now = self.clock.now()
         try:
             async with self.db.transaction(precedence=True) as uow:
-                found = await orders_and_accounts(uow, list({b[0].order_id: None for b in batches}), now)
+                found = await orders_and_accounts(uow, list(dict.fromkeys(b[0].order_id for b in batches)), now)
                 if found is None:
                     raise _BookSeparately
                 for batch in batches:
