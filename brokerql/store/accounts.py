@@ -106,6 +106,10 @@ _ACCOUNTS_OF_ORDERS = (
     .order_by(AccountRow.id)
 )
 _ACCOUNTS_OF = {False: _ACCOUNTS_OF_ORDERS, True: _ACCOUNTS_OF_ORDERS.with_for_update()}  # locked -> statement
+_ACCOUNTS_BY_IDS = (
+    select(AccountRow).where(AccountRow.id.in_(bindparam("account_ids", expanding=True))).order_by(AccountRow.id)
+)
+_ACCOUNTS_BY = {False: _ACCOUNTS_BY_IDS, True: _ACCOUNTS_BY_IDS.with_for_update()}  # locked -> statement
 _POSITION = PositionRow.__table__  # type: ignore[attr-defined]
 _POSITIONS = select(*_POSITION.c).where(_POSITION.c.account_id == bindparam("account_id"))
 _POSITIONS_IN = _POSITIONS.where(_POSITION.c.symbol.in_(bindparam("symbols", expanding=True)))
@@ -153,6 +157,18 @@ async def load_account(
     else:
         positions = []
     return await _loaded(uow, row, positions)
+
+
+async def lock_accounts(uow: UnitOfWork, account_ids: Iterable[str]) -> None:
+    """Lock the accounts `account_ids` (in the order of their ids) and keep them for writing back, in one
+    statement: several changes in one unit of work (a group of placements) then load them without a read.
+    An account kept but left unchanged is written back as it was."""
+    wanted = sorted({a for a in account_ids if uow.written_back(AccountRow, a) is None})
+    if not wanted:
+        return
+    for row in (await uow.session.scalars(_ACCOUNTS_BY[not uow.is_sqlite], {"account_ids": wanted})).all():
+        uow.session.expunge(row)
+        uow.write_back(row.id, row, _UPDATE_ACCOUNT, _account_state)
 
 
 async def load_account_of_order(uow: UnitOfWork, order_id: str, *, today: str) -> LoadedAccount | None:

@@ -106,7 +106,8 @@ _ORDERS_BY_ID = select(*_ORDERS.c).where(_ORDERS.c.id.in_(bindparam("order_ids",
 
 async def insert_orders(uow: UnitOfWork, orders: Sequence[Order]) -> None:
     """Store new orders (one statement; at once, so rows written later in the unit of work may refer to them)."""
-    await uow.session.execute(_INSERT_ORDERS, [order_values(o) for o in orders])
+    if orders:
+        await uow.session.execute(_INSERT_ORDERS, [order_values(o) for o in orders])
 
 
 async def save_order(uow: UnitOfWork, order: Order) -> None:

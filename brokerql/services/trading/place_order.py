@@ -43,8 +43,9 @@ from brokerql.services.trading.admission_records import (
 )
 from brokerql.services.trading.compliance import ClientFactsReader, record_acknowledgement
 from brokerql.services.trading.outcomes import PlaceOutcome
+from brokerql.services.trading.placement_groups import PlacementGroups
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import LoadedAccount, account_of, save_account
+from brokerql.store.accounts import LoadedAccount, account_of, lock_accounts, save_account
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
 from brokerql.store.orders import insert_orders, order_from_row
@@ -86,6 +87,23 @@ class PreviewOutcome:
     repeated: PlaceOutcome | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Single:
+    """One order placed on its own (`place`), with the market context read before its unit of work."""
+
+    client_id: str
+    command: PlaceOrder
+    links: OrderLinks
+    market: MarketContext
+
+
+def _same_group_key(single: _Single) -> tuple[str, str] | None:
+    """Two orders with the same account and clientOrderId never share a group: the second answers for
+    the first, so it must see the first's row."""
+    command = single.command
+    return (command.account_id, command.client_order_id) if command.client_order_id else None
+
+
 # Called inside the placing transaction with the accepted orders (e.g. to store the basket run they
 # belong to, atomically with them).
 BeforeCommit = Callable[[UnitOfWork, LoadedAccount, list[Order]], Awaitable[None]]
@@ -115,6 +133,7 @@ class PlaceOrderService:
         self.venue_live: Callable[[], bool] = lambda: True  # is an exchange live (the container's VenueWatch)
         # The client's risk level, assets, experience and grants for the compliance checks.
         self.client_facts: Callable[[str], Awaitable[ClientFacts]] = ClientFactsReader(db, clock).facts
+        self.groups: PlacementGroups[_Single, PlaceOutcome] = PlacementGroups(self._place_together, _same_group_key)
 
     async def place(
         self,
@@ -127,41 +146,46 @@ class PlaceOrderService:
     ) -> PlaceOutcome:
         """Admit and place one order (`links`: what it belongs to, e.g. the feature that placed it;
         `session_account_type`: the type the caller's session acts for, None for callers without one;
-        `direct_entry`: the client entered it (False for a feature placing it, e.g. a parked order))."""
-        outcome = await self._place(client_id, command, links, session_account_type, direct_entry)
-        self.on_placed(outcome.order is not None and not outcome.errors)
-        return outcome
-
-    async def _place(
-        self,
-        client_id: str,
-        command: PlaceOrder,
-        links: OrderLinks,
-        session_account_type: str | None,
-        direct_entry: bool,
-    ) -> PlaceOutcome:
+        `direct_entry`: the client entered it (False for a feature placing it, e.g. a parked order)).
+        It is placed in a group with the other single placements of the moment (`placement_groups.py`)."""
         market = await self.market_context(
             client_id, [command.symbol], [command], session_account_type=session_account_type, direct_entry=direct_entry
         )
+        outcome = await self.groups.place(_Single(client_id, command, links, market))
+        self.on_placed(outcome.order is not None and not outcome.errors)
+        return outcome
+
+    async def _place_together(self, singles: list[_Single]) -> list[PlaceOutcome]:
+        """Place single orders in one unit of work, one after another on the accounts as the ones before
+        them left them: their accounts locked and read in one statement, the orders inserted in one."""
         async with self.db.transaction() as uow:
-            loaded = await self._open(uow, client_id, command.account_id, [command])
-            if loaded is None:
-                return PlaceOutcome(errors=[_NO_ACCOUNT])
-            credit = await self.credit.context(uow.session, loaded.account, [command], market.credit_prices, uow.lock)
-            admission = self.admitter.admit(
-                loaded.account, command, market, order_id=new_id("ord"), links=links, credit=credit
-            )
-            # A clientOrderId seen before answers for an order that passed the same early checks.
-            if command.client_order_id and admission.passed("VENUE"):
-                assert admission.priced is not None
-                repeated = await _repeated(uow.session, loaded.row.id, command, admission.priced)
-                if repeated is not None:
-                    return repeated
-            if admission.order is None:
-                return PlaceOutcome(errors=admission.errors)
-            await _store(uow, loaded, [admission.order], market)
-            await self._record_acknowledgements(uow, client_id, [admission.order], market)
-        return PlaceOutcome(OrderView.of(admission.order))
+            if len(singles) > 1:
+                await lock_accounts(uow, [single.command.account_id for single in singles])
+            placed = [await self._place_in(uow, single) for single in singles]
+            await insert_orders(uow, [order for _, order in placed if order is not None])
+        return [outcome for outcome, _ in placed]
+
+    async def _place_in(self, uow: UnitOfWork, single: _Single) -> tuple[PlaceOutcome, Order | None]:
+        """Admit one order in the group's unit of work; if accepted, write all but its row (and return it)."""
+        command, market = single.command, single.market
+        loaded = await self._open(uow, single.client_id, command.account_id, [command])
+        if loaded is None:
+            return PlaceOutcome(errors=[_NO_ACCOUNT]), None
+        credit = await self.credit.context(uow.session, loaded.account, [command], market.credit_prices, uow.lock)
+        admission = self.admitter.admit(
+            loaded.account, command, market, order_id=new_id("ord"), links=single.links, credit=credit
+        )
+        # A clientOrderId seen before answers for an order that passed the same early checks.
+        if command.client_order_id and admission.passed("VENUE"):
+            assert admission.priced is not None
+            repeated = await _repeated(uow.session, loaded.row.id, command, admission.priced)
+            if repeated is not None:
+                return repeated, None
+        if admission.order is None:
+            return PlaceOutcome(errors=admission.errors), None
+        await _accepted(uow, loaded, [admission.order], market)
+        await self._record_acknowledgements(uow, single.client_id, [admission.order], market)
+        return PlaceOutcome(OrderView.of(admission.order)), admission.order
 
     async def place_all(
         self,
@@ -194,7 +218,8 @@ class PlaceOrderService:
             orders = [a.order for a in admissions if a.order is not None]
             if len(orders) != len(commands):
                 return BatchOutcome(admissions)  # nothing saved: the reservations lived in memory only
-            await _store(uow, loaded, orders, market)
+            await insert_orders(uow, orders)
+            await _accepted(uow, loaded, orders, market)
             await self._record_acknowledgements(uow, client_id, orders, market)
             if before_commit is not None:
                 await before_commit(uow, loaded, orders)
@@ -296,9 +321,9 @@ class PlaceOrderService:
         return as_of_day(account_of(row, positions), row.trading_day, trading_day(self.clock.now()).isoformat())
 
 
-async def _store(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order], market: MarketContext) -> None:
-    """Write admitted orders: rows, the account, an ACCEPTED event each, the exchange commands."""
-    await insert_orders(uow, orders)
+async def _accepted(uow: UnitOfWork, loaded: LoadedAccount, orders: list[Order], market: MarketContext) -> None:
+    """What accepting admitted orders writes besides their rows: the account, an ACCEPTED event each and
+    the exchange commands (the events at the unit of work's end, after the orders' rows)."""
     await save_account(uow, loaded, market.now)
     for order in orders:
         await append_event(uow, loaded.row, AccountEventKind.ACCEPTED, now=market.now, order=order)
