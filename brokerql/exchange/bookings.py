@@ -2,8 +2,9 @@
 
 Reports wait here in the venue's order. Everything waiting when the bookings take the next work (up to
 `GROUP_LIMIT` batches) is booked as one group: the TRADE batches of a group in one unit of work
-(`ExecutionBooker.book_together`: the accounts locked and read once for the group, one UPDATE of the
-accounts, one INSERT of the events), anything else batch by batch. The batches of orders whose earlier
+(`ExecutionBooker.book_together`: the accounts locked and read once for the group; the fills, the
+orders, the positions, the accounts and the events written with one statement each), anything else
+batch by batch. The batches of orders whose earlier
 reports are still being booked form a group of their own, which waits for those bookings, so each
 order's reports are booked in the venue's order and a slow booking holds up only its own group and
 its orders' later reports. Up to `BOOKINGS_AT_ONCE` groups run at once; a slot is taken again as soon

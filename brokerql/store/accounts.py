@@ -285,15 +285,40 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
     Positions not loaded by `load_account` are untouched: the aggregate only holds what was loaded
     plus what this change created.
     """
-    row, account, stored = loaded.row, loaded.account, loaded.stored_positions
+    await save_accounts(uow, [loaded], now)
+
+
+async def save_accounts(uow: UnitOfWork, accounts: Sequence[LoadedAccount], now: datetime) -> None:
+    """As `save_account`, for several accounts: their positions' inserts, updates and deletes in one
+    statement each."""
+    writes: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
+    for loaded in accounts:
+        _funds_to_row(loaded)
+        await _save_futures(uow, loaded, now)
+        if loaded.credit_row is not None:
+            await _save_credit(uow, loaded, now)
+        for each, rows in zip(writes, _position_writes(loaded, now), strict=True):
+            each.extend(rows)
+    for statement, rows in zip((_INSERT_POSITIONS, _UPDATE_POSITION, _DELETE_POSITION), writes, strict=True):
+        if rows:
+            await uow.session.execute(statement, rows)
+
+
+def _funds_to_row(loaded: LoadedAccount) -> None:
+    row, account = loaded.row, loaded.account
     row.balance, row.available = account.funds.balance, account.funds.available
     row.frozen, row.unsettled = account.funds.frozen, account.funds.unsettled
     row.margin = account.funds.margin
     row.unsettled_later = account.funds.unsettled_later
     row.realized_pnl = account.realised_pnl
-    await _save_futures(uow, loaded, now)
-    if loaded.credit_row is not None:
-        await _save_credit(uow, loaded, now)
+
+
+def _position_writes(
+    loaded: LoadedAccount, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows to insert, update and delete for the positions that changed since they were stored
+    (`stored_positions` then holds them as written)."""
+    row, account, stored = loaded.row, loaded.account, loaded.stored_positions
     new, changed = [], []
     for symbol, position in account.positions.items():
         before = stored.get(symbol)
@@ -310,11 +335,9 @@ async def save_account(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) ->
             changed.append({"key_account_id": row.id, "key_symbol": symbol} | values)
         stored[symbol] = position  # frozen: the aggregate replaces a position, never changes it
     closed = [{"key_account_id": row.id, "key_symbol": s} for s in stored if s not in account.positions]
-    for statement, rows in ((_INSERT_POSITIONS, new), (_UPDATE_POSITION, changed), (_DELETE_POSITION, closed)):
-        if rows:
-            await uow.session.execute(statement, rows)
     for each in closed:
         del stored[each["key_symbol"]]
+    return new, changed, closed
 
 
 async def _save_futures(uow: UnitOfWork, loaded: LoadedAccount, now: datetime) -> None:

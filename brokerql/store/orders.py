@@ -8,6 +8,7 @@ measured in `docs/performance.md`). The ORM still serves the rarer paths (`order
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from brokerql.domain.common import OrderType, Side, TimeInForce
 from brokerql.domain.trading.fees import Fees
 from brokerql.domain.trading.messages import FillView
-from brokerql.domain.trading.orders import Order, OrderPurpose, OrderStatus
+from brokerql.domain.trading.orders import Order, OrderFilled, OrderPurpose, OrderStatus
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import FillRow, OrderRow
 
@@ -112,7 +113,12 @@ async def insert_orders(uow: UnitOfWork, orders: Sequence[Order]) -> None:
 
 async def save_order(uow: UnitOfWork, order: Order) -> None:
     """Write what changed in a stored order's life (status, quantities, money)."""
-    await uow.session.execute(_UPDATE_ORDER, [{"order_id": order.id} | order_state(order)])
+    await save_orders(uow, [order])
+
+
+async def save_orders(uow: UnitOfWork, orders: Sequence[Order]) -> None:
+    """As `save_order`, for several orders in one statement."""
+    await uow.session.execute(_UPDATE_ORDER, [{"order_id": order.id} | order_state(order) for order in orders])
 
 
 async def stored_order(uow: UnitOfWork, order_id: str) -> Order | None:
@@ -144,14 +150,25 @@ def fill_view_of_row(row: FillRow) -> FillView:
 
 
 # Built once per dialect (one per fill otherwise, with its cache key worked out again each time).
-_INSERT_FILL = {
+_INSERT_FILLS = {
     sqlite: dialect_insert(FillRow).on_conflict_do_nothing(index_elements=["exec_id"]).returning(FillRow.id)
     for sqlite, dialect_insert in ((True, sqlite_insert), (False, pg_insert))
 }
 
 
-async def insert_fill(uow: UnitOfWork, fill: FillRow) -> bool:
-    """Store a fill unless its `exec_id` is already booked (one INSERT ... ON CONFLICT DO NOTHING)."""
-    values = {c.key: getattr(fill, c.key) for c in FillRow.__table__.columns}  # type: ignore[attr-defined]
-    result = await uow.session.execute(_INSERT_FILL[uow.is_sqlite], values)
-    return result.first() is not None
+def fill_values(fill: OrderFilled, *, exec_id: str, order: Order, now: datetime) -> dict[str, Any]:
+    """The stored row of a fill of `order` (the venue's `exec_id` makes booking it idempotent)."""
+    return {
+        "id": fill.fill_id, "exec_id": exec_id, "order_id": order.id, "account_id": order.account_id,
+        "symbol": order.symbol, "side": order.side.value, "price": fill.price, "quantity": fill.quantity,
+        "commission": fill.fees.commission, "stamp_duty": fill.fees.stamp_duty,
+        "transfer_fee": fill.fees.transfer_fee, "created_at": now,
+    }  # fmt: skip
+
+
+async def insert_fills(uow: UnitOfWork, fills: Sequence[dict[str, Any]]) -> bool:
+    """Store fills (their `fill_values`) unless their `exec_id` is booked already, in one INSERT ... ON
+    CONFLICT DO NOTHING; True if every one was stored (False: one was a repeat, and the others were
+    stored: roll the unit of work back unless it was the only one)."""
+    result = await uow.session.execute(_INSERT_FILLS[uow.is_sqlite], list(fills))
+    return len(result.all()) == len(fills)

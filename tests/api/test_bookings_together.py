@@ -79,17 +79,26 @@ async def test_a_group_books_what_one_by_one_books(backend) -> None:  # type: ig
             await services.booking.book(batch)
         group = _fills("g", await _orders(services, group_client, group_account))
         begins: list[object] = []
+        statements: list[str] = []
 
         def began(connection: object) -> None:
             begins.append(connection)
 
+        def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
         engine = db.precedence_writer.sync_engine
         event.listen(engine, "begin", began)
+        event.listen(engine, "before_cursor_execute", executed)
         try:
             await services.booking.book_together(group)
         finally:
             event.remove(engine, "begin", began)
+            event.remove(engine, "before_cursor_execute", executed)
         assert len(begins) == 1  # one unit of work for the whole group
+        # One statement per kind of row, not per fill: 3 reads (accounts, positions, orders), the fills,
+        # the orders, a new and a changed position, the account, the events and the outbox (+ BEGIN).
+        assert len([s for s in statements if not s.startswith("BEGIN")]) == 10, statements
         alone, together = await _state(db, alone_account), await _state(db, group_account)
         assert together == alone
         assert together["events"] == [(seq, kind) for seq, kind in enumerate(["ACCEPTED"] * 3 + ["FILL"] * 5, 1)]

@@ -10,7 +10,9 @@ and seq each, in the exchange's order.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -36,11 +38,19 @@ from brokerql.services.trading.accounts import (
     orders_and_accounts,
 )
 from brokerql.store.account_events import append_event
-from brokerql.store.accounts import save_account
+from brokerql.store.accounts import save_account, save_accounts
 from brokerql.store.columns import new_id
 from brokerql.store.database import Database, UnitOfWork
-from brokerql.store.orders import insert_fill, save_order
+from brokerql.store.orders import fill_values, insert_fills, save_order, save_orders
 from brokerql.store.tables import FillRow
+
+
+@dataclass(frozen=True, slots=True)
+class _Booked:
+    """A fill booked in memory: as the FILL event shows it, and its row's values."""
+
+    view: FillView
+    values: dict[str, Any]
 
 
 class _BookSeparately(Exception):
@@ -72,19 +82,30 @@ class ExecutionBooking:
     async def book_together(self, batches: Sequence[Sequence[ExecutionReport]]) -> None:
         """The trades of several orders (each batch: consecutive TRADE reports of one order, in the venue's
         order) in one unit of work, each fill with its FILL event and seq as `book` books it. The accounts
-        are locked and read once for all, so a group costs a few statements more than one booking, not
-        one booking each. If one execution is a repeat or refused, or an account is not a CASH account,
-        nothing of the group is kept and each batch is booked on its own (`book`)."""
+        are locked and read once for all, and the fills, the orders, the positions, the accounts and the
+        events are written with one statement each (per kind of position change), so a group costs a few
+        statements more than one booking, not one booking each. If one execution is a repeat (its
+        `exec_id` booked before: the fills' INSERT stores fewer rows than it was given) or refused, or an
+        account is not a CASH account, nothing of the group is kept and each batch is booked on its own."""
         now = self.clock.now()
         try:
             async with self.db.transaction(precedence=True) as uow:
                 found = await orders_and_accounts(uow, list(dict.fromkeys(b[0].order_id for b in batches)), now)
                 if found is None:
                     raise _BookSeparately
+                fills = []
                 for batch in batches:
                     for execution in batch:
-                        if not await self._apply_fill(uow, found[execution.order_id], execution, now):
-                            raise _BookSeparately
+                        try:
+                            booked = self._book_in_memory(found[execution.order_id], execution, now)
+                        except (OrderError, ValueError):
+                            raise _BookSeparately from None  # booked alone, it is logged there
+                        fills.append(booked.values)
+                        await self._fill_event(uow, found[execution.order_id], booked, now)
+                if not await insert_fills(uow, fills):
+                    raise _BookSeparately
+                await save_orders(uow, [each.order for each in found.values()])
+                await save_accounts(uow, list({id(f.loaded): f.loaded for f in found.values()}.values()), now)
         except _BookSeparately:  # rare: a retry after a lost answer, a refusal, a margin or futures account
             for batch in batches:
                 await self.book(batch)
@@ -120,8 +141,24 @@ class ExecutionBooking:
     ) -> bool:
         """Book one execution into the loaded order and account; False (nothing written) if it was
         already booked or the domain refused it."""
-        order, account, row = found.order, found.loaded.account, found.loaded.row
-        exec_id, price, quantity = execution.exec_id, execution.last_px, execution.last_qty
+        try:
+            booked = self._book_in_memory(found, execution, now)
+        except (OrderError, ValueError) as exc:
+            if not await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == execution.exec_id)):
+                log.error("fill %s for order %s refused by the domain: %s", execution.exec_id, found.order.id, exc)
+            return False
+        if not await insert_fills(uow, [booked.values]):
+            return False  # already booked: the exchange retried after a lost answer
+        await save_order(uow, found.order)
+        await save_account(uow, found.loaded, now)
+        await self._fill_event(uow, found, booked, now)
+        return True
+
+    def _book_in_memory(self, found: OrderInAccount, execution: ExecutionReport, now: datetime) -> _Booked:
+        """The fill of one execution, booked into the loaded order and account in memory only (the domain's
+        arithmetic: fees, funds, position); raises the domain's OrderError or ValueError if it refuses it."""
+        order, account = found.order, found.loaded.account
+        price, quantity = execution.last_px, execution.last_qty
         assert price is not None, "a TRADE report carries its price"
         instrument = self.instruments[order.symbol]
         rate = settlement_rate(instrument.board, order.side)  # 1 unless the trade is in HKD (Stock Connect)
@@ -137,34 +174,14 @@ class ExecutionBooking:
             settlement_rate=rate,
         )
         fill = account.complete_fill(order, fill)  # the account type's arithmetic (futures: fee, margin)
-        fees = fill.fees
-        fill_row = FillRow(
-            id=fill.fill_id,
-            exec_id=exec_id,
-            order_id=order.id,
-            account_id=row.id,
-            symbol=order.symbol,
-            side=order.side.value,
-            price=price,
-            quantity=quantity,
-            commission=fees.commission,
-            stamp_duty=fees.stamp_duty,
-            transfer_fee=fees.transfer_fee,
-            created_at=now,
-        )
-        try:  # the domain changes only the in-memory order and account: nothing is written yet
-            account.book_fill(order, fill, t_plus=instrument.t_plus, cash_days=instrument.rules.cash_days)
-        except (OrderError, ValueError) as exc:
-            if not await uow.session.scalar(select(FillRow.id).where(FillRow.exec_id == exec_id)):
-                log.error("fill %s for order %s refused by the domain: %s", exec_id, order.id, exc)
-            return False
-        if not await insert_fill(uow, fill_row):
-            return False  # already booked: the exchange retried after a lost answer
-        await save_order(uow, order)
-        await save_account(uow, found.loaded, now)
-        view = FillView.of(fill, exec_id=exec_id, symbol=order.symbol, side=order.side)
-        await append_event(uow, row, AccountEventKind.FILL, now=now, order=order, fill=view)
-        return True
+        account.book_fill(order, fill, t_plus=instrument.t_plus, cash_days=instrument.rules.cash_days)
+        values = fill_values(fill, exec_id=execution.exec_id, order=order, now=now)
+        return _Booked(FillView.of(fill, exec_id=execution.exec_id, symbol=order.symbol, side=order.side), values)
+
+    @staticmethod
+    async def _fill_event(uow: UnitOfWork, found: OrderInAccount, booked: _Booked, now: datetime) -> None:
+        row, order = found.loaded.row, found.order
+        await append_event(uow, row, AccountEventKind.FILL, now=now, order=order, fill=booked.view)
 
     # -- an order's end without a fill ------------------------------------------------------------------
 
