@@ -159,11 +159,16 @@ class FillCounter:
     def __init__(self, booker: Any) -> None:
         self.booker = booker
         self.on_booked: Callable[[int], None] = lambda _count: None
+        self.on_group: Callable[[int], None] = lambda _orders: None  # orders booked in one call
 
     async def book(self, reports: Sequence[Any]) -> None:
         await self.booker.book(reports)
-        self.on_booked(sum(1 for report in reports if report.is_trade))
+        trades = sum(1 for report in reports if report.is_trade)
+        self.on_booked(trades)
+        if trades:
+            self.on_group(1)
 
     async def book_together(self, batches: Sequence[Sequence[Any]]) -> None:
         await self.booker.book_together(batches)
         self.on_booked(sum(len(batch) for batch in batches))
+        self.on_group(len(batches))

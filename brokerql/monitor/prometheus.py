@@ -37,6 +37,14 @@ READ_CACHE = Counter(
 )
 ORDERS = Counter("brokerql_orders_accepted", "Orders accepted by placeOrder in this process.", registry=REGISTRY)
 FILLS = Counter("brokerql_fills_booked", "Executions booked by the exchange run in this process.", registry=REGISTRY)
+UNIT_OF_WORK_ORDERS = Histogram(
+    "brokerql_unit_of_work_orders",
+    "Orders placed (kind placement), or trade batches booked (kind booking; a batch is one order's consecutive "
+    "trades), in one unit of work: placements and bookings that arrive together share one.",
+    ["kind"],
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 WEBSOCKETS_OPEN = Gauge("brokerql_websockets_open", "Open GraphQL WebSocket connections.", registry=REGISTRY)
 SUBSCRIPTIONS_OPEN = Gauge(
     "brokerql_subscriptions_open", "Open GraphQL subscriptions by root field.", ["kind"], registry=REGISTRY

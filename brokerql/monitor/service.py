@@ -77,9 +77,12 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
 
     def attach(self, trading: Any, exchange: Any, fills: FillCounter) -> None:
-        """Wire the hooks: halts read by order placement, the simulator switch, the fill count."""
+        """Wire the hooks: halts read by order placement, the simulator switch, the fill count, the sizes of
+        the placements' and bookings' units of work."""
         trading.halts = lambda: self.halts
         fills.on_booked = self.fills_booked
+        trading.groups.on_group = metrics.UNIT_OF_WORK_ORDERS.labels("placement").observe
+        fills.on_group = metrics.UNIT_OF_WORK_ORDERS.labels("booking").observe
         if exchange is not None:
             self.on_simulator = lambda paused: setattr(exchange, "paused", paused)
 

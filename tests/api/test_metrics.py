@@ -3,10 +3,12 @@ metrics, and the monitor board's figures of every process."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from tests.api.conftest import GraphQLClient
 from tests.api.ops_helpers import as_operator
+from tests.api.trading_helpers import place
 
 
 def series(text: str, name: str, **labels: str) -> float:
@@ -75,3 +77,21 @@ async def test_pushes_and_the_board_figures_are_exported(client: GraphQLClient) 
     process = client.container.monitor.process_id
     assert series(text, "brokerql_monitor_up", process=process) == 1
     assert series(text, "brokerql_monitor_connections", process=process) == 1
+
+
+async def test_the_sizes_of_the_placements_and_bookings_units_of_work_are_exported(client: GraphQLClient) -> None:
+    await client.login("gold001")
+    account = await client.account_id()
+    name = "brokerql_unit_of_work_orders_count"
+    before = await scrape(client)
+    payload = await place(client, account, type="MARKET")  # fills at once against the simulated book
+    assert payload["order"] is not None, payload
+    after = await scrape(client)
+    assert series(after, name, kind="placement") == series(before, name, kind="placement") + 1
+    assert "# TYPE brokerql_unit_of_work_orders histogram" in after
+    for _ in range(200):  # the fill is booked after the acknowledgement
+        if series(after, name, kind="booking") > series(before, name, kind="booking"):
+            break
+        await asyncio.sleep(0.05)
+        after = await scrape(client)
+    assert series(after, name, kind="booking") == series(before, name, kind="booking") + 1

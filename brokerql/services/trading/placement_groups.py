@@ -62,7 +62,8 @@ class PlacementGroups(Generic[M, R]):
         self.at_once, self.limit = at_once, limit
         self._waiting: deque[_Waiting[M, R]] = deque()
         self._running: set[asyncio.Task[None]] = set()
-        self.groups = self.placed = 0  # groups run and members placed in them (for tests and benchmarks)
+        self.groups = self.placed = 0  # groups run and members placed in them
+        self.on_group: Callable[[int], None] = lambda members: None  # the monitor's histogram of group sizes
 
     async def place(self, member: M) -> R:
         """Place `member` in the next group that has room, and return its answer once that group committed."""
@@ -116,6 +117,7 @@ class PlacementGroups(Generic[M, R]):
             return
         self.groups += 1
         self.placed += len(group)
+        self.on_group(len(group))
         for waiting, answer in zip(group, answers, strict=True):
             if not waiting.answer.done():
                 waiting.answer.set_result(answer)
