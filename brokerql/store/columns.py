@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import DateTime, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +75,24 @@ class JsonText(TypeDecorator):
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class RecordJson(JsonText):
+    """A message's envelope (`bus.codec.to_record`: JSON builtins only, money as strings) kept as text:
+    encoded and decoded with msgspec. Every order writes two (its event and its outbox row) and the
+    exchange's journal one a report; json.dumps was 2% of an order's CPU. The text decodes to what
+    json.dumps would have written (non-ASCII is written as UTF-8 rather than escaped)."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else _RECORDS.encode(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else msgspec.json.decode(value)
+
+
+_RECORDS = msgspec.json.Encoder()
 
 
 def new_id(prefix: str) -> str:

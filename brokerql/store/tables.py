@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from brokerql.store.columns import JsonText, Money, UtcDateTime, utcnow
+from brokerql.store.columns import JsonText, Money, RecordJson, UtcDateTime, utcnow
 
 
 def money(default: Decimal | None = Decimal(0)) -> Any:
@@ -145,7 +145,7 @@ class AccountEventRow(SQLModel, table=True):
     kind: str = Field(max_length=24)
     order_id: str | None = Field(default=None, max_length=40)
     fill_id: str | None = Field(default=None, max_length=40)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=RecordJson)
     created_at: datetime = timestamp()
 
 
@@ -162,7 +162,7 @@ class OutboxRow(SQLModel, table=True):
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     )
     topic: str = Field(max_length=128)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=RecordJson)
     created_at: datetime = timestamp()
 
 

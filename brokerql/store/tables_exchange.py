@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from brokerql.store.columns import JsonText
+from brokerql.store.columns import RecordJson
 from brokerql.store.tables import timestamp
 
 
@@ -45,7 +45,7 @@ class ExecutionReportRow(SQLModel, table=True):
     order_id: str = Field(index=True, max_length=40)
     exec_type: str = Field(max_length=16)
     last_qty: int = 0
-    report: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=RecordJson)
     token: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     booked: bool = False
     created_at: datetime = timestamp()
