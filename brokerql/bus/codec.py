@@ -99,6 +99,11 @@ def encode(message: object) -> bytes:
     return _ENCODER.encode({"type": name, "v": MESSAGE_TYPES[name][1], "data": message})
 
 
+def encode_record(record: Record) -> bytes:
+    """A record (`to_record`, e.g. read back from the outbox) as compact JSON bytes, as `encode` writes it."""
+    return _ENCODER.encode(record)
+
+
 def to_record(message: object) -> Record:
     """The envelope as JSON-able builtins (for JSON columns: the outbox and the event store)."""
     name = name_of(message)

@@ -108,14 +108,14 @@ class RedisBus(Bus):
 
     async def publish_record(self, topic: str, record: codec.Record) -> None:
         """An outbox record is already an envelope: it goes out as it is, without decoding it first."""
-        await self._send(topic, json.dumps(record, separators=(",", ":")), retain=False)
+        await self._send(topic, codec.encode_record(record), retain=False)
 
     async def publish_records(self, records: Sequence[tuple[str, codec.Record]]) -> None:
         """One pipeline (one round trip, run in order) instead of a round trip a message: the outbox
         relay awaited each one and fell behind the placements of a busy process."""
         pipe = self.client.pipeline(transaction=False)
         for topic, record in records:
-            key, data = self.key(topic), json.dumps(record, separators=(",", ":"))
+            key, data = self.key(topic), codec.encode_record(record)
             if is_stream(topic):
                 maxlen = None if topic in CONSUMER_TRIMMED else STREAM_MAXLEN
                 pipe.xadd(key, {"d": data}, maxlen=maxlen, approximate=True)
