@@ -61,17 +61,18 @@ async def append_event(
         basket_run_id=order.basket_run_id if order is not None else None,
         parked=parked,
     )
+    record = codec.to_record(event)  # stored in the event log and the outbox alike
     row = {
         "account_id": account.id,
         "seq": account.last_seq,
         "kind": kind.value,
         "order_id": order.id if order is not None else None,
         "fill_id": fill.id if fill is not None else None,
-        "payload": codec.to_record(event),
+        "payload": record,
         "created_at": now,
     }
     uow.insert_at_end(INSERT_EVENTS, row)
     if uow.written_back(AccountRow, account.id) is not account:
         uow.session.add(account)  # a row the session tracks (or a new one): the ORM writes its last_seq
-    uow.emit(account_topic(account.id), event)
+    uow.emit_record(account_topic(account.id), record)
     return event

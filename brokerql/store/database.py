@@ -172,7 +172,11 @@ class UnitOfWork:
     def emit(self, topic: str, message: object) -> None:
         """Queue a typed message (see `bus.codec`); all of a unit of work's messages are inserted in one
         statement before commit, and the relay publishes them after it."""
-        self._outbox.append({"topic": topic, "payload": codec.to_record(message), "created_at": utcnow()})
+        self.emit_record(topic, codec.to_record(message))
+
+    def emit_record(self, topic: str, record: codec.Record) -> None:
+        """As `emit`, for a message already made a record (`codec.to_record`, e.g. for the event log too)."""
+        self._outbox.append({"topic": topic, "payload": record, "created_at": utcnow()})
         self.emitted += 1
 
     def insert_at_end(self, statement: Any, row: dict[str, Any]) -> None:
