@@ -4,15 +4,17 @@ Each is a cachetools TTLCache: at most `identity_cache_size` entries (least rece
 each entry re-read from the database after its TTL, so a change made by another process (a downgrade, a
 role removed, a session revoked) is seen within that many seconds, and memory stays bounded however many
 clients come and go. TTLs run on the monotonic clock: they measure staleness, not business time.
+Session rows are kept differently (`live_sessions.py`): a row that lets its session act is not read
+again, one that locks it is re-read at most every `session_cache_seconds`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from cachetools import TTLCache
 
+from brokerql.services.identity.live_sessions import LiveSessionRows
 from brokerql.settings import Settings
+from brokerql.store.database import Database
 
 
 def tier_cache(settings: Settings) -> TTLCache[str, str]:
@@ -25,6 +27,6 @@ def roles_cache(settings: Settings) -> TTLCache[str, list[str] | None]:
     return TTLCache(maxsize=settings.identity_cache_size, ttl=settings.roles_cache_seconds)
 
 
-def session_cache(settings: Settings) -> TTLCache[str, Any]:
+def session_rows(settings: Settings, db: Database) -> LiveSessionRows:
     """Session id -> its row (None: no such session), read for the idle lock."""
-    return TTLCache(maxsize=settings.identity_cache_size, ttl=settings.session_cache_seconds)
+    return LiveSessionRows(db, maxsize=settings.identity_cache_size, recheck_seconds=settings.session_cache_seconds)

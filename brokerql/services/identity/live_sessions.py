@@ -1,8 +1,10 @@
-"""The session rows that open streams check at their heartbeats: one in-memory view per process.
+"""The session rows that requests and open streams check (the idle lock): one in-memory view per process.
 
-An open stream must end when its session is revoked or idle-locked, but reading the session row at
-every heartbeat of every stream (18,000 streams: thousands of reads a second) exhausted the
-connection pool. Two facts make almost all of those reads unnecessary:
+An open stream must end when its session is revoked or idle-locked, and a request must be refused, but
+reading the session row at every heartbeat of every stream (18,000 streams: thousands of reads a
+second) exhausted the connection pool, and reading it once a second per active session (the HTTP
+path's TTL, until then) was a read transaction a second per trading client. Two facts make almost all
+of those reads unnecessary:
 
 - `last_seen_at` only moves forward (HTTP activity touches it), so a row that shows the session active
   now can only become *more* active in the database; the one way it turns idle-locked without a newer
@@ -36,7 +38,7 @@ class LiveSessionRows:
 
     def __init__(self, db: Database, *, maxsize: int, recheck_seconds: float) -> None:
         self.db = db
-        self.recheck_seconds = recheck_seconds
+        self.maxsize, self.recheck_seconds = maxsize, recheck_seconds
         # Evicting an entry only costs a re-read: unlike the revoked set, this cache may be an LRU.
         self._rows: LRUCache[str, tuple[AuthSessionRow | None, float]] = LRUCache(maxsize=maxsize)
         self._pending: dict[str, asyncio.Future[AuthSessionRow | None]] = {}

@@ -6,13 +6,14 @@ Every access token carries its session id (`sid`, also the refresh-token family)
   every request and at every subscription heartbeat. The set is filled at once by revocations made in
   this process and, for revocations made by other processes, by `poll()` every second. Only sessions
   revoked within one access-token lifetime matter (older tokens have expired anyway), so it stays small.
-- Idle lock. `activity(sid)` (HTTP requests) reads the session row through a bounded TTL cache
-  (settings.session_cache_seconds, identity_cache_size), says
-  whether it is idle-locked, and moves `last_seen_at` on at most every TOUCH_SECONDS so that a busy
-  session does not write on every request. `state(sid)` is the same check without recording activity.
-  Open streams call `stream_state(sid)` at each heartbeat (a stream alone is not activity, see
-  settings.idle_lock_streams): the same answer from the per-process view in `live_sessions.py`, which
-  reads a row only when it may lock the stream, never once per heartbeat per stream.
+- Idle lock. `activity(sid)` (HTTP requests) judges the session row as this process knows it
+  (`live_sessions.py`, at most identity_cache_size rows), says whether it is idle-locked, and moves
+  `last_seen_at` on at most every TOUCH_SECONDS so that a busy session does not write on every request.
+  `state(sid)` is the same check without recording activity, and open streams call `stream_state(sid)`
+  at each heartbeat (a stream alone is not activity, see settings.idle_lock_streams). A row is read
+  when this process does not know it, and again only when it would lock the session and was read more
+  than settings.session_cache_seconds ago (another process may have seen activity since): never once
+  per request, heartbeat or second of an active session.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from cachetools import TTLCache
 from sqlalchemy import select, update
 
 from brokerql.domain.clock import Clock
@@ -34,7 +33,6 @@ from brokerql.store.tables import RefreshTokenRow
 from brokerql.store.tables_identity import AuthSessionRow
 
 log = logging.getLogger(__name__)
-_UNREAD: Any = object()
 TOUCH_SECONDS = 30.0
 
 
@@ -46,22 +44,14 @@ class SessionState(StrEnum):
 
 
 class SessionGate:
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        token_lifetime: timedelta,
-        rows: TTLCache[str, AuthSessionRow | None],
-        live: LiveSessionRows | None = None,
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, token_lifetime: timedelta, live: LiveSessionRows) -> None:
         self.db = db
         self.clock = clock
         self.token_lifetime = token_lifetime
         # Bounded by time, not size: poll() drops what is older than a token lifetime. Evicting by size
         # would let a revoked session's token work again, so this is deliberately not an LRU cache.
         self._revoked: dict[str, datetime] = {}
-        self._rows = rows
-        self._live = live or LiveSessionRows(db, maxsize=rows.maxsize, recheck_seconds=rows.ttl)
+        self._live = live
 
     # -- revocation -------------------------------------------------------------------------------
     def is_revoked(self, session_id: str) -> bool:
@@ -125,7 +115,6 @@ class SessionGate:
         """
         for sid in session_ids:
             self._revoked[sid] = at
-            self._rows.pop(sid, None)
             self._live.forget(sid)
 
     async def poll(self) -> None:
@@ -143,37 +132,30 @@ class SessionGate:
     # -- idle lock --------------------------------------------------------------------------------
     def forget(self, session_id: str | None = None) -> None:
         """Drop cached session rows (all, or one): the next check reads the database."""
-        if session_id is None:
-            self._rows.clear()
-        else:
-            self._rows.pop(session_id, None)
         self._live.forget(session_id)
 
-    async def _row(self, session_id: str) -> AuthSessionRow | None:
-        cached = self._rows.get(session_id, _UNREAD)
-        if cached is not _UNREAD:
-            return cached
-        # Shared and batched (live_sessions.py): when the entry expires, the requests of one session that
-        # arrive together (64 connections of one client, measured) wait for one read instead of each sending it.
-        row = await self._live.read(session_id)
-        self._rows[session_id] = row
-        return row
+    async def _row(self, session_id: str, idle_minutes: int) -> AuthSessionRow | None:
+        """The session's row as this process knows it (`live_sessions.py`), read again only when it would
+        not let the session act (or is unknown) and was read more than `recheck_seconds` ago. A row that
+        lets the session act now cannot be wrong in a way that matters: `last_seen_at` only moves on, and
+        revocations reach `is_revoked` (which every request and heartbeat checks) through `poll()`."""
+        cached = self._live.cached(session_id)
+        if cached is not None:
+            row, read_at = cached
+            if self._judge(row, idle_minutes) is SessionState.ACTIVE or self._live.fresh(read_at):
+                return row
+        return await self._live.read(session_id)
 
     async def state(self, session_id: str, idle_minutes: int) -> SessionState:
         """The session's state without recording activity."""
-        return self._judge(await self._row(session_id), idle_minutes)
+        return self._judge(await self._row(session_id, idle_minutes), idle_minutes)
 
     async def stream_state(self, session_id: str, idle_minutes: int) -> SessionState:
         """What an open stream checks at a heartbeat: memory only, unless the row in memory would end
         the stream (or is missing) and was read more than `recheck_seconds` ago."""
         if self.is_revoked(session_id):
             return SessionState.REVOKED
-        cached = self._live.cached(session_id)
-        if cached is not None:
-            state = self._judge(cached[0], idle_minutes)
-            if state is SessionState.ACTIVE or self._live.fresh(cached[1]):
-                return state
-        return self._judge(await self._live.read(session_id), idle_minutes)
+        return await self.state(session_id, idle_minutes)
 
     def _judge(self, row: AuthSessionRow | None, idle_minutes: int) -> SessionState:
         if row is None:
@@ -186,11 +168,11 @@ class SessionGate:
 
     async def activity(self, session_id: str, idle_minutes: int) -> SessionState:
         """The session's state for an HTTP request, recording the activity when it is active."""
-        state = await self.state(session_id, idle_minutes)
+        row = await self._row(session_id, idle_minutes)
+        state = self._judge(row, idle_minutes)
         if state is not SessionState.ACTIVE:
             return state
         now = self.clock.now()
-        row = await self._row(session_id)
         assert row is not None
         if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:
             await self.touch(session_id, now)
@@ -201,7 +183,4 @@ class SessionGate:
             await uow.session.execute(
                 update(AuthSessionRow).where(AuthSessionRow.id == session_id).values(last_seen_at=now)
             )
-        cached = self._rows.get(session_id)
-        if cached is not None:
-            cached.last_seen_at = now
         self._live.touched(session_id, now)

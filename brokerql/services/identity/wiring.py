@@ -15,7 +15,7 @@ from brokerql.domain.identity.tiers import DEMO_TIER_CATALOG, TierCode
 from brokerql.services.allowances import Allowances
 from brokerql.services.auth import AuthService
 from brokerql.services.identity.backoffice import BackOffice
-from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
+from brokerql.services.identity.caches import roles_cache, session_rows, tier_cache
 from brokerql.services.identity.clients import ClientDirectory
 from brokerql.services.identity.grading import Grading
 from brokerql.services.identity.guard import Captchas, purge_stale_guards
@@ -73,7 +73,7 @@ class IdentityServices:
         redis: Any = None,
         allowances: Allowances | None = None,
     ) -> IdentityServices:
-        sessions = SessionGate(db, clock, access.lifetime, session_cache(settings))
+        sessions = SessionGate(db, clock, access.lifetime, session_rows(settings, db))
         params = SystemParameters(db)
         captchas = Captchas(db, clock)
         auth = AuthService(

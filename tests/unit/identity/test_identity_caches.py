@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from brokerql.services.identity.caches import roles_cache, session_cache, tier_cache
+from brokerql.services.identity.caches import roles_cache, session_rows, tier_cache
 from brokerql.services.tokens import AccessTokens
 from brokerql.settings import Settings
 
 
 def test_sizes_and_ages_come_from_settings() -> None:
     settings = Settings(identity_cache_size=2, tier_cache_seconds=3, roles_cache_seconds=4, session_cache_seconds=5)
-    for cache, ttl in ((tier_cache(settings), 3), (roles_cache(settings), 4), (session_cache(settings), 5)):
+    for cache, ttl in ((tier_cache(settings), 3), (roles_cache(settings), 4)):
         assert (cache.maxsize, cache.ttl) == (2, ttl)
+    rows = session_rows(settings, db=None)  # type: ignore[arg-type]
+    assert (rows.maxsize, rows.recheck_seconds) == (2, 5)
 
 
 def test_a_full_cache_evicts_the_least_recently_used() -> None:
