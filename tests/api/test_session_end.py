@@ -4,6 +4,8 @@ heartbeat. The idle lock (A6) reaches open streams too: a session without HTTP r
 
 from __future__ import annotations
 
+import asyncio
+
 from brokerql.container import Container
 from tests.api.conftest import GraphQLClient, Stream, make_idle, serve_in_process
 
@@ -96,3 +98,25 @@ async def test_streams_can_be_allowed_to_keep_an_idle_session_open(backend) -> N
                 assert (await stream.next_data())["data"]["heartbeat"]
         locked = await client.execute(ME, token=session["accessToken"])  # HTTP still sees the lock
         assert locked["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "SESSION_LOCKED"}
+
+
+async def test_an_active_sessions_requests_do_not_read_its_row_again(backend) -> None:  # type: ignore[no-untyped-def]
+    """The idle lock is judged from the row this process knows: an active session's row is read once,
+    however long its requests go on (a row that would lock it is re-read, at most every
+    session_cache_seconds: test_auth_tokens and the idle tests above)."""
+    settings = backend.settings.model_copy(update={"session_cache_seconds": 0.01})
+    async with serve_in_process(settings, Container.build(settings, with_exchange=False)) as client:
+        session = await login(client, "silver001")
+        rows = client.container.identity.sessions._live
+        read = rows.read
+        reads: list[str] = []
+
+        async def counted(session_id: str) -> object:
+            reads.append(session_id)
+            return await read(session_id)
+
+        rows.read = counted  # type: ignore[method-assign]
+        for _ in range(5):
+            assert "errors" not in await client.execute(ME, token=session["accessToken"])
+            await asyncio.sleep(0.03)  # each request after the old TTL had lapsed
+        assert len(reads) <= 1  # at most the first, if the login's own row was not kept
