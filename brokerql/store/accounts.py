@@ -21,7 +21,8 @@ from brokerql.domain.trading.account import Account, AccountType
 from brokerql.domain.trading.fees import FeeSchedule
 from brokerql.domain.trading.futures import Direction, FuturesPosition
 from brokerql.domain.trading.ledger import Funds, Position
-from brokerql.domain.trading.margin import Debt, DebtKey, DebtKind, MarginTerms
+from brokerql.domain.trading.margin import DebtKey
+from brokerql.store.credit_rows import debt_of, load_debts, terms_of
 from brokerql.store.database import UnitOfWork
 from brokerql.store.tables import AccountRow, OrderRow, PositionRow
 from brokerql.store.tables_trading import CreditAccountRow, CreditDebtRow, FuturesPositionRow
@@ -219,29 +220,6 @@ async def _loaded(uow: UnitOfWork, row: AccountRow, positions: Sequence[Any]) ->
     if row.type == AccountType.MARGIN:
         await _load_credit(uow.session, loaded)
     return loaded
-
-
-def terms_of(row: CreditAccountRow | None) -> MarginTerms:
-    if row is None:
-        return MarginTerms()
-    return MarginTerms(
-        credit_line=row.credit_line,
-        warning_line=row.warning_line,
-        liquidation_line=row.liquidation_line,
-        financing_rate=row.financing_rate,
-        lending_rate=row.lending_rate,
-    )
-
-
-def debt_of(r: CreditDebtRow) -> Debt:
-    return Debt(
-        DebtKind(r.kind), r.symbol, r.quantity, r.principal, r.interest, r.held, r.pending_quantity, r.pending_amount
-    )
-
-
-async def load_debts(session: Any, account_id: str) -> dict[DebtKey, CreditDebtRow]:
-    rows = (await session.scalars(select(CreditDebtRow).where(CreditDebtRow.account_id == account_id))).all()
-    return {(DebtKind(r.kind), r.symbol): r for r in rows}
 
 
 async def _load_credit(session: Any, loaded: LoadedAccount) -> None:

@@ -149,7 +149,8 @@ class MarginService:
             row = await session.get(AccountRow, account_id)
             if row is None or row.type != AccountType.MARGIN.value:
                 return None
-            from brokerql.store.accounts import account_of, debt_of, load_debts, terms_of
+            from brokerql.store.accounts import account_of
+            from brokerql.store.credit_rows import debt_of, load_debts, terms_of
             from brokerql.store.tables_trading import CreditAccountRow
 
             account = account_of(row, [])

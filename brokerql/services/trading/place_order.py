@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -34,7 +34,6 @@ from brokerql.services.products.credit_rules import CreditOrderRules
 from brokerql.services.trading.accounts import open_account, submit_command
 from brokerql.services.trading.admission import Admitter
 from brokerql.services.trading.admission_records import (
-    Admission,
     Entitlements,
     MarketContext,
     OrderLinks,
@@ -42,7 +41,7 @@ from brokerql.services.trading.admission_records import (
     Snapshot,
 )
 from brokerql.services.trading.compliance import ClientFactsReader, record_acknowledgement
-from brokerql.services.trading.outcomes import PlaceOutcome
+from brokerql.services.trading.outcomes import BatchOutcome, PlaceOutcome, PreviewOutcome
 from brokerql.services.trading.placement_groups import PlacementGroups
 from brokerql.store.account_events import append_event
 from brokerql.store.accounts import LoadedAccount, account_of, lock_accounts, save_account
@@ -61,30 +60,6 @@ __all__ = ["BatchOutcome", "Entitlements", "PlaceOrderService", "PreviewOutcome"
 
 class Quotes(Protocol):
     async def snapshot(self, symbol: str, *, delayed: bool = False) -> dict[str, Any] | None: ...
-
-
-@dataclass
-class BatchOutcome:
-    """Orders admitted together: placed all (`orders`), or none, with each order's admission."""
-
-    admissions: list[Admission] = field(default_factory=list)
-    orders: list[OrderView] = field(default_factory=list)
-    errors: list[Rejection] = field(default_factory=list)  # about the batch itself (e.g. NOT_FOUND)
-
-    @property
-    def placed(self) -> bool:
-        return bool(self.orders)
-
-
-@dataclass
-class PreviewOutcome:
-    """What placing would say, from the account as it stands now; nothing was written."""
-
-    admissions: list[Admission] = field(default_factory=list)
-    errors: list[Rejection] = field(default_factory=list)  # about the request itself (e.g. NOT_FOUND)
-    # A single order whose clientOrderId was used before: what placing would answer instead of a new order
-    # (the order placed then, for the same request; or DUPLICATE_CLIENT_ORDER_ID, for a different one).
-    repeated: PlaceOutcome | None = None
 
 
 @dataclass(frozen=True, slots=True)
