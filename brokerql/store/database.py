@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from brokerql.bus import codec
 from brokerql.store.columns import utcnow
-from brokerql.store.sqlite_driver import one_hop_dbapi
+from brokerql.store.sqlite_driver import BUSY_TIMEOUT_MS, one_hop_dbapi
 from brokerql.store.tables import OutboxRow
 from brokerql.store.write_groups import WriteGroups
 
@@ -38,11 +38,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.split(marker, 1)[1].split("?", 1)[0])
 
 
-def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """WAL for concurrent readers, synchronous=FULL so a committed order survives power loss.
 
     Writers open with BEGIN IMMEDIATE: the write lock is taken up front, so two writers queue on the
-    busy timeout instead of deadlocking when both try to upgrade a read lock.
+    busy timeout instead of deadlocking when both try to upgrade a read lock. (The inline writer runs
+    with none and waits on its thread instead: `store/sqlite_driver.py`.)
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -52,7 +53,7 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -71,15 +72,19 @@ class Database:
             path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            # One thread hop per statement instead of three or four (`store/sqlite_driver.py`).
-            one_hop = {"module": one_hop_dbapi()} if url.startswith("sqlite+aiosqlite") else {}
-            self.writer = create_async_engine(url, echo=echo, **one_hop)
+            # One thread hop per statement instead of three or four, and none for most of the writer's
+            # (`store/sqlite_driver.py`).
+            aio = url.startswith("sqlite+aiosqlite")
+            writer = {"module": one_hop_dbapi(inline="writer")} if aio else {}
+            reader = {"module": one_hop_dbapi(inline="reader")} if aio else {}
+            self.writer = create_async_engine(url, echo=echo, **writer)
             # Readers: 20 kept, at most 30 at once. With the default 5 kept, 32 clients placing orders
             # opened and closed an overflow connection (its thread, PRAGMAs, functions) every few orders.
             pool = {"pool_size": 20, "max_overflow": 10} if path is not None else {}  # (:memory: has one)
-            self.reader = create_async_engine(url, echo=echo, **pool, **one_hop)
-            _tune_sqlite(self.writer, immediate=True)
-            _tune_sqlite(self.reader, immediate=False)
+            self.reader = create_async_engine(url, echo=echo, **pool, **reader)
+            busy_timeout_ms = 0 if aio else BUSY_TIMEOUT_MS  # the inline connections wait on their threads
+            _tune_sqlite(self.writer, immediate=True, busy_timeout_ms=busy_timeout_ms)
+            _tune_sqlite(self.reader, immediate=False, busy_timeout_ms=busy_timeout_ms)
             self.write_groups: WriteGroups | None = WriteGroups(self.writer)  # one writer: group commit
             self.precedence_writer = self.writer  # precedence is a place in the group queue here
         else:
