@@ -22,7 +22,11 @@ account with 100,000,000 CNY), each logs in. Then, from --procs generator proces
    from the window's start until the backlog drained, less the idle simulator's, per accepted order
    (the window's own figure undercounts it when the fills fall behind);
 3. half that rate, open loop (each order sent at its scheduled time): p50/p99 acknowledgement and
-   order-to-FILL push latency.
+   order-to-FILL push latency;
+4. with --rates R ..., each fixed offered rate in turn (open loop), once the backlog has drained: the
+   same latencies and the CPU an order net of idle. A server that groups its work (placements,
+   bookings, commits) spends more CPU an order when fewer orders wait, so at half its full-speed rate
+   it is still near saturation; these show the latency at loads it is not saturated by.
 
 Then, per backend, the floor of this stack (bench/bare_order_server.py): bare strawberry that answers
 the same `placeOrder` after one durable commit and pushes ACCEPTED + FILL to the account's
@@ -57,6 +61,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_push import Server, free_port, pct, project_env, raise_nofile
 from deployment import REDIS, Served, backends_up, database_dsn, pg_connections, scratch_database, serve_project
+from order_path_report import show, summary
 
 HERE = Path(__file__).resolve().parent
 LOAD = HERE / "order_path_load.py"
@@ -200,17 +205,6 @@ async def baseline(args: argparse.Namespace, backend: str, where: str, connectio
     return result
 
 
-def show(name: str, r: dict[str, Any]) -> None:
-    print(
-        f"  {name}: {r['orders_per_s']:,.1f} orders/s accepted (offered {r['offered_per_s'] or 'closed loop'}), "
-        f"FILLs {r['fills_per_s']:,.1f}/s; ack p50/p99 {r['ack_p50']:.1f}/{r['ack_p99']:.1f} ms; FILL push p50/p99 "
-        f"{r['fill_p50']:.1f}/{r['fill_p99']:.1f} ms (n={r['fill_n']}, unfilled {r['unfilled']}); server CPU "
-        f"{r['server_cpu']:.0f}% ({r['cpu_ms_per_order']:.1f} ms a placed order); refused {r['rejected'] or 0}, "
-        f"failed {r['failed']} {r['errors'] or ''}; load average {r['load']:.2f}",
-        flush=True,
-    )
-
-
 async def start(args: argparse.Namespace, backend: str, tmp: Path, root: Path) -> tuple[Served, str, str]:
     """One checkout's server (as `make serve` runs it, or with --workers N on PostgreSQL its scaled
     deployment), where the baseline commits, and the PostgreSQL database's name ("" on SQLite)."""
@@ -268,8 +262,15 @@ async def run_backend(args: argparse.Namespace, backend: str, tmp: Path, root: P
         show("half rate", half)
         ratio = full["orders_per_s"] / max(1e-9, base["commits_per_s"])
         print(f"  ratio orders/s / raw commits/s: {ratio:.2f}x", flush=True)
+        fixed = []
+        for rate in args.rates:  # what a client sees at a load the server is not saturated by
+            await settle(server, idle)
+            r = await load_phase(args, server, clients, "rate", rate, "")
+            r["net_ms_per_order"] = (r["server_cpu"] - idle) / 100 * args.seconds / max(1, r["ok"]) * 1000
+            show(f"at {rate:g}/s ({r['net_ms_per_order']:.1f} ms net of idle)", r)
+            fixed.append(r)
         name = backend if len(args.roots) == 1 else f"{backend} {root.name}"
-        return {"backend": name, "full": full, "base": base, "half": half, "ratio": ratio, "idle": idle}
+        return {"backend": name, "full": full, "base": base, "half": half, "ratio": ratio, "idle": idle, "fixed": fixed}
     finally:
         await server.stop()
 
@@ -297,21 +298,6 @@ async def run_bare(args: argparse.Namespace, backend: str, tmp: Path) -> dict[st
         return {"full": full, "half": half}
     finally:
         await server.stop()
-
-
-def summary(rows: list[dict[str, Any]], command: str) -> None:
-    print(f"\n{command}\nbackend   raw commits/s (conns)  orders/s  ratio  CPU ms/order (idle %) cycle | at half rate: "
-          "orders/s  ack p50/p99 ms  FILL push p50/p99 ms  unfilled  | load avg")  # fmt: skip
-    for r in rows:
-        f, b, h = r["full"], r["base"], r["half"]
-        print(
-            f"{r['backend']:<9} {b['commits_per_s']:>13,.0f} ({b['connections']:>2})  {f['orders_per_s']:>8,.0f}  "
-            f"{r['ratio']:>4.2f}x  {f['cpu_ms_per_order']:>7.1f} ({r['idle']:>3.0f}%) "
-            f"{f['cycle_ms_per_order']:>5.1f} | "
-            f"{h['orders_per_s']:>22,.0f}  {h['ack_p50']:>6.1f}/{h['ack_p99']:<7.1f} "
-            f"{h['fill_p50']:>10.1f}/{h['fill_p99']:<9.1f} {h['unfilled']:>8}  | "
-            f"{f['load']:.2f} / {b['load']:.2f} / {h['load']:.2f}"
-        )
 
 
 async def main_async(args: argparse.Namespace, backends: list[str]) -> None:
@@ -343,6 +329,8 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=5, help="seconds to wait for the last FILL events")
     parser.add_argument("--roots", nargs="+", default=[str(HERE.parent)], help="project checkouts to serve, in turn")
     parser.add_argument("--workers", type=int, default=1, help="PostgreSQL: N API processes + one `brokerql exchange`")
+    parser.add_argument("--rates", type=float, nargs="*", default=[],
+                        help="after phase 3, offered rates (orders/s, open loop): latency and CPU at each")  # fmt: skip
     args = parser.parse_args()
     size = (128, 4, 30.0, 10.0) if args.full else (32, 2, 10.0, 5.0)
     for name, value in zip(("clients", "procs", "seconds", "baseline_seconds"), size, strict=True):
