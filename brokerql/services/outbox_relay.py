@@ -23,10 +23,12 @@ BATCH = 500
 # One relay at a time across processes on PostgreSQL, so the outbox is published in commit order.
 ADVISORY_LOCK_KEY = 0x6272_6F6B  # "brok"
 # Built once: the relay runs after nearly every commit, and for each new statement object SQLAlchemy
-# works its cache key out again.
+# works its cache key out again. On the table's columns, not the model's: an ORM-enabled DELETE also
+# evaluates its WHERE against the session's objects (about 0.1 ms a pass).
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
-_PENDING = select(OutboxRow.id, OutboxRow.topic, OutboxRow.payload).order_by(OutboxRow.id).limit(BATCH)
-_DELETE = delete(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_PENDING = select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload).order_by(_OUTBOX.c.id).limit(BATCH)
+_DELETE = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class OutboxRelay:

@@ -56,9 +56,17 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int =
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the DBAPI cursor: `exec_driver_sql`'s execution context cost about 0.1 ms of CPU, in a
+        # transaction that costs 0.6 ms in all, and an order makes four or five (docs/performance.md).
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(begin)
+        finally:
+            cursor.close()
 
 
 class Database:

@@ -149,9 +149,11 @@ def fill_view_of_row(row: FillRow) -> FillView:
     )
 
 
-# Built once per dialect (one per fill otherwise, with its cache key worked out again each time).
+# Built once per dialect (one per fill otherwise, with its cache key worked out again each time), on the
+# table: the ORM's bulk INSERT path cost about 0.1 ms more a statement.
+_FILLS = FillRow.__table__  # type: ignore[attr-defined]
 _INSERT_FILLS = {
-    sqlite: dialect_insert(FillRow).on_conflict_do_nothing(index_elements=["exec_id"]).returning(FillRow.id)
+    sqlite: dialect_insert(_FILLS).on_conflict_do_nothing(index_elements=["exec_id"]).returning(_FILLS.c.id)
     for sqlite, dialect_insert in ((True, sqlite_insert), (False, pg_insert))
 }
 

@@ -117,7 +117,11 @@ async def test_a_unit_of_work_alone_in_its_group_runs_without_a_savepoint_and_ro
     def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement.split()[0])
 
+    def began(_conn) -> None:  # type: ignore[no-untyped-def]
+        statements.append("BEGIN")  # sent on the DBAPI cursor, so not a cursor execute of SQLAlchemy's
+
     event.listen(container.db.writer.sync_engine, "before_cursor_execute", seen)
+    event.listen(container.db.writer.sync_engine, "begin", began)
     refused, kept = order_row(account_id), order_row(account_id)
     with pytest.raises(RuntimeError):
         async with container.db.transaction() as uow:
@@ -127,6 +131,7 @@ async def test_a_unit_of_work_alone_in_its_group_runs_without_a_savepoint_and_ro
     async with container.db.transaction() as uow:
         uow.session.add(kept)
     event.remove(container.db.writer.sync_engine, "before_cursor_execute", seen)
+    event.remove(container.db.writer.sync_engine, "begin", began)
 
     assert await orders_with_ids(container, [refused.id, kept.id]) == {kept.id}
     assert "SAVEPOINT" not in statements and statements.count("BEGIN") == 2
