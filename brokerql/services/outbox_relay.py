@@ -64,8 +64,7 @@ class OutboxRelay:
         """Publish everything pending now; returns how many messages went out."""
         total = 0
         while True:
-            # Not durable: a power loss that undid the DELETE would only publish the rows again.
-            async with self.db.transaction(precedence=True, durable=False) as uow:
+            async with self.db.transaction(precedence=True) as uow:
                 session = uow.session
                 if not self.db.is_sqlite:
                     got = await session.scalar(_TRY_LOCK, {"k": ADVISORY_LOCK_KEY})

@@ -16,7 +16,7 @@ from brokerql.bus import codec
 from brokerql.store.columns import utcnow
 from brokerql.store.sqlite_driver import BUSY_TIMEOUT_MS, one_hop_dbapi
 from brokerql.store.tables import OutboxRow
-from brokerql.store.write_groups import RELAXED, WriteGroups
+from brokerql.store.write_groups import WriteGroups
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,6 @@ PRECEDENCE_POOL_SIZE, PRECEDENCE_POOL_OVERFLOW = 8, 0  # no overflow: one would 
 # A write session's `info` key: callables run once its unit of work has committed (for caches of rows
 # it changed; e.g. `services/trading/facts_cache.py`). Not run if it rolled back.
 AFTER_COMMIT = "brokerql.after_commit"
-# A SQLite connection's `info` key: its synchronous setting, FULL as every connection opens.
-SYNCHRONOUS = "brokerql.synchronous"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -64,16 +62,8 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int =
     def _on_begin(connection: Any) -> None:
         # On the DBAPI cursor: `exec_driver_sql`'s execution context cost about 0.1 ms of CPU, in a
         # transaction that costs 0.6 ms in all, and an order makes four or five (docs/performance.md).
-        # A write group that needs no fsync of its own (`store/write_groups.py`) commits with
-        # synchronous=NORMAL; the setting is the connection's, so it is changed only when it differs. The
-        # group's flag is taken here: any other transaction on the connection is a durable one.
-        info = connection.connection.info
-        wanted = "NORMAL" if info.pop(RELAXED, False) else "FULL"
         cursor = connection.connection.dbapi_connection.cursor()
         try:
-            if info.get(SYNCHRONOUS, "FULL") != wanted:
-                cursor.execute(f"PRAGMA synchronous={wanted}")
-                info[SYNCHRONOUS] = wanted
             cursor.execute(begin)
         finally:
             cursor.close()
@@ -124,19 +114,14 @@ class Database:
         self._commit_listeners.append(listener)
 
     @asynccontextmanager
-    async def transaction(self, *, precedence: bool = False, durable: bool = True) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, *, precedence: bool = False) -> AsyncIterator[UnitOfWork]:
         """One unit of work; leaving the block normally returns once it is committed (on SQLite in a
         group commit with the other units of work of the moment, `store/write_groups.py`).
 
         `precedence`: it finishes work already acknowledged (the exchange's journal and bookings, the
         outbox relay), so it goes before new work waiting for the writer: on SQLite its group forms
-        first, on PostgreSQL it takes a connection from a pool of its own.
-
-        `durable=False`: a power loss (never a process crash) may undo its writes until the next durable
-        commit, so on SQLite its group, when no member needs more, commits without an fsync. Only for
-        writes whose loss is harmless (the outbox relay's deletes: a message published twice). Ignored
-        on PostgreSQL, whose server syncs its log for every commit."""
-        async with self._write_session(precedence, durable) as session:
+        first, on PostgreSQL it takes a connection from a pool of its own."""
+        async with self._write_session(precedence) as session:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             yield uow
             await uow.write_pending()
@@ -147,9 +132,9 @@ class Database:
                 listener()
 
     @asynccontextmanager
-    async def _write_session(self, precedence: bool, durable: bool) -> AsyncIterator[AsyncSession]:
+    async def _write_session(self, precedence: bool) -> AsyncIterator[AsyncSession]:
         if self.write_groups is not None:
-            async with self.write_groups.session(precedence=precedence, durable=durable) as session:
+            async with self.write_groups.session(precedence=precedence) as session:
                 yield session
             return
         engine = self.precedence_writer if precedence else self.writer

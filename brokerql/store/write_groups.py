@@ -22,11 +22,6 @@ bookings, the outbox relay) queue apart and form the next group whenever any wai
 work queued before them. In FIFO order a fill waited behind every placement queued at that moment (up
 to one per client), so at 128 clients the bookings ran at 13/s while 97 orders/s were accepted.
 Precedence cannot starve the rest for long: it only finishes work that new work started.
-
-A group whose members all said they need no fsync of their own (`durable=False`: the outbox relay's
-deletes) commits with `synchronous=NORMAL`: in WAL mode such a commit survives a process crash, and a
-power loss can undo it only together with every commit after it, since the next fully synchronised
-commit syncs the log up to itself. A group with any other member commits with `synchronous=FULL`.
 """
 
 from __future__ import annotations
@@ -39,10 +34,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-
-# The group connection's `info` key the engine's begin hook takes (`store/database.py`): True when the
-# transaction it begins may commit without its own fsync.
-RELAXED = "brokerql.relaxed_commit"
 
 
 class NestedWriteTransaction(RuntimeError):
@@ -57,7 +48,6 @@ class _Member:
     )
     done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    durable: bool = True  # False: its writes may wait for the next fsync (see the module's docstring)
 
 
 class WriteGroups:
@@ -74,14 +64,13 @@ class WriteGroups:
         self.members = 0
 
     @asynccontextmanager
-    async def session(self, *, precedence: bool = False, durable: bool = True) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, precedence: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a savepoint of the current group; on a normal exit, returns after the COMMIT.
-        With `precedence`, its group forms before any group of members without it. With `durable=False`
-        its group commits without an fsync when no other member needs one."""
+        With `precedence`, its group forms before any group of members without it."""
         if self._running is not None and self._running is asyncio.current_task():
             # It would wait for its own group to commit, which waits for this body: refuse at once.
             raise NestedWriteTransaction("a write unit of work was opened inside another one")
-        member = _Member(durable=durable)
+        member = _Member()
         (self._first if precedence else self._queue).append(member)
         writer = self._writer
         if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
@@ -127,8 +116,7 @@ class WriteGroups:
         try:
             async with self.engine.connect() as connection:
                 try:
-                    connection.info[RELAXED] = not any(member.durable for member in group)
-                    await connection.begin()  # BEGIN IMMEDIATE, and the group's synchronous (the begin hook)
+                    await connection.begin()  # BEGIN IMMEDIATE (the engine's begin hook)
                     alone = len(group) == 1
                     for member in group:
                         if member.turn.done():

@@ -21,7 +21,7 @@ from brokerql.domain.common import OrderType, Side
 from brokerql.domain.market.instruments import DEMO_INSTRUMENTS
 from brokerql.domain.trading.commands import PlaceOrder
 from brokerql.store.columns import new_id, utcnow
-from brokerql.store.database import POOL_OVERFLOW, POOL_SIZE, SYNCHRONOUS
+from brokerql.store.database import POOL_OVERFLOW, POOL_SIZE
 from brokerql.store.tables import AccountEventRow, AccountRow, OrderRow
 from brokerql.store.write_groups import NestedWriteTransaction
 from tests.integration.test_venue_host import gold_account
@@ -209,71 +209,4 @@ async def test_a_unit_of_work_with_precedence_goes_before_the_new_work_queued_ah
     await asyncio.gather(*holders, *queued, first)
 
     assert committed[0] == "booking" and sorted(committed[1:]) == [f"new {k}" for k in range(5)]
-    await db.dispose()
-
-
-async def _synchronous(uow) -> int:  # type: ignore[no-untyped-def]
-    return int((await uow.session.execute(text("PRAGMA synchronous"))).scalar_one())
-
-
-async def test_a_group_of_work_that_needs_no_fsync_commits_with_synchronous_normal_and_only_it(backend) -> None:  # type: ignore[no-untyped-def]
-    """`durable=False` (the outbox relay's deletes) relaxes a group's commit only when every member of the
-    group asked for it; the next durable unit of work is back on FULL (2; NORMAL is 1)."""
-    if backend.name != "sqlite-memory":
-        pytest.skip("PostgreSQL's server syncs its log for every commit; the flag is SQLite's")
-    container = Container.build(backend.settings, with_exchange=False)
-    db = container.db
-    _client_id, account_id = await gold_account(container)
-    seen = []
-    for durable in (False, True, False, False, True, True):
-        async with db.transaction(durable=durable) as uow:
-            seen.append(await _synchronous(uow))
-    assert seen == [1, 2, 1, 1, 2, 2]
-
-    # A group with a durable member commits durably, whoever else is in it.
-    inside, release = asyncio.Event(), asyncio.Event()
-
-    async def holding() -> None:
-        async with db.transaction():
-            inside.set()
-            await release.wait()
-
-    async def member(durable: bool) -> int:
-        async with db.transaction(durable=durable) as uow:
-            uow.session.add(order_row(account_id))
-            return await _synchronous(uow)
-
-    holder = asyncio.create_task(holding())
-    await inside.wait()
-    groups = db.write_groups.groups
-    together = [asyncio.create_task(member(durable)) for durable in (False, True, False)]
-    await asyncio.sleep(0.01)  # all three queued behind the holder: they form the next group
-    release.set()
-    await holder
-    assert await asyncio.gather(*together) == [2, 2, 2]
-    assert db.write_groups.groups == groups + 2  # the holder's group, then the three together
-    await db.dispose()
-
-
-async def test_the_outbox_relay_commits_its_deletes_without_an_fsync_of_their_own(backend) -> None:  # type: ignore[no-untyped-def]
-    """A power loss that undid the relay's DELETE would publish the rows again, which every consumer takes
-    once; so on SQLite the relay's pass is not durable, while the unit of work that wrote the rows is."""
-    if backend.name != "sqlite-memory":
-        pytest.skip("PostgreSQL's server syncs its log for every commit; the flag is SQLite's")
-    container = Container.build(backend.settings, with_exchange=False)
-    db = container.db
-    settings_at_commit: list[str] = []
-
-    def committing(connection) -> None:  # type: ignore[no-untyped-def]
-        settings_at_commit.append(connection.connection.info.get(SYNCHRONOUS, "FULL"))
-
-    event.listen(db.writer.sync_engine, "commit", committing)
-    async with db.transaction() as uow:
-        uow.emit_record("test.relay", {"type": "Probe"})
-    published = await container.relay.flush()
-    event.remove(db.writer.sync_engine, "commit", committing)
-
-    assert published == 1 and settings_at_commit == ["FULL", "NORMAL"]
-    async with db.read() as session:
-        assert await session.scalar(text("SELECT count(*) FROM outbox")) == 0
     await db.dispose()
