@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from brokerql.bus.memory import MemoryBus
-from brokerql.services.outbox_relay import OutboxRelay
+from brokerql.services.outbox_relay import BATCH, OutboxRelay
 from brokerql.store.database import Database
 from brokerql.store.tables import ALL_TABLES, AccountRow, OutboxRow
 from tests.integration.test_bus_backends import event
@@ -71,6 +71,25 @@ async def test_outbox_left_by_a_crash_is_published_in_order_on_restart(backend) 
     assert await relay.flush() == 3
     received = [(await subscription.get(timeout=1))[1].seq for _ in range(3)]
     assert received == [1, 2, 3]
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
+    await db.dispose()
+
+
+async def test_the_relay_publishes_more_than_a_batch_in_commit_order_and_leaves_nothing(backend) -> None:  # type: ignore[no-untyped-def]
+    """A pass takes at most BATCH rows (deleted and returned in one statement, whose rows come back in no
+    set order) and publishes them in id order; the next pass takes the rest."""
+    db = Database(backend.settings.database_url)
+    total = BATCH + 100
+    for start in range(0, total, 150):  # several commits, as the relay finds them after a busy second
+        async with db.transaction() as uow:
+            for seq in range(start + 1, min(total, start + 150) + 1):
+                uow.emit("account.many", event(seq))
+    bus = MemoryBus()
+    subscription = await bus.subscribe(["account.many"])
+    assert await OutboxRelay(db, bus).flush() == total
+    received = [(await subscription.get(timeout=1))[1].seq for _ in range(total)]
+    assert received == list(range(1, total + 1))
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
     await db.dispose()
