@@ -111,6 +111,13 @@ class OutboxRelay:
                 self._stalled, backoff = True, min(backoff * 2, 5.0)
                 next_sweep, next_delete = loop.time() + backoff, None
 
+    async def close(self) -> None:
+        """At a clean stop (the task cancelled): delete what was published, so the next start does not
+        publish it again. What is left unpublished stays for the next start's `flush`."""
+        if self._published:
+            with contextlib.suppress(Exception):
+                await self._delete_published()
+
     async def flush(self) -> int:
         """Publish everything in the table now, oldest first, but what this relay published already;
         returns how many messages went out."""

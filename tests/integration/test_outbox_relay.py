@@ -162,3 +162,21 @@ async def test_commits_beyond_what_memory_keeps_are_taken_from_the_table(backend
     with pytest.raises(asyncio.CancelledError):
         await task
     await db.dispose()
+
+
+async def test_a_clean_stop_deletes_what_was_published_and_keeps_what_was_not(backend) -> None:  # type: ignore[no-untyped-def]
+    db, bus = Database(backend.settings.database_url), MemoryBus()
+    subscription = await bus.subscribe([TOPIC])
+    relay = OutboxRelay(db, bus, poll_seconds=60)
+    task = asyncio.create_task(relay.run())
+    await emit(db, 1, 2)
+    assert [(await subscription.get(timeout=2))[1].seq for _ in range(2)] == [1, 2]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await emit(db, 3)  # committed after the relay stopped: not published
+    await relay.close()
+    assert await outbox_count(db) == 1
+    assert await OutboxRelay(db, bus).flush() == 1  # the next start publishes only what was not
+    assert (await subscription.get(timeout=2))[1].seq == 3
+    await db.dispose()
