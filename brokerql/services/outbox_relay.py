@@ -126,16 +126,20 @@ class OutboxRelay:
         return total
 
     async def _publish_fresh(self) -> None:
+        """Every commit queued now in one `publish_records` (one round trip on Redis: a call a commit
+        cost a busy PostgreSQL deployment a quarter of its orders a second)."""
         while self._fresh:
-            ids, records = self._fresh[0]
+            batch = list(self._fresh)
             try:
-                await self.bus.publish_records(records)
+                await self.bus.publish_records([record for _ids, records in batch for record in records])
             except Exception:
                 self._fresh.clear()  # still in the table: the flush that ends the stall takes them in order
                 raise
-            self._fresh.popleft()
-            self._published += ids
-            self.published += len(records)
+            for item in batch:  # commits queued during the publish stay for the next round
+                if self._fresh and self._fresh[0] is item:  # (unless `committed` dropped the queue meanwhile)
+                    self._fresh.popleft()
+                self._published += item[0]
+                self.published += len(item[1])
 
     async def _delete_published(self) -> None:
         done, self._published = self._published, []
