@@ -94,6 +94,9 @@ class OutboxRelay:
                     if loop.time() < next_sweep:
                         continue  # backing off: the table keeps everything meanwhile
                     await self.flush()
+                    if self._stalled:  # another process's relay held the table: try again later
+                        next_sweep = loop.time() + self.poll_seconds
+                        continue
                     backoff = self.poll_seconds
                 await self._publish_fresh()
                 if self._published and next_delete is None:  # what this publishes until then goes too
@@ -120,8 +123,10 @@ class OutboxRelay:
 
     async def flush(self) -> int:
         """Publish everything in the table now, oldest first, but what this relay published already;
-        returns how many messages went out."""
+        returns how many messages went out (0 when another process's relay holds the table)."""
         total = await self._take(left_only=False)
+        if total is None:
+            return 0
         self._stalled = False  # what memory dropped or the bus refused was in the table: it went out
         return total
 
@@ -151,16 +156,18 @@ class OutboxRelay:
             self._published = done + self._published  # deleting twice is harmless: keep them all
             raise
 
-    async def _take(self, *, left_only: bool) -> int:
+    async def _take(self, *, left_only: bool) -> int | None:
         """Take rows from the table (deleted and returned in one statement a batch) and publish them
-        before each batch's transaction commits, so a bus that refuses them rolls the delete back."""
+        before each batch's transaction commits, so a bus that refuses them rolls the delete back.
+        None: another process's relay held the table (PostgreSQL) before this took all it would."""
         statement = _TAKE_LEFT if left_only else _TAKE_ALL
-        total, taken = 0, set()
+        total, taken, complete = 0, set(), True
         while True:
             params = {"published": self._published, "before": utcnow() - timedelta(seconds=LEFT_AFTER_SECONDS)}
             async with self.db.transaction(precedence=True) as uow:
                 if not self.db.is_sqlite and not await uow.session.scalar(_TRY_LOCK, {"k": ADVISORY_LOCK_KEY}):
-                    break  # another process's relay is taking them
+                    complete = False  # another process's relay is taking them
+                    break
                 # RETURNING gives no order: the rows go out in id order (commit order)
                 rows = sorted((await uow.session.execute(statement, params)).all(), key=lambda row: row.id)
                 await self.bus.publish_records([(row.topic, row.payload) for row in rows])
@@ -171,4 +178,4 @@ class OutboxRelay:
                 break
         if taken:  # committed units of work whose rows this took are published already
             self._fresh = deque(fresh for fresh in self._fresh if not taken.issuperset(fresh[0]))
-        return total
+        return total if complete else None

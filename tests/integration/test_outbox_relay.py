@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from brokerql.bus.memory import MemoryBus
 from brokerql.services import outbox_relay
-from brokerql.services.outbox_relay import OutboxRelay
+from brokerql.services.outbox_relay import ADVISORY_LOCK_KEY, OutboxRelay
 from brokerql.store.columns import utcnow
 from brokerql.store.database import Database
 from brokerql.store.tables import OutboxRow
@@ -180,3 +180,21 @@ async def test_a_clean_stop_deletes_what_was_published_and_keeps_what_was_not(ba
     assert await OutboxRelay(db, bus).flush() == 1  # the next start publishes only what was not
     assert (await subscription.get(timeout=2))[1].seq == 3
     await db.dispose()
+
+
+async def test_a_relay_that_finds_another_holding_the_table_takes_nothing_and_tries_again(backend) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: one relay at a time takes rows from the table (an advisory lock). A flush that finds it
+    held returns 0 and leaves a stalled relay stalled, so its later commits still wait behind the rows."""
+    if backend.name == "sqlite-memory":
+        pytest.skip("one process writes a SQLite database: no other relay to meet")
+    db, other, bus = Database(backend.settings.database_url), Database(backend.settings.database_url), MemoryBus()
+    relay = OutboxRelay(db, bus)
+    await emit(other, 1, 2)
+    relay._stalled = True  # as after a refused publish
+    async with other.transaction() as uow:  # another process's relay, mid-pass
+        assert await uow.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        assert await relay.flush() == 0
+        assert relay._stalled and await outbox_count(db) == 2
+    assert await relay.flush() == 2 and not relay._stalled
+    await db.dispose()
+    await other.dispose()
