@@ -300,7 +300,6 @@ class Container:
             await self.venue_host.stop()
         await stop_tasks(self._tasks)
         self._tasks.clear()
-        await self.relay.close()  # deletes what it published, so the next start does not publish it again
         if self.allowances is not None:
             await self.allowances.stop()  # gives back unspent leases while Redis is still open
         await self.bus.close()

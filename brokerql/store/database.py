@@ -75,7 +75,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self._commit_listeners: list[CommitListener] = []
+        self._commit_listeners: list[Callable[[], None]] = []
         if self.is_sqlite:
             path = sqlite_path(url)
             if path is not None:
@@ -109,10 +109,8 @@ class Database:
             self.precedence_writer = create_async_engine(url, echo=echo, **lane, pool_pre_ping=True)
             self.write_groups = None  # concurrent writers on their own connections; the server groups fsyncs
 
-    def on_commit(self, listener: CommitListener) -> None:
-        """Call `listener(ids, records)` after every unit of work that wrote to the outbox, once it has
-        committed: the outbox rows' ids, and their (topic, record) pairs in the order they were emitted
-        (the relay publishes them from there)."""
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every unit of work that wrote to the outbox (the relay's wake-up)."""
         self._commit_listeners.append(listener)
 
     @asynccontextmanager
@@ -131,7 +129,7 @@ class Database:
             callback()
         if uow.emitted:
             for listener in self._commit_listeners:
-                listener(uow.outbox_ids, uow.outbox_records)
+                listener()
 
     @asynccontextmanager
     async def _write_session(self, precedence: bool) -> AsyncIterator[AsyncSession]:
@@ -161,10 +159,7 @@ class Database:
 
 
 # Built once: a statement's cache key is worked out again for each new statement object.
-_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
-_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)  # the ids: the relay deletes them once published
-# What a committed unit of work hands to `Database.on_commit`'s listeners.
-CommitListener = Callable[[list[int], list[tuple[str, codec.Record]]], None]
+_INSERT_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +179,6 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         self.emitted = 0
         self._outbox: list[dict[str, Any]] = []
-        self.outbox_ids: list[int] = []  # the outbox rows written, and their (topic, record) in emitted order
-        self.outbox_records: list[tuple[str, codec.Record]] = []
         self._at_end: dict[Any, list[dict[str, Any]]] = {}  # insert statement -> its rows, in order
         self._written_back: dict[tuple[type, str], WrittenBack] = {}
 
@@ -236,8 +229,7 @@ class UnitOfWork:
                 await self.session.execute(statement, rows)
         if self._outbox:
             rows, self._outbox = self._outbox, []
-            self.outbox_ids += (await self.session.execute(_INSERT_OUTBOX, rows)).scalars().all()
-            self.outbox_records += [(row["topic"], row["payload"]) for row in rows]
+            await self.session.execute(_INSERT_OUTBOX, rows)
 
     def _refuse_second_copies(self) -> None:
         """A row kept for writing back must be the only copy changed: an ORM-tracked copy of the same row
