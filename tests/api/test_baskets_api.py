@@ -36,7 +36,7 @@ TOP_UP = (  # silver001 is C3: the STAR leg (R4) is bought with the risk acknowl
     f"{{ run {{ {RUN} }} errors {{ code }} }} }}"
 )
 CANCEL = """mutation($i: CancelOrdersInput!) { cancelOrders(input: $i) { canceled { id status } errors { code } } }"""
-EVENTS = """subscription($a: ID!) { orderEvents(accountId: $a) { __typename
+EVENTS = """subscription($a: ID!, $s: Int) { orderEvents(accountId: $a, afterSeq: $s) { __typename
   ... on OrderEvent { seq kind basketRunId order { id symbol status basketRunId } } } }"""
 PREVIEW = """query($i: PlaceOrderInput!) { previewOrder(input: $i) {
   accepted errors { code } checks { rule outcome } type price notional frozenCash frozenQuantity
