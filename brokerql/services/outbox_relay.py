@@ -68,7 +68,8 @@ class OutboxRelay:
         """Publish everything pending now; returns how many messages went out."""
         total = 0
         while True:
-            async with self.db.transaction(precedence=True) as uow:
+            # `leads`: first in its group, so it takes only committed rows (it publishes before its COMMIT)
+            async with self.db.transaction(precedence=True, leads=True) as uow:
                 session = uow.session
                 if not self.db.is_sqlite:
                     got = await session.scalar(_TRY_LOCK, {"k": ADVISORY_LOCK_KEY})

@@ -114,14 +114,16 @@ class Database:
         self._commit_listeners.append(listener)
 
     @asynccontextmanager
-    async def transaction(self, *, precedence: bool = False) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, *, precedence: bool = False, leads: bool = False) -> AsyncIterator[UnitOfWork]:
         """One unit of work; leaving the block normally returns once it is committed (on SQLite in a
         group commit with the other units of work of the moment, `store/write_groups.py`).
 
         `precedence`: it finishes work already acknowledged (the exchange's journal and bookings, the
         outbox relay), so it goes before new work waiting for the writer: on SQLite its group forms
-        first, on PostgreSQL it takes a connection from a pool of its own."""
-        async with self._write_session(precedence) as session:
+        first, on PostgreSQL it takes a connection from a pool of its own. `leads` (with `precedence`):
+        it reads no uncommitted write of another unit of work, which on SQLite means it runs first in
+        its group (on PostgreSQL every transaction is its own)."""
+        async with self._write_session(precedence, leads) as session:
             uow = UnitOfWork(session, is_sqlite=self.is_sqlite)
             yield uow
             await uow.write_pending()
@@ -132,9 +134,9 @@ class Database:
                 listener()
 
     @asynccontextmanager
-    async def _write_session(self, precedence: bool) -> AsyncIterator[AsyncSession]:
+    async def _write_session(self, precedence: bool, leads: bool) -> AsyncIterator[AsyncSession]:
         if self.write_groups is not None:
-            async with self.write_groups.session(precedence=precedence) as session:
+            async with self.write_groups.session(precedence=precedence, leads=leads) as session:
                 yield session
             return
         engine = self.precedence_writer if precedence else self.writer

@@ -22,6 +22,11 @@ bookings, the outbox relay) queue apart and form the next group whenever any wai
 work queued before them. In FIFO order a fill waited behind every placement queued at that moment (up
 to one per client), so at 128 clients the bookings ran at 13/s while 97 orders/s were accepted.
 Precedence cannot starve the rest for long: it only finishes work that new work started.
+
+A member that `leads` (the outbox relay) goes to the head of that queue, so it runs before any other
+member of its group has written: it reads only what earlier groups committed. The relay publishes the
+rows it takes before its COMMIT; rows a group-mate had inserted would have gone out before theirs, and a
+failed COMMIT would have left a published fill that never happened.
 """
 
 from __future__ import annotations
@@ -64,14 +69,18 @@ class WriteGroups:
         self.members = 0
 
     @asynccontextmanager
-    async def session(self, *, precedence: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, precedence: bool = False, leads: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a savepoint of the current group; on a normal exit, returns after the COMMIT.
-        With `precedence`, its group forms before any group of members without it."""
+        With `precedence`, its group forms before any group of members without it; with `leads` as
+        well, it runs first in that group (it sees no uncommitted write of a group-mate)."""
         if self._running is not None and self._running is asyncio.current_task():
             # It would wait for its own group to commit, which waits for this body: refuse at once.
             raise NestedWriteTransaction("a write unit of work was opened inside another one")
         member = _Member()
-        (self._first if precedence else self._queue).append(member)
+        if leads:
+            self._first.appendleft(member)
+        else:
+            (self._first if precedence else self._queue).append(member)
         writer = self._writer
         if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
             self._writer = asyncio.create_task(self._write(), name="sqlite-write-groups")

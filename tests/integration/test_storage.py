@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -107,4 +108,30 @@ async def test_relay_keeps_messages_when_the_bus_is_down(backend) -> None:  # ty
         await OutboxRelay(db, DownBus()).flush()
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 1
+    await db.dispose()
+
+
+async def test_the_relay_publishes_only_what_is_committed(backend) -> None:  # type: ignore[no-untyped-def]
+    """A relay pass that shares a group commit (SQLite) with a booking queued before it must not publish
+    the booking's messages before their COMMIT: a failed COMMIT would leave a published fill that never
+    happened. The relay runs first in its group; what its group-mates emit goes out on the next pass."""
+    db = Database(backend.settings.database_url)
+    seen: list[int] = []
+
+    class Watching(MemoryBus):
+        async def publish(self, topic, message, *, retain=False):  # type: ignore[no-untyped-def]
+            async with db.read() as session:  # what others can read now: the committed rows
+                seen.append(await session.scalar(select(func.count()).select_from(OutboxRow)) or 0)
+            await super().publish(topic, message, retain=retain)
+
+    relay = OutboxRelay(db, Watching())
+
+    async def booking() -> None:
+        async with db.transaction(precedence=True) as uow:
+            uow.emit("account.grouped", event(1))
+
+    # Queued in one turn, the booking first: on SQLite one group, the booking's body before the relay's.
+    await asyncio.gather(booking(), relay.flush())
+    await relay.flush()
+    assert relay.published == 1 and seen == [1]  # published once, and only once it was committed
     await db.dispose()
