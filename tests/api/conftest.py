@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,6 +67,10 @@ class GraphQLClient:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, query: str, variables: dict | None = None, token: str | None = None):
+        # A variable the operation does not declare is ignored by the server, silently: a stream meant to
+        # start at `afterSeq: 0` then started at the account's last event and raced the test's own orders.
+        undeclared = [name for name in variables or {} if not re.search(rf"\${name}\b", query)]
+        assert not undeclared, f"the subscription does not declare {undeclared}: the server would ignore them"
         async with aconnect_ws("http://test/graphql", self.http, subprotocols=["graphql-transport-ws"]) as ws:
             bearer = token or self.token  # none: an anonymous connection
             await ws.send_json(

@@ -210,3 +210,28 @@ async def test_a_unit_of_work_with_precedence_goes_before_the_new_work_queued_ah
 
     assert committed[0] == "booking" and sorted(committed[1:]) == [f"new {k}" for k in range(5)]
     await db.dispose()
+
+
+async def test_a_unit_of_work_that_leads_runs_first_in_its_group(backend) -> None:  # type: ignore[no-untyped-def]
+    """The outbox relay publishes before its COMMIT, so it must see no group-mate's uncommitted rows: one
+    that `leads` goes before the work with precedence queued ahead of it, first in their shared group."""
+    container = Container.build(backend.settings, with_exchange=False)
+    db = container.db
+    if not db.is_sqlite:
+        await db.dispose()
+        pytest.skip("PostgreSQL has no group commit: each transaction is its own")
+    ran: list[str] = []
+
+    async def write(name: str, **kind: bool) -> None:
+        async with db.transaction(**kind) as uow:
+            ran.append(name)
+            await uow.session.execute(text("SELECT 1"))
+
+    before = db.write_groups.groups  # type: ignore[union-attr]
+    await asyncio.gather(  # queued in one turn: one group
+        write("journal", precedence=True),
+        write("booking", precedence=True),
+        write("relay", precedence=True, leads=True),
+    )
+    assert ran == ["relay", "journal", "booking"] and db.write_groups.groups == before + 1  # type: ignore[union-attr]
+    await db.dispose()
