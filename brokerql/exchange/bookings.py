@@ -1,6 +1,8 @@
 """The venue host's bookings: journalled execution reports booked by the trading service.
 
-Reports wait here in the venue's order. Everything waiting when the bookings take the next work (up to
+When nothing waits or runs here, the venue host journals the next trades and books them in one unit
+of work (`journal_and_book`): a lone fill's journal entry and booking commit together. Otherwise
+reports wait here in the venue's order. Everything waiting when the bookings take the next work (up to
 `GROUP_LIMIT` batches) is booked as one group: the TRADE batches of a group in one unit of work
 (`ExecutionBooker.book_together`: the accounts locked and read once for the group; the fills, the
 orders, the positions, the accounts and the events written with one statement each), anything else
@@ -17,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from functools import partial
 
 from brokerql.domain.trading.gateway import ExecutionReport
 from brokerql.exchange.client_orders import ExecutionBooker
+from brokerql.exchange.lease import LeaseLost
 from brokerql.exchange.reports import ReportJournal
 from brokerql.tasks import stop_tasks
 
@@ -40,6 +44,23 @@ class Bookings:
         self._queue: asyncio.Queue[list[ExecutionReport]] = asyncio.Queue()
         self._running: set[asyncio.Task[None]] = set()
         self._booked_trades: list[ExecutionReport] = []
+
+    async def journal_and_book(self, token: int, reports: list[ExecutionReport], now: datetime) -> bool:
+        """Journal `reports` and book them in one unit of work, when they are all trades and nothing is
+        waiting or being booked here (so no earlier report of their orders can be overtaken): one commit
+        fewer on a fill's way to its FILL push. False when not done (not eligible, or the booking refused
+        in one unit of work: nothing kept); the caller then journals them and puts them here as usual.
+        LeaseLost (fenced out) is raised."""
+        if self._running or not self._queue.empty() or not all(report.is_trade for report in reports):
+            return False
+        try:
+            await self.journal.append(token, reports, now, book=self.booker.book_together_in)
+        except (LeaseLost, asyncio.CancelledError):
+            raise
+        except Exception:  # a repeat, a refusal, a margin account, the database: the usual way decides
+            log.debug("journalling and booking %d reports at once failed", len(reports), exc_info=True)
+            return False
+        return True
 
     def put(self, batch: list[ExecutionReport]) -> None:
         """Book `batch` (consecutive reports of one order) after what was put before it for that order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from brokerql.domain.trading.gateway import ExecutionReport, WorkingOrder
 
@@ -25,6 +25,10 @@ class ExecutionBooker(Protocol):
 
     async def book_together(self, batches: Sequence[Sequence[ExecutionReport]]) -> None:
         """Several orders' TRADE reports (a batch per order, in order), each booked once, at once."""
+
+    async def book_together_in(self, uow: Any, batches: Sequence[Sequence[ExecutionReport]]) -> None:
+        """As `book_together`, in the caller's unit of work (the journal's); raises when they cannot all be
+        booked there, and the caller then rolls back and books them as usual."""
 
 
 class RestingClientOrders:

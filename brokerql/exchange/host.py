@@ -294,6 +294,9 @@ class VenueHost:
         delay = 0.2
         while self._unjournaled:
             try:
+                if await self.bookings.journal_and_book(self.token, self._unjournaled, self.clock.now()):
+                    self._unjournaled = []  # journalled and booked, in one commit
+                    break
                 fresh = await self.journal.append(self.token, self._unjournaled, self.clock.now())
             except (LeaseLost, asyncio.CancelledError):
                 raise

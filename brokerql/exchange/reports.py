@@ -9,7 +9,7 @@ tell a re-delivered SubmitOrder that part of the order already traded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,8 @@ from brokerql.store.tables import FillRow, OrderRow
 from brokerql.store.tables_exchange import ExecutionReportRow, VenueLeaseRow
 
 VENUE = "exchange"
+# Books batches of new TRADE reports in the journal's unit of work (`ReportJournal.append(book=...)`).
+Booking = Callable[[Any, list[list[ExecutionReport]]], Awaitable[None]]
 _WORKING = [s.value for s in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)]
 _CLOSING = (ExecType.CANCELED.value, ExecType.EXPIRED.value)
 _REPORTS = ExecutionReportRow.__table__  # type: ignore[attr-defined]
@@ -117,9 +119,14 @@ class ReportJournal:
 
     # -- the journal --------------------------------------------------------------------------------
 
-    async def append(self, token: int, reports: Sequence[ExecutionReport], now: datetime) -> list[ExecutionReport]:
+    async def append(
+        self, token: int, reports: Sequence[ExecutionReport], now: datetime, *, book: Booking | None = None
+    ) -> list[ExecutionReport]:
         """Make `reports` durable, fenced by `token`; returns those that were new (a report journalled
-        before, e.g. by a previous holder, is kept as it was and is booked from there)."""
+        before, e.g. by a previous holder, is kept as it was and is booked from there).
+
+        With `book`, the new ones are booked in the same unit of work (`book(uow, batches)`) and
+        journalled as booked: one commit for both. If `book` raises, nothing is kept."""
         if not reports:
             return []
         rows = [
@@ -130,7 +137,7 @@ class ReportJournal:
                 "last_qty": r.last_qty,
                 "report": codec.to_record(r),
                 "token": token,
-                "booked": False,
+                "booked": book is not None,
                 "created_at": now,
             }
             for r in reports
@@ -140,7 +147,10 @@ class ReportJournal:
         async with self.db.transaction(precedence=True) as uow:
             await self._fence(uow.session, token, now)
             new = set((await uow.session.execute(_NEW_REPORTS[self.db.is_sqlite], rows)).scalars().all())
-        return [r for r in reports if r.exec_id in new]
+            fresh = [r for r in reports if r.exec_id in new]
+            if book is not None and fresh:
+                await book(uow, booking_batches(fresh))
+        return fresh
 
     async def mark_booked(self, reports: Sequence[ExecutionReport]) -> None:
         """Not fenced: booking is idempotent, so whoever booked a report may say so."""

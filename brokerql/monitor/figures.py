@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brokerql.monitor.messages import OperationFigures
+from brokerql.store.database import after_commit
 
 RATE_WINDOW_SECONDS = 10.0
 LATENCY_SAMPLES = 512  # the newest samples of each operation that its percentiles are taken from
@@ -170,5 +171,12 @@ class FillCounter:
 
     async def book_together(self, batches: Sequence[Sequence[Any]]) -> None:
         await self.booker.book_together(batches)
+        self._count(batches)
+
+    async def book_together_in(self, uow: Any, batches: Sequence[Sequence[Any]]) -> None:
+        await self.booker.book_together_in(uow, batches)
+        after_commit(uow, lambda: self._count(batches))  # counted once they are booked for good
+
+    def _count(self, batches: Sequence[Sequence[Any]]) -> None:
         self.on_booked(sum(len(batch) for batch in batches))
         self.on_group(len(batches))

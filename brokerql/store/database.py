@@ -160,6 +160,11 @@ class Database:
             await self.reader.dispose()
 
 
+def after_commit(uow: UnitOfWork, callback: Callable[[], None]) -> None:
+    """Run `callback` once `uow` has committed (not if it rolls back)."""
+    uow.session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 # Built once: a statement's cache key is worked out again for each new statement object.
 _INSERT_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[arg-type]
 

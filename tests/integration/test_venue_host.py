@@ -99,6 +99,27 @@ async def _true(value: bool) -> bool:
     return value
 
 
+async def test_a_lone_fill_is_journalled_and_booked_in_one_commit(backend) -> None:  # type: ignore[no-untyped-def]
+    """With nothing else waiting to be booked, the venue host journals a trade and books it in one unit of
+    work: the journal's rows say booked from the moment the fill exists (booked on their own, they are
+    marked at a later heartbeat)."""
+    container = Container.build(backend.settings)
+    await container.start()
+    try:
+        order_id = await place_limit(container, live_limits(container)[1])  # at limit up: it trades at once
+
+        async def filled() -> int:
+            return await fill_count(container, order_id)
+
+        await wait_for(filled)
+        async with container.db.read() as session:
+            of_order = (ExecutionReportRow.order_id == order_id, ExecutionReportRow.exec_type == "TRADE")
+            booked = (await session.scalars(select(ExecutionReportRow.booked).where(*of_order))).all()
+        assert booked and all(booked)
+    finally:
+        await container.stop()
+
+
 async def test_a_deposed_holder_is_fenced_out(backend) -> None:  # type: ignore[no-untyped-def]
     container = Container.build(backend.settings, with_exchange=False)
     journal = ReportJournal(container.db)

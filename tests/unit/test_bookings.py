@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from brokerql.domain.trading.gateway import ExecutionReport
+import pytest
+
+from brokerql.domain.trading.gateway import ExecType, ExecutionReport
 from brokerql.exchange.bookings import Bookings
+from brokerql.exchange.lease import LeaseLost
 from tests.reports import trade
 
 
@@ -86,3 +91,48 @@ async def test_an_orders_reports_in_one_group_stay_in_order() -> None:
     assert booker.booked == ["A:1", "B:1", "A:2", "A:3"]
     worker.cancel()
     await bookings.stop()
+
+
+class AppendingJournal(Journal):
+    """Journals what `journal_and_book` hands it and books it with the `book` it is given."""
+
+    def __init__(self, fails: Exception | None = None) -> None:
+        super().__init__()
+        self.fails = fails
+        self.appended: list[str] = []
+
+    async def append(self, token, reports, now, *, book=None):  # type: ignore[no-untyped-def]
+        if self.fails is not None:
+            raise self.fails
+        self.appended += [r.exec_id for r in reports]
+        await book(None, [list(reports)])
+        return list(reports)
+
+
+class InUnitOfWorkBooker(HeldBooker):
+    async def book_together_in(self, uow, batches):  # type: ignore[no-untyped-def]
+        await self.book_together(batches)
+
+
+async def test_trades_are_journalled_and_booked_at_once_only_when_nothing_waits() -> None:
+    booker, journal = InUnitOfWorkBooker({}), AppendingJournal()
+    bookings = Bookings(booker, journal)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    assert await bookings.journal_and_book(1, [trade("A", "A:1", Decimal(10), 100)], now)
+    assert journal.appended == booker.booked == ["A:1"]
+
+    bookings.put([trade("B", "B:1", Decimal(10), 100)])  # waiting: a later report must not overtake it
+    assert not await bookings.journal_and_book(1, [trade("B", "B:2", Decimal(10), 100)], now)
+    fresh = Bookings(booker, journal)  # type: ignore[arg-type]
+    canceled = replace(trade("C", "C:1", Decimal(10), 100), exec_type=ExecType.CANCELED)
+    assert not await fresh.journal_and_book(1, [canceled], now)  # not a trade: booked on its own
+    assert journal.appended == ["A:1"]
+
+
+async def test_a_refused_booking_at_once_falls_back_and_a_lost_lease_is_raised() -> None:
+    now, reports = datetime.now(UTC), [trade("A", "A:1", Decimal(10), 100)]
+    refused = Bookings(InUnitOfWorkBooker({}), AppendingJournal(fails=RuntimeError("a repeat")))  # type: ignore[arg-type]
+    assert not await refused.journal_and_book(1, reports, now)
+    fenced = Bookings(InUnitOfWorkBooker({}), AppendingJournal(fails=LeaseLost("fenced")))  # type: ignore[arg-type]
+    with pytest.raises(LeaseLost):
+        await fenced.journal_and_book(1, reports, now)

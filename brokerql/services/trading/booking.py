@@ -53,7 +53,7 @@ class _Booked:
     values: dict[str, Any]
 
 
-class _BookSeparately(Exception):
+class BookSeparately(Exception):
     """One execution of a batch was a repeat or refused: roll the batch back and book them one by one."""
 
 
@@ -87,28 +87,34 @@ class ExecutionBooking:
         statements more than one booking, not one booking each. If one execution is a repeat (its
         `exec_id` booked before: the fills' INSERT stores fewer rows than it was given) or refused, or an
         account is not a CASH account, nothing of the group is kept and each batch is booked on its own."""
-        now = self.clock.now()
         try:
             async with self.db.transaction(precedence=True) as uow:
-                found = await orders_and_accounts(uow, list(dict.fromkeys(b[0].order_id for b in batches)), now)
-                if found is None:
-                    raise _BookSeparately
-                fills = []
-                for batch in batches:
-                    for execution in batch:
-                        try:
-                            booked = self._book_in_memory(found[execution.order_id], execution, now)
-                        except (OrderError, ValueError):
-                            raise _BookSeparately from None  # booked alone, it is logged there
-                        fills.append(booked.values)
-                        await self._fill_event(uow, found[execution.order_id], booked, now)
-                if not await insert_fills(uow, fills):
-                    raise _BookSeparately
-                await save_orders(uow, [each.order for each in found.values()])
-                await save_accounts(uow, list({id(f.loaded): f.loaded for f in found.values()}.values()), now)
-        except _BookSeparately:  # rare: a retry after a lost answer, a refusal, a margin or futures account
+                await self.book_together_in(uow, batches)
+        except BookSeparately:  # rare: a retry after a lost answer, a refusal, a margin or futures account
             for batch in batches:
                 await self.book(batch)
+
+    async def book_together_in(self, uow: UnitOfWork, batches: Sequence[Sequence[ExecutionReport]]) -> None:
+        """`book_together`'s writes, in the caller's unit of work (the venue's journal, when nothing else
+        waits to be booked). Raises BookSeparately where `book_together` books batch by batch: the caller
+        must then roll its unit of work back and book them as usual."""
+        now = self.clock.now()
+        found = await orders_and_accounts(uow, list(dict.fromkeys(b[0].order_id for b in batches)), now)
+        if found is None:
+            raise BookSeparately
+        fills = []
+        for batch in batches:
+            for execution in batch:
+                try:
+                    booked = self._book_in_memory(found[execution.order_id], execution, now)
+                except (OrderError, ValueError):
+                    raise BookSeparately from None  # booked alone, it is logged there
+                fills.append(booked.values)
+                await self._fill_event(uow, found[execution.order_id], booked, now)
+        if not await insert_fills(uow, fills):
+            raise BookSeparately
+        await save_orders(uow, [each.order for each in found.values()])
+        await save_accounts(uow, list({id(f.loaded): f.loaded for f in found.values()}.values()), now)
 
     async def _book_fill(self, order_id: str, execution: ExecutionReport) -> None:
         """One execution in one transaction with its FILL event."""
@@ -131,8 +137,8 @@ class ExecutionBooking:
                     return
                 for execution in executions:
                     if not await self._apply_fill(uow, found, execution, now):
-                        raise _BookSeparately
-        except _BookSeparately:  # rare (a retry after a lost answer): each on its own, as _book_fill does
+                        raise BookSeparately
+        except BookSeparately:  # rare (a retry after a lost answer): each on its own, as _book_fill does
             for execution in executions:
                 await self._book_fill(order_id, execution)
 
