@@ -4,8 +4,9 @@
   one holds the lease, the others wait as hot standbys. 200 marketable orders each fill exactly once,
   `quotes` follows one book, and when the active exchange is killed a standby takes over and every order
   accepted meanwhile fills exactly once.
-- The exchange killed between a match and its booking (the booking is held up by a row lock the test
-  takes): after the restart the fill is booked once and the resting order is back on the book.
+- The exchange killed between a match and its booking (a lone fill's journal entry and booking, one
+  transaction, held up by a row lock the test takes): neither is kept, the restarted exchange fills the
+  order once, and the resting order is back on the book.
 """
 
 from __future__ import annotations
