@@ -175,7 +175,7 @@ class FillCounter:
 
     async def book_together_in(self, uow: Any, batches: Sequence[Sequence[Any]]) -> None:
         await self.booker.book_together_in(uow, batches)
-        after_commit(uow, lambda: self._count(batches))  # counted once they are booked for good
+        after_commit(uow.session, lambda: self._count(batches))  # counted once they are booked for good
 
     def _count(self, batches: Sequence[Sequence[Any]]) -> None:
         self.on_booked(sum(len(batch) for batch in batches))

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
 
 from brokerql.bus import codec
 from brokerql.store.columns import utcnow
@@ -160,9 +161,10 @@ class Database:
             await self.reader.dispose()
 
 
-def after_commit(uow: UnitOfWork, callback: Callable[[], None]) -> None:
-    """Run `callback` once `uow` has committed (not if it rolls back)."""
-    uow.session.info.setdefault(AFTER_COMMIT, []).append(callback)
+def after_commit(session: AsyncSession | Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit of work of `session` (its async session, or the sync one under it,
+    as flush events get) has committed; not if it rolls back."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 # Built once: a statement's cache key is worked out again for each new statement object.

@@ -20,7 +20,6 @@ How stale it can be:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from brokerql.domain.compliance.suitability import ClientFacts
 from brokerql.domain.identity.grading_inputs import months_since
-from brokerql.store.database import AFTER_COMMIT
+from brokerql.store.database import after_commit
 from brokerql.store.tables_identity import ClientDailyAssetsRow, ClientProfileRow
 
 
@@ -104,5 +103,4 @@ def _facts_flushed(session: Session, _flush_context: Any) -> None:
         return
     _forget_everywhere(changed)
     # A read between this flush and the COMMIT still sees the old rows: forget again once committed.
-    callbacks: list[Callable[[], None]] = session.info.setdefault(AFTER_COMMIT, [])
-    callbacks.append(lambda: _forget_everywhere(changed))
+    after_commit(session, lambda: _forget_everywhere(changed))
