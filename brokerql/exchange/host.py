@@ -294,10 +294,11 @@ class VenueHost:
         delay = 0.2
         while self._unjournaled:
             try:
-                if await self.bookings.journal_and_book(self.token, self._unjournaled, self.clock.now()):
+                now = self.clock.now()
+                if await self.bookings.journal_and_book(self.token, self._unjournaled, now):
                     self._unjournaled = []  # journalled and booked, in one commit
                     break
-                fresh = await self.journal.append(self.token, self._unjournaled, self.clock.now())
+                fresh = await self.journal.append(self.token, self._unjournaled, now)
             except (LeaseLost, asyncio.CancelledError):
                 raise
             except Exception as exc:
